@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Corral",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "corral", targets: ["corral"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages). The shims wrap macros and globals Swift cannot import.
+        .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Pure libraries: no network, no database.
+        .target(name: "CWMP", dependencies: ["CLibXML2"]),
+        .target(name: "DataModel", dependencies: ["CLibXML2", "CWMP"]),
+        .target(name: "HTTPAuth"),
+        .target(name: "ACSCore", dependencies: ["CWMP", "DataModel", "HTTPAuth"]),
+
+        // I/O.
+        .target(name: "NetHTTP", dependencies: [
+            "HTTPAuth",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .target(name: "Storage", dependencies: ["CSQLite", "ACSCore"]),
+        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "NetHTTP", "CWMP", "DataModel", "HTTPAuth"]),
+        .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth"]),
+        .executableTarget(name: "corral", dependencies: [
+            "Engine", "Simulator", "Storage", "ACSCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "CWMPTests", dependencies: ["CWMP", "CLibXML2"], path: "Tests/CWMPTests"),
+        .testTarget(name: "DataModelTests", dependencies: ["DataModel"], path: "Tests/DataModelTests"),
+        .testTarget(name: "HTTPAuthTests", dependencies: ["HTTPAuth"], path: "Tests/HTTPAuthTests"),
+        .testTarget(name: "NetHTTPTests", dependencies: ["NetHTTP"], path: "Tests/NetHTTPTests"),
+        .testTarget(name: "ACSCoreTests", dependencies: ["ACSCore"], path: "Tests/ACSCoreTests"),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"], path: "Tests/StorageTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["Engine", "Simulator", "Storage", "NetHTTP"], path: "Tests/IntegrationTests"),
+    ]
+)
