@@ -1,0 +1,75 @@
+import CWMP
+import DataModel
+
+/// Who a CPE authenticated as.
+public enum Principal: Sendable, Equatable {
+    /// The device's own credentials.
+    case device(Int64)
+    /// A profile's shared onboarding credentials.
+    case onboarding(profile: String)
+}
+
+public enum Admission: Sendable, Equatable {
+    /// Known device, its own credentials: a normal session.
+    case known(Device)
+    /// First contact, an unfinished onboarding or a BOOTSTRAP: (re-)onboard; `existing` keeps ID, groups, location.
+    case onboard(existing: Device?)
+    case refuse(String)
+}
+
+public struct GeneratedCredentials: Sendable, Equatable {
+    public var username: String
+    public var password: String
+    public var connectionRequestUsername: String
+    public var connectionRequestPassword: String
+}
+
+public enum Onboarding {
+    public static let realm = "Corral"
+
+    /// Decides whether an authenticated Inform is let in, and whether it (re-)onboards.
+    public static func admit(_ principal: Principal, inform: Inform, existing: Device?) -> Admission {
+        let bootstrap = inform.hasEvent(EventCode.bootstrap)
+        switch principal {
+        case .device(let id):
+            guard let existing, existing.id == id, existing.oui == inform.deviceId.oui,
+                  existing.serialNumber == inform.deviceId.serialNumber else {
+                return .refuse("credentials belong to another device")
+            }
+            return bootstrap ? .onboard(existing: existing) : .known(existing)
+        case .onboarding:
+            guard let existing else { return .onboard(existing: nil) }
+            if !existing.credentialsConfirmed || bootstrap { return .onboard(existing: existing) }
+            return .refuse("device \(existing.name) is onboarded and must use its own credentials")
+        }
+    }
+
+    /// Fresh unique credentials. The username is the device name; passwords are 24 random characters.
+    public static func generateCredentials(deviceName: String) -> GeneratedCredentials {
+        GeneratedCredentials(username: deviceName, password: randomSecret(24),
+                             connectionRequestUsername: "cr-" + randomSecret(10), connectionRequestPassword: randomSecret(24))
+    }
+
+    static func randomSecret(_ length: Int) -> String {
+        let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        var rng = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in alphabet[Int(rng.next(upperBound: UInt32(alphabet.count)))] })
+    }
+
+    /// The RPCs of an onboarding: credentials and periodic interval in one atomic SPV, then identity.
+    public static func workItems(kind: DataModelKind, credentials c: GeneratedCredentials, informInterval: Int) -> [WorkItem] {
+        let p = ManagementPaths(kind)
+        let spv: [ParameterValue] = [
+            ParameterValue(name: p.username, value: c.username),
+            ParameterValue(name: p.password, value: c.password),
+            ParameterValue(name: p.connectionRequestUsername, value: c.connectionRequestUsername),
+            ParameterValue(name: p.connectionRequestPassword, value: c.connectionRequestPassword),
+            ParameterValue(name: p.periodicInformEnable, value: "1", type: .boolean),
+            ParameterValue(name: p.periodicInformInterval, value: String(informInterval), type: .unsignedInt),
+        ]
+        return [
+            WorkItem(origin: .onboardingCredentials, request: .setParameterValues(parameters: spv, parameterKey: "corral-onboard")),
+            WorkItem(origin: .deviceInfo, request: .getParameterValues(names: p.deviceInfo)),
+        ]
+    }
+}

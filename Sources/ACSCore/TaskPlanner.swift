@@ -1,0 +1,83 @@
+import CWMP
+
+/// Where a task stands after the CPE answered.
+public enum TaskOutcome: Sendable, Equatable {
+    case done(TaskResult)
+    /// Accepted; the result arrives with a later event or TransferComplete.
+    case waiting(TaskResult)
+    case fault(CWMPFault)
+    /// Transient failure: pending again after a backoff.
+    case retry(CWMPFault)
+}
+
+/// Pure rules turning tasks into RPCs and answers into task outcomes.
+public enum TaskPlanner {
+    public static func request(for task: DeviceTask) -> ACSRequest {
+        let key = task.commandKey.isEmpty ? DeviceTask.commandKey(forTaskID: task.id) : task.commandKey
+        switch task.kind {
+        case .reboot: return .reboot(commandKey: key)
+        case .factoryReset: return .factoryReset
+        case .setParameterValues(let values): return .setParameterValues(parameters: values, parameterKey: key)
+        case .getParameterValues(let names): return .getParameterValues(names: names)
+        case .refresh(let path): return .getParameterValues(names: [path])
+        case .addObject(let name): return .addObject(objectName: name, parameterKey: key)
+        case .deleteObject(let name): return .deleteObject(objectName: name, parameterKey: key)
+        case .download(let url, let fileType, let size, let target):
+            return .download(Download(commandKey: key, fileType: fileType, url: url, fileSize: size, targetFileName: target))
+        }
+    }
+
+    /// The diagnostics object a SetParameterValues starts (`X.DiagnosticsState = Requested`), if any.
+    public static func diagnosticsObject(of task: DeviceTask) -> String? {
+        guard case .setParameterValues(let values) = task.kind else { return nil }
+        guard let p = values.first(where: { $0.name.hasSuffix(".DiagnosticsState") && $0.value == "Requested" }) else { return nil }
+        return String(p.name.dropLast("DiagnosticsState".count))
+    }
+
+    public static func outcome(for task: DeviceTask, response: CPEResponse) -> TaskOutcome {
+        switch response {
+        case .reboot:
+            return .waiting(TaskResult())                      // confirmed by "M Reboot" with our key
+        case .factoryReset:
+            return .waiting(TaskResult())                      // confirmed by "0 BOOTSTRAP"
+        case .download(let r):
+            return r.status == 0 ? .done(TaskResult(status: 0)) : .waiting(TaskResult(status: r.status))
+        case .setParameterValues(let status):
+            if diagnosticsObject(of: task) != nil { return .waiting(TaskResult(status: status)) }
+            return .done(TaskResult(status: status))
+        case .getParameterValues(let values):
+            return .done(TaskResult(values: values))
+        case .addObject(let n, let status):
+            return .done(TaskResult(instanceNumber: n, status: status))
+        case .deleteObject(let status):
+            return .done(TaskResult(status: status))
+        default:
+            return .done(TaskResult())
+        }
+    }
+
+    public static func outcome(for task: DeviceTask, fault: CWMPFault) -> TaskOutcome {
+        if RetryPolicy.isTransient(fault.code) && task.attempts + 1 < RetryPolicy.maxAttempts { return .retry(fault) }
+        return .fault(fault)
+    }
+
+    /// Does this Inform finish a task that was waiting? Returns the outcome if so.
+    public static func resolveWaiting(_ task: DeviceTask, inform: Inform) -> TaskOutcome? {
+        switch task.kind {
+        case .reboot:
+            let confirmed = inform.events.contains { $0.code == EventCode.mReboot && $0.commandKey == task.commandKey }
+            return confirmed ? .done(TaskResult()) : nil
+        case .factoryReset:
+            return inform.hasEvent(EventCode.bootstrap) ? .done(TaskResult()) : nil
+        default:
+            return nil
+        }
+    }
+
+    /// TransferComplete for a waiting Download.
+    public static func resolveTransfer(_ task: DeviceTask, _ tc: TransferComplete) -> TaskOutcome? {
+        guard case .download = task.kind, tc.commandKey == task.commandKey else { return nil }
+        if tc.fault.code == 0 { return .done(TaskResult(status: 0)) }
+        return .fault(CWMPFault(code: tc.fault.code, string: tc.fault.string))
+    }
+}

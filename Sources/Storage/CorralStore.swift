@@ -1,0 +1,65 @@
+import ACSCore
+import CWMP
+
+public struct StoredParameter: Sendable, Equatable, Codable {
+    public var path: String
+    public var value: String
+    public var type: XSDType
+    public var writable: Bool?
+    public var updatedAt: Int64
+}
+
+public struct InformRecord: Sendable, Equatable, Codable {
+    public var at: Int64
+    public var events: [String]
+    public var retryCount: Int
+    public var remote: String
+    public init(at: Int64, events: [String], retryCount: Int, remote: String) {
+        self.at = at; self.events = events; self.retryCount = retryCount; self.remote = remote
+    }
+}
+
+public struct FaultRecord: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var deviceID: Int64
+    public var taskID: Int64?
+    /// What was being done: "task", "onboarding", "device-info", "diagnostics".
+    public var source: String
+    public var code: Int
+    public var message: String
+    /// Per-parameter faults, "Name: code message" lines.
+    public var detail: String
+    public var at: Int64
+    public init(id: Int64 = 0, deviceID: Int64, taskID: Int64?, source: String, code: Int, message: String, detail: String = "", at: Int64) {
+        self.id = id; self.deviceID = deviceID; self.taskID = taskID; self.source = source; self.code = code
+        self.message = message; self.detail = detail; self.at = at
+    }
+}
+
+/// A batched change; the engine sends all of a message's changes in one `apply`, committed in a group.
+public enum StoreWrite: Sendable {
+    case updateDevice(Device)
+    /// Values learned from the CPE. Empty values of secret parameters do not overwrite what the ACS knows.
+    case parameters(deviceID: Int64, values: [ParameterValue], at: Int64)
+    case inform(deviceID: Int64, InformRecord)
+    case updateTask(DeviceTask)
+    case fault(FaultRecord)
+}
+
+/// Storage used by the engine and the CLI. Reads are synchronous (pooled readers); writes are group-committed.
+public protocol CorralStore: AnyObject, Sendable {
+    func device(id: Int64) throws -> Device?
+    func device(name: String) throws -> Device?
+    func device(oui: String, serial: String) throws -> Device?
+    func device(username: String) throws -> Device?
+    func devices(limit: Int, offset: Int) throws -> [Device]
+    func deviceCount() throws -> Int
+    func createDevice(_ device: Device) async throws -> Device
+    func apply(_ writes: [StoreWrite]) async throws
+    func parameters(deviceID: Int64, prefix: String) throws -> [StoredParameter]
+    func task(id: Int64) throws -> DeviceTask?
+    func tasks(deviceID: Int64, states: [TaskState]) throws -> [DeviceTask]
+    func createTask(_ task: DeviceTask) async throws -> DeviceTask
+    func faults(deviceID: Int64, limit: Int) throws -> [FaultRecord]
+    func informs(deviceID: Int64, limit: Int) throws -> [InformRecord]
+}

@@ -1,0 +1,140 @@
+import CSQLite
+import Foundation
+
+public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    public let code: Int32
+    public let message: String
+    public var description: String { "SQLite error \(code): \(message)" }
+}
+
+/// Values bound to statements and read from rows.
+public enum SQLValue: Sendable, Equatable {
+    case null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+
+    public var int: Int64 { if case .int(let v) = self { v } else if case .text(let s) = self { Int64(s) ?? 0 } else { 0 } }
+    public var text: String {
+        switch self {
+        case .text(let s): s
+        case .int(let v): String(v)
+        case .double(let v): String(v)
+        case .null: ""
+        }
+    }
+    public var isNull: Bool { self == .null }
+}
+
+/// A thin wrapper over one sqlite3 connection with a prepared-statement cache. Not thread-safe: the owner
+/// (writer thread or a pooled reader) serialises access.
+public final class SQLiteConnection {
+    let handle: OpaquePointer
+    private var cache: [String: OpaquePointer] = [:]
+
+    public init(path: String, readOnly: Bool = false) throws {
+        var db: OpaquePointer?
+        let flags = readOnly ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open \(path)"
+            if let db { sqlite3_close(db) }
+            throw SQLiteError(code: rc, message: msg)
+        }
+        handle = db
+        sqlite3_busy_timeout(db, 10_000)
+    }
+
+    deinit {
+        for stmt in cache.values { sqlite3_finalize(stmt) }
+        sqlite3_close_v2(handle)
+    }
+
+    public func execute(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let msg = err.map { String(cString: $0) } ?? "error"
+            sqlite3_free(err)
+            throw SQLiteError(code: rc, message: msg)
+        }
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let stmt = cache[sql] { return stmt }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw SQLiteError(code: rc, message: "\(lastMessage) in: \(sql)") }
+        cache[sql] = stmt
+        return stmt
+    }
+
+    private var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    private func bind(_ stmt: OpaquePointer, _ args: [SQLValue]) throws {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+        for (i, arg) in args.enumerated() {
+            let idx = Int32(i + 1)
+            let rc: Int32
+            switch arg {
+            case .null: rc = sqlite3_bind_null(stmt, idx)
+            case .int(let v): rc = sqlite3_bind_int64(stmt, idx, v)
+            case .double(let v): rc = sqlite3_bind_double(stmt, idx, v)
+            case .text(let s): rc = sqlite3_bind_text(stmt, idx, s, -1, corral_sqlite_transient())
+            }
+            if rc != SQLITE_OK { throw SQLiteError(code: rc, message: lastMessage) }
+        }
+    }
+
+    /// Runs a statement that returns no rows.
+    public func run(_ sql: String, _ args: [SQLValue] = []) throws {
+        let stmt = try prepared(sql)
+        try bind(stmt, args)
+        defer { sqlite3_reset(stmt) }
+        let rc = sqlite3_step(stmt)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw SQLiteError(code: rc, message: lastMessage) }
+    }
+
+    /// Calls `row` for each result row; the closure reads columns through the cursor.
+    public func query(_ sql: String, _ args: [SQLValue] = [], row: (Row) throws -> Void) throws {
+        let stmt = try prepared(sql)
+        try bind(stmt, args)
+        defer { sqlite3_reset(stmt) }
+        while true {
+            let rc = sqlite3_step(stmt)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw SQLiteError(code: rc, message: lastMessage) }
+            try row(Row(stmt: stmt))
+        }
+    }
+
+    public func scalar(_ sql: String, _ args: [SQLValue] = []) throws -> SQLValue {
+        var value = SQLValue.null
+        try query(sql, args) { value = $0[0] }
+        return value
+    }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    public struct Row {
+        let stmt: OpaquePointer
+        public subscript(_ i: Int32) -> SQLValue {
+            switch sqlite3_column_type(stmt, i) {
+            case SQLITE_INTEGER: return .int(sqlite3_column_int64(stmt, i))
+            case SQLITE_FLOAT: return .double(sqlite3_column_double(stmt, i))
+            case SQLITE_NULL: return .null
+            default:
+                guard let p = sqlite3_column_text(stmt, i) else { return .null }
+                return .text(String(cString: p))
+            }
+        }
+        public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
+        public func text(_ i: Int32) -> String {
+            guard let p = sqlite3_column_text(stmt, i) else { return "" }
+            return String(cString: p)
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import CSQLite
+
+/// One SQLite file in WAL mode: a single writer thread that commits queued writes in groups (one transaction for
+/// everything that arrived while the previous commit ran), and a pool of reader connections.
+public final class SQLiteDatabase: @unchecked Sendable {
+    public let path: String
+    private let writer: SQLiteConnection
+    private let writeLock = NSCondition()
+    private var pending: [WriteJob] = []
+    private var stopping = false
+    private var thread: Thread?
+    private let readers: [PooledReader]
+    private let readerCursor = Counter()
+
+    struct WriteJob {
+        let work: (SQLiteConnection) throws -> Void
+        let done: (Error?) -> Void
+    }
+
+    final class PooledReader: @unchecked Sendable {
+        let lock = NSLock()
+        let connection: SQLiteConnection
+        init(_ c: SQLiteConnection) { connection = c }
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func next() -> Int { lock.lock(); defer { lock.unlock() }; value &+= 1; return value }
+    }
+
+    public init(path: String, readers readerCount: Int = 4, migrations: [Migration]) throws {
+        self.path = path
+        writer = try SQLiteConnection(path: path)
+        try writer.execute("PRAGMA journal_mode=WAL")
+        // NORMAL in WAL mode survives process crashes (kill -9); only an OS crash can lose the last commits.
+        try writer.execute("PRAGMA synchronous=NORMAL")
+        try writer.execute("PRAGMA foreign_keys=ON")
+        try Migrator.migrate(writer, migrations)
+        var rs: [PooledReader] = []
+        for _ in 0..<max(1, readerCount) {
+            let c = try SQLiteConnection(path: path)
+            try c.execute("PRAGMA query_only=1")
+            rs.append(PooledReader(c))
+        }
+        readers = rs
+        let t = Thread { [unowned self] in self.writerLoop() }
+        t.name = "corral-sqlite-writer"
+        thread = t
+        t.start()
+    }
+
+    deinit { close() }
+
+    public func close() {
+        writeLock.lock()
+        stopping = true
+        writeLock.signal()
+        writeLock.unlock()
+        while thread?.isFinished == false { usleep(1000) }
+        thread = nil
+    }
+
+    /// Runs `work` inside the next group commit and returns once that transaction is durable.
+    public func write<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, Error>) in
+            var result: T?
+            let job = WriteJob(work: { result = try work($0) }, done: { error in
+                if let error { cont.resume(throwing: error) } else { cont.resume(returning: result!) }
+            })
+            writeLock.lock()
+            if stopping {
+                writeLock.unlock()
+                cont.resume(throwing: SQLiteError(code: SQLITE_MISUSE, message: "database is closed"))
+                return
+            }
+            pending.append(job)
+            writeLock.signal()
+            writeLock.unlock()
+        }
+    }
+
+    /// Synchronous read on a pooled reader connection (sees every committed write).
+    public func read<T>(_ work: (SQLiteConnection) throws -> T) throws -> T {
+        let reader = readers[readerCursor.next() % readers.count]
+        reader.lock.lock()
+        defer { reader.lock.unlock() }
+        return try work(reader.connection)
+    }
+
+    private func writerLoop() {
+        while true {
+            writeLock.lock()
+            while pending.isEmpty && !stopping { writeLock.wait() }
+            if pending.isEmpty && stopping { writeLock.unlock(); return }
+            let batch = pending
+            pending.removeAll(keepingCapacity: true)
+            writeLock.unlock()
+            commit(batch)
+        }
+    }
+
+    /// One transaction per batch; each job in its own savepoint so a failing job does not undo the others.
+    private func commit(_ batch: [WriteJob]) {
+        var outcomes: [Error?] = Array(repeating: nil, count: batch.count)
+        do {
+            try writer.execute("BEGIN IMMEDIATE")
+            for (i, job) in batch.enumerated() {
+                do {
+                    try writer.execute("SAVEPOINT job")
+                    try job.work(writer)
+                    try writer.execute("RELEASE job")
+                } catch {
+                    outcomes[i] = error
+                    try? writer.execute("ROLLBACK TO job")
+                    try? writer.execute("RELEASE job")
+                }
+            }
+            try writer.execute("COMMIT")
+        } catch {
+            try? writer.execute("ROLLBACK")
+            for i in outcomes.indices where outcomes[i] == nil { outcomes[i] = error }
+        }
+        for (job, outcome) in zip(batch, outcomes) { job.done(outcome) }
+    }
+}

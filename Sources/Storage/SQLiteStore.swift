@@ -1,0 +1,244 @@
+import ACSCore
+import CWMP
+import DataModel
+import Foundation
+
+/// The embedded default store: one SQLite file.
+public final class SQLiteStore: CorralStore, @unchecked Sendable {
+    public let db: SQLiteDatabase
+
+    /// Opens (creating and migrating) `<directory>/corral.db`.
+    public convenience init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try self.init(path: (directory as NSString).appendingPathComponent("corral.db"))
+    }
+
+    public init(path: String) throws {
+        db = try SQLiteDatabase(path: path, migrations: Schema.migrations)
+    }
+
+    public func close() { db.close() }
+
+    // MARK: devices
+
+    static let deviceColumns = """
+        id, name, oui, product_class, serial, manufacturer, model_name, software_version, hardware_version, profile,
+        data_model, groups, location, description, cr_url, cr_username, cr_password, username, password_ha1,
+        credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot
+        """
+
+    static func device(_ r: SQLiteConnection.Row) -> Device {
+        Device(id: r.int(0), name: r.text(1), oui: r.text(2), productClass: r.text(3), serialNumber: r.text(4),
+               manufacturer: r.text(5), modelName: r.text(6), softwareVersion: r.text(7), hardwareVersion: r.text(8),
+               profile: r.text(9), dataModel: DataModelKind(rawValue: r.text(10)),
+               groups: r.text(11).split(separator: ",").map(String.init), location: r.text(12), description: r.text(13),
+               connectionRequestURL: r.text(14), connectionRequestUsername: r.text(15), connectionRequestPassword: r.text(16),
+               username: r.text(17), passwordHA1: r.text(18), credentialsConfirmed: r.int(19) != 0, ipAddress: r.text(20),
+               informInterval: Int(r.int(21)), createdAt: r.int(22), onboardedAt: r.int(23), lastInform: r.int(24), lastBoot: r.int(25))
+    }
+
+    static func deviceValues(_ d: Device) -> [SQLValue] {
+        [.text(d.name), .text(d.oui), .text(d.productClass), .text(d.serialNumber), .text(d.manufacturer), .text(d.modelName),
+         .text(d.softwareVersion), .text(d.hardwareVersion), .text(d.profile), .text(d.dataModel?.rawValue ?? ""),
+         .text(d.groups.joined(separator: ",")), .text(d.location), .text(d.description), .text(d.connectionRequestURL),
+         .text(d.connectionRequestUsername), .text(d.connectionRequestPassword), .text(d.username), .text(d.passwordHA1),
+         .int(d.credentialsConfirmed ? 1 : 0), .text(d.ipAddress), .int(Int64(d.informInterval)), .int(d.createdAt),
+         .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot)]
+    }
+
+    private func oneDevice(_ whereSQL: String, _ args: [SQLValue]) throws -> Device? {
+        try db.read { c in
+            var found: Device?
+            try c.query("SELECT \(Self.deviceColumns) FROM devices WHERE \(whereSQL) LIMIT 1", args) { found = Self.device($0) }
+            return found
+        }
+    }
+
+    public func device(id: Int64) throws -> Device? { try oneDevice("id = ?", [.int(id)]) }
+    public func device(name: String) throws -> Device? { try oneDevice("name = ?", [.text(name)]) }
+    public func device(oui: String, serial: String) throws -> Device? { try oneDevice("oui = ? AND serial = ?", [.text(oui), .text(serial)]) }
+    public func device(username: String) throws -> Device? {
+        username.isEmpty ? nil : try oneDevice("username = ?", [.text(username)])
+    }
+
+    public func devices(limit: Int, offset: Int) throws -> [Device] {
+        try db.read { c in
+            var out: [Device] = []
+            try c.query("SELECT \(Self.deviceColumns) FROM devices ORDER BY id LIMIT ? OFFSET ?", [.int(Int64(limit)), .int(Int64(offset))]) {
+                out.append(Self.device($0))
+            }
+            return out
+        }
+    }
+
+    public func deviceCount() throws -> Int { try db.read { Int(try $0.scalar("SELECT count(*) FROM devices").int) } }
+
+    public func createDevice(_ device: Device) async throws -> Device {
+        let values = Self.deviceValues(device)
+        let id = try await db.write { c -> Int64 in
+            try c.run("""
+                INSERT INTO devices (name, oui, product_class, serial, manufacturer, model_name, software_version, hardware_version,
+                profile, data_model, groups, location, description, cr_url, cr_username, cr_password, username, password_ha1,
+                credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                """, values)
+            return c.lastInsertRowID
+        }
+        var created = device
+        created.id = id
+        return created
+    }
+
+    // MARK: writes
+
+    public func apply(_ writes: [StoreWrite]) async throws {
+        guard !writes.isEmpty else { return }
+        try await db.write { c in
+            for w in writes { try Self.apply(w, on: c) }
+        }
+    }
+
+    static func apply(_ write: StoreWrite, on c: SQLiteConnection) throws {
+        switch write {
+        case .updateDevice(let d):
+            try c.run("""
+                UPDATE devices SET name=?, oui=?, product_class=?, serial=?, manufacturer=?, model_name=?, software_version=?,
+                hardware_version=?, profile=?, data_model=?, groups=?, location=?, description=?, cr_url=?, cr_username=?,
+                cr_password=?, username=?, password_ha1=?, credentials_confirmed=?, ip=?, inform_interval=?, created_at=?,
+                onboarded_at=?, last_inform=?, last_boot=? WHERE id=?
+                """, deviceValues(d) + [.int(d.id)])
+        case .parameters(let id, let values, let at):
+            for p in values {
+                if p.value.isEmpty && ManagementPaths.isSecret(p.name) {
+                    // Secrets read back empty: keep the ACS copy, only make sure the row exists.
+                    try c.run("INSERT OR IGNORE INTO parameters(device_id, path, value, type, updated_at) VALUES (?,?,?,?,?)",
+                              [.int(id), .text(p.name), .text(""), .text(p.type.rawValue), .int(at)])
+                    continue
+                }
+                try c.run("""
+                    INSERT INTO parameters(device_id, path, value, type, updated_at) VALUES (?,?,?,?,?)
+                    ON CONFLICT(device_id, path) DO UPDATE SET value=excluded.value, type=excluded.type, updated_at=excluded.updated_at
+                    """, [.int(id), .text(p.name), .text(p.value), .text(p.type.rawValue), .int(at)])
+            }
+        case .inform(let id, let r):
+            try c.run("INSERT INTO informs(device_id, at, events, retry_count, remote) VALUES (?,?,?,?,?)",
+                      [.int(id), .int(r.at), .text(r.events.joined(separator: ",")), .int(Int64(r.retryCount)), .text(r.remote)])
+        case .updateTask(let t):
+            try c.run("""
+                UPDATE tasks SET state=?, updated_at=?, attempts=?, not_before=?, command_key=?, result=?, fault_code=?, fault=?
+                WHERE id=?
+                """, [.text(t.state.rawValue), .int(t.updatedAt), .int(Int64(t.attempts)), .int(t.notBefore), .text(t.commandKey),
+                      JSONText.encode(t.result), t.fault.map { .int(Int64($0.code)) } ?? .null, JSONText.encode(t.fault), .int(t.id)])
+        case .fault(let f):
+            try c.run("INSERT INTO faults(device_id, task_id, source, code, message, detail, at) VALUES (?,?,?,?,?,?,?)",
+                      [.int(f.deviceID), f.taskID.map { .int($0) } ?? .null, .text(f.source), .int(Int64(f.code)),
+                       .text(f.message), .text(f.detail), .int(f.at)])
+        }
+    }
+
+    // MARK: parameters
+
+    public func parameters(deviceID: Int64, prefix: String) throws -> [StoredParameter] {
+        try db.read { c in
+            var out: [StoredParameter] = []
+            // Range scan on the primary key instead of LIKE (which would need escaping and skip the index).
+            try c.query("""
+                SELECT path, value, type, writable, updated_at FROM parameters
+                WHERE device_id = ? AND path >= ? AND path < ? ORDER BY path
+                """, [.int(deviceID), .text(prefix), .text(prefix + "\u{10FFFF}")]) { r in
+                let w = r[3]
+                out.append(StoredParameter(path: r.text(0), value: r.text(1), type: XSDType(rawValue: r.text(2)) ?? .string,
+                                           writable: w.isNull ? nil : w.int != 0, updatedAt: r.int(4)))
+            }
+            return out
+        }
+    }
+
+    // MARK: tasks
+
+    static let taskColumns = "id, device_id, payload, state, created_at, updated_at, attempts, not_before, command_key, result, fault"
+
+    static func task(_ r: SQLiteConnection.Row) -> DeviceTask? {
+        guard let kind: TaskKind = JSONText.decode(r.text(2)) else { return nil }
+        return DeviceTask(id: r.int(0), deviceID: r.int(1), kind: kind, state: TaskState(rawValue: r.text(3)) ?? .pending,
+                          createdAt: r.int(4), updatedAt: r.int(5), attempts: Int(r.int(6)), notBefore: r.int(7),
+                          commandKey: r.text(8), result: JSONText.decode(r.text(9)), fault: JSONText.decode(r.text(10)))
+    }
+
+    public func task(id: Int64) throws -> DeviceTask? {
+        try db.read { c in
+            var found: DeviceTask?
+            try c.query("SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", [.int(id)]) { found = Self.task($0) }
+            return found
+        }
+    }
+
+    public func tasks(deviceID: Int64, states: [TaskState]) throws -> [DeviceTask] {
+        try db.read { c in
+            var out: [DeviceTask] = []
+            let marks = states.isEmpty ? "" : " AND state IN (" + states.map { _ in "?" }.joined(separator: ",") + ")"
+            try c.query("SELECT \(Self.taskColumns) FROM tasks WHERE device_id = ?\(marks) ORDER BY id",
+                        [.int(deviceID)] + states.map { .text($0.rawValue) }) { r in
+                if let t = Self.task(r) { out.append(t) }
+            }
+            return out
+        }
+    }
+
+    public func createTask(_ task: DeviceTask) async throws -> DeviceTask {
+        let t = task
+        return try await db.write { c in
+            try c.run("""
+                INSERT INTO tasks(device_id, kind, payload, state, created_at, updated_at, attempts, not_before, command_key)
+                VALUES (?,?,?,?,?,?,?,?,?)
+                """, [.int(t.deviceID), .text(t.kind.label), JSONText.encode(t.kind), .text(t.state.rawValue), .int(t.createdAt),
+                      .int(t.updatedAt), .int(Int64(t.attempts)), .int(t.notBefore), .text("")])
+            var created = t
+            created.id = c.lastInsertRowID
+            created.commandKey = DeviceTask.commandKey(forTaskID: created.id)
+            try c.run("UPDATE tasks SET command_key = ? WHERE id = ?", [.text(created.commandKey), .int(created.id)])
+            return created
+        }
+    }
+
+    // MARK: history
+
+    public func faults(deviceID: Int64, limit: Int) throws -> [FaultRecord] {
+        try db.read { c in
+            var out: [FaultRecord] = []
+            try c.query("""
+                SELECT id, device_id, task_id, source, code, message, detail, at FROM faults WHERE device_id = ?
+                ORDER BY id DESC LIMIT ?
+                """, [.int(deviceID), .int(Int64(limit))]) { r in
+                let t = r[2]
+                out.append(FaultRecord(id: r.int(0), deviceID: r.int(1), taskID: t.isNull ? nil : t.int, source: r.text(3),
+                                       code: Int(r.int(4)), message: r.text(5), detail: r.text(6), at: r.int(7)))
+            }
+            return out
+        }
+    }
+
+    public func informs(deviceID: Int64, limit: Int) throws -> [InformRecord] {
+        try db.read { c in
+            var out: [InformRecord] = []
+            try c.query("SELECT at, events, retry_count, remote FROM informs WHERE device_id = ? ORDER BY id DESC LIMIT ?",
+                        [.int(deviceID), .int(Int64(limit))]) { r in
+                out.append(InformRecord(at: r.int(0), events: r.text(1).split(separator: ",").map(String.init),
+                                        retryCount: Int(r.int(2)), remote: r.text(3)))
+            }
+            return out
+        }
+    }
+}
+
+/// JSON columns for Codable values.
+enum JSONText {
+    static func encode<T: Encodable>(_ value: T?) -> SQLValue {
+        guard let value, let data = try? JSONEncoder().encode(value) else { return .null }
+        return .text(String(decoding: data, as: UTF8.self))
+    }
+    static func decode<T: Decodable>(_ text: String) -> T? {
+        guard !text.isEmpty else { return nil }
+        return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+}
