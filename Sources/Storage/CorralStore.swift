@@ -38,7 +38,10 @@ public struct FaultRecord: Sendable, Equatable, Codable {
 
 /// A batched change; the engine sends all of a message's changes in one `apply`, committed in a group.
 public enum StoreWrite: Sendable {
+    /// The fields a CWMP session maintains (identity, credentials, status); not the operator's metadata.
     case updateDevice(Device)
+    /// Operator metadata.
+    case updateMetadata(deviceID: Int64, groups: [String], location: String, description: String)
     /// Values learned from the CPE. Empty values of secret parameters do not overwrite what the ACS knows.
     case parameters(deviceID: Int64, values: [ParameterValue], at: Int64)
     case inform(deviceID: Int64, InformRecord)
@@ -53,6 +56,7 @@ public protocol CorralStore: AnyObject, Sendable {
     func device(oui: String, serial: String) throws -> Device?
     func device(username: String) throws -> Device?
     func devices(limit: Int, offset: Int) throws -> [Device]
+    func devices(serial: String) throws -> [Device]
     func deviceCount() throws -> Int
     func createDevice(_ device: Device) async throws -> Device
     func apply(_ writes: [StoreWrite]) async throws

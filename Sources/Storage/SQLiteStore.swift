@@ -71,6 +71,14 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
         }
     }
 
+    public func devices(serial: String) throws -> [Device] {
+        try db.read { c in
+            var out: [Device] = []
+            try c.query("SELECT \(Self.deviceColumns) FROM devices WHERE serial = ? ORDER BY id", [.text(serial)]) { out.append(Self.device($0)) }
+            return out
+        }
+    }
+
     public func deviceCount() throws -> Int { try db.read { Int(try $0.scalar("SELECT count(*) FROM devices").int) } }
 
     public func createDevice(_ device: Device) async throws -> Device {
@@ -101,12 +109,22 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     static func apply(_ write: StoreWrite, on c: SQLiteConnection) throws {
         switch write {
         case .updateDevice(let d):
+            // Everything the CWMP session maintains; operator metadata (groups, location, description) is left alone
+            // so that an edit made while the device is in session is not overwritten.
             try c.run("""
                 UPDATE devices SET name=?, oui=?, product_class=?, serial=?, manufacturer=?, model_name=?, software_version=?,
-                hardware_version=?, profile=?, data_model=?, groups=?, location=?, description=?, cr_url=?, cr_username=?,
-                cr_password=?, username=?, password_ha1=?, credentials_confirmed=?, ip=?, inform_interval=?, created_at=?,
-                onboarded_at=?, last_inform=?, last_boot=? WHERE id=?
-                """, deviceValues(d) + [.int(d.id)])
+                hardware_version=?, profile=?, data_model=?, cr_url=?, cr_username=?, cr_password=?, username=?,
+                password_ha1=?, credentials_confirmed=?, ip=?, inform_interval=?, onboarded_at=?, last_inform=?, last_boot=?
+                WHERE id=?
+                """, [.text(d.name), .text(d.oui), .text(d.productClass), .text(d.serialNumber), .text(d.manufacturer),
+                      .text(d.modelName), .text(d.softwareVersion), .text(d.hardwareVersion), .text(d.profile),
+                      .text(d.dataModel?.rawValue ?? ""), .text(d.connectionRequestURL), .text(d.connectionRequestUsername),
+                      .text(d.connectionRequestPassword), .text(d.username), .text(d.passwordHA1),
+                      .int(d.credentialsConfirmed ? 1 : 0), .text(d.ipAddress), .int(Int64(d.informInterval)),
+                      .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot), .int(d.id)])
+        case .updateMetadata(let id, let groups, let location, let description):
+            try c.run("UPDATE devices SET groups=?, location=?, description=? WHERE id=?",
+                      [.text(groups.joined(separator: ",")), .text(location), .text(description), .int(id)])
         case .parameters(let id, let values, let at):
             for p in values {
                 if p.value.isEmpty && ManagementPaths.isSecret(p.name) {

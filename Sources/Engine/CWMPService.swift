@@ -1,0 +1,458 @@
+import ACSCore
+import CWMP
+import DataModel
+import Foundation
+import HTTPAuth
+import Storage
+
+/// Drives CWMP sessions: authenticates, decodes, runs the session state machine and turns its effects into
+/// store writes. Everything here is I/O glue; the protocol rules are in ACSCore.
+public final class CWMPService: Sendable {
+    let store: CorralStore
+    let config: EngineConfig
+    let auth: CPEAuthenticator
+    let sessions = SessionTable()
+    let log: Log
+
+    public init(store: CorralStore, config: EngineConfig, log: Log = Log(label: "cwmp")) {
+        self.store = store
+        self.config = config
+        self.log = log
+        let nonces = config.nonceSecret.isEmpty ? NonceSource.random() : NonceSource(secret: config.nonceSecret)
+        auth = CPEAuthenticator(nonces: nonces, profiles: config.profiles)
+    }
+
+    public var activeSessions: Int { sessions.count }
+
+    public static func now() -> Double { Date().timeIntervalSince1970 }
+
+    public func handle(_ x: CWMPExchange) async -> CWMPReply {
+        if let ctx = sessions.find(token: Cookies.session(from: x.cookieHeader), connectionID: x.connectionID) {
+            return await continueSession(ctx, x)
+        }
+        return await startSession(x)
+    }
+
+    // MARK: - decoding
+
+    private enum Decoded {
+        case message(Envelope?)
+        case reply(CWMPReply)
+    }
+
+    private func decode(_ body: [UInt8]) -> Decoded {
+        if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .message(nil) }
+        do {
+            return .message(try CWMPDecoder.decode(body, from: .cpe, limits: CodecLimits(maxBytes: config.maxBodyBytes)))
+        } catch let error as CWMPDecodeError {
+            switch error {
+            case .unknownMethod(let name, let id, let version):
+                // A CPE request we do not implement: a SOAP fault, and the session goes on.
+                let fault = CWMPFault(code: 8000, string: "Method not supported: \(name)")
+                return .reply(CWMPReply(status: 200, body: CWMPEncoder.encode(Envelope(version: version, header: CWMPHeader(id: id), body: .fault(fault))),
+                                        headers: [("Content-Type", "text/xml; charset=\"utf-8\"")]))
+            case .invalidArgument(let method, let detail, let id, let version):
+                let fault = CWMPFault(code: 8003, string: "Invalid arguments in \(method): \(detail)")
+                return .reply(CWMPReply(status: 200, body: CWMPEncoder.encode(Envelope(version: version, header: CWMPHeader(id: id), body: .fault(fault))),
+                                        headers: [("Content-Type", "text/xml; charset=\"utf-8\"")]))
+            case .tooLarge(let n):
+                return .reply(.text(413, "CWMP body of \(n) bytes exceeds the limit of \(config.maxBodyBytes)"))
+            default:
+                return .reply(.text(400, "Bad SOAP message: \(error)"))
+            }
+        } catch {
+            return .reply(.text(400, "Bad SOAP message: \(error)"))
+        }
+    }
+
+    private func envelopeReply(_ env: Envelope, extraHeaders: [(String, String)] = []) -> CWMPReply {
+        CWMPReply(status: 200, body: CWMPEncoder.encode(env), headers: [("Content-Type", "text/xml; charset=\"utf-8\"")] + extraHeaders)
+    }
+
+    // MARK: - new session
+
+    private func startSession(_ x: CWMPExchange) async -> CWMPReply {
+        if sessions.count >= config.maxSessions {
+            return .text(503, "Too many sessions, retry later", headers: [("Retry-After", String(config.retryAfterSeconds))])
+        }
+        let principal: Principal
+        do {
+            switch try auth.authenticate(x.authorization, tls: x.isTLS, store: store) {
+            case .ok(let p): principal = p
+            case .challenge(let values, let reason):
+                if x.authorization != nil { log.info("CPE auth failed from \(x.remoteAddress): \(reason)") }
+                return .text(401, "Authentication required", headers: values.map { ("WWW-Authenticate", $0) })
+            }
+        } catch {
+            log.error("store error during authentication: \(error)")
+            return .text(503, "Temporarily unavailable", headers: [("Retry-After", "10")])
+        }
+
+        let envelope: Envelope
+        switch decode(x.body) {
+        case .reply(let r): return r
+        case .message(nil): return .text(400, "A session must start with an Inform")
+        case .message(let e?): envelope = e
+        }
+        guard case .cpeRequest(.inform(let inform)) = envelope.body else {
+            return .text(400, "A session must start with an Inform, not \(methodName(envelope.body))")
+        }
+
+        do {
+            let existing = try store.device(oui: inform.deviceId.oui, serial: inform.deviceId.serialNumber)
+            let admission = Onboarding.admit(principal, inform: inform, existing: existing)
+            if case .refuse(let why) = admission {
+                log.info("refused Inform from \(x.remoteAddress) for \(inform.deviceId.oui)-\(inform.deviceId.serialNumber): \(why)")
+                return .text(401, "Refused: \(why)", headers: auth.challenge(tls: x.isTLS).map { ("WWW-Authenticate", $0) })
+            }
+            return try await open(x, envelope: envelope, inform: inform, principal: principal, admission: admission)
+        } catch {
+            log.error("session start failed for \(inform.deviceId.serialNumber): \(error)")
+            return .text(503, "Temporarily unavailable", headers: [("Retry-After", "10")])
+        }
+    }
+
+    private func open(_ x: CWMPExchange, envelope: Envelope, inform: Inform, principal: Principal, admission: Admission) async throws -> CWMPReply {
+        let now = Self.now()
+        let nowS = Int64(now)
+        let kind = DataModelKind.detect(parameterNames: inform.parameters.map(\.name))
+        var device: Device
+        var onboarding: [WorkItem] = []
+        var writes: [StoreWrite] = []
+
+        switch admission {
+        case .known(let d):
+            device = d
+            if !device.credentialsConfirmed, case .device = principal {
+                // The CPE uses the credentials we gave it even though their SPV answer never reached us.
+                device.credentialsConfirmed = true
+                device.onboardedAt = nowS
+            }
+        case .onboard(let existing):
+            let profile = onboardingProfile(principal: principal, existing: existing, kind: kind)
+            if let existing {
+                device = existing
+            } else {
+                let name = Device.name(oui: inform.deviceId.oui, serial: inform.deviceId.serialNumber)
+                device = try await store.createDevice(Device(
+                    name: name, oui: inform.deviceId.oui, productClass: inform.deviceId.productClass,
+                    serialNumber: inform.deviceId.serialNumber, manufacturer: inform.deviceId.manufacturer,
+                    profile: profile.name, dataModel: kind, description: "Onboarded \(Self.timestamp(nowS))",
+                    informInterval: profile.informInterval, createdAt: nowS))
+                log.info("new device \(name) (id \(device.id), profile \(profile.name))")
+            }
+            device.profile = profile.name
+            let creds = Onboarding.generateCredentials(deviceName: device.name)
+            device.username = creds.username
+            device.passwordHA1 = Digest.ha1(username: creds.username, realm: Onboarding.realm, password: creds.password)
+            device.connectionRequestUsername = creds.connectionRequestUsername
+            device.connectionRequestPassword = creds.connectionRequestPassword
+            device.credentialsConfirmed = false
+            device.informInterval = profile.informInterval
+            if let kind {
+                onboarding = Onboarding.workItems(kind: kind, credentials: creds, informInterval: profile.informInterval)
+            }
+        case .refuse:
+            return .text(401, "Refused")
+        }
+
+        applyInform(inform, to: &device, kind: kind, remote: x.remoteAddress, now: nowS)
+        writes.append(.updateDevice(device))
+        writes.append(.parameters(deviceID: device.id, values: inform.parameters, at: nowS))
+        writes.append(.inform(deviceID: device.id, InformRecord(at: nowS, events: inform.events.map(\.code),
+                                                                 retryCount: Int(inform.retryCount), remote: x.remoteAddress)))
+
+        // Events that finish waiting tasks, or ask for diagnostics results.
+        var diagnostics: [WorkItem] = []
+        for var task in try store.tasks(deviceID: device.id, states: [.waiting]) {
+            if let outcome = TaskPlanner.resolveWaiting(task, inform: inform) {
+                apply(outcome, to: &task, now: nowS, writes: &writes, device: device)
+            } else if inform.hasEvent(EventCode.diagnosticsComplete), let object = TaskPlanner.diagnosticsObject(of: task) {
+                diagnostics.append(WorkItem(origin: .diagnosticsResult(taskID: task.id), request: .getParameterValues(names: [object])))
+            }
+        }
+        try await store.apply(writes)
+
+        var machine = CWMPSession()
+        // While swapping credentials, hold the CPE's own requests so the swap cannot be delayed behind them.
+        let step = machine.receive(envelope, holdRequests: !onboarding.isEmpty)
+        machine.enqueue(onboarding + diagnostics)
+        guard case .envelope(let response) = step.output else {
+            if case .reject(let status, let reason) = step.output { return .text(status, reason) }
+            return .text(500, "unexpected session state")
+        }
+        let ctx = SessionContext(token: SessionContext.newToken(), connectionID: x.connectionID, machine: machine, device: device, now: now)
+        if let previous = sessions.insert(ctx) {
+            // One session per device: a new Inform means the CPE gave up on the old one.
+            await finish(previous, effects: previous.machine.abandon())
+        }
+        return envelopeReply(response, extraHeaders: [Cookies.setCookie(ctx.token)])
+    }
+
+    private func onboardingProfile(principal: Principal, existing: Device?, kind: DataModelKind?) -> DeviceProfile {
+        let profiles = config.profiles
+        if case .onboarding(let name) = principal, let p = profiles.profile(named: name) { return p }
+        if let existing, let p = profiles.profile(named: existing.profile) { return p }
+        return profiles.profile(for: kind) ?? .genericTR181
+    }
+
+    /// Identity and reachability the Inform carries.
+    private func applyInform(_ inform: Inform, to device: inout Device, kind: DataModelKind?, remote: String, now: Int64) {
+        device.lastInform = now
+        device.ipAddress = remote
+        if !inform.deviceId.manufacturer.isEmpty { device.manufacturer = inform.deviceId.manufacturer }
+        device.productClass = inform.deviceId.productClass
+        if let kind { device.dataModel = kind }
+        if inform.hasEvent(EventCode.boot) || inform.hasEvent(EventCode.bootstrap) { device.lastBoot = now }
+        guard let kind = kind ?? device.dataModel else { return }
+        let p = ManagementPaths(kind)
+        for param in inform.parameters {
+            switch param.name {
+            case p.softwareVersion: device.softwareVersion = param.value
+            case p.hardwareVersion: device.hardwareVersion = param.value
+            case p.connectionRequestURL: device.connectionRequestURL = param.value
+            case p.modelName: device.modelName = param.value
+            case p.periodicInformInterval: if let v = Int(param.value), v > 0 { device.informInterval = v }
+            default: break
+            }
+        }
+    }
+
+    // MARK: - running session
+
+    private func continueSession(_ ctx: SessionContext, _ x: CWMPExchange) async -> CWMPReply {
+        guard sessions.tryMarkBusy(ctx) else { return .text(409, "A message of this session is still being processed") }
+        defer { sessions.markIdle(ctx, now: Self.now()) }
+
+        let envelope: Envelope?
+        switch decode(x.body) {
+        case .reply(let r):
+            if r.status != 200 { await finish(ctx, effects: ctx.machine.abandon()) }
+            return r
+        case .message(let e): envelope = e
+        }
+        if let envelope, case .cpeRequest(.inform) = envelope.body {
+            // A new session on an old cookie or connection.
+            sessions.remove(ctx)
+            await finish(ctx, effects: ctx.machine.abandon())
+            return await startSession(x)
+        }
+
+        var step = ctx.machine.receive(envelope)
+        while true {
+            await applyEffects(step.effects, ctx: ctx)
+            guard step.output == .acsTurn else { break }
+            if ctx.machine.queue.isEmpty { enqueueDueTasks(ctx) }
+            step = ctx.machine.nextRequest()
+            if case .envelope(let env) = step.output, case .acsRequest = env.body,
+               case .awaitingResponse(let item) = ctx.machine.phase, case .task(let id) = item.origin {
+                await markSent(taskID: id)
+            }
+        }
+
+        switch step.output {
+        case .envelope(let env):
+            return envelopeReply(env)
+        case .end:
+            sessions.remove(ctx)
+            return CWMPReply(status: 204)
+        case .reject(let status, let reason):
+            sessions.remove(ctx)
+            await finish(ctx, effects: ctx.machine.abandon())
+            log.info("session of \(ctx.device.name) rejected: \(reason)")
+            return .text(status, reason)
+        case .acsTurn:
+            return .text(500, "unexpected session state")
+        }
+    }
+
+    private func enqueueDueTasks(_ ctx: SessionContext) {
+        let now = Int64(Self.now())
+        guard let due = try? store.tasks(deviceID: ctx.device.id, states: [.pending]) else { return }
+        let items = due.filter { $0.notBefore <= now && !ctx.queuedTaskIDs.contains($0.id) }.map { task -> WorkItem in
+            ctx.queuedTaskIDs.insert(task.id)
+            return WorkItem(origin: .task(task.id), request: TaskPlanner.request(for: task))
+        }
+        ctx.machine.enqueue(items)
+    }
+
+    private func markSent(taskID: Int64) async {
+        guard var task = try? store.task(id: taskID) else { return }
+        task.state = .sent
+        task.updatedAt = Int64(Self.now())
+        try? await store.apply([.updateTask(task)])
+    }
+
+    /// Expires idle sessions; their unanswered tasks go back to the queue. Returns how many were dropped.
+    @discardableResult
+    public func sweep(now: Double = CWMPService.now()) async -> Int {
+        let expired = sessions.expire(before: now - config.sessionIdleTimeout)
+        for ctx in expired {
+            log.info("session of \(ctx.device.name) timed out")
+            await finish(ctx, effects: ctx.machine.abandon())
+        }
+        return expired.count
+    }
+
+    private func finish(_ ctx: SessionContext, effects: [SessionEffect]) async {
+        await applyEffects(effects, ctx: ctx)
+    }
+
+    // MARK: - effects
+
+    private func applyEffects(_ effects: [SessionEffect], ctx: SessionContext) async {
+        guard !effects.isEmpty else { return }
+        let now = Int64(Self.now())
+        var writes: [StoreWrite] = []
+        for effect in effects {
+            switch effect {
+            case .informReceived:
+                break   // recorded when the session opened
+            case .cpeRequest(let request):
+                cpeRequest(request, ctx: ctx, now: now, writes: &writes)
+            case .completed(let item, let response):
+                completed(item, response, ctx: ctx, now: now, writes: &writes)
+            case .faulted(let item, let fault):
+                faulted(item, fault, ctx: ctx, now: now, writes: &writes)
+            case .unanswered(let item):
+                if case .task(let id) = item.origin, var task = try? store.task(id: id), !task.state.isFinal {
+                    task.attempts += 1
+                    if task.attempts >= RetryPolicy.maxAttempts {
+                        task.state = .fault
+                        task.fault = CWMPFault(code: 8002, string: "no answer from the CPE after \(task.attempts) attempts")
+                    } else {
+                        task.state = .pending
+                        task.notBefore = now + RetryPolicy.backoff(attempt: task.attempts)
+                    }
+                    task.updatedAt = now
+                    writes.append(.updateTask(task))
+                }
+            }
+        }
+        do { try await store.apply(writes) } catch { log.error("store write failed for \(ctx.device.name): \(error)") }
+    }
+
+    private func cpeRequest(_ request: CPERequest, ctx: SessionContext, now: Int64, writes: inout [StoreWrite]) {
+        guard case .transferComplete(let tc) = request else { return }
+        var matched = false
+        for var task in (try? store.tasks(deviceID: ctx.device.id, states: [.waiting, .sent])) ?? [] {
+            if let outcome = TaskPlanner.resolveTransfer(task, tc) {
+                apply(outcome, to: &task, now: now, writes: &writes, device: ctx.device)
+                matched = true
+            }
+        }
+        if !matched && tc.fault.code != 0 {
+            writes.append(.fault(FaultRecord(deviceID: ctx.device.id, taskID: nil, source: "transfer", code: tc.fault.code,
+                                             message: tc.fault.string, detail: "CommandKey \(tc.commandKey)", at: now)))
+        }
+    }
+
+    private func completed(_ item: WorkItem, _ response: CPEResponse, ctx: SessionContext, now: Int64, writes: inout [StoreWrite]) {
+        switch item.origin {
+        case .task(let id):
+            guard var task = try? store.task(id: id) else { return }
+            let outcome = TaskPlanner.outcome(for: task, response: response)
+            apply(outcome, to: &task, now: now, writes: &writes, device: ctx.device)
+            if case .setParameterValues(let values) = task.kind, case .setParameterValues = response {
+                writes.append(.parameters(deviceID: ctx.device.id, values: values, at: now))
+            }
+        case .onboardingCredentials:
+            ctx.device.credentialsConfirmed = true
+            ctx.device.onboardedAt = now
+            writes.append(.updateDevice(ctx.device))
+            if case .setParameterValues(let values, _) = item.request {
+                writes.append(.parameters(deviceID: ctx.device.id, values: values.filter { !ManagementPaths.isSecret($0.name) }, at: now))
+            }
+            log.info("device \(ctx.device.name) onboarded with its own credentials")
+        case .deviceInfo:
+            if case .getParameterValues(let values) = response, let kind = ctx.device.dataModel {
+                let p = ManagementPaths(kind)
+                for v in values {
+                    switch v.name {
+                    case p.manufacturer: if !v.value.isEmpty { ctx.device.manufacturer = v.value }
+                    case p.modelName: ctx.device.modelName = v.value
+                    case p.softwareVersion: ctx.device.softwareVersion = v.value
+                    case p.hardwareVersion: ctx.device.hardwareVersion = v.value
+                    default: break
+                    }
+                }
+                writes.append(.updateDevice(ctx.device))
+                writes.append(.parameters(deviceID: ctx.device.id, values: values, at: now))
+            }
+        case .diagnosticsResult(let taskID):
+            if case .getParameterValues(let values) = response {
+                writes.append(.parameters(deviceID: ctx.device.id, values: values, at: now))
+                if var task = try? store.task(id: taskID) {
+                    apply(.done(TaskResult(values: values)), to: &task, now: now, writes: &writes, device: ctx.device)
+                }
+            }
+        }
+        if case .task = item.origin, case .getParameterValues(let values) = response {
+            writes.append(.parameters(deviceID: ctx.device.id, values: values, at: now))
+        }
+    }
+
+    private func faulted(_ item: WorkItem, _ fault: CWMPFault, ctx: SessionContext, now: Int64, writes: inout [StoreWrite]) {
+        let detail = fault.setParameterValuesFaults.map { "\($0.parameterName): \($0.code) \($0.string)" }.joined(separator: "\n")
+        switch item.origin {
+        case .task(let id):
+            guard var task = try? store.task(id: id) else { return }
+            apply(TaskPlanner.outcome(for: task, fault: fault), to: &task, now: now, writes: &writes, device: ctx.device)
+        case .onboardingCredentials, .deviceInfo, .diagnosticsResult:
+            let source: String
+            var taskID: Int64?
+            switch item.origin {
+            case .onboardingCredentials: source = "onboarding"
+            case .deviceInfo: source = "device-info"
+            case .diagnosticsResult(let t): source = "diagnostics"; taskID = t
+            case .task: source = "task"
+            }
+            writes.append(.fault(FaultRecord(deviceID: ctx.device.id, taskID: taskID, source: source, code: fault.code,
+                                             message: fault.string, detail: detail, at: now)))
+            log.info("\(source) fault \(fault.code) on \(ctx.device.name): \(fault.string)")
+        }
+    }
+
+    /// Records a task outcome; faults also go to the fault log, against the task.
+    private func apply(_ outcome: TaskOutcome, to task: inout DeviceTask, now: Int64, writes: inout [StoreWrite], device: Device) {
+        task.updatedAt = now
+        switch outcome {
+        case .done(let result):
+            task.state = .done
+            task.result = result
+        case .waiting(let result):
+            task.state = .waiting
+            task.result = result
+        case .fault(let fault):
+            task.state = .fault
+            task.fault = fault
+        case .retry(let fault):
+            task.attempts += 1
+            task.state = .pending
+            task.fault = fault
+            task.notBefore = now + RetryPolicy.backoff(attempt: task.attempts)
+        }
+        if case .fault(let f) = outcome {
+            let detail = f.setParameterValuesFaults.map { "\($0.parameterName): \($0.code) \($0.string)" }.joined(separator: "\n")
+            writes.append(.fault(FaultRecord(deviceID: device.id, taskID: task.id, source: "task", code: f.code, message: f.string,
+                                             detail: detail, at: now)))
+        }
+        writes.append(.updateTask(task))
+    }
+
+    private func methodName(_ body: CWMPBody) -> String {
+        switch body {
+        case .acsRequest(let r): r.methodName
+        case .cpeResponse(let r): r.methodName + "Response"
+        case .cpeRequest(let r): r.methodName
+        case .acsResponse: "an ACS response"
+        case .fault: "a Fault"
+        }
+    }
+
+    static func timestamp(_ unix: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date(timeIntervalSince1970: Double(unix)))
+    }
+}

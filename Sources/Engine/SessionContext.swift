@@ -1,0 +1,95 @@
+import ACSCore
+import Foundation
+
+/// A live CWMP session: the state machine plus what the driver knows about the device.
+/// A CPE sends one message at a time; `busy` catches one that does not.
+final class SessionContext: @unchecked Sendable {
+    let token: String
+    let connectionID: UInt64
+    var machine: CWMPSession
+    var device: Device
+    var lastActivity: Double
+    /// Tasks already queued in this session, so a re-check for new tasks does not send them twice.
+    var queuedTaskIDs: Set<Int64> = []
+    var busy = false
+
+    init(token: String, connectionID: UInt64, machine: CWMPSession, device: Device, now: Double) {
+        self.token = token; self.connectionID = connectionID; self.machine = machine; self.device = device
+        self.lastActivity = now
+    }
+
+    static func newToken() -> String {
+        var g = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in String(g.next() as UInt64, radix: 16) }.joined()
+    }
+}
+
+/// Sessions by cookie, by TCP connection (fallback) and by device (one session per device).
+final class SessionTable: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byToken: [String: SessionContext] = [:]
+    private var byConnection: [UInt64: String] = [:]
+    private var byDevice: [Int64: String] = [:]
+
+    var count: Int { lock.withLock { byToken.count } }
+
+    func find(token: String?, connectionID: UInt64) -> SessionContext? {
+        lock.withLock {
+            if let token, let s = byToken[token] { return s }
+            if let t = byConnection[connectionID] { return byToken[t] }
+            return nil
+        }
+    }
+
+    /// Registers a session; returns the device's previous session, which the caller abandons.
+    func insert(_ s: SessionContext) -> SessionContext? {
+        lock.withLock {
+            var previous: SessionContext?
+            if let old = byDevice[s.device.id], let o = byToken[old] {
+                previous = o
+                byToken[old] = nil
+                byConnection[o.connectionID] = nil
+            }
+            byToken[s.token] = s
+            byConnection[s.connectionID] = s.token
+            byDevice[s.device.id] = s.token
+            return previous
+        }
+    }
+
+    func remove(_ s: SessionContext) {
+        lock.withLock {
+            if byToken[s.token] === s { byToken[s.token] = nil }
+            if byConnection[s.connectionID] == s.token { byConnection[s.connectionID] = nil }
+            if byDevice[s.device.id] == s.token { byDevice[s.device.id] = nil }
+        }
+    }
+
+    /// Removes and returns sessions idle since before `cutoff`.
+    func expire(before cutoff: Double) -> [SessionContext] {
+        lock.withLock {
+            let old = byToken.values.filter { $0.lastActivity < cutoff && !$0.busy }
+            for s in old {
+                byToken[s.token] = nil
+                if byConnection[s.connectionID] == s.token { byConnection[s.connectionID] = nil }
+                if byDevice[s.device.id] == s.token { byDevice[s.device.id] = nil }
+            }
+            return old
+        }
+    }
+
+    func tryMarkBusy(_ s: SessionContext) -> Bool {
+        lock.withLock {
+            if s.busy { return false }
+            s.busy = true
+            return true
+        }
+    }
+
+    func markIdle(_ s: SessionContext, now: Double) {
+        lock.withLock {
+            s.busy = false
+            s.lastActivity = now
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import CWMP
+import Foundation
+import HTTPAuth
+import NetHTTP
+
+/// One CWMP session of a virtual CPE over HTTP, as a real CPE runs it: Inform (answering a Digest challenge),
+/// its own requests, an empty POST, then the ACS's requests until an empty answer.
+struct CPESession {
+    let cpe: VirtualCPE
+    let acs: URLParts
+    let timeout: Duration
+
+    enum Failure: Error, CustomStringConvertible {
+        case http(Int, String)
+        case authentication(String)
+        case protocolError(String)
+        var description: String {
+            switch self {
+            case .http(let s, let b): "ACS answered HTTP \(s): \(b.prefix(200))"
+            case .authentication(let m): "authentication failed: \(m)"
+            case .protocolError(let m): m
+            }
+        }
+    }
+
+    struct Result {
+        var deferred: [DeferredAction] = []
+        var requestsAnswered = 0
+    }
+
+    func run(now: Date = Date()) async throws -> Result {
+        let conn = try await HTTPClientConnection.connect(host: acs.host, port: acs.port, timeout: timeout)
+        var connection = conn
+        var cookie: String?
+        var result = Result()
+        defer { let c = connection; Task { await c.close() } }
+
+        func post(_ body: [UInt8], authorization: String? = nil) async throws -> HTTPResponse {
+            if !connection.isOpen {
+                // CPEs reconnect mid-session; the session cookie keeps it together.
+                connection = try await HTTPClientConnection.connect(host: acs.host, port: acs.port, timeout: timeout)
+            }
+            var h = HTTPFields()
+            h.set("SOAPAction", "")
+            if !body.isEmpty { h.set("Content-Type", "text/xml; charset=\"utf-8\"") }
+            if let cookie { h.set("Cookie", cookie) }
+            if let authorization { h.set("Authorization", authorization) }
+            let response = try await connection.send(method: "POST", uri: acs.pathAndQuery, headers: h, body: body, timeout: timeout)
+            if let setCookie = response.headers.first("Set-Cookie"), let first = setCookie.split(separator: ";").first {
+                cookie = String(first)
+            }
+            return response
+        }
+
+        // 1. Inform, answering the challenge.
+        let inform = cpe.makeInform(now: now)
+        let informBody = CWMPEncoder.encode(Envelope(version: .v1_2, header: CWMPHeader(id: "1"), body: .cpeRequest(.inform(inform))))
+        var response = try await post(informBody)
+        if response.status == 401 {
+            let (user, pass) = cpe.credentials
+            guard let challenge = DigestChallenge.parse(response.headers.all("WWW-Authenticate")),
+                  let creds = Digest.authorize(challenge: challenge, username: user, password: pass, method: "POST", uri: acs.pathAndQuery) else {
+                throw Failure.authentication("no usable Digest challenge")
+            }
+            response = try await post(informBody, authorization: creds.headerValue)
+            if response.status == 401 { throw Failure.authentication("ACS refused \(user): \(response.bodyString.prefix(120))") }
+        }
+        guard response.status == 200 else { throw Failure.http(response.status, response.bodyString) }
+        let informResponse = try CWMPDecoder.decode(response.body, from: .acs)
+        guard case .acsResponse(.inform) = informResponse.body else { throw Failure.protocolError("expected InformResponse") }
+        let held = informResponse.header.holdRequests == true
+        let transfer = cpe.lock.withLock { cpe.pendingTransfer }
+        cpe.informAcknowledged(keepTransferEvents: transfer != nil)
+
+        // 2. Our own requests, unless the ACS holds them (then they wait for the next session).
+        if let transfer, !held {
+            let r = try await post(CWMPEncoder.encode(Envelope(version: informResponse.version, header: CWMPHeader(id: "2"),
+                                                               body: .cpeRequest(.transferComplete(transfer)))))
+            guard r.status == 200, case .acsResponse(.transferComplete) = try CWMPDecoder.decode(r.body, from: .acs).body else {
+                throw Failure.protocolError("expected TransferCompleteResponse, got HTTP \(r.status)")
+            }
+            cpe.transferAcknowledged()
+        }
+
+        // 3. Empty POST, then the ACS's requests until it has nothing more.
+        response = try await post([])
+        while true {
+            if response.status == 204 || (response.status == 200 && response.body.isEmpty) { return result }
+            guard response.status == 200 else { throw Failure.http(response.status, response.bodyString) }
+            let env: Envelope
+            do {
+                env = try CWMPDecoder.decode(response.body, from: .acs)
+            } catch CWMPDecodeError.unknownMethod(let name, let id, let version) {
+                let f = CWMPFault(code: 9000, string: "Method not supported: \(name)")
+                response = try await post(CWMPEncoder.encode(Envelope(version: version, header: CWMPHeader(id: id), body: .fault(f))))
+                continue
+            }
+            guard case .acsRequest(let request) = env.body else { throw Failure.protocolError("expected an ACS request") }
+            let outcome = cpe.handle(request)
+            if let d = outcome.deferred { result.deferred.append(d) }
+            result.requestsAnswered += 1
+            response = try await post(CWMPEncoder.encode(Envelope(version: env.version, header: CWMPHeader(id: env.header.id), body: outcome.body)))
+        }
+    }
+}

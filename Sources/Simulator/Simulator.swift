@@ -1,0 +1,238 @@
+import CWMP
+import DataModel
+import Foundation
+import HTTPAuth
+import NetHTTP
+
+/// Thousands of virtual CPEs in one process, talking to an ACS only over CWMP/HTTP.
+public final class Simulator: @unchecked Sendable {
+    public let config: SimulatorConfig
+    public let template: ModelTemplate
+    public private(set) var devices: [VirtualCPE] = []
+    public let stats = SimulatorStats()
+    let acs: URLParts
+    private var bySerial: [String: VirtualCPE] = [:]
+    private let schedule = WakeSchedule()
+    private var crServer: HTTPServer?
+    private var loop: Task<Void, Never>?
+    public private(set) var crPort = 0
+    private let running = RunningCount()
+    private let nonces = NonceSource.random()
+
+    public init(config: SimulatorConfig) throws {
+        self.config = config
+        guard let acs = URLParts.parse(config.acsURL), acs.scheme == "http" else {
+            throw SimulatorError("--acs must be an http:// URL, got \(config.acsURL)")
+        }
+        self.acs = acs
+        template = try Self.loadTemplate(config)
+    }
+
+    static func loadTemplate(_ config: SimulatorConfig) throws -> ModelTemplate {
+        switch config.model {
+        case "tr181": return try ModelTemplate.loadBBF(path: config.dataModelDirectory + "/tr-181-2-19-1-cwmp-full.xml")
+        case "tr098": return try ModelTemplate.loadBBF(path: config.dataModelDirectory + "/tr-098-1-8-0-full.xml")
+        default: return try ModelTemplate.load(path: config.model)
+        }
+    }
+
+    public var kind: DataModelKind { template.root == "InternetGatewayDevice." ? .tr098 : .tr181 }
+
+    public func device(serial: String) -> VirtualCPE? { bySerial[serial] }
+
+    public func start() async throws {
+        let server = HTTPServer(host: config.crHost, port: config.crPort, limits: ServerLimits(maxBodyBytes: 4096)) { [weak self] request in
+            guard let self else { return HTTPResponse(status: 503) }
+            return self.connectionRequest(request)
+        }
+        crPort = try await server.start()
+        crServer = server
+
+        let root = template.root
+        let creds = config.onboardingCredentials(for: kind)
+        let now = Date().timeIntervalSince1970
+        for i in 0..<config.count {
+            let serial = config.serialPrefix + String(format: "%06d", config.serialOffset + i)
+            let cpe = VirtualCPE(index: i, serial: serial, template: template, identity: identity(serial: serial, root: root), onboarding: creds)
+            devices.append(cpe)
+            bySerial[serial] = cpe
+            let first = now + (config.startSpread > 0 ? Double.random(in: 0...config.startSpread) : 0)
+            cpe.lock.withLock { cpe.nextInformAt = first }
+            schedule.push(first, i)
+        }
+        loop = Task { [weak self] in await self?.runLoop() }
+    }
+
+    public func stop() async {
+        loop?.cancel()
+        _ = await loop?.value
+        try? await crServer?.shutdown()
+    }
+
+    private func identity(serial: String, root: String) -> [String: String] {
+        let productClass = config.productClass ?? template.deviceID["ProductClass"] ?? (kind == .tr098 ? "SimGateway" : "SimRouter")
+        var id: [String: String] = [
+            root + "DeviceInfo.Manufacturer": template.deviceID["Manufacturer"] ?? config.manufacturer,
+            root + "DeviceInfo.ManufacturerOUI": template.deviceID["OUI"] ?? config.oui,
+            root + "DeviceInfo.ProductClass": productClass,
+            root + "DeviceInfo.SerialNumber": serial,
+            root + "DeviceInfo.ModelName": config.modelName ?? template.modelName ?? productClass,
+            root + "DeviceInfo.SoftwareVersion": config.softwareVersion,
+            root + "DeviceInfo.HardwareVersion": "HW-1",
+            root + "ManagementServer.URL": config.acsURL,
+            root + "ManagementServer.PeriodicInformEnable": "1",
+            root + "ManagementServer.PeriodicInformInterval": String(config.informInterval),
+            root + "ManagementServer.ConnectionRequestURL": "http://\(config.crHost):\(crPort)/cr/\(serial)",
+        ]
+        let ssid = "Corral-" + serial.suffix(4)
+        if kind == .tr181 {
+            id["Device.RootDataModelVersion"] = "2.19"
+            id["Device.WiFi.SSID.1.SSID"] = ssid
+        } else {
+            id["InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID"] = ssid
+        }
+        return id
+    }
+
+    // MARK: scheduling
+
+    private func runLoop() async {
+        while !Task.isCancelled {
+            let now = Date().timeIntervalSince1970
+            while running.value < config.maxConcurrentSessions, let i = schedule.popDue(now: now) {
+                let cpe = devices[i]
+                let due = cpe.lock.withLock { () -> Bool in
+                    guard !cpe.inSession, cpe.nextInformAt <= now + 0.001 else { return false }
+                    cpe.inSession = true
+                    return true
+                }
+                guard due else { continue }
+                running.add(1)
+                Task { [weak self] in
+                    await self?.session(cpe)
+                    self?.running.add(-1)
+                }
+            }
+            let wait = min(0.05, max(0.002, (schedule.nextTime ?? now + 0.05) - Date().timeIntervalSince1970))
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+        }
+    }
+
+    private func reschedule(_ cpe: VirtualCPE, at time: Double) {
+        cpe.lock.withLock { cpe.nextInformAt = time }
+        schedule.push(time, cpe.index)
+    }
+
+    /// Runs one session, then whatever the ACS asked for, and schedules the next contact.
+    private func session(_ cpe: VirtualCPE) async {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let runner = CPESession(cpe: cpe, acs: acs, timeout: .milliseconds(Int(config.httpTimeoutSeconds * 1000)))
+        var next: Double
+        do {
+            let result = try await runner.run()
+            stats.recordSuccess(duration: clock.now - started, requests: result.requestsAnswered)
+            cpe.lock.withLock { cpe.retryCount = 0 }
+            var immediate = false
+            for action in result.deferred { immediate = await perform(action, on: cpe) || immediate }
+            let interval = cpe.informInterval
+            next = Date().timeIntervalSince1970 + (immediate ? 0.05 : interval * (1 + Double.random(in: -config.jitter...config.jitter)))
+        } catch {
+            stats.recordFailure("\(cpe.serial): \(error)")
+            // TR-069 3.2.1.1 retry wait, with a 5 s minimum interval and multiplier 2.
+            let n = cpe.lock.withLock { () -> UInt32 in cpe.retryCount += 1; return cpe.retryCount }
+            let low = 5.0 * pow(2, Double(min(n, 10) - 1))
+            next = Date().timeIntervalSince1970 + Double.random(in: low...(low * 2))
+        }
+        let wake = cpe.lock.withLock { () -> Bool in
+            cpe.inSession = false
+            let w = cpe.wakeRequested
+            cpe.wakeRequested = false
+            return w
+        }
+        if wake { next = Date().timeIntervalSince1970 }
+        if !wake, cpe.lock.withLock({ cpe.retryCount == 0 }) { cpe.addEvent(EventStruct(EventCode.periodic)) }
+        reschedule(cpe, at: next)
+    }
+
+    /// Returns true when the CPE opens a new session right away (after reboot, reset, transfer, diagnostics).
+    private func perform(_ action: DeferredAction, on cpe: VirtualCPE) async -> Bool {
+        let root = cpe.root
+        switch action {
+        case .reboot(let key):
+            cpe.addEvent(EventStruct(EventCode.boot))
+            cpe.addEvent(EventStruct(EventCode.mReboot, commandKey: key))
+            return true
+        case .factoryReset:
+            cpe.factoryReset()
+            return true
+        case .download(let d):
+            let tc = await Transfers.download(d, cpe: cpe)
+            cpe.lock.withLock { cpe.pendingTransfer = tc }
+            cpe.addEvent(EventStruct(EventCode.transferComplete))
+            cpe.addEvent(EventStruct(EventCode.mDownload, commandKey: d.commandKey))
+            if tc.fault.code == 0 && d.fileType.hasPrefix("1 ") { cpe.addEvent(EventStruct(EventCode.boot)) }
+            return true
+        case .upload(let u):
+            let tc = await Transfers.upload(u, cpe: cpe)
+            cpe.lock.withLock { cpe.pendingTransfer = tc }
+            cpe.addEvent(EventStruct(EventCode.transferComplete))
+            cpe.addEvent(EventStruct(EventCode.mUpload, commandKey: u.commandKey))
+            return true
+        case .scheduleInform(let delay, let key):
+            Task { [weak self] in
+                try? await Task.sleep(for: .seconds(Int(delay)))
+                cpe.addEvent(EventStruct(EventCode.scheduled))
+                cpe.addEvent(EventStruct(EventCode.mScheduleInform, commandKey: key))
+                self?.wake(cpe)
+            }
+            return false
+        case .diagnostics(let object):
+            await Diagnostics.run(object: object, root: root, cpe: cpe)
+            cpe.addEvent(EventStruct(EventCode.diagnosticsComplete))
+            return true
+        }
+    }
+
+    /// A connection request or another reason to open a session now.
+    func wake(_ cpe: VirtualCPE) {
+        let inSession = cpe.lock.withLock { () -> Bool in
+            if cpe.inSession { cpe.wakeRequested = true }
+            return cpe.inSession
+        }
+        if !inSession { reschedule(cpe, at: Date().timeIntervalSince1970) }
+    }
+
+    // MARK: connection requests
+
+    private func connectionRequest(_ request: HTTPRequest) -> HTTPResponse {
+        guard request.method == "GET", request.path.hasPrefix("/cr/"), let cpe = bySerial[String(request.path.dropFirst(4))] else {
+            return HTTPResponse(status: 404, text: "no such device\n")
+        }
+        let (user, pass) = cpe.connectionRequestCredentials
+        if !(user.isEmpty && pass.isEmpty) {
+            let challenge = DigestChallenge(realm: "Corral CPE simulator", nonce: nonces.make(), qop: "auth", algorithm: "MD5")
+            guard let header = request.headers.first("Authorization"), case .digest(let c)? = AuthorizationHeader.parse(header),
+                  nonces.check(c.nonce) == .valid, c.username == user, Digest.verify(credentials: c, password: pass, method: "GET") else {
+                stats.recordConnectionRequest(accepted: false)
+                return HTTPResponse(status: 401, headers: ["WWW-Authenticate": challenge.headerValue], text: "authentication required\n")
+            }
+        }
+        stats.recordConnectionRequest(accepted: true)
+        cpe.addEvent(EventStruct(EventCode.connectionRequest))
+        wake(cpe)
+        return HTTPResponse(status: 200, text: "")
+    }
+}
+
+public struct SimulatorError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
+
+final class RunningCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    var value: Int { lock.withLock { n } }
+    func add(_ d: Int) { lock.withLock { n += d } }
+}

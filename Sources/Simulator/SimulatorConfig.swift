@@ -1,0 +1,43 @@
+import DataModel
+
+public struct SimulatorConfig: Sendable {
+    public var acsURL: String
+    public var count: Int
+    /// "tr181", "tr098", or the path of a model file (.xml BBF, .csv genieacs-sim, .json).
+    public var model: String
+    public var serialOffset: Int = 0
+    public var serialPrefix: String = "SIM"
+    public var oui: String = "00C0FF"
+    public var manufacturer: String = "Corral Simulated"
+    public var productClass: String?
+    public var modelName: String?
+    public var softwareVersion: String = "1.0.0"
+    /// The generic profiles' default onboarding credentials (see `corral serve --help`).
+    public var username: String?
+    public var password: String?
+    /// Periodic interval until the ACS sets one.
+    public var informInterval: Int = 300
+    /// First Informs are spread over this many seconds (0 = all at once).
+    public var startSpread: Double = 0
+    /// Periodic Informs are jittered by up to this fraction of the interval.
+    public var jitter: Double = 0.1
+    public var maxConcurrentSessions: Int = 256
+    /// Connection-request listener (one port for all devices; the path names the device).
+    public var crHost: String = "127.0.0.1"
+    public var crPort: Int = 0
+    /// Where the BBF data-model files are (for "tr181" and "tr098").
+    public var dataModelDirectory: String = "datamodels"
+    public var httpTimeoutSeconds: Double = 30
+
+    public init(acsURL: String, count: Int, model: String) {
+        self.acsURL = acsURL; self.count = count; self.model = model
+    }
+
+    public var kindHint: DataModelKind? { model == "tr098" ? .tr098 : model == "tr181" ? .tr181 : nil }
+
+    /// Onboarding credentials of the built-in generic profile for the model, unless given.
+    public func onboardingCredentials(for kind: DataModelKind) -> (String, String) {
+        let defaults = kind == .tr098 ? ("corral-tr098", "onboard-tr098") : ("corral-tr181", "onboard-tr181")
+        return (username ?? defaults.0, password ?? defaults.1)
+    }
+}

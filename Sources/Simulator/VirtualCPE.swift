@@ -1,0 +1,123 @@
+import CWMP
+import DataModel
+import Foundation
+
+/// One simulated device: its data model, pending events and what it must do next. One session at a time;
+/// the lock guards the state shared with the connection-request listener.
+public final class VirtualCPE: @unchecked Sendable {
+    public let index: Int
+    public let serial: String
+    let lock = NSLock()
+    private(set) var model: VirtualDataModel
+    private var events: [EventStruct]
+    var pendingTransfer: TransferComplete?
+    var inSession = false
+    /// A connection request arrived (during a session or between): open a session as soon as possible.
+    var wakeRequested = false
+    var retryCount: UInt32 = 0
+    var nextInformAt: Double = 0
+    let onboarding: (username: String, password: String)
+    let identity: [String: String]
+
+    public var root: String { model.template.root }
+
+    init(index: Int, serial: String, template: ModelTemplate, identity: [String: String], onboarding: (String, String)) {
+        self.index = index
+        self.serial = serial
+        self.identity = identity
+        self.onboarding = onboarding
+        model = VirtualDataModel(template: template)
+        events = [EventStruct(EventCode.bootstrap), EventStruct(EventCode.boot)]
+        applyFactoryIdentity()
+    }
+
+    /// What a factory-fresh device has: its identity and the onboarding credentials of its model.
+    private func applyFactoryIdentity() {
+        for (path, value) in identity { _ = model.force(path, value) }
+        _ = model.force(root + "ManagementServer.Username", onboarding.username)
+        _ = model.force(root + "ManagementServer.Password", onboarding.password)
+    }
+
+    public func value(_ path: String) -> String? { lock.withLock { model[path] } }
+    public func withModel<T>(_ body: (inout VirtualDataModel) -> T) -> T { lock.withLock { body(&model) } }
+
+    var credentials: (String, String) {
+        lock.withLock { (model[root + "ManagementServer.Username"] ?? "", model[root + "ManagementServer.Password"] ?? "") }
+    }
+    var connectionRequestCredentials: (String, String) {
+        lock.withLock { (model[root + "ManagementServer.ConnectionRequestUsername"] ?? "",
+                         model[root + "ManagementServer.ConnectionRequestPassword"] ?? "") }
+    }
+    var informInterval: Double {
+        lock.withLock {
+            let enabled = model[root + "ManagementServer.PeriodicInformEnable"].map { $0 == "1" || $0 == "true" } ?? true
+            let v = Double(model[root + "ManagementServer.PeriodicInformInterval"] ?? "") ?? 300
+            return enabled ? max(1, v) : 86_400
+        }
+    }
+
+    func addEvent(_ e: EventStruct) {
+        lock.withLock {
+            // Single events appear once; "M ..." events once per command key.
+            if !events.contains(e) { events.append(e) }
+        }
+    }
+
+    /// The Inform for a new session, with the events not yet acknowledged.
+    func makeInform(now: Date) -> Inform {
+        lock.withLock {
+            var names = model.template.forcedInformParameters
+            for extra in [root + "ManagementServer.ConnectionRequestURL", root + "DeviceInfo.SoftwareVersion"] where !names.contains(extra) {
+                names.append(extra)
+            }
+            let params: [ParameterValue] = names.compactMap { n in
+                guard let v = model[n] else { return nil }
+                return ParameterValue(name: n, value: v, type: model.type(of: n) ?? .string)
+            }
+            return Inform(deviceId: DeviceID(manufacturer: identity[root + "DeviceInfo.Manufacturer"] ?? "",
+                                             oui: identity[root + "DeviceInfo.ManufacturerOUI"] ?? "",
+                                             productClass: identity[root + "DeviceInfo.ProductClass"] ?? "",
+                                             serialNumber: serial),
+                          events: events, maxEnvelopes: 1, currentTime: SimClock.dateTime(now), retryCount: retryCount, parameters: params)
+        }
+    }
+
+    /// InformResponse received: the Inform's events are delivered, except the ones acknowledged by a later
+    /// TransferCompleteResponse.
+    func informAcknowledged(keepTransferEvents: Bool) {
+        lock.withLock {
+            events = events.filter { keepTransferEvents && ($0.code == EventCode.transferComplete || $0.code == EventCode.mDownload || $0.code == EventCode.mUpload) }
+        }
+    }
+
+    func transferAcknowledged() {
+        lock.withLock {
+            pendingTransfer = nil
+            events.removeAll { $0.code == EventCode.transferComplete || $0.code == EventCode.mDownload || $0.code == EventCode.mUpload }
+        }
+    }
+
+    func handle(_ request: ACSRequest) -> RPCHandler.Outcome {
+        lock.withLock { RPCHandler.handle(request, model: &model) }
+    }
+
+    /// Factory reset: every change is gone, onboarding credentials are back, the next contact is a BOOTSTRAP.
+    func factoryReset() {
+        lock.withLock {
+            model.resetToFactory()
+            events = [EventStruct(EventCode.bootstrap), EventStruct(EventCode.boot)]
+            pendingTransfer = nil
+        }
+        lock.withLock { applyFactoryIdentity() }
+    }
+
+    func set(_ path: String, _ value: String) { lock.withLock { _ = model.force(path, value) } }
+}
+
+enum SimClock {
+    static func dateTime(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: d)
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the ACS: CWMP endpoint, operator HTTP port, embedded SQLite store.",
+        discussion: """
+            CPEs POST to http://<host>:<cwmp-port>/ (any path). A CPE informing with a profile's onboarding \
+            credentials is registered and given its own credentials. Built-in profiles: generic-tr181 \
+            (user corral-tr181, password onboard-tr181) and generic-tr098 (corral-tr098 / onboard-tr098); \
+            override them in corral.json ("profiles": {"generic-tr181": {"onboardingPassword": "..."}}) or with \
+            CORRAL_ONBOARDING_GENERIC_TR181_USERNAME / _PASSWORD.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Address to listen on (default 0.0.0.0, or CORRAL_HOST).") var host: String?
+    @Option(name: .customLong("cwmp-port"), help: "CWMP port (default 7547, or CORRAL_CWMP_PORT).") var cwmpPort: Int?
+    @Option(name: .customLong("http-port"), help: "Operator HTTP port (default 8080, or CORRAL_HTTP_PORT).") var httpPort: Int?
+
+    func run() async throws {
+        setvbuf(stdout, nil, _IOLBF, 0)   // line-buffered even into a pipe: supervisors and tests read the port line
+        var config = try ConfigLoading.load(store)
+        if let host { config.host = host }
+        if let cwmpPort { config.cwmpPort = cwmpPort }
+        if let httpPort { config.httpPort = httpPort }
+        let server = try CorralServer(config: config)
+        try await server.start()
+        print("corral: CWMP listening on \(config.host):\(server.cwmpPort), HTTP on \(config.host):\(server.httpPort), data in \(config.dataDirectory)")
+        await waitForTermination()
+        print("corral: shutting down")
+        await server.stop()
+    }
+}
+
+/// Suspends until SIGINT or SIGTERM.
+func waitForTermination() async {
+    await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+        let once = OnceFlag()
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+            source.setEventHandler { if once.set() { cont.resume() } }
+            source.resume()
+            SignalSources.keep(source)
+        }
+    }
+}
+
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    func set() -> Bool { lock.withLock { if done { return false }; done = true; return true } }
+}
+
+enum SignalSources {
+    nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+    static func keep(_ s: DispatchSourceSignal) { sources.append(s) }
+}

@@ -1,0 +1,144 @@
+import ACSCore
+import ArgumentParser
+import CWMP
+import Engine
+import Foundation
+import Storage
+
+struct TaskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "task",
+        abstract: "Queue a task on a device; with --now, wake it with a connection request and wait for the result.",
+        discussion: """
+            Actions:
+              reboot | factory-reset
+              set <path>=<value> ...        (type taken from the stored parameter, else xsd:string;
+                                             force one with <path>:<type>=<value>, e.g. ...Interval:unsignedInt=600)
+              get <path> ...                 refresh <path or subtree.>
+              add <object.>                  delete <object.N.>
+              download <url> --type firmware [--file-size N] [--target-file NAME]
+            Without --now the task runs at the device's next session (periodic Inform).
+            Exit status: 0 done (or queued), 1 CPE fault or refused, 2 no result before the timeout.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Device ID, name (OUI-Serial) or serial number.") var device: String
+    @Argument(help: "reboot, factory-reset, set, get, refresh, add, delete, download.") var action: String
+    @Argument(help: "Arguments of the action.") var arguments: [String] = []
+    @Flag(help: "Send a connection request now and wait for the result.") var now = false
+    @Option(help: "Seconds to wait with --now.") var timeout: Double = 30
+    @Option(name: .customLong("type"), help: "Download file type: firmware, web-content, config, or a TR-069 FileType string.") var fileType = "firmware"
+    @Option(name: .customLong("file-size"), help: "Download file size in bytes (0 = unknown).") var fileSize: UInt32 = 0
+    @Option(name: .customLong("target-file"), help: "Download target file name.") var targetFile = ""
+
+    func run() async throws {
+        let config = try ConfigLoading.load(store)
+        let s = try SQLiteStore(directory: config.dataDirectory)
+        defer { s.close() }
+        let service = TaskService(store: s)
+        guard let dev = try service.findDevice(device) else { throw ValidationError("no device \(device) (give an ID, OUI-Serial name or a unique serial)") }
+        let kind = try TaskArguments.kind(action: action, arguments: arguments, fileType: fileType, fileSize: fileSize,
+                                          targetFile: targetFile, typeOf: { path in
+            (try? s.parameters(deviceID: dev.id, prefix: path))?.first(where: { $0.path == path })?.type
+        })
+        let task = try await service.queue(kind, on: dev)
+        print("queued task #\(task.id) (\(kind.label)) on \(dev.name)")
+        guard now else {
+            print("it runs at the device's next session")
+            return
+        }
+        do {
+            try await ConnectionRequester.send(to: dev)
+            print("connection request accepted by \(dev.name)")
+        } catch {
+            print("connection request failed: \(error)")
+            print("task #\(task.id) stays queued for the next session")
+            throw ExitCode(1)
+        }
+        guard let result = try await service.wait(for: task.id, timeout: .milliseconds(Int(timeout * 1000))) else {
+            throw ExitCode(2)
+        }
+        print(TaskReport.describe(result))
+        switch result.state {
+        case .done: return
+        case .fault, .cancelled: throw ExitCode(1)
+        default:
+            print("no final result within \(timeout) s")
+            throw ExitCode(2)
+        }
+    }
+}
+
+enum TaskArguments {
+    static func kind(action: String, arguments: [String], fileType: String, fileSize: UInt32, targetFile: String,
+                     typeOf: (String) -> XSDType?) throws -> TaskKind {
+        func one(_ what: String) throws -> String {
+            guard arguments.count == 1 else { throw ValidationError("\(action) takes exactly one \(what)") }
+            return arguments[0]
+        }
+        switch action {
+        case "reboot": return .reboot
+        case "factory-reset", "factoryreset": return .factoryReset
+        case "get":
+            guard !arguments.isEmpty else { throw ValidationError("get takes one or more parameter paths") }
+            return .getParameterValues(arguments)
+        case "refresh": return .refresh(try one("path"))
+        case "add":
+            let o = try one("object path")
+            guard o.hasSuffix(".") else { throw ValidationError("add takes a table path ending in '.', e.g. Device.WiFi.SSID.") }
+            return .addObject(o)
+        case "delete":
+            let o = try one("object path")
+            guard o.hasSuffix(".") else { throw ValidationError("delete takes an instance path ending in '.', e.g. Device.WiFi.SSID.3.") }
+            return .deleteObject(o)
+        case "set":
+            guard !arguments.isEmpty else { throw ValidationError("set takes one or more <path>=<value>") }
+            return .setParameterValues(try arguments.map { try parseAssignment($0, typeOf: typeOf) })
+        case "download":
+            let url = try one("URL")
+            return .download(url: url, fileType: downloadFileType(fileType), fileSize: fileSize, targetFileName: targetFile)
+        default:
+            throw ValidationError("unknown action \(action); see corral task --help")
+        }
+    }
+
+    static func parseAssignment(_ s: String, typeOf: (String) -> XSDType?) throws -> ParameterValue {
+        guard let eq = s.firstIndex(of: "=") else { throw ValidationError("expected <path>=<value>, got \(s)") }
+        var path = String(s[..<eq])
+        let value = String(s[s.index(after: eq)...])
+        var type: XSDType?
+        if let colon = path.lastIndex(of: ":") {
+            let t = String(path[path.index(after: colon)...]).replacingOccurrences(of: "xsd:", with: "")
+            guard let parsed = XSDType(rawValue: t) else { throw ValidationError("unknown type \(t) in \(s)") }
+            type = parsed
+            path = String(path[..<colon])
+        }
+        guard !path.isEmpty, !path.hasSuffix(".") else { throw ValidationError("\(path) is not a parameter path") }
+        return ParameterValue(name: path, value: value, type: type ?? typeOf(path) ?? .string)
+    }
+
+    static func downloadFileType(_ s: String) -> String {
+        switch s.lowercased() {
+        case "firmware": "1 Firmware Upgrade Image"
+        case "web-content": "2 Web Content"
+        case "config": "3 Vendor Configuration File"
+        default: s
+        }
+    }
+}
+
+enum TaskReport {
+    static func describe(_ t: DeviceTask) -> String {
+        var lines = ["task #\(t.id) \(t.kind.label): \(t.state.rawValue)"]
+        if let f = t.fault {
+            lines.append("CPE fault \(f.code): \(f.string)")
+            for p in f.setParameterValuesFaults { lines.append("  \(p.parameterName): \(p.code) \(p.string)") }
+        }
+        if let r = t.result {
+            for v in r.values { lines.append("  \(v.name) = \(v.value)") }
+            if let n = r.instanceNumber { lines.append("  instance \(n)") }
+            if let st = r.status, st == 1 { lines.append("  status 1: applied, takes effect after a reboot") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import ACSCore
+import CWMP
+@testable import Storage
+
+func temporaryDirectory() -> String {
+    let dir = NSTemporaryDirectory() + "corral-test-" + UUID().uuidString
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+@Suite struct SQLiteStoreTests {
+    @Test func devicesRoundTripAndSurviveReopen() async throws {
+        let dir = temporaryDirectory()
+        var id: Int64 = 0
+        do {
+            let store = try SQLiteStore(directory: dir)
+            let d = try await store.createDevice(Device(name: "00D09E-SN1", oui: "00D09E", productClass: "R1", serialNumber: "SN1",
+                                                        groups: ["pilot", "north"], description: "Onboarded now", createdAt: 100))
+            id = d.id
+            var updated = d
+            updated.softwareVersion = "2.0"
+            updated.username = "00D09E-SN1"
+            updated.lastInform = 200
+            try await store.apply([.updateDevice(updated),
+                                   .parameters(deviceID: d.id, values: [ParameterValue(name: "Device.WiFi.SSID.1.SSID", value: "home")], at: 200)])
+            store.close()
+        }
+        let store = try SQLiteStore(directory: dir)
+        defer { store.close() }
+        let d = try #require(try store.device(id: id))
+        #expect(d.softwareVersion == "2.0")
+        #expect(d.groups == ["pilot", "north"])
+        #expect(try store.device(username: "00D09E-SN1")?.id == id)
+        #expect(try store.device(oui: "00D09E", serial: "SN1")?.id == id)
+        #expect(try store.parameters(deviceID: id, prefix: "Device.WiFi.").map(\.value) == ["home"])
+        #expect(try store.parameters(deviceID: id, prefix: "Device.X").isEmpty)
+    }
+
+    @Test func sessionUpdatesDoNotOverwriteOperatorMetadata() async throws {
+        let store = try SQLiteStore(directory: temporaryDirectory())
+        defer { store.close() }
+        let d = try await store.createDevice(Device(name: "A-1", oui: "A", productClass: "", serialNumber: "1", createdAt: 1))
+        try await store.apply([.updateMetadata(deviceID: d.id, groups: ["g"], location: "Oslo", description: "lab")])
+        var stale = d
+        stale.lastInform = 99
+        try await store.apply([.updateDevice(stale)])
+        let now = try #require(try store.device(id: d.id))
+        #expect(now.location == "Oslo")
+        #expect(now.groups == ["g"])
+        #expect(now.lastInform == 99)
+    }
+
+    @Test func emptySecretValuesKeepTheACSCopy() async throws {
+        let store = try SQLiteStore(directory: temporaryDirectory())
+        defer { store.close() }
+        let d = try await store.createDevice(Device(name: "A-2", oui: "A", productClass: "", serialNumber: "2", createdAt: 1))
+        let path = "Device.WiFi.AccessPoint.1.Security.KeyPassphrase"
+        try await store.apply([.parameters(deviceID: d.id, values: [ParameterValue(name: path, value: "s3cret")], at: 1)])
+        try await store.apply([.parameters(deviceID: d.id, values: [ParameterValue(name: path, value: "")], at: 2)])
+        #expect(try store.parameters(deviceID: d.id, prefix: path).first?.value == "s3cret")
+    }
+
+    @Test func tasksGetCommandKeysAndStateChanges() async throws {
+        let store = try SQLiteStore(directory: temporaryDirectory())
+        defer { store.close() }
+        let d = try await store.createDevice(Device(name: "A-3", oui: "A", productClass: "", serialNumber: "3", createdAt: 1))
+        var t = try await store.createTask(DeviceTask(deviceID: d.id, kind: .setParameterValues([ParameterValue(name: "Device.X", value: "1", type: .int)])))
+        #expect(t.commandKey == "corral-\(t.id)")
+        #expect(try store.tasks(deviceID: d.id, states: [.pending]).map(\.id) == [t.id])
+        t.state = .fault
+        t.fault = CWMPFault(code: 9003, string: "Invalid arguments", setParameterValuesFaults: [.init(parameterName: "Device.X", code: 9007, string: "bad")])
+        try await store.apply([.updateTask(t), .fault(FaultRecord(deviceID: d.id, taskID: t.id, source: "task", code: 9003, message: "Invalid arguments", at: 5))])
+        #expect(try store.tasks(deviceID: d.id, states: [.pending]).isEmpty)
+        let back = try #require(try store.task(id: t.id))
+        #expect(back.fault == t.fault)
+        #expect(back.kind == t.kind)
+        #expect(try store.faults(deviceID: d.id, limit: 10).first?.taskID == t.id)
+    }
+
+    @Test func groupCommitBatchesConcurrentWritesAndIsolatesFailures() async throws {
+        let store = try SQLiteStore(directory: temporaryDirectory())
+        defer { store.close() }
+        let d = try await store.createDevice(Device(name: "A-4", oui: "A", productClass: "", serialNumber: "4", createdAt: 1))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<500 {
+                group.addTask {
+                    try await store.apply([.inform(deviceID: d.id, InformRecord(at: Int64(i), events: ["2 PERIODIC"], retryCount: 0, remote: ""))])
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try store.informs(deviceID: d.id, limit: 1000).count == 500)
+        // A failing write (duplicate name) does not undo the others committed in the same group.
+        await #expect(throws: SQLiteError.self) {
+            _ = try await store.createDevice(Device(name: "A-4", oui: "B", productClass: "", serialNumber: "x", createdAt: 1))
+        }
+        #expect(try store.deviceCount() == 1)
+    }
+}
