@@ -1,10 +1,13 @@
-// API of the SOAP codec. STUB: replaced by the real libxml2 implementation.
+// Public API of the SOAP codec: CWMPDecoder turns bytes into an `Envelope`, CWMPEncoder does the reverse.
+// The implementation lives in XMLDocument.swift (libxml2 parsing), Decoder*.swift and Encoder*.swift.
 
 /// Who sent the bytes being decoded. GetRPCMethods exists in both directions, so the decoder must know.
 public enum Peer: Sendable { case cpe, acs }
 
 public struct CodecLimits: Sendable {
+    /// Bodies larger than this are refused before parsing.
     public var maxBytes: Int
+    /// Maximum element nesting depth (the Envelope is depth 1). Checked while parsing.
     public var maxDepth: Int
     public init(maxBytes: Int = 4 << 20, maxDepth: Int = 64) { self.maxBytes = maxBytes; self.maxDepth = maxDepth }
 }
@@ -16,17 +19,55 @@ public enum CWMPDecodeError: Error, Equatable, Sendable, CustomStringConvertible
     /// A well-formed envelope whose RPC we do not know; `id` lets the caller answer with fault 8000/9000.
     case unknownMethod(name: String, id: String?, version: CWMPVersion)
     case invalidArgument(method: String, detail: String, id: String?, version: CWMPVersion)
-    public var description: String { "\(self)" }
+
+    public var description: String {
+        switch self {
+        case .tooLarge(let n): "message too large (\(n) bytes)"
+        case .malformed(let m): "malformed XML: \(m)"
+        case .notSOAP(let m): "not a SOAP envelope: \(m)"
+        case .unknownMethod(let name, let id, let v): "unknown method \(name) (cwmp:ID \(id ?? "none"), \(v.rawValue))"
+        case .invalidArgument(let method, let detail, let id, let v):
+            "invalid argument in \(method): \(detail) (cwmp:ID \(id ?? "none"), \(v.rawValue))"
+        }
+    }
+
+    /// The cwmp:ID of the message, when the envelope was readable far enough to know it.
+    public var messageID: String? {
+        switch self {
+        case .unknownMethod(_, let id, _), .invalidArgument(_, _, let id, _): id
+        default: nil
+        }
+    }
+
+    /// The namespace the peer used, when the envelope was readable far enough to know it.
+    public var version: CWMPVersion? {
+        switch self {
+        case .unknownMethod(_, _, let v), .invalidArgument(_, _, _, let v): v
+        default: nil
+        }
+    }
 }
 
 public enum CWMPDecoder {
+    /// Decodes one SOAP envelope. Safe to call concurrently from any number of threads.
     public static func decode(_ bytes: [UInt8], from sender: Peer, limits: CodecLimits = CodecLimits()) throws -> Envelope {
-        fatalError("CWMPDecoder not implemented yet")
+        if bytes.count > limits.maxBytes { throw CWMPDecodeError.tooLarge(bytes.count) }
+        return try XMLParsing.withDocument(bytes, maxDepth: limits.maxDepth) { root in
+            try EnvelopeReader.read(root: root, from: sender)
+        }
+    }
+
+    /// Convenience for callers holding a String.
+    public static func decode(_ text: String, from sender: Peer, limits: CodecLimits = CodecLimits()) throws -> Envelope {
+        try decode(Array(text.utf8), from: sender, limits: limits)
     }
 }
 
 public enum CWMPEncoder {
+    /// Serialises an envelope to UTF-8 XML that validates against the cwmp schema of `envelope.version`.
     public static func encode(_ envelope: Envelope) -> [UInt8] {
-        fatalError("CWMPEncoder not implemented yet")
+        var w = XMLWriter(capacity: EnvelopeWriter.estimatedSize(envelope))
+        EnvelopeWriter.write(envelope, into: &w)
+        return w.bytes
     }
 }
