@@ -1,2 +1,129 @@
-// API of the HTTP server/client. STUB: replaced by the real implementation.
 import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Minimal HTTP/1.1 server on SwiftNIO. The handler runs as a Swift task per request; requests on one
+/// connection are handled one at a time, in order. Responses always carry Content-Length.
+public final class HTTPServer: Sendable {
+    public let host: String
+    public let port: Int
+    public let limits: ServerLimits
+    private let handler: @Sendable (HTTPRequest) async -> HTTPResponse
+    private let group: EventLoopGroup
+
+    private struct State {
+        var serverChannel: Channel?
+        var connections: [UInt64: Channel] = [:]
+        var nextID: UInt64 = 0
+        var shuttingDown = false
+    }
+    private let state = Locked(State())
+
+    /// Process-wide connection IDs, so IDs never collide between servers in one process.
+    private static let connectionIDs = Locked<UInt64>(0)
+
+    public init(host: String, port: Int, limits: ServerLimits = ServerLimits(),
+                group: EventLoopGroup = NIOSingletons.posixEventLoopGroup,
+                handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
+        self.host = host
+        self.port = port
+        self.limits = limits
+        self.group = group
+        self.handler = handler
+    }
+
+    /// Number of open connections.
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    /// Binds and starts accepting; returns the bound port (useful with port 0).
+    @discardableResult
+    public func start() async throws -> Int {
+        let limits = self.limits
+        let handler = self.handler
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { [self] channel in
+                guard let id = self.register(channel) else {
+                    return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    let timers = ConnectionTimerHandler(idleTimeout: TimeAmount(limits.idleTimeout),
+                                                        bodyTimeout: TimeAmount(limits.bodyTimeout))
+                    var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+                    if limits.maxHeaderBytes > 0 {
+                        // The decoder enforces a hard cap; the handler answers 431 for the soft limit.
+                        decoderLimits.maxHeaderListSize = max(limits.maxHeaderBytes * 2, 8192)
+                        decoderLimits.maxHeaderFieldSize = decoderLimits.maxHeaderListSize
+                    }
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(timers)
+                    try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: false, withErrorHandling: false,
+                        withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
+                        withDecoderLimitConfiguration: decoderLimits)
+                    try sync.addHandler(HTTPServerConnectionHandler(
+                        handler: handler, limits: limits, connectionID: id, timers: timers, isTLS: false))
+                }
+            }
+        let channel = try await bootstrap.bind(host: host, port: port).get()
+        let shouldClose = state.withLock { s -> Bool in
+            if s.shuttingDown { return true }
+            s.serverChannel = channel
+            return false
+        }
+        if shouldClose {
+            try? await channel.close()
+            throw ChannelError.ioOnClosedChannel
+        }
+        return channel.localAddress?.port ?? port
+    }
+
+    /// Registers a new connection; nil when over the connection limit or shutting down.
+    private func register(_ channel: Channel) -> UInt64? {
+        let id = Self.connectionIDs.withLock { n -> UInt64 in
+            n += 1
+            return n
+        }
+        let accepted = state.withLock { s -> Bool in
+            if s.shuttingDown { return false }
+            if let max = limits.maxConnections, s.connections.count >= max { return false }
+            s.connections[id] = channel
+            return true
+        }
+        guard accepted else { return nil }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            _ = self?.state.withLock { $0.connections.removeValue(forKey: id) }
+        }
+        return id
+    }
+
+    /// Stops accepting, closes idle connections, lets in-flight requests finish (up to
+    /// `limits.shutdownGrace`), then force-closes the rest.
+    public func shutdown() async throws {
+        let (server, conns) = state.withLock { s -> (Channel?, [Channel]) in
+            s.shuttingDown = true
+            let server = s.serverChannel
+            s.serverChannel = nil
+            return (server, Array(s.connections.values))
+        }
+        if let server { try? await server.close() }
+        for c in conns {
+            c.pipeline.fireUserInboundEventTriggered(QuiesceEvent())
+        }
+        let deadline = ContinuousClock.now + limits.shutdownGrace
+        for c in conns {
+            let remaining = deadline - ContinuousClock.now
+            if remaining > .zero {
+                let timeout = c.eventLoop.scheduleTask(in: TimeAmount(remaining)) { c.close(promise: nil) }
+                try? await c.closeFuture.get()
+                timeout.cancel()
+            } else {
+                try? await c.close()
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Ordered HTTP header fields with case-insensitive lookup (wraps NIO's `HTTPHeaders`, no conversion cost).
+public struct HTTPFields: Sendable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
+    @usableFromInline var storage: HTTPHeaders
+
+    public init() { storage = HTTPHeaders() }
+    public init(_ pairs: [(String, String)]) { storage = HTTPHeaders(pairs) }
+    public init(dictionaryLiteral elements: (String, String)...) { storage = HTTPHeaders(elements) }
+    init(nio: HTTPHeaders) { storage = nio }
+
+    /// First value of `name` (case-insensitive), nil if absent.
+    public func first(_ name: String) -> String? { storage.first(name: name) }
+    /// All values of `name` in order (each header line is one value; commas are not split).
+    public func all(_ name: String) -> [String] { storage[name] }
+    public func contains(_ name: String) -> Bool { storage.contains(name: name) }
+    public subscript(name: String) -> String? { storage.first(name: name) }
+
+    public mutating func add(_ name: String, _ value: String) { storage.add(name: name, value: value) }
+    public mutating func set(_ name: String, _ value: String) { storage.replaceOrAdd(name: name, value: value) }
+    public mutating func remove(_ name: String) { storage.remove(name: name) }
+
+    public var count: Int { storage.count }
+    public var isEmpty: Bool { storage.isEmpty }
+    public func makeIterator() -> AnyIterator<(name: String, value: String)> {
+        var it = storage.makeIterator()
+        return AnyIterator { it.next() }
+    }
+    public var description: String { storage.description }
+}
+
+public struct HTTPRequest: Sendable {
+    public var method: String
+    /// Request target as sent (path + optional query).
+    public var uri: String
+    public var path: String
+    public var query: String?
+    public var headers: HTTPFields
+    public var body: [UInt8]
+    /// Peer IP address (no port).
+    public var remoteAddress: String?
+    public var remotePort: Int?
+    /// Unique per TCP connection within a process (stable across keep-alive requests).
+    public var connectionID: UInt64
+    public var isTLS: Bool
+    /// (major, minor), e.g. (1, 1).
+    public var version: (major: Int, minor: Int)
+
+    public init(method: String, uri: String, headers: HTTPFields = HTTPFields(), body: [UInt8] = [],
+                remoteAddress: String? = nil, remotePort: Int? = nil, connectionID: UInt64 = 0,
+                isTLS: Bool = false, version: (major: Int, minor: Int) = (1, 1)) {
+        self.method = method
+        self.uri = uri
+        if let q = uri.firstIndex(of: "?") {
+            path = String(uri[..<q])
+            query = String(uri[uri.index(after: q)...])
+        } else {
+            path = uri
+            query = nil
+        }
+        self.headers = headers
+        self.body = body
+        self.remoteAddress = remoteAddress
+        self.remotePort = remotePort
+        self.connectionID = connectionID
+        self.isTLS = isTLS
+        self.version = version
+    }
+
+    public var bodyString: String { String(decoding: body, as: UTF8.self) }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPFields
+    public var body: [UInt8]
+
+    public init(status: Int = 200, headers: HTTPFields = HTTPFields(), body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// Text body; sets Content-Type unless `contentType` is nil or the header is already present.
+    public init(status: Int = 200, headers: HTTPFields = HTTPFields(), text: String,
+                contentType: String? = "text/plain; charset=utf-8") {
+        self.init(status: status, headers: headers, body: Array(text.utf8))
+        if let contentType, !self.headers.contains("content-type") { self.headers.set("Content-Type", contentType) }
+    }
+
+    public var bodyString: String { String(decoding: body, as: UTF8.self) }
+}
+
+public struct ServerLimits: Sendable {
+    /// Largest accepted request body (Content-Length or chunked total); larger → 413 and close.
+    public var maxBodyBytes: Int
+    /// Largest accepted request head (all header names + values); larger → 431 (or 400) and close.
+    public var maxHeaderBytes: Int
+    /// A keep-alive connection with no request in progress is closed after this.
+    public var idleTimeout: Duration
+    /// A request must arrive completely (head and body) within this, counted from its first byte.
+    public var bodyTimeout: Duration
+    /// Further connections are closed right after accept. nil = unlimited.
+    public var maxConnections: Int?
+    /// On `shutdown()`, in-flight requests get this long before connections are force-closed.
+    public var shutdownGrace: Duration
+
+    public init(maxBodyBytes: Int = 4 << 20, maxHeaderBytes: Int = 64 << 10, idleTimeout: Duration = .seconds(60),
+                bodyTimeout: Duration = .seconds(30), maxConnections: Int? = nil,
+                shutdownGrace: Duration = .seconds(10)) {
+        self.maxBodyBytes = maxBodyBytes
+        self.maxHeaderBytes = maxHeaderBytes
+        self.idleTimeout = idleTimeout
+        self.bodyTimeout = bodyTimeout
+        self.maxConnections = maxConnections
+        self.shutdownGrace = shutdownGrace
+    }
+}
+
+public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidURL(String)
+    case unsupportedScheme(String)
+    case connectFailed(String)
+    case timeout
+    /// The connection closed before a complete response arrived (or was already closed).
+    case closed
+    /// The response body exceeded the client's limit.
+    case tooLarge(Int)
+    /// A request is already in flight on this connection.
+    case busy
+    case protocolError(String)
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let u): return "invalid URL: \(u)"
+        case .unsupportedScheme(let s): return "unsupported URL scheme: \(s) (only http)"
+        case .connectFailed(let why): return "connect failed: \(why)"
+        case .timeout: return "timed out"
+        case .closed: return "connection closed before a complete response"
+        case .tooLarge(let limit): return "response larger than \(limit) bytes"
+        case .busy: return "a request is already in flight on this connection"
+        case .protocolError(let why): return "HTTP protocol error: \(why)"
+        }
+    }
+}
+
+/// Parts of an absolute http(s) URL.
+public struct URLParts: Sendable, Equatable {
+    public var scheme: String
+    /// Host name or IP; IPv6 literals without brackets.
+    public var host: String
+    public var port: Int
+    /// Path plus "?query", at least "/".
+    public var pathAndQuery: String
+
+    public init(scheme: String, host: String, port: Int, pathAndQuery: String) {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.pathAndQuery = pathAndQuery
+    }
+
+    /// `host` or `[v6]`, plus `:port` when not the scheme default: the Host header value.
+    public var hostHeader: String {
+        let h = host.contains(":") ? "[\(host)]" : host
+        let defaultPort = scheme == "https" ? 443 : 80
+        return port == defaultPort ? h : "\(h):\(port)"
+    }
+
+    public static func parse(_ url: String) -> URLParts? {
+        let trimmed = url.trimmingCharacters(in: .whitespaces)
+        guard let sep = trimmed.range(of: "://") else { return nil }
+        let scheme = trimmed[..<sep.lowerBound].lowercased()
+        guard scheme == "http" || scheme == "https" else { return nil }
+        let rest = trimmed[sep.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
+        var pathAndQuery = String(rest[authorityEnd...])
+        if let hash = pathAndQuery.firstIndex(of: "#") { pathAndQuery = String(pathAndQuery[..<hash]) }
+        if pathAndQuery.isEmpty || pathAndQuery.first == "?" { pathAndQuery = "/" + pathAndQuery }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        var host: Substring
+        var portText: Substring? = nil
+        if authority.first == "[" {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.first == ":" else { return nil }
+                portText = after.dropFirst()
+            }
+        } else {
+            if let colon = authority.lastIndex(of: ":") {
+                host = authority[..<colon]
+                portText = authority[authority.index(after: colon)...]
+            } else {
+                host = authority
+            }
+            if host.contains(":") { return nil }
+        }
+        guard !host.isEmpty else { return nil }
+        var port = scheme == "https" ? 443 : 80
+        if let portText, !portText.isEmpty {
+            guard let p = Int(portText), p > 0, p < 65536 else { return nil }
+            port = p
+        }
+        return URLParts(scheme: scheme, host: String(host), port: port, pathAndQuery: pathAndQuery)
+    }
+}
+
+/// Small lock-protected box (Foundation's NSLock; works on macOS 14 and Linux).
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
