@@ -235,12 +235,13 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         write(status: r.status, headers: &headers, body: r.body, keepAlive: keepAlive, version: version,
               isHead: isHead, context: context)
         busy = false
+        // Also bounds the time a slow reader may take to receive a `Connection: close` response.
+        timers.responseSent()
         if !keepAlive {
             discarding = true
             queued.removeAll()
             return
         }
-        timers.responseSent()
         while !busy && !discarding && !queued.isEmpty {
             process(queued.removeFirst(), context: context)
         }

@@ -175,15 +175,19 @@ import Testing
     }
 
     @Test func idleTimeoutClosesKeepAliveConnection() async throws {
-        let limits = ServerLimits(idleTimeout: .milliseconds(300), bodyTimeout: .seconds(5))
+        let limits = ServerLimits(idleTimeout: .milliseconds(800), bodyTimeout: .seconds(5))
         try await withServer(limits: limits, handler: echoHandler) { port, _ in
             let c = try await HTTPClientConnection.connect(host: "127.0.0.1", port: port)
             _ = try await c.send(uri: "/")
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(500))
             _ = try await c.send(uri: "/") // activity resets the idle timer
+            try await Task.sleep(for: .milliseconds(500))
+            _ = try await c.send(uri: "/")
             #expect(c.isOpen)
-            try await Task.sleep(for: .milliseconds(700))
+            let start = ContinuousClock.now
+            while c.isOpen && ContinuousClock.now - start < .seconds(3) { try await Task.sleep(for: .milliseconds(10)) }
             #expect(!c.isOpen)
+            #expect(ContinuousClock.now - start > .milliseconds(600))
         }
     }
 
