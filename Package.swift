@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["ACSCore", "Storage", "NetHTTP", "CWMP", "DataModel", "HTTPAuth"]),
         .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth"]),
         .executableTarget(name: "corral", dependencies: [
-            "Engine", "Simulator", "Storage", "ACSCore",
+            "Engine", "Simulator", "Storage", "ACSCore", "NetHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -19,7 +19,7 @@ struct CPEAuthenticator: Sendable {
         return [DigestChallenge(realm: Onboarding.realm, nonce: nonces.make(), qop: "auth", algorithm: "MD5", stale: stale).headerValue]
     }
 
-    func authenticate(_ authorization: String?, tls: Bool, store: CorralStore) throws -> Result {
+    func authenticate(_ authorization: String?, uri: String, tls: Bool, store: CorralStore) throws -> Result {
         guard let authorization, let parsed = AuthorizationHeader.parse(authorization) else {
             return .challenge(challenge(tls: tls), reason: "no credentials")
         }
@@ -38,12 +38,23 @@ struct CPEAuthenticator: Sendable {
             case .stale: return .challenge(challenge(stale: true, tls: tls), reason: "stale nonce")
             case .invalid: return .challenge(challenge(tls: tls), reason: "unknown nonce")
             }
+            guard Self.sameURI(creds.uri, uri) else { return .challenge(challenge(tls: tls), reason: "Digest answer for another URI") }
             guard creds.realm == Onboarding.realm, let (principal, ha1) = try lookup(creds.username, store: store),
                   Digest.verify(credentials: creds, ha1: ha1, method: "POST") else {
                 return .challenge(challenge(tls: tls), reason: "wrong credentials for \(creds.username)")
             }
             return .ok(principal)
         }
+    }
+
+    /// Some CPEs put the absolute URL in the Digest `uri`; compare path and query only.
+    static func sameURI(_ digestURI: String, _ requestURI: String) -> Bool {
+        var d = Substring(digestURI)
+        if let scheme = d.range(of: "://") {
+            d = d[scheme.upperBound...]
+            d = d.firstIndex(of: "/").map { d[$0...] } ?? "/"
+        }
+        return d == requestURI
     }
 
     /// A device's own username wins over a profile's onboarding username.

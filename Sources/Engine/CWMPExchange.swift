@@ -7,8 +7,11 @@ public struct CWMPExchange: Sendable {
     /// Identifies the TCP connection: the fallback session key for CPEs that drop cookies.
     public var connectionID: UInt64
     public var isTLS: Bool
-    public init(body: [UInt8], cookieHeader: String?, authorization: String?, remoteAddress: String, connectionID: UInt64, isTLS: Bool = false) {
-        self.body = body; self.cookieHeader = cookieHeader; self.authorization = authorization
+    /// Request URI (path and query): a Digest answer must be for this URI.
+    public var uri: String
+    public init(body: [UInt8], cookieHeader: String?, authorization: String?, remoteAddress: String, connectionID: UInt64,
+                isTLS: Bool = false, uri: String = "/") {
+        self.body = body; self.cookieHeader = cookieHeader; self.authorization = authorization; self.uri = uri
         self.remoteAddress = remoteAddress; self.connectionID = connectionID; self.isTLS = isTLS
     }
 }

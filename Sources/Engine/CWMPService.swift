@@ -77,7 +77,7 @@ public final class CWMPService: Sendable {
         }
         let principal: Principal
         do {
-            switch try auth.authenticate(x.authorization, tls: x.isTLS, store: store) {
+            switch try auth.authenticate(x.authorization, uri: x.uri, tls: x.isTLS, store: store) {
             case .ok(let p): principal = p
             case .challenge(let values, let reason):
                 if x.authorization != nil { log.info("CPE auth failed from \(x.remoteAddress): \(reason)") }

@@ -82,7 +82,8 @@ enum CWMPEndpoint {
         }
         let exchange = CWMPExchange(body: request.body, cookieHeader: request.headers.all("Cookie").joined(separator: "; "),
                                     authorization: request.headers.first("Authorization"),
-                                    remoteAddress: request.remoteAddress ?? "", connectionID: request.connectionID, isTLS: request.isTLS)
+                                    remoteAddress: request.remoteAddress ?? "", connectionID: request.connectionID, isTLS: request.isTLS,
+                                    uri: request.uri)
         let reply = await service.handle(exchange)
         return HTTPResponse(status: reply.status, headers: HTTPFields(reply.headers), body: reply.body)
     }

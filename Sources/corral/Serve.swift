@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import NetHTTP
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,14 +20,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("http-port"), help: "Operator HTTP port (default 8080, or CORRAL_HTTP_PORT).") var httpPort: Int?
 
     func run() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)   // line-buffered even into a pipe: supervisors and tests read the port line
+        NetRuntime.installNIOExecutor()
         var config = try ConfigLoading.load(store)
         if let host { config.host = host }
         if let cwmpPort { config.cwmpPort = cwmpPort }
         if let httpPort { config.httpPort = httpPort }
         let server = try CorralServer(config: config)
         try await server.start()
-        print("corral: CWMP listening on \(config.host):\(server.cwmpPort), HTTP on \(config.host):\(server.httpPort), data in \(config.dataDirectory)")
+        // Written unbuffered: supervisors and tests read this line from a pipe.
+        FileHandle.standardOutput.write(Data("corral: CWMP listening on \(config.host):\(server.cwmpPort), HTTP on \(config.host):\(server.httpPort), data in \(config.dataDirectory)\n".utf8))
         await waitForTermination()
         print("corral: shutting down")
         await server.stop()

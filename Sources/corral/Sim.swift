@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NetHTTP
 import Simulator
 
 struct Sim: AsyncParsableCommand {
@@ -39,6 +40,7 @@ struct Sim: AsyncParsableCommand {
     }
 
     func run() async throws {
+        NetRuntime.installNIOExecutor()
         var c = SimulatorConfig(acsURL: acs, count: count, model: model)
         c.serialOffset = serialOffset; c.serialPrefix = serialPrefix; c.oui = oui.uppercased(); c.productClass = productClass
         c.softwareVersion = softwareVersion; c.username = username; c.password = password; c.informInterval = interval
