@@ -76,7 +76,8 @@ public final class Simulator: @unchecked Sendable {
             root + "DeviceInfo.ManufacturerOUI": template.deviceID["OUI"] ?? config.oui,
             root + "DeviceInfo.ProductClass": productClass,
             root + "DeviceInfo.SerialNumber": serial,
-            root + "DeviceInfo.ModelName": config.modelName ?? template.modelName ?? productClass,
+            // A BBF file's model name is the data model's ("Device:2.19"), not a product's: only model files name products.
+            root + "DeviceInfo.ModelName": config.modelName ?? (config.kindHint == nil ? template.modelName : nil) ?? "Corral \(productClass)",
             root + "DeviceInfo.SoftwareVersion": config.softwareVersion,
             root + "DeviceInfo.HardwareVersion": "HW-1",
             root + "ManagementServer.URL": config.acsURL,
@@ -160,6 +161,7 @@ public final class Simulator: @unchecked Sendable {
         let root = cpe.root
         switch action {
         case .reboot(let key):
+            cpe.rebooted()
             cpe.addEvent(EventStruct(EventCode.boot))
             cpe.addEvent(EventStruct(EventCode.mReboot, commandKey: key))
             return true
@@ -171,7 +173,12 @@ public final class Simulator: @unchecked Sendable {
             cpe.lock.withLock { cpe.pendingTransfer = tc }
             cpe.addEvent(EventStruct(EventCode.transferComplete))
             cpe.addEvent(EventStruct(EventCode.mDownload, commandKey: d.commandKey))
-            if tc.fault.code == 0 && d.fileType.hasPrefix("1 ") { cpe.addEvent(EventStruct(EventCode.boot)) }
+            if tc.fault.code == 0 && d.fileType.hasPrefix("1 ") {
+                // A new image boots, and SoftwareVersion (forced active notification) changed.
+                cpe.rebooted()
+                cpe.addEvent(EventStruct(EventCode.boot))
+                cpe.addEvent(EventStruct(EventCode.valueChange))
+            }
             return true
         case .upload(let u):
             let tc = await Transfers.upload(u, cpe: cpe)

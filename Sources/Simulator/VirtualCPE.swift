@@ -16,6 +16,8 @@ public final class VirtualCPE: @unchecked Sendable {
     var wakeRequested = false
     var retryCount: UInt32 = 0
     var nextInformAt: Double = 0
+    /// Unix time of the last (simulated) boot; UpTime is derived from it.
+    var bootedAt = Date().timeIntervalSince1970
     let onboarding: (username: String, password: String)
     let identity: [String: String]
 
@@ -66,6 +68,7 @@ public final class VirtualCPE: @unchecked Sendable {
     /// The Inform for a new session, with the events not yet acknowledged.
     func makeInform(now: Date) -> Inform {
         lock.withLock {
+            refreshUpTime()
             var names = model.template.forcedInformParameters
             for extra in [root + "ManagementServer.ConnectionRequestURL", root + "DeviceInfo.SoftwareVersion"] where !names.contains(extra) {
                 names.append(extra)
@@ -98,8 +101,18 @@ public final class VirtualCPE: @unchecked Sendable {
     }
 
     func handle(_ request: ACSRequest) -> RPCHandler.Outcome {
-        lock.withLock { RPCHandler.handle(request, model: &model) }
+        lock.withLock {
+            refreshUpTime()
+            return RPCHandler.handle(request, model: &model)
+        }
     }
+
+    /// Call with the lock held.
+    private func refreshUpTime() {
+        _ = model.force(root + "DeviceInfo.UpTime", String(max(0, Int(Date().timeIntervalSince1970 - bootedAt))))
+    }
+
+    func rebooted() { lock.withLock { bootedAt = Date().timeIntervalSince1970 } }
 
     /// Factory reset: every change is gone, onboarding credentials are back, the next contact is a BOOTSTRAP.
     func factoryReset() {
@@ -107,6 +120,7 @@ public final class VirtualCPE: @unchecked Sendable {
             model.resetToFactory()
             events = [EventStruct(EventCode.bootstrap), EventStruct(EventCode.boot)]
             pendingTransfer = nil
+            bootedAt = Date().timeIntervalSince1970
         }
         lock.withLock { applyFactoryIdentity() }
     }

@@ -137,7 +137,7 @@ enum TaskReport {
         if let r = t.result {
             for v in r.values { lines.append("  \(v.name) = \(v.value)") }
             if let n = r.instanceNumber { lines.append("  instance \(n)") }
-            if let st = r.status, st == 1 { lines.append("  status 1: applied, takes effect after a reboot") }
+            if case .setParameterValues = t.kind, r.status == 1 { lines.append("  status 1: committed, takes effect after a reboot") }
         }
         return lines.joined(separator: "\n")
     }
