@@ -182,7 +182,8 @@ public struct CWMPSession: Sendable {
         return SessionStep(.reject(status: status, reason: reason))
     }
 
-    static func describe(_ body: CWMPBody) -> String {
+    /// A message's name for errors and logs, e.g. "GetParameterValuesResponse".
+    public static func describe(_ body: CWMPBody) -> String {
         switch body {
         case .acsRequest(let r): r.methodName
         case .cpeResponse(let r): r.methodName + "Response"

@@ -95,7 +95,7 @@ public final class CWMPService: Sendable {
         case .message(let e?): envelope = e
         }
         guard case .cpeRequest(.inform(let inform)) = envelope.body else {
-            return .text(400, "A session must start with an Inform, not \(methodName(envelope.body))")
+            return .text(400, "A session must start with an Inform, not \(CWMPSession.describe(envelope.body))")
         }
 
         do {
@@ -438,16 +438,6 @@ public final class CWMPService: Sendable {
                                              detail: detail, at: now)))
         }
         writes.append(.updateTask(task))
-    }
-
-    private func methodName(_ body: CWMPBody) -> String {
-        switch body {
-        case .acsRequest(let r): r.methodName
-        case .cpeResponse(let r): r.methodName + "Response"
-        case .cpeRequest(let r): r.methodName
-        case .acsResponse: "an ACS response"
-        case .fault: "a Fault"
-        }
     }
 
     static func timestamp(_ unix: Int64) -> String {
