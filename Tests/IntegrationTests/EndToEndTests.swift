@@ -24,7 +24,8 @@ import Storage
         // 1. All 100 onboard: named OUI-Serial, bound to their profile, with their own unique credentials.
         try await waitUntil("100 devices onboarded", seconds: 60) {
             let all = try server.store.devices(limit: 200, offset: 0)
-            return all.count == 100 && all.allSatisfy(\.credentialsConfirmed)
+            // Onboarded = credentials confirmed and identity read (the GPV after the SPV, same session).
+            return all.count == 100 && all.allSatisfy { $0.credentialsConfirmed && !$0.modelName.isEmpty }
         }
         let devices = try server.store.devices(limit: 200, offset: 0)
         #expect(Set(devices.map(\.passwordHA1)).count == 100)
