@@ -58,6 +58,11 @@ public protocol CorralStore: AnyObject, Sendable {
     func devices(limit: Int, offset: Int) throws -> [Device]
     func devices(serial: String) throws -> [Device]
     func deviceCount() throws -> Int
+    /// One page of a filtered, sorted device list.
+    func devices(_ query: DeviceQuery, now: Int64) throws -> DevicePage
+    /// Every device matching the query (limit and cursor ignored), streamed in sort order without loading them all.
+    func forEachDevice(_ query: DeviceQuery, now: Int64, _ body: (Device) throws -> Bool) throws
+    func countDevices(_ query: DeviceQuery, now: Int64) throws -> Int
     func createDevice(_ device: Device) async throws -> Device
     func apply(_ writes: [StoreWrite]) async throws
     func parameters(deviceID: Int64, prefix: String) throws -> [StoredParameter]

@@ -79,6 +79,41 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
         }
     }
 
+    public func devices(_ query: DeviceQuery, now: Int64) throws -> DevicePage {
+        let b = try DeviceQuerySQL.build(query, now: now)
+        let limit = max(1, min(query.limit, 10_000))
+        var out: [Device] = []
+        try db.read { c in
+            try c.query("SELECT \(Self.deviceColumns) FROM devices WHERE \(b.whereSQL) ORDER BY \(b.orderSQL) LIMIT ?",
+                        b.args + [.int(Int64(limit + 1))]) { out.append(Self.device($0)) }
+        }
+        var next: String?
+        if out.count > limit {
+            out.removeLast()
+            if let last = out.last { next = Cursor.encode(DeviceQuerySQL.sortKey(last, query.sort), id: last.id) }
+        }
+        return DevicePage(devices: out, nextCursor: next)
+    }
+
+    public func forEachDevice(_ query: DeviceQuery, now: Int64, _ body: (Device) throws -> Bool) throws {
+        var q = query
+        q.cursor = nil
+        let b = try DeviceQuerySQL.build(q, now: now)
+        try db.read { c in
+            var stop = false
+            try c.query("SELECT \(Self.deviceColumns) FROM devices WHERE \(b.whereSQL) ORDER BY \(b.orderSQL)", b.args) { row in
+                if !stop { stop = !(try body(Self.device(row))) }
+            }
+        }
+    }
+
+    public func countDevices(_ query: DeviceQuery, now: Int64) throws -> Int {
+        var q = query
+        q.cursor = nil
+        let b = try DeviceQuerySQL.build(q, now: now)
+        return try db.read { Int(try $0.scalar("SELECT count(*) FROM devices WHERE \(b.whereSQL)", b.args).int) }
+    }
+
     public func deviceCount() throws -> Int { try db.read { Int(try $0.scalar("SELECT count(*) FROM devices").int) } }
 
     public func createDevice(_ device: Device) async throws -> Device {

@@ -13,14 +13,23 @@ struct Devices: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @Flag(help: "Print {\"devices\": [...]} as JSON.") var json = false
         @Option(help: "At most this many devices.") var limit = 1000
-        @Option(help: "Skip this many devices.") var offset = 0
+        @Option(help: "online, offline or never.") var status: DeviceStatus?
+        @Option(help: "Only this profile.") var profile: String?
+        @Option(help: "Only this model name.") var model: String?
+        @Option(name: .customLong("software-version"), help: "Only this software version.") var softwareVersion: String?
+        @Option(help: "Only devices in this group.") var group: String?
+        @Option(help: "Text in name, serial or description.") var search: String?
+        @Option(help: "Sort by: \(DeviceQuery.Sort.allCases.map(\.rawValue).joined(separator: ", ")).") var sort: DeviceQuery.Sort = .id
 
         func run() throws {
             let config = try ConfigLoading.load(store)
             let s = try SQLiteStore(directory: config.dataDirectory)
             defer { s.close() }
-            let devices = try s.devices(limit: limit, offset: offset)
             let now = Int64(Date().timeIntervalSince1970)
+            var q = DeviceQuery()
+            q.status = status; q.profile = profile; q.model = model; q.softwareVersion = softwareVersion
+            q.group = group; q.text = search; q.sort = sort; q.limit = limit
+            let devices = try s.devices(q, now: now).devices
             if json {
                 print(try DeviceJSON.encode(["devices": devices.map { DeviceJSON(device: $0, now: now) }]))
                 return
@@ -30,7 +39,7 @@ struct Devices: ParsableCommand {
                  d.location, d.description, d.modelName, d.softwareVersion]
             }
             print(Table.render(header: ["NAME", "ID", "STATUS", "PROFILE", "SERIAL", "GROUPS", "LOCATION", "DESCRIPTION", "MODEL", "SOFTWARE"], rows: rows))
-            print("\(devices.count) of \(try s.deviceCount()) devices")
+            print("\(devices.count) of \(try s.countDevices(q, now: now)) matching devices (\(try s.deviceCount()) in all)")
         }
     }
 
@@ -130,3 +139,6 @@ enum Table {
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 }
+
+extension DeviceStatus: ExpressibleByArgument {}
+extension DeviceQuery.Sort: ExpressibleByArgument {}

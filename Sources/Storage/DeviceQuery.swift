@@ -1,0 +1,203 @@
+import ACSCore
+
+/// A filtered, sorted, paginated view of the device population, pushed down to SQL (never loads all devices).
+/// Shared by the CLI, the REST API, the WebGUI and Lua reports.
+public struct DeviceQuery: Sendable, Equatable {
+    public enum Sort: String, Sendable, CaseIterable {
+        case id, name, serial, lastInform = "last_inform", softwareVersion = "software_version", model = "model_name",
+             profile, createdAt = "created_at"
+    }
+
+    /// A condition on a stored parameter value. `paths` lists alternatives (e.g. the TR-181 and the TR-098 path
+    /// of one alias); a device matches if any of them matches.
+    public struct ParameterCondition: Sendable, Equatable {
+        public enum Op: String, Sendable, CaseIterable { case eq = "=", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">=", contains = "~" }
+        public var paths: [String]
+        public var op: Op
+        public var value: String
+        public init(paths: [String], op: Op, value: String) { self.paths = paths; self.op = op; self.value = value }
+    }
+
+    public var status: DeviceStatus?
+    public var profile: String?
+    public var manufacturer: String?
+    public var model: String?
+    public var softwareVersion: String?
+    public var group: String?
+    public var location: String?
+    /// Case-insensitive substring of name, serial or description.
+    public var text: String?
+    public var parameters: [ParameterCondition] = []
+    public var sort: Sort = .id
+    public var descending = false
+    public var limit = 100
+    /// Opaque position from a previous page (`DevicePage.nextCursor`).
+    public var cursor: String?
+
+    public init() {}
+}
+
+public struct DevicePage: Sendable {
+    public var devices: [Device]
+    /// nil on the last page.
+    public var nextCursor: String?
+}
+
+/// SQL for a DeviceQuery. Pure: the store binds and runs it.
+enum DeviceQuerySQL {
+    struct Built {
+        var whereSQL: String
+        var args: [SQLValue]
+        var orderSQL: String
+    }
+
+    static func column(_ s: DeviceQuery.Sort) -> String { s.rawValue }
+
+    static func build(_ q: DeviceQuery, now: Int64) throws -> Built {
+        var clauses: [String] = []
+        var args: [SQLValue] = []
+        switch q.status {
+        case .never?: clauses.append("last_inform = 0")
+        case .online?:
+            clauses.append("last_inform > 0 AND last_inform >= ? - (inform_interval * 3 / 2 + 60)")
+            args.append(.int(now))
+        case .offline?:
+            clauses.append("last_inform > 0 AND last_inform < ? - (inform_interval * 3 / 2 + 60)")
+            args.append(.int(now))
+        case nil: break
+        }
+        for (col, value) in [("profile", q.profile), ("manufacturer", q.manufacturer), ("model_name", q.model),
+                             ("software_version", q.softwareVersion), ("location", q.location)] {
+            if let value { clauses.append("\(col) = ?"); args.append(.text(value)) }
+        }
+        if let g = q.group {
+            // groups are stored comma-joined; match a whole element.
+            clauses.append("(',' || groups || ',') LIKE ? ESCAPE '\\'")
+            args.append(.text("%," + escapeLike(g) + ",%"))
+        }
+        if let t = q.text, !t.isEmpty {
+            clauses.append("(name LIKE ? ESCAPE '\\' OR serial LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')")
+            let pattern = "%" + escapeLike(t) + "%"
+            args += [.text(pattern), .text(pattern), .text(pattern)]
+        }
+        for c in q.parameters {
+            guard !c.paths.isEmpty else { continue }
+            let paths = c.paths.map { _ in "?" }.joined(separator: ",")
+            let test: String
+            switch c.op {
+            case .contains:
+                test = "p.value LIKE ? ESCAPE '\\'"
+                args += c.paths.map { .text($0) } + [.text("%" + escapeLike(c.value) + "%")]
+            case .eq, .ne:
+                test = "p.value \(c.op == .eq ? "=" : "!=") ?"
+                args += c.paths.map { .text($0) } + [.text(c.value)]
+            default:
+                guard let number = Double(c.value) else { throw QueryError("\(c.op.rawValue) needs a number, got \(c.value)") }
+                test = "CAST(p.value AS REAL) \(c.op.rawValue) ? AND p.value <> ''"
+                args += c.paths.map { .text($0) } + [.double(number)]
+            }
+            clauses.append("EXISTS (SELECT 1 FROM parameters p WHERE p.device_id = devices.id AND p.path IN (\(paths)) AND \(test))")
+        }
+        // Keyset pagination on (sort column, id): stable and index-friendly, unlike OFFSET.
+        let col = column(q.sort)
+        let cmp = q.descending ? "<" : ">"
+        if let cursor = q.cursor {
+            guard let (key, id) = Cursor.decode(cursor) else { throw QueryError("invalid cursor") }
+            if q.sort == .id {
+                clauses.append("id \(cmp) ?")
+                args.append(.int(id))
+            } else {
+                clauses.append("(\(col) \(cmp) ? OR (\(col) = ? AND id \(cmp) ?))")
+                args += [key, key, .int(id)]
+            }
+        }
+        let dir = q.descending ? "DESC" : "ASC"
+        let order = q.sort == .id ? "id \(dir)" : "\(col) \(dir), id \(dir)"
+        return Built(whereSQL: clauses.isEmpty ? "1" : clauses.joined(separator: " AND "), args: args, orderSQL: order)
+    }
+
+    static func escapeLike(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+    }
+
+    static func sortKey(_ d: Device, _ s: DeviceQuery.Sort) -> SQLValue {
+        switch s {
+        case .id: .int(d.id)
+        case .name: .text(d.name)
+        case .serial: .text(d.serialNumber)
+        case .lastInform: .int(d.lastInform)
+        case .softwareVersion: .text(d.softwareVersion)
+        case .model: .text(d.modelName)
+        case .profile: .text(d.profile)
+        case .createdAt: .int(d.createdAt)
+        }
+    }
+}
+
+/// Cursor = "<i|t>:<key>|<id>", base64url. Opaque to clients.
+enum Cursor {
+    static func encode(_ key: SQLValue, id: Int64) -> String {
+        let k: String
+        switch key {
+        case .int(let v): k = "i:\(v)"
+        case .double(let v): k = "d:\(v)"
+        default: k = "t:" + key.text
+        }
+        return base64url(Array("\(k)|\(id)".utf8))
+    }
+
+    static func decode(_ s: String) -> (SQLValue, Int64)? {
+        guard let bytes = unbase64url(s), let text = String(bytes: bytes, encoding: .utf8),
+              let bar = text.lastIndex(of: "|"), let id = Int64(text[text.index(after: bar)...]) else { return nil }
+        let k = text[..<bar]
+        guard k.count >= 2 else { return nil }
+        let body = String(k.dropFirst(2))
+        switch k.prefix(2) {
+        case "i:": return Int64(body).map { (.int($0), id) }
+        case "d:": return Double(body).map { (.double($0), id) }
+        case "t:": return (.text(body), id)
+        default: return nil
+        }
+    }
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    static func base64url(_ data: [UInt8]) -> String {
+        var out: [UInt8] = []
+        var i = 0
+        while i < data.count {
+            let b0 = data[i], b1 = i + 1 < data.count ? data[i + 1] : 0, b2 = i + 2 < data.count ? data[i + 2] : 0
+            out.append(alphabet[Int(b0 >> 2)])
+            out.append(alphabet[Int((b0 & 3) << 4 | b1 >> 4)])
+            if i + 1 < data.count { out.append(alphabet[Int((b1 & 15) << 2 | b2 >> 6)]) }
+            if i + 2 < data.count { out.append(alphabet[Int(b2 & 63)]) }
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func unbase64url(_ s: String) -> [UInt8]? {
+        var values: [UInt8] = []
+        for c in s.utf8 {
+            guard let v = alphabet.firstIndex(of: c) else { return nil }
+            values.append(UInt8(v))
+        }
+        var out: [UInt8] = []
+        var i = 0
+        while i < values.count {
+            let n = min(4, values.count - i)
+            guard n >= 2 else { return nil }
+            let v = values[i..<(i + n)].map { $0 } + Array(repeating: 0, count: 4 - n)
+            out.append(v[0] << 2 | v[1] >> 4)
+            if n > 2 { out.append(v[1] << 4 | v[2] >> 2) }
+            if n > 3 { out.append(v[2] << 6 | v[3]) }
+            i += 4
+        }
+        return out
+    }
+}
+
+public struct QueryError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ d: String) { description = d }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import ACSCore
+import CWMP
+@testable import Storage
+
+@Suite struct DeviceQueryTests {
+    /// 30 devices: 3 models, 2 software versions, some in group "pilot", informing at various times.
+    func populated() async throws -> SQLiteStore {
+        let store = try SQLiteStore(directory: temporaryDirectory())
+        for i in 0..<30 {
+            var d = try await store.createDevice(Device(name: "OUI-\(String(format: "%03d", i))", oui: "OUI", productClass: "P",
+                                                        serialNumber: String(format: "S%03d", i), modelName: ["A", "B", "C"][i % 3],
+                                                        softwareVersion: i < 10 ? "1.0" : "2.0", profile: "generic-tr181",
+                                                        description: i == 7 ? "Core switch room" : "", informInterval: 300, createdAt: 1))
+            d.lastInform = i < 20 ? 10_000 - Int64(i) : (i < 25 ? 1_000 : 0)
+            try await store.apply([.updateDevice(d), .updateMetadata(deviceID: d.id, groups: i % 2 == 0 ? ["pilot", "x"] : ["prod"], location: "", description: d.description),
+                                   .parameters(deviceID: d.id, values: [ParameterValue(name: "Device.Cellular.Interface.1.RSSI", value: String(-60 - i), type: .int)], at: 1)])
+        }
+        return store
+    }
+
+    @Test func filtersCombineAndArePushedDown() async throws {
+        let store = try await populated()
+        defer { store.close() }
+        var q = DeviceQuery()
+        q.model = "A"
+        q.softwareVersion = "2.0"
+        q.limit = 100
+        let page = try store.devices(q, now: 10_000)
+        #expect(page.devices.map(\.serialNumber) == ["S012", "S015", "S018", "S021", "S024", "S027"])
+        #expect(try store.countDevices(q, now: 10_000) == 6)
+
+        var g = DeviceQuery()
+        g.group = "pilot"
+        #expect(try store.countDevices(g, now: 10_000) == 15)
+        g.group = "pil"
+        #expect(try store.countDevices(g, now: 10_000) == 0)
+
+        var t = DeviceQuery()
+        t.text = "switch"
+        #expect(try store.devices(t, now: 10_000).devices.map(\.serialNumber) == ["S007"])
+        t.text = "100%_"
+        #expect(try store.countDevices(t, now: 10_000) == 0)
+    }
+
+    @Test func statusFollowsTheInformInterval() async throws {
+        let store = try await populated()
+        defer { store.close() }
+        var q = DeviceQuery()
+        q.status = .online
+        #expect(try store.countDevices(q, now: 10_000) == 20)
+        q.status = .offline
+        #expect(try store.countDevices(q, now: 10_000) == 5)
+        q.status = .never
+        #expect(try store.countDevices(q, now: 10_000) == 5)
+    }
+
+    @Test func parameterConditionsCompareNumbers() async throws {
+        let store = try await populated()
+        defer { store.close() }
+        var q = DeviceQuery()
+        q.parameters = [.init(paths: ["Device.Cellular.Interface.1.RSSI", "InternetGatewayDevice.X_RSSI"], op: .lt, value: "-85")]
+        // RSSI = -60 - i < -85  <=>  i > 25: 26..29
+        #expect(try store.devices(q, now: 0).devices.map(\.serialNumber) == ["S026", "S027", "S028", "S029"])
+        q.parameters = [.init(paths: ["Device.Cellular.Interface.1.RSSI"], op: .lt, value: "strong")]
+        #expect(throws: QueryError.self) { _ = try store.devices(q, now: 0) }
+    }
+
+    @Test func cursorPagesCoverEverythingOnceInOrder() async throws {
+        let store = try await populated()
+        defer { store.close() }
+        for sort in [DeviceQuery.Sort.id, .lastInform, .model, .name] {
+            for descending in [false, true] {
+                var q = DeviceQuery()
+                q.sort = sort
+                q.descending = descending
+                q.limit = 7
+                var seen: [Device] = []
+                var pages = 0
+                repeat {
+                    let page = try store.devices(q, now: 0)
+                    seen += page.devices
+                    q.cursor = page.nextCursor
+                    pages += 1
+                } while q.cursor != nil && pages < 20
+                #expect(seen.count == 30, "sort \(sort) desc \(descending)")
+                #expect(Set(seen.map(\.id)).count == 30)
+                var all: [Device] = []
+                try store.forEachDevice(q, now: 0) { all.append($0); return true }
+                #expect(all.map(\.id) == seen.map(\.id), "pages and the stream agree for \(sort)")
+            }
+        }
+        var bad = DeviceQuery()
+        bad.cursor = "%%%"
+        #expect(throws: QueryError.self) { _ = try store.devices(bad, now: 0) }
+    }
+}
