@@ -83,9 +83,7 @@ public struct CWMPSession: Sendable {
             guard let envelope, case .cpeRequest(.inform(let inform)) = envelope.body else {
                 return reject(400, "the first message of a session must be an Inform")
             }
-            guard !inform.deviceId.oui.isEmpty, !inform.deviceId.serialNumber.isEmpty else {
-                return reject(400, "Inform without DeviceId OUI or SerialNumber")
-            }
+            if let problem = Self.problem(in: inform) { return reject(400, problem) }
             version = envelope.version
             phase = .cpeTurn
             holding = holdRequests
@@ -128,6 +126,19 @@ public struct CWMPSession: Sendable {
         case .finished:
             return reject(400, "the session is over")
         }
+    }
+
+    /// Why an Inform cannot open a session, if it cannot.
+    public static func problem(in inform: Inform) -> String? {
+        guard !inform.deviceId.oui.isEmpty, !inform.deviceId.serialNumber.isEmpty else {
+            return "Inform without DeviceId OUI or SerialNumber"
+        }
+        // The OUI names the device (OUI-Serial); an arbitrary string could collide with other usernames.
+        guard inform.deviceId.oui.utf8.count == 6, inform.deviceId.oui.allSatisfy(\.isHexDigit) else {
+            return "DeviceId OUI must be 6 hexadecimal digits, got \(inform.deviceId.oui.prefix(64))"
+        }
+        guard inform.deviceId.serialNumber.utf8.count <= 64 else { return "DeviceId SerialNumber is longer than 64 characters" }
+        return nil
     }
 
     /// Next ACS request, or the end of the session. Call when the last output was `.acsTurn`.

@@ -27,6 +27,9 @@ public struct Device: Sendable, Equatable, Codable {
     public var passwordHA1: String
     /// True once the CPE confirmed (SetParameterValues succeeded) that it uses its own credentials.
     public var credentialsConfirmed: Bool
+    /// The last confirmed HA1 while new credentials are not confirmed yet: a re-onboarding cut short must not
+    /// lock the device out.
+    public var previousPasswordHA1: String = ""
     public var ipAddress: String
     public var informInterval: Int
     /// Unix seconds; 0 = never.

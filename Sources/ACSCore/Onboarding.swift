@@ -5,6 +5,8 @@ import DataModel
 public enum Principal: Sendable, Equatable {
     /// The device's own credentials.
     case device(Int64)
+    /// The device's previous credentials: new ones were generated but the CPE never took them.
+    case devicePreviousCredentials(Int64)
     /// A profile's shared onboarding credentials.
     case onboarding(profile: String)
 }
@@ -37,6 +39,13 @@ public enum Onboarding {
                 return .refuse("credentials belong to another device")
             }
             return bootstrap ? .onboard(existing: existing) : .known(existing)
+        case .devicePreviousCredentials(let id):
+            guard let existing, existing.id == id, existing.oui == inform.deviceId.oui,
+                  existing.serialNumber == inform.deviceId.serialNumber else {
+                return .refuse("credentials belong to another device")
+            }
+            // The credential swap did not reach the CPE: run it again.
+            return .onboard(existing: existing)
         case .onboarding:
             guard let existing else { return .onboard(existing: nil) }
             if !existing.credentialsConfirmed || bootstrap { return .onboard(existing: existing) }

@@ -74,6 +74,25 @@ public enum TaskPlanner {
         }
     }
 
+    /// How long a task may wait for its confirming event before it is failed.
+    public static func waitingDeadline(_ kind: TaskKind) -> Int64 {
+        switch kind {
+        case .reboot, .factoryReset: 3600
+        default: 86_400
+        }
+    }
+
+    /// A waiting task this Inform cannot confirm any more: the device bootstrapped (state wiped), or the deadline passed.
+    public static func expireWaiting(_ task: DeviceTask, inform: Inform, now: Int64) -> TaskOutcome? {
+        if inform.hasEvent(EventCode.bootstrap), task.kind != .factoryReset {
+            return .fault(CWMPFault(code: 8002, string: "the device bootstrapped (factory reset or new ACS) before confirming the \(task.kind.label)"))
+        }
+        if now - task.updatedAt > waitingDeadline(task.kind) {
+            return .fault(CWMPFault(code: 8002, string: "no confirmation of the \(task.kind.label) within \(waitingDeadline(task.kind)) s"))
+        }
+        return nil
+    }
+
     /// TransferComplete for a waiting Download.
     public static func resolveTransfer(_ task: DeviceTask, _ tc: TransferComplete) -> TaskOutcome? {
         guard case .download = task.kind, tc.commandKey == task.commandKey else { return nil }

@@ -1,4 +1,5 @@
 import ACSCore
+import Foundation
 import HTTPAuth
 import Storage
 
@@ -7,6 +8,7 @@ import Storage
 struct CPEAuthenticator: Sendable {
     let nonces: NonceSource
     let profiles: ProfileRegistry
+    let replays = ReplayCache()
 
     enum Result {
         case ok(Principal)
@@ -27,8 +29,8 @@ struct CPEAuthenticator: Sendable {
         case .basic(let user, let password):
             // Basic only over TLS: in clear text it would hand the password to anyone on the path.
             guard tls else { return .challenge(challenge(tls: false), reason: "Basic refused without TLS") }
-            guard let (principal, ha1) = try lookup(user, store: store),
-                  constantTimeEquals(Digest.ha1(username: user, realm: Onboarding.realm, password: password), ha1) else {
+            let ha1 = Digest.ha1(username: user, realm: Onboarding.realm, password: password)
+            guard let principal = try candidates(user, store: store).first(where: { constantTimeEquals(ha1, $0.ha1) })?.principal else {
                 return .challenge(challenge(tls: true), reason: "wrong credentials for \(user)")
             }
             return .ok(principal)
@@ -39,9 +41,14 @@ struct CPEAuthenticator: Sendable {
             case .invalid: return .challenge(challenge(tls: tls), reason: "unknown nonce")
             }
             guard Self.sameURI(creds.uri, uri) else { return .challenge(challenge(tls: tls), reason: "Digest answer for another URI") }
-            guard creds.realm == Onboarding.realm, let (principal, ha1) = try lookup(creds.username, store: store),
-                  Digest.verify(credentials: creds, ha1: ha1, method: "POST") else {
+            guard creds.realm == Onboarding.realm,
+                  let principal = try candidates(creds.username, store: store)
+                      .first(where: { Digest.verify(credentials: creds, ha1: $0.ha1, method: "POST") })?.principal else {
                 return .challenge(challenge(tls: tls), reason: "wrong credentials for \(creds.username)")
+            }
+            // A captured Authorization header must not open a second session.
+            guard replays.firstUse(creds.nonce + "|" + (creds.nc ?? "") + "|" + (creds.cnonce ?? ""), lifetime: nonces.lifetime) else {
+                return .challenge(challenge(tls: tls), reason: "replayed Digest answer from \(creds.username)")
             }
             return .ok(principal)
         }
@@ -57,15 +64,43 @@ struct CPEAuthenticator: Sendable {
         return d == requestURI
     }
 
-    /// A device's own username wins over a profile's onboarding username.
-    private func lookup(_ username: String, store: CorralStore) throws -> (Principal, String)? {
-        if let device = try store.device(username: username), !device.passwordHA1.isEmpty {
-            return (.device(device.id), device.passwordHA1)
+    /// Who a username can be, with the HA1 to check: the device's current credentials, its previous ones while
+    /// new ones are unconfirmed, then a profile's onboarding credentials.
+    private func candidates(_ username: String, store: CorralStore) throws -> [(principal: Principal, ha1: String)] {
+        var out: [(Principal, String)] = []
+        if let device = try store.device(username: username) {
+            if !device.passwordHA1.isEmpty { out.append((.device(device.id), device.passwordHA1)) }
+            if !device.credentialsConfirmed && !device.previousPasswordHA1.isEmpty {
+                out.append((.devicePreviousCredentials(device.id), device.previousPasswordHA1))
+            }
         }
         if let profile = profiles.profile(onboardingUsername: username) {
-            return (.onboarding(profile: profile.name),
-                    Digest.ha1(username: username, realm: Onboarding.realm, password: profile.onboardingPassword))
+            out.append((.onboarding(profile: profile.name),
+                        Digest.ha1(username: username, realm: Onboarding.realm, password: profile.onboardingPassword)))
         }
-        return nil
+        return out
+    }
+}
+
+/// Digest answers seen within their nonce lifetime. Bounded: when full, the oldest half is dropped.
+final class ReplayCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [String: Double] = [:]
+    private let capacity = 200_000
+
+    /// True the first time `key` is presented within `lifetime` seconds.
+    func firstUse(_ key: String, lifetime: Double, now: Double = Date().timeIntervalSince1970) -> Bool {
+        lock.withLock {
+            if let expiry = seen[key], expiry > now { return false }
+            if seen.count >= capacity {
+                seen = seen.filter { $0.value > now }
+                if seen.count >= capacity {
+                    let cutoff = seen.values.sorted()[seen.count / 2]
+                    seen = seen.filter { $0.value > cutoff }
+                }
+            }
+            seen[key] = now + lifetime
+            return true
+        }
     }
 }

@@ -88,15 +88,19 @@ public final class CWMPService: Sendable {
             return .text(503, "Temporarily unavailable", headers: [("Retry-After", "10")])
         }
 
-        let envelope: Envelope
+        var envelope: Envelope
         switch decode(x.body) {
         case .reply(let r): return r
         case .message(nil): return .text(400, "A session must start with an Inform")
         case .message(let e?): envelope = e
         }
-        guard case .cpeRequest(.inform(let inform)) = envelope.body else {
+        guard case .cpeRequest(.inform(var inform)) = envelope.body else {
             return .text(400, "A session must start with an Inform, not \(CWMPSession.describe(envelope.body))")
         }
+        if let problem = CWMPSession.problem(in: inform) { return .text(400, problem) }
+        // Some CPEs send the OUI in lower case; the device name and lookups use upper case.
+        inform.deviceId.oui = inform.deviceId.oui.uppercased()
+        envelope.body = .cpeRequest(.inform(inform))
 
         do {
             let existing = try store.device(oui: inform.deviceId.oui, serial: inform.deviceId.serialNumber)
@@ -126,6 +130,7 @@ public final class CWMPService: Sendable {
             if !device.credentialsConfirmed, case .device = principal {
                 // The CPE uses the credentials we gave it even though their SPV answer never reached us.
                 device.credentialsConfirmed = true
+                device.previousPasswordHA1 = ""
                 device.onboardedAt = nowS
             }
         case .onboard(let existing):
@@ -143,6 +148,8 @@ public final class CWMPService: Sendable {
             }
             device.profile = profile.name
             let creds = Onboarding.generateCredentials(deviceName: device.name)
+            // Keep the last confirmed credentials valid until the CPE confirms the new ones.
+            if device.credentialsConfirmed { device.previousPasswordHA1 = device.passwordHA1 }
             device.username = creds.username
             device.passwordHA1 = Digest.ha1(username: creds.username, realm: Onboarding.realm, password: creds.password)
             device.connectionRequestUsername = creds.connectionRequestUsername
@@ -164,11 +171,16 @@ public final class CWMPService: Sendable {
 
         // Events that finish waiting tasks, or ask for diagnostics results.
         var diagnostics: [WorkItem] = []
-        for var task in try store.tasks(deviceID: device.id, states: [.waiting]) {
-            if let outcome = TaskPlanner.resolveWaiting(task, inform: inform) {
+        for var task in try store.tasks(deviceID: device.id, states: [.waiting, .sent]) {
+            if task.state == .sent {
+                // Sent in a session that died with the server (or its answer was never stored): send it again.
+                requeue(&task, now: nowS, immediately: true, writes: &writes)
+            } else if let outcome = TaskPlanner.resolveWaiting(task, inform: inform) {
                 apply(outcome, to: &task, now: nowS, writes: &writes, device: device)
             } else if inform.hasEvent(EventCode.diagnosticsComplete), let object = TaskPlanner.diagnosticsObject(of: task) {
                 diagnostics.append(WorkItem(origin: .diagnosticsResult(taskID: task.id), request: .getParameterValues(names: [object])))
+            } else if let outcome = TaskPlanner.expireWaiting(task, inform: inform, now: nowS) {
+                apply(outcome, to: &task, now: nowS, writes: &writes, device: device)
             }
         }
         try await store.apply(writes)
@@ -185,6 +197,7 @@ public final class CWMPService: Sendable {
         if let previous = sessions.insert(ctx) {
             // One session per device: a new Inform means the CPE gave up on the old one.
             await finish(previous, effects: previous.machine.abandon())
+            _ = sessions.markIdle(previous, now: now)
         }
         return envelopeReply(response, extraHeaders: [Cookies.setCookie(ctx.token)])
     }
@@ -221,13 +234,25 @@ public final class CWMPService: Sendable {
     // MARK: - running session
 
     private func continueSession(_ ctx: SessionContext, _ x: CWMPExchange) async -> CWMPReply {
-        guard sessions.tryMarkBusy(ctx) else { return .text(409, "A message of this session is still being processed") }
-        defer { sessions.markIdle(ctx, now: Self.now()) }
+        guard sessions.tryMarkBusy(ctx) else {
+            return .text(409, "This session is busy with another message or has ended")
+        }
+        let reply = await process(ctx, x)
+        if sessions.markIdle(ctx, now: Self.now()) {
+            // Superseded while this message was processed: what it left in flight goes back to the queue.
+            await finish(ctx, effects: ctx.machine.abandon())
+        }
+        return reply
+    }
 
+    private func process(_ ctx: SessionContext, _ x: CWMPExchange) async -> CWMPReply {
         let envelope: Envelope?
         switch decode(x.body) {
         case .reply(let r):
-            if r.status != 200 { await finish(ctx, effects: ctx.machine.abandon()) }
+            if r.status != 200 {
+                sessions.remove(ctx)
+                await finish(ctx, effects: ctx.machine.abandon())
+            }
             return r
         case .message(let e): envelope = e
         }
@@ -290,6 +315,7 @@ public final class CWMPService: Sendable {
         for ctx in expired {
             log.info("session of \(ctx.device.name) timed out")
             await finish(ctx, effects: ctx.machine.abandon())
+            _ = sessions.markIdle(ctx, now: now)
         }
         return expired.count
     }
@@ -315,27 +341,41 @@ public final class CWMPService: Sendable {
             case .faulted(let item, let fault):
                 faulted(item, fault, ctx: ctx, now: now, writes: &writes)
             case .unanswered(let item):
-                if case .task(let id) = item.origin, var task = try? store.task(id: id), !task.state.isFinal {
-                    task.attempts += 1
-                    if task.attempts >= RetryPolicy.maxAttempts {
-                        task.state = .fault
-                        task.fault = CWMPFault(code: 8002, string: "no answer from the CPE after \(task.attempts) attempts")
-                    } else {
-                        task.state = .pending
-                        task.notBefore = now + RetryPolicy.backoff(attempt: task.attempts)
+                switch item.origin {
+                case .task(let id), .diagnosticsResult(let id):
+                    // A cut diagnostics read is redone by running the diagnostics again: its event was acknowledged.
+                    if var task = try? store.task(id: id), !task.state.isFinal {
+                        requeue(&task, now: now, immediately: false, writes: &writes)
                     }
-                    task.updatedAt = now
-                    writes.append(.updateTask(task))
+                case .onboardingCredentials, .deviceInfo:
+                    break   // redone at the next Inform: the device is still unconfirmed
                 }
             }
         }
         do { try await store.apply(writes) } catch { log.error("store write failed for \(ctx.device.name): \(error)") }
     }
 
+    /// Back to pending after an attempt without an answer; faulted after the last attempt.
+    private func requeue(_ task: inout DeviceTask, now: Int64, immediately: Bool, writes: inout [StoreWrite]) {
+        task.attempts += 1
+        if task.attempts >= RetryPolicy.maxAttempts {
+            task.state = .fault
+            task.fault = CWMPFault(code: 8002, string: "no answer from the CPE after \(task.attempts) attempts")
+            writes.append(.fault(FaultRecord(deviceID: task.deviceID, taskID: task.id, source: "task", code: 8002,
+                                             message: task.fault!.string, at: now)))
+        } else {
+            task.state = .pending
+            task.notBefore = immediately ? now : now + RetryPolicy.backoff(attempt: task.attempts)
+        }
+        task.updatedAt = now
+        writes.append(.updateTask(task))
+    }
+
     private func cpeRequest(_ request: CPERequest, ctx: SessionContext, now: Int64, writes: inout [StoreWrite]) {
         guard case .transferComplete(let tc) = request else { return }
         var matched = false
-        for var task in (try? store.tasks(deviceID: ctx.device.id, states: [.waiting, .sent])) ?? [] {
+        // Pending too: the DownloadResponse may have been lost and the task re-queued.
+        for var task in (try? store.tasks(deviceID: ctx.device.id, states: [.waiting, .sent, .pending])) ?? [] {
             if let outcome = TaskPlanner.resolveTransfer(task, tc) {
                 apply(outcome, to: &task, now: now, writes: &writes, device: ctx.device)
                 matched = true
@@ -357,7 +397,14 @@ public final class CWMPService: Sendable {
                 writes.append(.parameters(deviceID: ctx.device.id, values: values, at: now))
             }
         case .onboardingCredentials:
+            // Status 1 = "applied later": the CPE may keep the old credentials until it reboots; it confirms the
+            // new ones by authenticating with them.
+            guard case .setParameterValues(status: 0) = response else {
+                log.info("device \(ctx.device.name) will apply its credentials later (SPV status 1)")
+                return
+            }
             ctx.device.credentialsConfirmed = true
+            ctx.device.previousPasswordHA1 = ""
             ctx.device.onboardedAt = now
             writes.append(.updateDevice(ctx.device))
             if case .setParameterValues(let values, _) = item.request {
@@ -398,16 +445,13 @@ public final class CWMPService: Sendable {
         case .task(let id):
             guard var task = try? store.task(id: id) else { return }
             apply(TaskPlanner.outcome(for: task, fault: fault), to: &task, now: now, writes: &writes, device: ctx.device)
-        case .onboardingCredentials, .deviceInfo, .diagnosticsResult:
-            let source: String
-            var taskID: Int64?
-            switch item.origin {
-            case .onboardingCredentials: source = "onboarding"
-            case .deviceInfo: source = "device-info"
-            case .diagnosticsResult(let t): source = "diagnostics"; taskID = t
-            case .task: source = "task"
+        case .diagnosticsResult(let taskID):
+            if var task = try? store.task(id: taskID), !task.state.isFinal {
+                apply(.fault(fault), to: &task, now: now, writes: &writes, device: ctx.device)
             }
-            writes.append(.fault(FaultRecord(deviceID: ctx.device.id, taskID: taskID, source: source, code: fault.code,
+        case .onboardingCredentials, .deviceInfo:
+            let source = item.origin == .onboardingCredentials ? "onboarding" : "device-info"
+            writes.append(.fault(FaultRecord(deviceID: ctx.device.id, taskID: nil, source: source, code: fault.code,
                                              message: fault.string, detail: detail, at: now)))
             log.info("\(source) fault \(fault.code) on \(ctx.device.name): \(fault.string)")
         }

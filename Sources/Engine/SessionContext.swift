@@ -12,6 +12,8 @@ final class SessionContext: @unchecked Sendable {
     /// Tasks already queued in this session, so a re-check for new tasks does not send them twice.
     var queuedTaskIDs: Set<Int64> = []
     var busy = false
+    /// Out of the table (ended, expired, superseded): no further message may touch it.
+    var removed = false
 
     init(token: String, connectionID: UInt64, machine: CWMPSession, device: Device, now: Double) {
         self.token = token; self.connectionID = connectionID; self.machine = machine; self.device = device
@@ -41,12 +43,17 @@ final class SessionTable: @unchecked Sendable {
         }
     }
 
-    /// Registers a session; returns the device's previous session, which the caller abandons.
+    /// Registers a session; returns the device's previous session for the caller to abandon, unless a message of
+    /// it is being processed right now (then its handler abandons it when done, see `markIdle`).
     func insert(_ s: SessionContext) -> SessionContext? {
         lock.withLock {
             var previous: SessionContext?
             if let old = byDevice[s.device.id], let o = byToken[old] {
-                previous = o
+                o.removed = true
+                if !o.busy {
+                    o.busy = true
+                    previous = o
+                }
                 byToken[old] = nil
                 byConnection[o.connectionID] = nil
             }
@@ -59,6 +66,7 @@ final class SessionTable: @unchecked Sendable {
 
     func remove(_ s: SessionContext) {
         lock.withLock {
+            s.removed = true
             if byToken[s.token] === s { byToken[s.token] = nil }
             if byConnection[s.connectionID] == s.token { byConnection[s.connectionID] = nil }
             if byDevice[s.device.id] == s.token { byDevice[s.device.id] = nil }
@@ -70,6 +78,8 @@ final class SessionTable: @unchecked Sendable {
         lock.withLock {
             let old = byToken.values.filter { $0.lastActivity < cutoff && !$0.busy }
             for s in old {
+                s.removed = true
+                s.busy = true
                 byToken[s.token] = nil
                 if byConnection[s.connectionID] == s.token { byConnection[s.connectionID] = nil }
                 if byDevice[s.device.id] == s.token { byDevice[s.device.id] = nil }
@@ -80,16 +90,18 @@ final class SessionTable: @unchecked Sendable {
 
     func tryMarkBusy(_ s: SessionContext) -> Bool {
         lock.withLock {
-            if s.busy { return false }
+            if s.busy || s.removed { return false }
             s.busy = true
             return true
         }
     }
 
-    func markIdle(_ s: SessionContext, now: Double) {
+    /// Returns true if the session was taken out of the table while busy: the caller must abandon it.
+    func markIdle(_ s: SessionContext, now: Double) -> Bool {
         lock.withLock {
             s.busy = false
             s.lastActivity = now
+            return s.removed
         }
     }
 }

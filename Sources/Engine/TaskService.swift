@@ -8,12 +8,17 @@ public struct TaskService: Sendable {
     let store: CorralStore
     public init(store: CorralStore) { self.store = store }
 
-    /// Finds a device by ID, name (OUI-Serial) or serial number.
+    /// Finds a device by ID, name (OUI-Serial) or serial number. A reference that fits several devices (e.g. "1001"
+    /// as an ID and as another device's serial) is an error rather than a guess: tasks must hit the intended device.
     public func findDevice(_ ref: String) throws -> Device? {
-        if let id = Int64(ref), let d = try store.device(id: id) { return d }
-        if let d = try store.device(name: ref) { return d }
-        let bySerial = try store.devices(serial: ref)
-        return bySerial.count == 1 ? bySerial[0] : nil
+        var found: [Int64: Device] = [:]
+        if let id = Int64(ref), let d = try store.device(id: id) { found[d.id] = d }
+        if let d = try store.device(name: ref) { found[d.id] = d }
+        for d in try store.devices(serial: ref) { found[d.id] = d }
+        guard found.count <= 1 else {
+            throw AmbiguousDevice(reference: ref, candidates: found.values.sorted { $0.id < $1.id }.map { "\($0.name) (ID \($0.id))" })
+        }
+        return found.values.first
     }
 
     public func queue(_ kind: TaskKind, on device: Device) async throws -> DeviceTask {
@@ -32,5 +37,13 @@ public struct TaskService: Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         return last
+    }
+}
+
+public struct AmbiguousDevice: Error, CustomStringConvertible {
+    public let reference: String
+    public let candidates: [String]
+    public var description: String {
+        "\(reference) matches several devices: \(candidates.joined(separator: ", ")); use the OUI-Serial name"
     }
 }

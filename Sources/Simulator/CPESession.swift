@@ -28,11 +28,12 @@ struct CPESession {
         var requestsAnswered = 0
     }
 
-    func run(now: Date = Date()) async throws -> Result {
+    /// `result` collects what the CPE accepted even if the session fails later: a real CPE still reboots after
+    /// answering a Reboot whose session was cut.
+    func run(into result: inout Result, now: Date = Date()) async throws {
         let conn = try await HTTPClientConnection.connect(host: acs.host, port: acs.port, timeout: timeout)
         var connection = conn
         var cookie: String?
-        var result = Result()
         defer { let c = connection; Task { await c.close() } }
 
         func post(_ body: [UInt8], authorization: String? = nil) async throws -> HTTPResponse {
@@ -70,7 +71,7 @@ struct CPESession {
         guard case .acsResponse(.inform) = informResponse.body else { throw Failure.protocolError("expected InformResponse") }
         let held = informResponse.header.holdRequests == true
         let transfer = cpe.lock.withLock { cpe.pendingTransfer }
-        cpe.informAcknowledged(keepTransferEvents: transfer != nil)
+        cpe.informAcknowledged(inform.events, keepTransferEvents: transfer != nil)
 
         // 2. Our own requests, unless the ACS holds them (then they wait for the next session).
         if let transfer, !held {
@@ -85,7 +86,7 @@ struct CPESession {
         // 3. Empty POST, then the ACS's requests until it has nothing more.
         response = try await post([])
         while true {
-            if response.status == 204 || (response.status == 200 && response.body.isEmpty) { return result }
+            if response.status == 204 || (response.status == 200 && response.body.isEmpty) { return }
             guard response.status == 200 else { throw Failure.http(response.status, response.bodyString) }
             let env: Envelope
             do {

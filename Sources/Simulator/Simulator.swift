@@ -129,16 +129,24 @@ public final class Simulator: @unchecked Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let runner = CPESession(cpe: cpe, acs: acs, timeout: .milliseconds(Int(config.httpTimeoutSeconds * 1000)))
+        if cpe.lock.withLock({ () -> Bool in let p = cpe.periodicDue; cpe.periodicDue = false; return p }) {
+            cpe.addEvent(EventStruct(EventCode.periodic))
+        }
         var next: Double
+        var result = CPESession.Result()
+        var periodic = false
         do {
-            let result = try await runner.run()
+            try await runner.run(into: &result)
             stats.recordSuccess(duration: clock.now - started, requests: result.requestsAnswered)
             cpe.lock.withLock { cpe.retryCount = 0 }
             var immediate = false
             for action in result.deferred { immediate = await perform(action, on: cpe) || immediate }
             let interval = cpe.informInterval
+            periodic = !immediate
             next = Date().timeIntervalSince1970 + (immediate ? 0.05 : interval * (1 + Double.random(in: -config.jitter...config.jitter)))
         } catch {
+            // What the CPE accepted before the cut still happens (a real CPE reboots after answering Reboot).
+            for action in result.deferred { _ = await perform(action, on: cpe) }
             stats.recordFailure("\(cpe.serial): \(error)")
             // TR-069 3.2.1.1 retry wait, with a 5 s minimum interval and multiplier 2.
             let n = cpe.lock.withLock { () -> UInt32 in cpe.retryCount += 1; return cpe.retryCount }
@@ -152,7 +160,7 @@ public final class Simulator: @unchecked Sendable {
             return w
         }
         if wake { next = Date().timeIntervalSince1970 }
-        if !wake, cpe.lock.withLock({ cpe.retryCount == 0 }) { cpe.addEvent(EventStruct(EventCode.periodic)) }
+        cpe.lock.withLock { cpe.periodicDue = periodic && !wake }
         reschedule(cpe, at: next)
     }
 
@@ -204,7 +212,7 @@ public final class Simulator: @unchecked Sendable {
     /// A connection request or another reason to open a session now.
     func wake(_ cpe: VirtualCPE) {
         let inSession = cpe.lock.withLock { () -> Bool in
-            if cpe.inSession { cpe.wakeRequested = true }
+            if cpe.inSession { cpe.wakeRequested = true } else { cpe.periodicDue = false }
             return cpe.inSession
         }
         if !inSession { reschedule(cpe, at: Date().timeIntervalSince1970) }

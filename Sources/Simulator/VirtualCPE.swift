@@ -16,6 +16,8 @@ public final class VirtualCPE: @unchecked Sendable {
     var wakeRequested = false
     var retryCount: UInt32 = 0
     var nextInformAt: Double = 0
+    /// The next session is the periodic one (it carries "2 PERIODIC").
+    var periodicDue = false
     /// Unix time of the last (simulated) boot; UpTime is derived from it.
     var bootedAt = Date().timeIntervalSince1970
     let onboarding: (username: String, password: String)
@@ -85,11 +87,14 @@ public final class VirtualCPE: @unchecked Sendable {
         }
     }
 
-    /// InformResponse received: the Inform's events are delivered, except the ones acknowledged by a later
-    /// TransferCompleteResponse.
-    func informAcknowledged(keepTransferEvents: Bool) {
+    /// InformResponse received: the events that Inform carried are delivered (events added meanwhile, e.g. by a
+    /// connection request, stay), except those a later TransferCompleteResponse acknowledges.
+    func informAcknowledged(_ sent: [EventStruct], keepTransferEvents: Bool) {
         lock.withLock {
-            events = events.filter { keepTransferEvents && ($0.code == EventCode.transferComplete || $0.code == EventCode.mDownload || $0.code == EventCode.mUpload) }
+            let isTransfer = { (e: EventStruct) in
+                e.code == EventCode.transferComplete || e.code == EventCode.mDownload || e.code == EventCode.mUpload
+            }
+            events.removeAll { e in sent.contains(e) && !(keepTransferEvents && isTransfer(e)) }
         }
     }
 

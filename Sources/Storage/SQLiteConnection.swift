@@ -63,6 +63,11 @@ public final class SQLiteConnection {
 
     private func prepared(_ sql: String) throws -> OpaquePointer {
         if let stmt = cache[sql] { return stmt }
+        if cache.count >= 256 {
+            // Dynamic queries (filters) would otherwise grow the cache without bound.
+            for s in cache.values { sqlite3_finalize(s) }
+            cache.removeAll()
+        }
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
         guard rc == SQLITE_OK, let stmt else { throw SQLiteError(code: rc, message: "\(lastMessage) in: \(sql)") }
@@ -115,6 +120,9 @@ public final class SQLiteConnection {
         try query(sql, args) { value = $0[0] }
         return value
     }
+
+    /// False inside a transaction; true again if SQLite rolled it back by itself (FULL, IOERR, NOMEM...).
+    public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     public var changes: Int { Int(sqlite3_changes(handle)) }

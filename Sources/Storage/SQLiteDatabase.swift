@@ -107,6 +107,11 @@ public final class SQLiteDatabase: @unchecked Sendable {
         do {
             try writer.execute("BEGIN IMMEDIATE")
             for (i, job) in batch.enumerated() {
+                if writer.isAutocommit {
+                    // SQLite aborted the transaction: nothing of this group can be committed any more.
+                    outcomes[i] = SQLiteError(code: SQLITE_ABORT, message: "transaction aborted by an earlier error in the same commit group")
+                    continue
+                }
                 do {
                     try writer.execute("SAVEPOINT job")
                     try job.work(writer)
@@ -117,6 +122,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
                     try? writer.execute("RELEASE job")
                 }
             }
+            if writer.isAutocommit { throw SQLiteError(code: SQLITE_ABORT, message: "transaction aborted") }
             try writer.execute("COMMIT")
         } catch {
             try? writer.execute("ROLLBACK")

@@ -24,17 +24,19 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     static let deviceColumns = """
         id, name, oui, product_class, serial, manufacturer, model_name, software_version, hardware_version, profile,
         data_model, groups, location, description, cr_url, cr_username, cr_password, username, password_ha1,
-        credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot
+        credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot, previous_ha1
         """
 
     static func device(_ r: SQLiteConnection.Row) -> Device {
-        Device(id: r.int(0), name: r.text(1), oui: r.text(2), productClass: r.text(3), serialNumber: r.text(4),
+        var d = Device(id: r.int(0), name: r.text(1), oui: r.text(2), productClass: r.text(3), serialNumber: r.text(4),
                manufacturer: r.text(5), modelName: r.text(6), softwareVersion: r.text(7), hardwareVersion: r.text(8),
                profile: r.text(9), dataModel: DataModelKind(rawValue: r.text(10)),
                groups: r.text(11).split(separator: ",").map(String.init), location: r.text(12), description: r.text(13),
                connectionRequestURL: r.text(14), connectionRequestUsername: r.text(15), connectionRequestPassword: r.text(16),
                username: r.text(17), passwordHA1: r.text(18), credentialsConfirmed: r.int(19) != 0, ipAddress: r.text(20),
                informInterval: Int(r.int(21)), createdAt: r.int(22), onboardedAt: r.int(23), lastInform: r.int(24), lastBoot: r.int(25))
+        d.previousPasswordHA1 = r.text(26)
+        return d
     }
 
     static func deviceValues(_ d: Device) -> [SQLValue] {
@@ -43,7 +45,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
          .text(d.groups.joined(separator: ",")), .text(d.location), .text(d.description), .text(d.connectionRequestURL),
          .text(d.connectionRequestUsername), .text(d.connectionRequestPassword), .text(d.username), .text(d.passwordHA1),
          .int(d.credentialsConfirmed ? 1 : 0), .text(d.ipAddress), .int(Int64(d.informInterval)), .int(d.createdAt),
-         .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot)]
+         .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot), .text(d.previousPasswordHA1)]
     }
 
     private func oneDevice(_ whereSQL: String, _ args: [SQLValue]) throws -> Device? {
@@ -122,8 +124,8 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
             try c.run("""
                 INSERT INTO devices (name, oui, product_class, serial, manufacturer, model_name, software_version, hardware_version,
                 profile, data_model, groups, location, description, cr_url, cr_username, cr_password, username, password_ha1,
-                credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot, previous_ha1)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """, values)
             return c.lastInsertRowID
         }
@@ -149,14 +151,14 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
             try c.run("""
                 UPDATE devices SET name=?, oui=?, product_class=?, serial=?, manufacturer=?, model_name=?, software_version=?,
                 hardware_version=?, profile=?, data_model=?, cr_url=?, cr_username=?, cr_password=?, username=?,
-                password_ha1=?, credentials_confirmed=?, ip=?, inform_interval=?, onboarded_at=?, last_inform=?, last_boot=?
-                WHERE id=?
+                password_ha1=?, credentials_confirmed=?, ip=?, inform_interval=?, onboarded_at=?, last_inform=?, last_boot=?,
+                previous_ha1=? WHERE id=?
                 """, [.text(d.name), .text(d.oui), .text(d.productClass), .text(d.serialNumber), .text(d.manufacturer),
                       .text(d.modelName), .text(d.softwareVersion), .text(d.hardwareVersion), .text(d.profile),
                       .text(d.dataModel?.rawValue ?? ""), .text(d.connectionRequestURL), .text(d.connectionRequestUsername),
                       .text(d.connectionRequestPassword), .text(d.username), .text(d.passwordHA1),
                       .int(d.credentialsConfirmed ? 1 : 0), .text(d.ipAddress), .int(Int64(d.informInterval)),
-                      .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot), .int(d.id)])
+                      .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot), .text(d.previousPasswordHA1), .int(d.id)])
         case .updateMetadata(let id, let groups, let location, let description):
             try c.run("UPDATE devices SET groups=?, location=?, description=? WHERE id=?",
                       [.text(groups.joined(separator: ",")), .text(location), .text(description), .int(id)])

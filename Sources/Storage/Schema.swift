@@ -23,6 +23,7 @@ enum Schema {
             username TEXT NOT NULL DEFAULT '',
             password_ha1 TEXT NOT NULL DEFAULT '',
             credentials_confirmed INTEGER NOT NULL DEFAULT 0,
+            previous_ha1 TEXT NOT NULL DEFAULT '',
             ip TEXT NOT NULL DEFAULT '',
             inform_interval INTEGER NOT NULL DEFAULT 300,
             created_at INTEGER NOT NULL,

@@ -40,6 +40,16 @@ private let reboot = WorkItem(origin: .task(8), request: .reboot(commandKey: "co
         if case .reject(let status, _) = s.receive(env).output { #expect(status == 400) } else { Issue.record("not rejected") }
     }
 
+    @Test func informWithANonHexOUIIsRejected() {
+        var s = CWMPSession()
+        var env = inform()
+        if case .cpeRequest(.inform(var i)) = env.body { i.deviceId.oui = "corral"; env.body = .cpeRequest(.inform(i)) }
+        if case .reject(let status, let reason) = s.receive(env).output {
+            #expect(status == 400)
+            #expect(reason.contains("OUI"))
+        } else { Issue.record("not rejected") }
+    }
+
     @Test func emptyQueueEndsWith204() {
         var s = CWMPSession()
         _ = s.receive(inform())

@@ -44,6 +44,15 @@ private func device(id: Int64, serial: String, confirmed: Bool) -> Device {
         }
     }
 
+    @Test func previousCredentialsRedoTheSwapForTheirOwnDeviceOnly() {
+        let d = device(id: 3, serial: "A", confirmed: false)
+        #expect(Onboarding.admit(.devicePreviousCredentials(3), inform: inform("A", events: ["2 PERIODIC"]), existing: d) == .onboard(existing: d))
+        let b = device(id: 4, serial: "B", confirmed: true)
+        guard case .refuse = Onboarding.admit(.devicePreviousCredentials(3), inform: inform("B", events: ["2 PERIODIC"]), existing: b) else {
+            Issue.record("device 3's old credentials opened device B"); return
+        }
+    }
+
     @Test func generatedCredentialsAreUniqueAndTheSPVIsAtomic() {
         let a = Onboarding.generateCredentials(deviceName: "00D09E-A")
         let b = Onboarding.generateCredentials(deviceName: "00D09E-A")
