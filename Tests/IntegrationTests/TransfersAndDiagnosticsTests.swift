@@ -62,3 +62,32 @@ import Storage
         try await files.shutdown()
     }
 }
+
+/// A device replayed from a model file (genieacs-sim CSV format) instead of the BBF XML.
+@Suite(.serialized) struct ModelFileTests {
+    @Test func csvModelDeviceOnboardsAndIsConfigured() async throws {
+        let server = try CorralServer(config: serverConfig(data: temporaryDirectory("csv"), informInterval: 300))
+        try await server.start()
+        var c = SimulatorConfig(acsURL: "http://127.0.0.1:\(server.cwmpPort)/cwmp", count: 2,
+                                model: Paths.datamodels + "/examples/small-gateway.csv")
+        c.serialPrefix = "EX-"
+        let sim = try Simulator(config: c)
+        try await sim.start()
+        try await waitUntil("2 CSV-model devices onboarded", seconds: 30) {
+            try server.store.devices(limit: 10, offset: 0).filter { $0.credentialsConfirmed && !$0.modelName.isEmpty }.count == 2
+        }
+        let d = try #require(try server.store.device(name: "A1B2C3-EX-000001"))
+        #expect(d.manufacturer == "Example Networks")
+        #expect(d.productClass == "EX-GW100")
+        #expect(d.softwareVersion == "1.0.0")   // the simulator's --software-version wins over the file's value
+        #expect(d.profile == "generic-tr098")
+        let ssid = "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID"
+        #expect(try await runNow(.setParameterValues([ParameterValue(name: ssid, value: "Replayed")]), on: d, store: server.store).state == .done)
+        #expect(sim.device(serial: "EX-000001")?.value(ssid) == "Replayed")
+        let add = try await runNow(.addObject("InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.WANIPConnection."), on: d, store: server.store)
+        #expect(add.state == .done)
+        #expect(add.result?.instanceNumber == 2)
+        await sim.stop()
+        await server.stop()
+    }
+}
