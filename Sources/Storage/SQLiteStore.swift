@@ -24,17 +24,20 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     static let deviceColumns = """
         id, name, oui, product_class, serial, manufacturer, model_name, software_version, hardware_version, profile,
         data_model, groups, location, description, cr_url, cr_username, cr_password, username, password_ha1,
-        credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot
+        credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot, organisation_id, tags
         """
 
     static func device(_ r: SQLiteConnection.Row) -> Device {
-        Device(id: r.int(0), name: r.text(1), oui: r.text(2), productClass: r.text(3), serialNumber: r.text(4),
+        var d = Device(id: r.int(0), name: r.text(1), oui: r.text(2), productClass: r.text(3), serialNumber: r.text(4),
                manufacturer: r.text(5), modelName: r.text(6), softwareVersion: r.text(7), hardwareVersion: r.text(8),
                profile: r.text(9), dataModel: DataModelKind(rawValue: r.text(10)),
                groups: r.text(11).split(separator: ",").map(String.init), location: r.text(12), description: r.text(13),
                connectionRequestURL: r.text(14), connectionRequestUsername: r.text(15), connectionRequestPassword: r.text(16),
                username: r.text(17), passwordHA1: r.text(18), credentialsConfirmed: r.int(19) != 0, ipAddress: r.text(20),
                informInterval: Int(r.int(21)), createdAt: r.int(22), onboardedAt: r.int(23), lastInform: r.int(24), lastBoot: r.int(25))
+        d.organisationID = r.int(26)
+        d.tags = r.text(27).split(separator: ",").map(String.init)
+        return d
     }
 
     static func deviceValues(_ d: Device) -> [SQLValue] {
@@ -43,7 +46,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
          .text(d.groups.joined(separator: ",")), .text(d.location), .text(d.description), .text(d.connectionRequestURL),
          .text(d.connectionRequestUsername), .text(d.connectionRequestPassword), .text(d.username), .text(d.passwordHA1),
          .int(d.credentialsConfirmed ? 1 : 0), .text(d.ipAddress), .int(Int64(d.informInterval)), .int(d.createdAt),
-         .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot)]
+         .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot), .int(d.organisationID), .text(d.tags.joined(separator: ","))]
     }
 
     private func oneDevice(_ whereSQL: String, _ args: [SQLValue]) throws -> Device? {
@@ -122,10 +125,13 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
             try c.run("""
                 INSERT INTO devices (name, oui, product_class, serial, manufacturer, model_name, software_version, hardware_version,
                 profile, data_model, groups, location, description, cr_url, cr_username, cr_password, username, password_ha1,
-                credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot, organisation_id, tags)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """, values)
-            return c.lastInsertRowID
+            let id = c.lastInsertRowID
+            // A pre-provisioning row is consumed by the device it created (its metadata now lives on the device).
+            try c.run("DELETE FROM preprovisioned WHERE serial = ? AND (oui = ? OR oui = '')", [values[3], values[1]])
+            return id
         }
         var created = device
         created.id = id
