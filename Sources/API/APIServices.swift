@@ -47,10 +47,19 @@ final class APIServices: Sendable {
     }
 }
 
+/// Two throttles: per username (5 free failures) and per client address (20, since many users may share a NAT).
 final class LockedThrottle: @unchecked Sendable {
     private let lock = NSLock()
-    private var throttle = LoginThrottle()
-    func with<R>(_ body: (inout LoginThrottle) -> R) -> R { lock.withLock { body(&throttle) } }
+    private var users = LoginThrottle()
+    private var addresses: LoginThrottle = { var t = LoginThrottle(); t.freeFailures = 20; return t }()
+
+    func wait(user: String, address: String, now: Int64) -> Int64 {
+        lock.withLock { max(users.wait(user, now: now), addresses.wait(address, now: now)) }
+    }
+    func failed(user: String, address: String, now: Int64) {
+        lock.withLock { users.failed(user, now: now); addresses.failed(address, now: now) }
+    }
+    func succeeded(user: String) { lock.withLock { users.succeeded(user) } }
 
     final class Box<T: Sendable>: @unchecked Sendable {
         private let lock = NSLock()

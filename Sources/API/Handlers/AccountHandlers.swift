@@ -18,17 +18,17 @@ enum AccountHandlers {
         ctx.audit.objectType = "user"
         ctx.audit.objectID = body.username
         let now = Time.now
-        let keys = ["user:" + body.username.lowercased(), "ip:" + (ctx.request.remoteAddress ?? "")]
-        let wait = ctx.api.throttle.with { t in keys.map { t.wait($0, now: now) }.max() ?? 0 }
+        let userKey = body.username.lowercased(), address = ctx.request.remoteAddress ?? ""
+        let wait = ctx.api.throttle.wait(user: userKey, address: address, now: now)
         if wait > 0 { throw APIError.tooManyRequests("too many failed logins; try again in \(wait) s", retryAfter: Int(wait)) }
 
         let user = try ctx.store.user(username: body.username)
         let ok = try await ctx.api.passwords.verify(body.password, user?.passwordHash ?? ctx.api.passwords.decoy)
         guard ok, let user, !user.disabled else {
-            ctx.api.throttle.with { t in keys.forEach { t.failed($0, now: now) } }
+            ctx.api.throttle.failed(user: userKey, address: address, now: now)
             throw APIError.unauthorized("wrong username or password")
         }
-        ctx.api.throttle.with { t in keys.forEach { t.succeeded($0) } }
+        ctx.api.throttle.succeeded(user: userKey)
         ctx.audit.organisationID = user.organisationID
         let secret = Secrets.newSessionSecret()
         let csrf = Secrets.newCSRF()
