@@ -33,8 +33,10 @@ let package = Package(
         .target(name: "Storage", dependencies: ["CSQLite", "ACSCore"]),
         .target(name: "Engine", dependencies: ["ACSCore", "Storage", "NetHTTP", "CWMP", "DataModel", "HTTPAuth"]),
         .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth"]),
+        .target(name: "API", dependencies: ["ACSCore", "Storage", "NetHTTP", "HTTPAuth", "Engine", "CWMP"],
+                resources: [.embedInCode("openapi.json")]),
         .executableTarget(name: "corral", dependencies: [
-            "Engine", "Simulator", "Storage", "ACSCore", "NetHTTP",
+            "API", "Engine", "Simulator", "Storage", "ACSCore", "NetHTTP", "HTTPAuth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -45,5 +47,6 @@ let package = Package(
         .testTarget(name: "ACSCoreTests", dependencies: ["ACSCore"], path: "Tests/ACSCoreTests"),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], path: "Tests/StorageTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["Engine", "Simulator", "Storage", "NetHTTP"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "APITests", dependencies: ["API", "Engine", "Simulator", "Storage", "NetHTTP", "HTTPAuth", "ACSCore"], path: "Tests/APITests"),
     ]
 )

@@ -37,6 +37,10 @@ public struct Device: Sendable, Equatable, Codable {
     public var onboardedAt: Int64
     public var lastInform: Int64
     public var lastBoot: Int64
+    /// Owning organisation (the root until an operator or a pre-provisioning row says otherwise).
+    public var organisationID: Int64 = Organisation.rootID
+    /// Free labels, distinct from groups (groups are for targeting, tags for people).
+    public var tags: [String] = []
 
     public init(id: Int64 = 0, name: String, oui: String, productClass: String, serialNumber: String, manufacturer: String = "",
                 modelName: String = "", softwareVersion: String = "", hardwareVersion: String = "", profile: String = "",

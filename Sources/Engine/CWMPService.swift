@@ -134,16 +134,21 @@ public final class CWMPService: Sendable {
                 device.onboardedAt = nowS
             }
         case .onboard(let existing):
-            let profile = onboardingProfile(principal: principal, existing: existing, kind: kind)
+            var profile = onboardingProfile(principal: principal, existing: existing, kind: kind)
             if let existing {
                 device = existing
             } else {
                 let name = Device.name(oui: inform.deviceId.oui, serial: inform.deviceId.serialNumber)
-                device = try await store.createDevice(Device(
+                // Pre-provisioned (CSV import): the device lands in its organisation with its metadata and profile.
+                let pre = try store.preprovision(oui: inform.deviceId.oui, serial: inform.deviceId.serialNumber)
+                if let named = pre.flatMap({ config.profiles.profile(named: $0.profile) }) { profile = named }
+                var fresh = Device(
                     name: name, oui: inform.deviceId.oui, productClass: inform.deviceId.productClass,
                     serialNumber: inform.deviceId.serialNumber, manufacturer: inform.deviceId.manufacturer,
                     profile: profile.name, dataModel: kind, description: "Onboarded \(Self.timestamp(nowS))",
-                    informInterval: profile.informInterval, createdAt: nowS))
+                    informInterval: profile.informInterval, createdAt: nowS)
+                pre?.apply(to: &fresh)
+                device = try await store.createDevice(fresh)
                 log.info("new device \(name) (id \(device.id), profile \(profile.name))")
             }
             device.profile = profile.name

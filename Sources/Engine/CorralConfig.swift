@@ -12,6 +12,10 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var maxBodyBytes: Int = 4 << 20
     /// Overrides of the built-in profiles' onboarding credentials and inform interval, by profile name.
     public var profiles: [String: ProfileOverride] = [:]
+    /// Base URL CPEs download uploaded files from (the operator port serves /files/…); default http://<host>:<http port>.
+    public var fileBaseURL: String?
+    /// Largest file upload through the API.
+    public var maxUploadBytes: Int = 256 << 20
 
     public struct ProfileOverride: Sendable, Codable, Equatable {
         public var onboardingUsername: String?
@@ -24,6 +28,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case dataDirectory = "data", host, cwmpPort = "cwmp_port", httpPort = "http_port"
         case sessionIdleTimeout = "session_idle_timeout", maxSessions = "max_sessions", maxBodyBytes = "max_body_bytes", profiles
+        case fileBaseURL = "file_base_url", maxUploadBytes = "max_upload_bytes"
     }
 
     public init(from decoder: Decoder) throws {
@@ -37,6 +42,8 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         maxSessions = try c.decodeIfPresent(Int.self, forKey: .maxSessions) ?? d.maxSessions
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
         profiles = try c.decodeIfPresent([String: ProfileOverride].self, forKey: .profiles) ?? [:]
+        fileBaseURL = try c.decodeIfPresent(String.self, forKey: .fileBaseURL)
+        maxUploadBytes = try c.decodeIfPresent(Int.self, forKey: .maxUploadBytes) ?? d.maxUploadBytes
     }
 
     /// Reads a JSON config file; a missing file is not an error when `required` is false.
@@ -62,6 +69,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         if let v = env["CORRAL_HOST"] { host = v }
         if let v = env["CORRAL_CWMP_PORT"] { cwmpPort = try Self.port(v, "CORRAL_CWMP_PORT") }
         if let v = env["CORRAL_HTTP_PORT"] { httpPort = try Self.port(v, "CORRAL_HTTP_PORT") }
+        if let v = env["CORRAL_FILE_BASE_URL"] { fileBaseURL = v }
         for p in registry.profiles {
             let key = "CORRAL_ONBOARDING_" + p.name.uppercased().replacingOccurrences(of: "-", with: "_")
             var o = profiles[p.name] ?? ProfileOverride()

@@ -13,6 +13,10 @@ public final class CorralServer: @unchecked Sendable {
     private var sweeper: Task<Void, Never>?
     public private(set) var cwmpPort = 0
     public private(set) var httpPort = 0
+    /// Extra handler on the operator port (the REST API), set before `start()`; nil answers fall through.
+    public var operatorRoutes: (@Sendable (HTTPRequest) async -> HTTPResponse?)?
+    /// Largest request body on the operator port (file uploads).
+    public var operatorMaxBodyBytes = 1 << 20
     let log = Log(label: "serve")
 
     public init(config: CorralConfig) throws {
@@ -47,8 +51,10 @@ public final class CorralServer: @unchecked Sendable {
         self.cwmpServer = cwmpServer
 
         let store = self.store
-        let httpServer = HTTPServer(host: config.host, port: config.httpPort, limits: ServerLimits(maxBodyBytes: 1 << 20)) { request in
-            OperatorEndpoint.handle(request, store: store, cwmp: cwmp)
+        let routes = operatorRoutes
+        let httpServer = HTTPServer(host: config.host, port: config.httpPort, limits: ServerLimits(maxBodyBytes: operatorMaxBodyBytes)) { request in
+            if let routes, let response = await routes(request) { return response }
+            return OperatorEndpoint.handle(request, store: store, cwmp: cwmp)
         }
         httpPort = try await httpServer.start()
         self.httpServer = httpServer
@@ -89,7 +95,7 @@ enum CWMPEndpoint {
     }
 }
 
-/// The operator HTTP port. The REST API and WebGUI will live here; for now health and metrics.
+/// The operator HTTP port: health and metrics here; the REST API comes in through `operatorRoutes`.
 enum OperatorEndpoint {
     static func handle(_ request: HTTPRequest, store: SQLiteStore, cwmp: CWMPService) -> HTTPResponse {
         switch (request.method, request.path) {
@@ -108,7 +114,7 @@ enum OperatorEndpoint {
                 """
             return HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], body: Array(text.utf8))
         default:
-            return HTTPResponse(status: 404, text: "Not found. The REST API and WebGUI are not part of this build yet.\n")
+            return HTTPResponse(status: 404, text: "Not found. The REST API is under /api/v1 (see /api/v1/openapi.json).\n")
         }
     }
 }

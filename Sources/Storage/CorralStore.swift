@@ -71,4 +71,6 @@ public protocol CorralStore: AnyObject, Sendable {
     func createTask(_ task: DeviceTask) async throws -> DeviceTask
     func faults(deviceID: Int64, limit: Int) throws -> [FaultRecord]
     func informs(deviceID: Int64, limit: Int) throws -> [InformRecord]
+    /// The pre-provisioning row for a serial not yet seen (exact OUI first, then any-OUI); `createDevice` consumes it.
+    func preprovision(oui: String, serial: String) throws -> Preprovision?
 }

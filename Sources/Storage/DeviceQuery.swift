@@ -25,6 +25,11 @@ public struct DeviceQuery: Sendable, Equatable {
     public var softwareVersion: String?
     public var group: String?
     public var location: String?
+    public var tag: String?
+    /// Only devices in this organisation subtree (an `Organisation.path`, e.g. "/1/4/"). The API always sets the
+    /// caller's subtree here, and may add a narrower one in `organisationPath2`.
+    public var organisationPath: String?
+    public var organisationPath2: String?
     /// Case-insensitive substring of name, serial or description.
     public var text: String?
     public var parameters: [ParameterCondition] = []
@@ -74,6 +79,14 @@ enum DeviceQuerySQL {
             // groups are stored comma-joined; match a whole element.
             clauses.append("(',' || groups || ',') LIKE ? ESCAPE '\\'")
             args.append(.text("%," + escapeLike(g) + ",%"))
+        }
+        if let t = q.tag {
+            clauses.append("(',' || tags || ',') LIKE ? ESCAPE '\\'")
+            args.append(.text("%," + escapeLike(t) + ",%"))
+        }
+        for path in [q.organisationPath, q.organisationPath2].compactMap({ $0 }) {
+            clauses.append("organisation_id IN (SELECT id FROM organisations WHERE path LIKE ? ESCAPE '\\')")
+            args.append(.text(escapeLike(path) + "%"))
         }
         if let t = q.text, !t.isEmpty {
             clauses.append("(name LIKE ? ESCAPE '\\' OR serial LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')")

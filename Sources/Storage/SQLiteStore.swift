@@ -24,7 +24,8 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     static let deviceColumns = """
         id, name, oui, product_class, serial, manufacturer, model_name, software_version, hardware_version, profile,
         data_model, groups, location, description, cr_url, cr_username, cr_password, username, password_ha1,
-        credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot, previous_ha1
+        credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot, previous_ha1,
+        organisation_id, tags
         """
 
     static func device(_ r: SQLiteConnection.Row) -> Device {
@@ -36,6 +37,8 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
                username: r.text(17), passwordHA1: r.text(18), credentialsConfirmed: r.int(19) != 0, ipAddress: r.text(20),
                informInterval: Int(r.int(21)), createdAt: r.int(22), onboardedAt: r.int(23), lastInform: r.int(24), lastBoot: r.int(25))
         d.previousPasswordHA1 = r.text(26)
+        d.organisationID = r.int(27)
+        d.tags = r.text(28).split(separator: ",").map(String.init)
         return d
     }
 
@@ -45,7 +48,8 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
          .text(d.groups.joined(separator: ",")), .text(d.location), .text(d.description), .text(d.connectionRequestURL),
          .text(d.connectionRequestUsername), .text(d.connectionRequestPassword), .text(d.username), .text(d.passwordHA1),
          .int(d.credentialsConfirmed ? 1 : 0), .text(d.ipAddress), .int(Int64(d.informInterval)), .int(d.createdAt),
-         .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot), .text(d.previousPasswordHA1)]
+         .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot), .text(d.previousPasswordHA1), .int(d.organisationID),
+         .text(d.tags.joined(separator: ","))]
     }
 
     private func oneDevice(_ whereSQL: String, _ args: [SQLValue]) throws -> Device? {
@@ -124,10 +128,14 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
             try c.run("""
                 INSERT INTO devices (name, oui, product_class, serial, manufacturer, model_name, software_version, hardware_version,
                 profile, data_model, groups, location, description, cr_url, cr_username, cr_password, username, password_ha1,
-                credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot, previous_ha1)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot, previous_ha1,
+                organisation_id, tags)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """, values)
-            return c.lastInsertRowID
+            let id = c.lastInsertRowID
+            // A pre-provisioning row is consumed by the device it created (its metadata now lives on the device).
+            try c.run("DELETE FROM preprovisioned WHERE serial = ? AND (oui = ? OR oui = '')", [values[3], values[1]])
+            return id
         }
         var created = device
         created.id = id

@@ -85,5 +85,99 @@ enum Schema {
         );
         CREATE INDEX faults_device ON faults(device_id, at);
         """),
+        // REST API: organisations (materialised path: subtree = prefix), users, tokens, login sessions, audit log,
+        // files, pre-provisioning. devices.organisation_id has no REFERENCES: SQLite cannot add a column with a
+        // foreign key and a non-NULL default; the store checks it instead.
+        Migration(2, """
+        CREATE TABLE organisations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            parent_id INTEGER REFERENCES organisations(id),
+            name TEXT NOT NULL,
+            path TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX organisations_sibling_name ON organisations(ifnull(parent_id, 0), name);
+        CREATE INDEX organisations_path ON organisations(path);
+        INSERT INTO organisations(id, parent_id, name, path, created_at) VALUES (1, NULL, 'root', '/1/', 0);
+
+        ALTER TABLE devices ADD COLUMN organisation_id INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE devices ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+        CREATE INDEX devices_organisation ON devices(organisation_id);
+
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            username TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+            role TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+            role TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL DEFAULT 0,
+            revoked_at INTEGER NOT NULL DEFAULT 0,
+            last_used_at INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TABLE login_sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            csrf TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            user_id INTEGER,
+            token_id INTEGER,
+            remote TEXT NOT NULL DEFAULT '',
+            organisation_id INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            object_type TEXT NOT NULL DEFAULT '',
+            object_id TEXT NOT NULL DEFAULT '',
+            before TEXT,
+            after TEXT,
+            status INTEGER NOT NULL
+        );
+        CREATE INDEX audit_log_at ON audit_log(at);
+
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            file_type TEXT NOT NULL,
+            organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            download_key TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            uploaded_by TEXT NOT NULL DEFAULT ''
+        );
+
+        CREATE TABLE preprovisioned (
+            oui TEXT NOT NULL DEFAULT '',
+            serial TEXT NOT NULL,
+            organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+            groups TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '',
+            location TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            profile TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (oui, serial)
+        ) WITHOUT ROWID;
+        CREATE INDEX preprovisioned_serial ON preprovisioned(serial);
+        """),
     ]
 }

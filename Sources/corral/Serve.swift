@@ -1,3 +1,4 @@
+import API
 import ArgumentParser
 import Engine
 import Foundation
@@ -26,7 +27,14 @@ struct Serve: AsyncParsableCommand {
         if let cwmpPort { config.cwmpPort = cwmpPort }
         if let httpPort { config.httpPort = httpPort }
         let server = try CorralServer(config: config)
+        let api = APIHandler.install(on: server)
+        let firstAdmin = try await AccountBootstrap.ensureFirstAdmin(store: server.store)
         try await server.start()
+        api.serverStarted(server)
+        if let firstAdmin {
+            // Shown once; only its PBKDF2 hash is stored.
+            FileHandle.standardOutput.write(Data("corral: created the first user: admin (superadmin), password \(firstAdmin)\n".utf8))
+        }
         // Written unbuffered: supervisors and tests read this line from a pipe.
         FileHandle.standardOutput.write(Data("corral: CWMP listening on \(config.host):\(server.cwmpPort), HTTP on \(config.host):\(server.httpPort), data in \(config.dataDirectory)\n".utf8))
         await waitForTermination()

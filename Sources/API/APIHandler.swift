@@ -1,0 +1,102 @@
+import ACSCore
+import Engine
+import Foundation
+import NetHTTP
+import Storage
+
+/// The REST API: `/api/v1/...` plus the file downloads CPEs fetch (`/files/<id>/<key>/<name>`).
+/// This type is the one authorisation boundary: it matches the route, authenticates, checks the route's declared
+/// permission and the CSRF token, runs the handler, and writes the audit entry of every mutating call.
+public final class APIHandler: Sendable {
+    public static let prefix = "/api/v1"
+    let services: APIServices
+    let router: Router
+
+    public init(store: OperatorStore, config: APIConfig) {
+        services = APIServices(store: store, config: config)
+        router = Router(routes: Routes.all)
+    }
+
+    /// nil when the path is not the API's (the operator endpoint then answers it).
+    public func handle(_ request: HTTPRequest) async -> HTTPResponse? {
+        if request.path == Self.prefix || request.path.hasPrefix(Self.prefix + "/") {
+            return await api(request)
+        }
+        if request.path.hasPrefix("/files/") && (request.method == "GET" || request.method == "HEAD") {
+            return FileHandlers.download(request, services: services)
+        }
+        return nil
+    }
+
+    private func api(_ request: HTTPRequest) async -> HTTPResponse {
+        let path = String(request.path.dropFirst(Self.prefix.count))
+        switch router.match(method: request.method, path: path) {
+        case .none:
+            return APIError.notFound("\(request.path)").response
+        case .wrongMethod(let allowed):
+            var e = APIError(405, "method-not-allowed", "Method not allowed", "\(request.method) is not allowed on \(request.path)")
+            e.headers = [("Allow", allowed.joined(separator: ", "))]
+            return e.response
+        case .found(let route, let params):
+            let ctx = RequestContext(request: request, params: params, api: services)
+            var response: HTTPResponse
+            do {
+                try authorise(route, ctx)
+                response = try await route.handler(ctx)
+            } catch {
+                response = Self.problem(for: error, log: services.log).response
+            }
+            if request.method != "GET" && request.method != "HEAD" && (ctx.caller != nil || ctx.audit.actor != nil) {
+                await record(route, ctx, status: response.status)
+            }
+            if request.method == "HEAD" { response.body = [] }
+            response.headers.set("Cache-Control", "no-store")
+            return response
+        }
+    }
+
+    /// The boundary check: credentials, role, CSRF. Object visibility (404 outside the subtree) is then applied by
+    /// every lookup through `RequestContext`.
+    private func authorise(_ route: Route, _ ctx: RequestContext) throws {
+        guard route.permission != .anyone else { return }
+        let caller = try Authenticator(store: services.store).authenticate(ctx.request, now: Time.now)
+        ctx.caller = caller
+        if let csrf = caller.csrf, !["GET", "HEAD"].contains(ctx.request.method) {
+            // Cookie sessions ride along on cross-site requests; the CSRF token cannot.
+            guard let sent = ctx.request.headers.first("X-CSRF-Token"), constantTimeEqual(sent, csrf) else {
+                throw APIError.forbidden("state-changing requests with a session cookie need the X-CSRF-Token header from the login answer")
+            }
+        }
+        if case .role(let needed) = route.permission, caller.role < needed {
+            throw APIError.forbidden("\(route.action) needs the \(needed.rawValue) role; this caller has \(caller.role.rawValue)")
+        }
+    }
+
+    private func record(_ route: Route, _ ctx: RequestContext, status: Int) async {
+        let c = ctx.caller
+        let note = ctx.audit
+        let entry = AuditEntry(at: Time.now, actor: c?.actor ?? note.actor ?? "", userID: c?.user.id, tokenID: c?.token?.id,
+                               remote: ctx.request.remoteAddress ?? "", organisationID: note.organisationID ?? c?.organisation.id ?? Organisation.rootID,
+                               action: route.action, objectType: note.objectType, objectID: note.objectID,
+                               before: note.before, after: note.after, status: status)
+        do { try await services.store.appendAudit(entry) } catch { services.log.error("audit write failed: \(error)") }
+    }
+
+    static func problem(for error: Error, log: Log) -> APIError {
+        switch error {
+        case let e as APIError: return e
+        case let e as StoreConflict: return .conflict(e.description)
+        case let e as QueryError: return .badRequest(e.description)
+        default:
+            log.error("API handler failed: \(error)")
+            return APIError(500, "internal", "Internal error", "the server could not complete the request; it has been logged")
+        }
+    }
+}
+
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    var diff = x.count == y.count ? 0 : 1
+    for i in 0..<min(x.count, y.count) { diff |= Int(x[i] ^ y[i]) }
+    return diff == 0
+}

@@ -1,0 +1,73 @@
+import ACSCore
+import Engine
+import Foundation
+import HTTPAuth
+import Storage
+
+/// Settings of the REST API.
+public struct APIConfig: Sendable {
+    /// Where uploaded files are kept (`<data>/files`).
+    public var filesDirectory: String
+    /// Base URL CPEs use to download files, e.g. "http://acs.example.net:8080" (the operator port serves /files/…).
+    public var fileBaseURL: String
+    public var maxUploadBytes = 256 << 20
+    public var passwordIterations = PasswordHashDefaults.iterations
+    /// Login session lifetime.
+    public var sessionSeconds: Int64 = 12 * 3600
+    public var profiles = ProfileRegistry()
+
+    public init(filesDirectory: String, fileBaseURL: String) {
+        self.filesDirectory = filesDirectory
+        self.fileBaseURL = fileBaseURL
+    }
+}
+
+public enum PasswordHashDefaults { public static let iterations = PasswordHash.defaultIterations }
+
+/// Shared state of the API: store, password worker, login throttle.
+final class APIServices: Sendable {
+    let store: OperatorStore
+    let config: APIConfig
+    let passwords: PasswordWorker
+    let throttle = LockedThrottle()
+    private let baseURL: LockedThrottle.Box<String>
+    let log = Log(label: "api")
+
+    init(store: OperatorStore, config: APIConfig) {
+        self.store = store
+        self.config = config
+        passwords = PasswordWorker(iterations: config.passwordIterations)
+        baseURL = .init(config.fileBaseURL)
+    }
+
+    /// Known only once the operator port is bound when it was configured as port 0.
+    var fileBaseURL: String {
+        get { baseURL.value }
+        set { baseURL.value = newValue }
+    }
+}
+
+/// Two throttles: per username (5 free failures) and per client address (20, since many users may share a NAT).
+final class LockedThrottle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var users = LoginThrottle()
+    private var addresses: LoginThrottle = { var t = LoginThrottle(); t.freeFailures = 20; return t }()
+
+    func wait(user: String, address: String, now: Int64) -> Int64 {
+        lock.withLock { max(users.wait(user, now: now), addresses.wait(address, now: now)) }
+    }
+    func failed(user: String, address: String, now: Int64) {
+        lock.withLock { users.failed(user, now: now); addresses.failed(address, now: now) }
+    }
+    func succeeded(user: String) { lock.withLock { users.succeeded(user) } }
+
+    final class Box<T: Sendable>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var v: T
+        init(_ v: T) { self.v = v }
+        var value: T {
+            get { lock.withLock { v } }
+            set { lock.withLock { v = newValue } }
+        }
+    }
+}

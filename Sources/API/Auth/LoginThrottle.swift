@@ -1,0 +1,35 @@
+/// Brute-force throttling of logins, per username and per client address. Pure: time is passed in.
+/// After `freeFailures` failures, each further attempt waits 2^(n - freeFailures) × `baseDelay` after the last
+/// failure (capped at `maxDelay`); a success clears the key. Failures older than `window` are forgotten.
+struct LoginThrottle: Sendable {
+    var freeFailures = 5
+    var baseDelay: Int64 = 15
+    var maxDelay: Int64 = 900
+    var window: Int64 = 3600
+    /// Bounded memory: the oldest keys go first.
+    var maxKeys = 10_000
+
+    private var entries: [String: (failures: Int, last: Int64)] = [:]
+
+    init() {}
+
+    /// Seconds to wait before `key` may try again; 0 = may try now.
+    func wait(_ key: String, now: Int64) -> Int64 {
+        guard let e = entries[key], now - e.last < window, e.failures >= freeFailures else { return 0 }
+        let delay = min(maxDelay, baseDelay << Int64(min(e.failures - freeFailures, 20)))
+        return max(0, e.last + delay - now)
+    }
+
+    mutating func failed(_ key: String, now: Int64) {
+        var e = entries[key] ?? (0, now)
+        if now - e.last >= window { e.failures = 0 }
+        e.failures += 1
+        e.last = now
+        entries[key] = e
+        if entries.count > maxKeys, let oldest = entries.min(by: { $0.value.last < $1.value.last })?.key {
+            entries.removeValue(forKey: oldest)
+        }
+    }
+
+    mutating func succeeded(_ key: String) { entries.removeValue(forKey: key) }
+}

@@ -1,0 +1,61 @@
+import ACSCore
+import Engine
+import Foundation
+import HTTPAuth
+import Storage
+
+extension APIHandler {
+    /// Mounts the API on a server's operator port (before `start()`).
+    public static func install(on server: CorralServer, passwordIterations: Int = PasswordHash.defaultIterations) -> APIHandler {
+        let c = server.config
+        var ac = APIConfig(filesDirectory: (c.dataDirectory as NSString).appendingPathComponent("files"), fileBaseURL: c.fileBaseURL ?? "")
+        ac.maxUploadBytes = c.maxUploadBytes
+        ac.profiles = c.profileRegistry()
+        ac.passwordIterations = passwordIterations
+        let api = APIHandler(store: server.store, config: ac)
+        server.operatorRoutes = { await api.handle($0) }
+        server.operatorMaxBodyBytes = max(c.maxUploadBytes, JSON.maxBodyBytes)
+        return api
+    }
+
+    /// After `start()`: the default download base URL needs the bound port.
+    public func serverStarted(_ server: CorralServer) {
+        guard services.fileBaseURL.isEmpty else { return }
+        let host = ["0.0.0.0", "::", ""].contains(server.config.host) ? ProcessInfo.processInfo.hostName : server.config.host
+        services.fileBaseURL = "http://\(host.contains(":") ? "[\(host)]" : host):\(server.httpPort)"
+    }
+}
+
+/// Accounts created outside the API: the first superadmin at first start, and `corral user add`.
+public enum AccountBootstrap {
+    /// Creates "admin" (superadmin, root organisation) with a random password when there are no users at all.
+    /// Returns the password, which is shown once and never stored.
+    public static func ensureFirstAdmin(store: OperatorStore, iterations: Int = PasswordHash.defaultIterations) async throws -> String? {
+        guard try store.userCount() == 0 else { return nil }
+        let password = Secrets.generatedPassword()
+        _ = try await store.createUser(UserAccount(username: "admin", passwordHash: PasswordHash.make(password: password, iterations: iterations),
+                                                   organisationID: Organisation.rootID, role: .superadmin, createdAt: Time.now))
+        return password
+    }
+
+    public static func addUser(store: OperatorStore, username: String, password: String, role: Role, organisationID: Int64,
+                               iterations: Int = PasswordHash.defaultIterations) async throws -> UserAccount {
+        _ = try AccountHandlers.username(username)
+        _ = try AccountHandlers.password(password)
+        guard try store.organisation(id: organisationID) != nil else { throw StoreConflict("organisation \(organisationID) does not exist") }
+        if role == .superadmin && organisationID != Organisation.rootID { throw StoreConflict("superadmins belong to the root organisation") }
+        return try await store.createUser(UserAccount(username: username, passwordHash: PasswordHash.make(password: password, iterations: iterations),
+                                                      organisationID: organisationID, role: role, createdAt: Time.now))
+    }
+
+    /// A token for automation (used by scripts/test to drive schemathesis); the secret is returned once.
+    public static func addToken(store: OperatorStore, username: String, name: String, role: Role, days: Int = 1) async throws -> String {
+        guard let user = try store.user(username: username) else { throw StoreConflict("no user \(username)") }
+        let secret = Secrets.newToken()
+        let now = Time.now
+        _ = try await store.createToken(APIToken(userID: user.id, name: name, tokenHash: Secrets.hash(secret), prefix: String(secret.prefix(10)),
+                                                 organisationID: user.organisationID, role: min(role, user.role), createdAt: now,
+                                                 expiresAt: now + Int64(days) * 86400))
+        return secret
+    }
+}

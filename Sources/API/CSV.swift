@@ -1,0 +1,63 @@
+/// RFC 4180 CSV, both ways. Pure.
+enum CSV {
+    /// One line (with CRLF). Fields that a spreadsheet would run as formulas get a leading quote.
+    static func line(_ fields: [String]) -> String {
+        fields.map(quote).joined(separator: ",") + "\r\n"
+    }
+
+    static func quote(_ raw: String) -> String {
+        var s = raw
+        if let first = s.first, "=+@\t\r".contains(first) || (first == "-" && Double(s) == nil) { s = "'" + s }
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return s }
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    struct ParseError: Error, CustomStringConvertible {
+        let line: Int
+        let message: String
+        var description: String { "line \(line): \(message)" }
+    }
+
+    /// Rows of fields; quoted fields may hold commas, quotes ("") and newlines. `maxRows` bounds the work.
+    static func parse(_ text: String, maxRows: Int) throws -> [[String]] {
+        var rows: [[String]] = []
+        var field = ""
+        var row: [String] = []
+        var quoted = false
+        var line = 1
+        var it = text.makeIterator()
+        var pending: Character? = nil
+        func next() -> Character? {
+            if let p = pending { pending = nil; return p }
+            return it.next()
+        }
+        while let c = next() {
+            if quoted {
+                if c == "\"" {
+                    if let n = next() {
+                        if n == "\"" { field.append("\"") } else { quoted = false; pending = n }
+                    } else { quoted = false }
+                } else {
+                    if c == "\n" || c == "\r\n" { line += 1 }
+                    field.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"" where field.isEmpty: quoted = true
+            case ",": row.append(field); field = ""
+            case "\n", "\r\n", "\r":
+                row.append(field); field = ""
+                if !(row.count == 1 && row[0].isEmpty) { rows.append(row) }
+                row = []
+                line += 1
+                if rows.count > maxRows { throw ParseError(line: line, message: "more than \(maxRows) rows") }
+            default: field.append(c)
+            }
+        }
+        if quoted { throw ParseError(line: line, message: "unterminated quoted field") }
+        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        if rows.count > maxRows { throw ParseError(line: line, message: "more than \(maxRows) rows") }
+        return rows
+    }
+}

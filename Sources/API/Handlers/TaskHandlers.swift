@@ -1,0 +1,193 @@
+import ACSCore
+import CWMP
+import Engine
+import Foundation
+import NetHTTP
+import Storage
+
+enum TaskHandlers {
+    /// Options every task-creating call accepts.
+    struct RunOptions: Decodable {
+        /// Wake the CPE now (HTTP connection request) and wait for the result.
+        var connectionRequest: Bool?
+        /// Seconds to wait for the result with connection_request (1-120, default 30).
+        var timeout: Int?
+    }
+
+    struct CreateTask: Decodable {
+        var action: String
+        var paths: [String]?
+        var parameters: [ParameterValueView]?
+        var path: String?
+        var connectionRequest: Bool?
+        var timeout: Int?
+    }
+
+    /// Operator-level tasks. Factory reset and downloads have their own admin routes.
+    static func create(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let device = try ctx.device(try ctx.pathID())
+        ctx.touching("device", String(device.id), organisation: device.organisationID)
+        let body = try ctx.body(CreateTask.self)
+        let kind: TaskKind
+        switch body.action {
+        case "get":
+            let paths = try (body.paths ?? []).map { try Validate.path($0) }
+            guard !paths.isEmpty, paths.count <= 100 else { throw APIError.invalid("get needs 1-100 paths") }
+            kind = .getParameterValues(paths)
+        case "set":
+            let ps = body.parameters ?? []
+            guard !ps.isEmpty, ps.count <= 100 else { throw APIError.invalid("set needs 1-100 parameters") }
+            kind = .setParameterValues(try ps.map { try parameterValue($0, device: device, store: ctx.store) })
+        case "refresh":
+            kind = .refresh(try Validate.path(body.path ?? ""))
+        case "add_object":
+            kind = .addObject(try Validate.path(body.path ?? "", object: true))
+        case "delete_object":
+            kind = .deleteObject(try Validate.path(body.path ?? "", object: true))
+        case "reboot":
+            kind = .reboot
+        case "factory_reset", "download":
+            throw APIError.invalid("\(body.action) has its own endpoint (POST /devices/{id}/\(body.action == "download" ? "download" : "factory-reset"))")
+        default:
+            throw APIError.invalid("action must be one of get, set, refresh, add_object, delete_object, reboot")
+        }
+        return try await run(kind, on: device, options: RunOptions(connectionRequest: body.connectionRequest, timeout: body.timeout), ctx)
+    }
+
+    static func parameterValue(_ v: ParameterValueView, device: Device, store: OperatorStore) throws -> ParameterValue {
+        let path = try Validate.path(v.path, object: false)
+        guard v.value.utf8.count <= 16_384 else { throw APIError.invalid("the value of \(path) is longer than 16384 bytes") }
+        let type: XSDType
+        if let t = v.type {
+            guard let parsed = XSDType(rawValue: t.hasPrefix("xsd:") ? String(t.dropFirst(4)) : t) else {
+                throw APIError.invalid("unknown type \(t) for \(path); one of \(XSDType.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            type = parsed
+        } else {
+            // The type the CPE reported for the parameter, else string.
+            type = (try store.parameters(deviceID: device.id, prefix: path).first { $0.path == path })?.type ?? .string
+        }
+        return ParameterValue(name: path, value: v.value, type: type)
+    }
+
+    static func factoryReset(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let device = try ctx.device(try ctx.pathID())
+        ctx.touching("device", String(device.id), organisation: device.organisationID)
+        let options = ctx.request.body.isEmpty ? RunOptions() : try ctx.body(RunOptions.self)
+        return try await run(.factoryReset, on: device, options: options, ctx)
+    }
+
+    struct CreateDownload: Decodable {
+        var fileId: Int64?
+        var url: String?
+        var fileType: String?
+        var fileSize: UInt32?
+        var targetFileName: String?
+        var connectionRequest: Bool?
+        var timeout: Int?
+    }
+
+    static let fileTypes = ["firmware": "1 Firmware Upgrade Image", "web-content": "2 Web Content", "config": "3 Vendor Configuration File"]
+
+    static func download(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let device = try ctx.device(try ctx.pathID())
+        ctx.touching("device", String(device.id), organisation: device.organisationID)
+        let body = try ctx.body(CreateDownload.self)
+        let target = try Validate.text(body.targetFileName ?? "", "target_file_name", max: 256)
+        let kind: TaskKind
+        if let id = body.fileId {
+            let f = try ctx.file(id)
+            kind = .download(url: FileHandlers.downloadURL(f, baseURL: ctx.api.fileBaseURL), fileType: f.fileType,
+                             fileSize: UInt32(clamping: f.size), targetFileName: target)
+        } else if let url = body.url {
+            guard url.count <= 1024, let parts = URLParts.parse(url), ["http", "https"].contains(parts.scheme) else {
+                throw APIError.invalid("url must be an http(s) URL of at most 1024 characters")
+            }
+            let t = body.fileType ?? "firmware"
+            let type = fileTypes[t] ?? t
+            guard type.count <= 64, type.first?.isNumber == true else {
+                throw APIError.invalid("file_type must be firmware, web-content, config or a TR-069 FileType such as \"1 Firmware Upgrade Image\"")
+            }
+            kind = .download(url: url, fileType: type, fileSize: body.fileSize ?? 0, targetFileName: target)
+        } else {
+            throw APIError.invalid("give file_id (an uploaded file) or url")
+        }
+        return try await run(kind, on: device, options: RunOptions(connectionRequest: body.connectionRequest, timeout: body.timeout), ctx)
+    }
+
+    /// Queues the task; with connection_request, wakes the CPE and waits (bounded) for the outcome.
+    /// 201: queued. 200: finished (done, fault, or accepted and waiting for a later event). 202: not finished in time.
+    static func run(_ kind: TaskKind, on device: Device, options: RunOptions, _ ctx: RequestContext) async throws -> HTTPResponse {
+        let timeout = options.timeout ?? 30
+        guard (1...120).contains(timeout) else { throw APIError.invalid("timeout must be 1-120 seconds") }
+        let service = TaskService(store: ctx.store)
+        let task = try await service.queue(kind, on: device)
+        ctx.audit.after = JSON.text(TaskView(task))
+        ctx.audit.objectType = "task"
+        ctx.audit.objectID = String(task.id)
+        guard options.connectionRequest == true else { return JSON.response(TaskView(task), status: 201) }
+        do {
+            try await ConnectionRequester.send(to: device)
+        } catch {
+            var view = TaskView(task)
+            view.connectionRequestError = "\(error)"
+            return JSON.response(view, status: 202)
+        }
+        let final = try await service.wait(for: task.id, timeout: .seconds(timeout), untilAccepted: true) ?? task
+        let finished = final.state.isFinal || final.state == .waiting
+        return JSON.response(TaskView(final), status: finished ? 200 : 202)
+    }
+
+    struct TaskList: Encodable { var tasks: [TaskView] }
+
+    static func listForDevice(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let d = try ctx.device(try ctx.pathID())
+        var states: [TaskState] = []
+        if let s = ctx.query["state"] {
+            guard let st = TaskState(rawValue: s) else { throw APIError.badRequest("state must be pending, sent, waiting, done, fault or cancelled") }
+            states = [st]
+        }
+        let limit = try ctx.query.int("limit", default: 100, range: 1...1000)
+        let tasks = try ctx.store.tasks(deviceID: d.id, states: states).suffix(limit)
+        return JSON.response(TaskList(tasks: tasks.reversed().map { TaskView($0) }))
+    }
+
+    static func show(_ ctx: RequestContext) async throws -> HTTPResponse {
+        JSON.response(TaskView(try ctx.task(try ctx.pathID()).0))
+    }
+
+    /// Cancels a task that has not been sent yet.
+    static func cancel(_ ctx: RequestContext) async throws -> HTTPResponse {
+        var (t, d) = try ctx.task(try ctx.pathID())
+        ctx.touching("task", String(t.id), organisation: d.organisationID)
+        guard t.state == .pending else { throw APIError.conflict("task \(t.id) is \(t.state.rawValue); only pending tasks can be cancelled") }
+        if Role.required(for: t.kind) > ctx.me.role { throw APIError.forbidden("cancelling a \(t.kind.label) task needs the admin role") }
+        ctx.audit.before = JSON.text(TaskView(t))
+        t.state = .cancelled
+        t.updatedAt = Time.now
+        try await ctx.store.apply([.updateTask(t)])
+        return JSON.response(TaskView(t))
+    }
+
+    static func summon(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let d = try ctx.device(try ctx.pathID())
+        ctx.touching("device", String(d.id), organisation: d.organisationID)
+        do {
+            try await ConnectionRequester.send(to: d)
+        } catch {
+            throw APIError(409, "device-unreachable", "Connection request failed", "\(error)")
+        }
+        struct Out: Encodable { var sent: Bool }
+        return JSON.response(Out(sent: true))
+    }
+}
+
+extension Role {
+    /// The least role that may start a task of this kind (factory resets and downloads are advanced management).
+    static func required(for kind: TaskKind) -> Role {
+        switch kind {
+        case .factoryReset, .download: .admin
+        default: .operator
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ACSCore
+
+/// The route table: every route below /api/v1 with the permission it needs. The boundary (`APIHandler`) enforces
+/// the permission; the OpenAPI document (openapi.json) must list exactly these routes (a test checks both ways).
+enum Routes {
+    static let all: [Route] = [
+        Route(method: "GET", pattern: "/openapi.json", permission: .anyone, action: "openapi.read", handler: FleetHandlers.openAPI),
+        Route(method: "POST", pattern: "/auth/login", permission: .anyone, action: "auth.login", handler: AccountHandlers.login),
+        Route(method: "POST", pattern: "/auth/logout", permission: .signedIn, action: "auth.logout", handler: AccountHandlers.logout),
+        Route(method: "GET", pattern: "/me", permission: .signedIn, action: "me.read", handler: AccountHandlers.me),
+        Route(method: "POST", pattern: "/me/password", permission: .signedIn, action: "me.password", handler: AccountHandlers.changeOwnPassword),
+
+        Route(method: "GET", pattern: "/devices", permission: .role(.viewer), action: "device.list", handler: DeviceHandlers.list),
+        Route(method: "GET", pattern: "/devices/export", permission: .role(.viewer), action: "device.export", handler: DeviceHandlers.export),
+        Route(method: "GET", pattern: "/devices/{id}", permission: .role(.viewer), action: "device.read", handler: DeviceHandlers.show),
+        Route(method: "PATCH", pattern: "/devices/{id}", permission: .role(.operator), action: "device.update", handler: DeviceHandlers.update),
+        Route(method: "PUT", pattern: "/devices/{id}/organisation", permission: .role(.admin), action: "device.move", handler: DeviceHandlers.move),
+        Route(method: "GET", pattern: "/devices/{id}/parameters", permission: .role(.viewer), action: "device.parameters", handler: DeviceHandlers.parameters),
+        Route(method: "GET", pattern: "/devices/{id}/tasks", permission: .role(.viewer), action: "task.list", handler: TaskHandlers.listForDevice),
+        Route(method: "POST", pattern: "/devices/{id}/tasks", permission: .role(.operator), action: "task.create", handler: TaskHandlers.create),
+        Route(method: "POST", pattern: "/devices/{id}/factory-reset", permission: .role(.admin), action: "task.factory_reset", handler: TaskHandlers.factoryReset),
+        Route(method: "POST", pattern: "/devices/{id}/download", permission: .role(.admin), action: "task.download", handler: TaskHandlers.download),
+        Route(method: "POST", pattern: "/devices/{id}/summon", permission: .role(.operator), action: "device.summon", handler: TaskHandlers.summon),
+
+        Route(method: "GET", pattern: "/tasks/{id}", permission: .role(.viewer), action: "task.read", handler: TaskHandlers.show),
+        Route(method: "DELETE", pattern: "/tasks/{id}", permission: .role(.operator), action: "task.cancel", handler: TaskHandlers.cancel),
+
+        Route(method: "GET", pattern: "/faults", permission: .role(.viewer), action: "fault.list", handler: FaultHandlers.list),
+        Route(method: "POST", pattern: "/faults/{id}/retry", permission: .role(.operator), action: "fault.retry", handler: FaultHandlers.retry),
+        Route(method: "DELETE", pattern: "/faults/{id}", permission: .role(.operator), action: "fault.delete", handler: FaultHandlers.delete),
+
+        Route(method: "GET", pattern: "/profiles", permission: .role(.viewer), action: "profile.list", handler: FleetHandlers.profiles),
+        Route(method: "GET", pattern: "/profiles/{name}", permission: .role(.viewer), action: "profile.read", handler: FleetHandlers.profile),
+        Route(method: "GET", pattern: "/analytics/devices", permission: .role(.viewer), action: "analytics.devices", handler: FleetHandlers.analytics),
+
+        Route(method: "GET", pattern: "/files", permission: .role(.viewer), action: "file.list", handler: FileHandlers.list),
+        Route(method: "POST", pattern: "/files", permission: .role(.admin), action: "file.upload", handler: FileHandlers.upload),
+        Route(method: "GET", pattern: "/files/{id}", permission: .role(.viewer), action: "file.read", handler: FileHandlers.show),
+        Route(method: "DELETE", pattern: "/files/{id}", permission: .role(.admin), action: "file.delete", handler: FileHandlers.delete),
+
+        Route(method: "GET", pattern: "/organisations", permission: .role(.viewer), action: "organisation.list", handler: OrganisationHandlers.list),
+        Route(method: "POST", pattern: "/organisations", permission: .role(.admin), action: "organisation.create", handler: OrganisationHandlers.create),
+        Route(method: "GET", pattern: "/organisations/{id}", permission: .role(.viewer), action: "organisation.read", handler: OrganisationHandlers.show),
+        Route(method: "PATCH", pattern: "/organisations/{id}", permission: .role(.admin), action: "organisation.update", handler: OrganisationHandlers.rename),
+        Route(method: "POST", pattern: "/organisations/{id}/move", permission: .role(.admin), action: "organisation.move", handler: OrganisationHandlers.move),
+        Route(method: "DELETE", pattern: "/organisations/{id}", permission: .role(.admin), action: "organisation.delete", handler: OrganisationHandlers.delete),
+
+        Route(method: "GET", pattern: "/users", permission: .role(.admin), action: "user.list", handler: AccountHandlers.listUsers),
+        Route(method: "POST", pattern: "/users", permission: .role(.admin), action: "user.create", handler: AccountHandlers.createUser),
+        Route(method: "GET", pattern: "/users/{id}", permission: .role(.admin), action: "user.read", handler: AccountHandlers.showUser),
+        Route(method: "PATCH", pattern: "/users/{id}", permission: .role(.admin), action: "user.update", handler: AccountHandlers.updateUser),
+        Route(method: "DELETE", pattern: "/users/{id}", permission: .role(.admin), action: "user.delete", handler: AccountHandlers.deleteUser),
+
+        Route(method: "GET", pattern: "/tokens", permission: .role(.admin), action: "token.list", handler: AccountHandlers.listTokens),
+        Route(method: "POST", pattern: "/tokens", permission: .role(.admin), action: "token.create", handler: AccountHandlers.createToken),
+        Route(method: "DELETE", pattern: "/tokens/{id}", permission: .role(.admin), action: "token.revoke", handler: AccountHandlers.revokeToken),
+
+        Route(method: "GET", pattern: "/audit", permission: .role(.admin), action: "audit.list", handler: AuditHandlers.list),
+        Route(method: "GET", pattern: "/audit/export", permission: .role(.admin), action: "audit.export", handler: AuditHandlers.export),
+
+        Route(method: "GET", pattern: "/preprovisioning", permission: .role(.viewer), action: "preprovisioning.list", handler: PreprovisionHandlers.list),
+        Route(method: "POST", pattern: "/preprovisioning/import", permission: .role(.admin), action: "preprovisioning.import", handler: PreprovisionHandlers.importCSV),
+        Route(method: "GET", pattern: "/preprovisioning/export", permission: .role(.admin), action: "preprovisioning.export", handler: PreprovisionHandlers.export),
+        Route(method: "DELETE", pattern: "/preprovisioning/{serial}", permission: .role(.admin), action: "preprovisioning.delete", handler: PreprovisionHandlers.delete),
+    ]
+}

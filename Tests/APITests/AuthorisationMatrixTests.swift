@@ -1,0 +1,257 @@
+import Foundation
+import Testing
+import ACSCore
+@testable import API
+import CWMP
+import Engine
+import Storage
+
+/// Role × subtree × endpoint, over real HTTP against a live server. The expected role of every route is written
+/// here, independently of the route table: a route missing from this table, declared with another permission, or
+/// answering differently from the policy fails the test.
+@Suite(.serialized) struct AuthorisationMatrixTests {
+    /// The policy: least role per route action (nil = no credentials needed).
+    static let policy: [String: Role?] = [
+        "openapi.read": nil, "auth.login": nil,
+        "auth.logout": .viewer, "me.read": .viewer, "me.password": .viewer,
+        "device.list": .viewer, "device.export": .viewer, "device.read": .viewer, "device.update": .operator, "device.move": .admin,
+        "device.parameters": .viewer, "task.list": .viewer, "task.create": .operator, "task.factory_reset": .admin,
+        "task.download": .admin, "device.summon": .operator, "task.read": .viewer, "task.cancel": .operator,
+        "fault.list": .viewer, "fault.retry": .operator, "fault.delete": .operator,
+        "profile.list": .viewer, "profile.read": .viewer, "analytics.devices": .viewer,
+        "file.list": .viewer, "file.upload": .admin, "file.read": .viewer, "file.delete": .admin,
+        "organisation.list": .viewer, "organisation.create": .admin, "organisation.read": .viewer, "organisation.update": .admin,
+        "organisation.move": .admin, "organisation.delete": .admin,
+        "user.list": .admin, "user.create": .admin, "user.read": .admin, "user.update": .admin, "user.delete": .admin,
+        "token.list": .admin, "token.create": .admin, "token.revoke": .admin,
+        "audit.list": .admin, "audit.export": .admin,
+        "preprovisioning.list": .viewer, "preprovisioning.import": .admin, "preprovisioning.export": .admin, "preprovisioning.delete": .admin,
+    ]
+
+    struct Sample {
+        var method: String
+        var path: String
+        var json: Any? = nil
+        var raw: [UInt8]? = nil
+        var contentType: String? = nil
+    }
+
+    /// Builds fresh objects in `org` and the request that acts on them (mutations consume their objects).
+    final class World: @unchecked Sendable {
+        let live: LiveServer
+        var a: Organisation!, a1: Organisation!, b: Organisation!
+        var n = 0
+        init(_ live: LiveServer) { self.live = live }
+        var store: SQLiteStore { live.store }
+
+        func setUp() async throws {
+            a = try await store.createOrganisation(name: "A", parentID: 1, now: 1)
+            a1 = try await store.createOrganisation(name: "A1", parentID: a.id, now: 1)
+            b = try await store.createOrganisation(name: "B", parentID: 1, now: 1)
+        }
+
+        func unique() -> String { n += 1; return "x\(n)" }
+
+        func device(_ org: Organisation) async throws -> Device {
+            var d = Device(name: "00C0FF-M\(unique())", oui: "00C0FF", productClass: "P", serialNumber: "M\(n)", createdAt: 1)
+            d.organisationID = org.id
+            return try await store.createDevice(d)
+        }
+
+        func task(_ org: Organisation) async throws -> DeviceTask {
+            try await TaskService(store: store).queue(.reboot, on: try await device(org))
+        }
+
+        func fault(_ org: Organisation) async throws -> Int64 {
+            let t = try await task(org)
+            try await store.apply([.fault(FaultRecord(deviceID: t.deviceID, taskID: t.id, source: "task", code: 9002, message: "x", at: 1))])
+            return try store.faults(deviceID: t.deviceID, limit: 1)[0].id
+        }
+
+        func file(_ org: Organisation) async throws -> StoredFile {
+            try await store.createFile(StoredFile(name: "f.bin", fileType: "1 Firmware Upgrade Image", organisationID: org.id, size: 1,
+                                                  sha256: "", downloadKey: "k", createdAt: 1, uploadedBy: "t"))
+        }
+
+        func org(_ parent: Organisation) async throws -> Organisation {
+            try await store.createOrganisation(name: unique(), parentID: parent.id, now: 1)
+        }
+
+        func user(_ org: Organisation) async throws -> UserAccount { try await live.user(unique(), role: .viewer, org: org.id) }
+
+        func token(_ org: Organisation) async throws -> APIToken {
+            let u = try await user(org)
+            _ = try await AccountBootstrap.addToken(store: store, username: u.username, name: "t", role: .viewer)
+            return try store.tokens(under: org.path).last!
+        }
+
+        /// The request for `action` on objects in `org`; `callerOrg` is where the caller sits (CSV paths are relative).
+        func sample(_ action: String, org: Organisation, callerOrg: Organisation) async throws -> Sample? {
+            switch action {
+            case "auth.logout": return Sample(method: "POST", path: "/auth/logout")
+            case "me.read": return Sample(method: "GET", path: "/me")
+            case "me.password": return Sample(method: "POST", path: "/me/password", json: ["current_password": "correct-horse-battery", "new_password": "another-long-one"])
+            case "device.list": return Sample(method: "GET", path: "/devices")
+            case "device.export": return Sample(method: "GET", path: "/devices/export")
+            case "device.read": return Sample(method: "GET", path: "/devices/\(try await device(org).id)")
+            case "device.update": return Sample(method: "PATCH", path: "/devices/\(try await device(org).id)", json: ["location": "here"])
+            case "device.move": return Sample(method: "PUT", path: "/devices/\(try await device(org).id)/organisation", json: ["organisation_id": a1.id])
+            case "device.parameters": return Sample(method: "GET", path: "/devices/\(try await device(org).id)/parameters")
+            case "task.list": return Sample(method: "GET", path: "/devices/\(try await device(org).id)/tasks")
+            case "task.create": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/tasks", json: ["action": "reboot"])
+            case "task.factory_reset": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/factory-reset", json: [String: Any]())
+            case "task.download": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/download", json: ["url": "http://example.invalid/fw.bin"])
+            case "device.summon": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/summon")
+            case "task.read": return Sample(method: "GET", path: "/tasks/\(try await task(org).id)")
+            case "task.cancel": return Sample(method: "DELETE", path: "/tasks/\(try await task(org).id)")
+            case "fault.list": return Sample(method: "GET", path: "/faults")
+            case "fault.retry": return Sample(method: "POST", path: "/faults/\(try await fault(org))/retry")
+            case "fault.delete": return Sample(method: "DELETE", path: "/faults/\(try await fault(org))")
+            case "profile.list": return Sample(method: "GET", path: "/profiles")
+            case "profile.read": return Sample(method: "GET", path: "/profiles/generic-tr181")
+            case "analytics.devices": return Sample(method: "GET", path: "/analytics/devices")
+            case "file.list": return Sample(method: "GET", path: "/files")
+            case "file.upload": return Sample(method: "POST", path: "/files?name=fw.bin&organisation_id=\(org.id)", raw: Array("firmware".utf8))
+            case "file.read": return Sample(method: "GET", path: "/files/\(try await file(org).id)")
+            case "file.delete": return Sample(method: "DELETE", path: "/files/\(try await file(org).id)")
+            case "organisation.list": return Sample(method: "GET", path: "/organisations")
+            case "organisation.create": return Sample(method: "POST", path: "/organisations", json: ["name": unique(), "parent_id": org.id])
+            case "organisation.read": return Sample(method: "GET", path: "/organisations/\(try await self.org(org).id)")
+            case "organisation.update": return Sample(method: "PATCH", path: "/organisations/\(try await self.org(org).id)", json: ["name": unique()])
+            case "organisation.move": return Sample(method: "POST", path: "/organisations/\(try await self.org(org).id)/move", json: ["parent_id": org.id == b.id ? a1.id : a.id])
+            case "organisation.delete": return Sample(method: "DELETE", path: "/organisations/\(try await self.org(org).id)")
+            case "user.list": return Sample(method: "GET", path: "/users")
+            case "user.create": return Sample(method: "POST", path: "/users", json: ["username": unique(), "password": "long-enough-pw", "role": "viewer", "organisation_id": org.id])
+            case "user.read": return Sample(method: "GET", path: "/users/\(try await user(org).id)")
+            case "user.update": return Sample(method: "PATCH", path: "/users/\(try await user(org).id)", json: ["disabled": true])
+            case "user.delete": return Sample(method: "DELETE", path: "/users/\(try await user(org).id)")
+            case "token.list": return Sample(method: "GET", path: "/tokens")
+            case "token.create": return Sample(method: "POST", path: "/tokens", json: ["name": unique(), "role": "viewer", "organisation_id": org.id])
+            case "token.revoke": return Sample(method: "DELETE", path: "/tokens/\(try await token(org).id)")
+            case "audit.list": return Sample(method: "GET", path: "/audit")
+            case "audit.export": return Sample(method: "GET", path: "/audit/export")
+            case "preprovisioning.list": return Sample(method: "GET", path: "/preprovisioning")
+            case "preprovisioning.import":
+                let rel = callerOrg.id == 1 ? "A/A1" : "A1"
+                return Sample(method: "POST", path: "/preprovisioning/import", raw: Array("serial,organisation\nPP\(unique()),\(rel)\n".utf8), contentType: "text/csv")
+            case "preprovisioning.export": return Sample(method: "GET", path: "/preprovisioning/export")
+            case "preprovisioning.delete":
+                let serial = "PD\(unique())"
+                try await store.savePreprovisions([Preprovision(serial: serial, organisationID: org.id)])
+                return Sample(method: "DELETE", path: "/preprovisioning/\(serial)")
+            default: return nil
+            }
+        }
+
+        /// Routes acting on one object or organisation, which therefore have an "outside the subtree" variant.
+        static func scoped(_ pattern: String, _ action: String) -> Bool {
+            pattern.contains("{id}") || pattern.contains("{serial}") ||
+                ["file.upload", "organisation.create", "user.create", "token.create"].contains(action)
+        }
+    }
+
+    func send(_ client: APIClient, _ s: Sample) async throws -> APIClient.Reply {
+        try await client.send(s.method, s.path, json: s.json, body: s.raw, contentType: s.contentType)
+    }
+
+    @Test func everyRouteIsInThePolicyWithTheSamePermission() {
+        for route in Routes.all {
+            let expected = Self.policy[route.action]
+            #expect(expected != nil, "route \(route.method) \(route.pattern) (\(route.action)) is missing from the policy table")
+            guard let expected else { continue }
+            switch (expected, route.permission) {
+            case (nil, .anyone): break
+            case (.viewer?, .signedIn): break
+            case (let r?, .role(let declared)): #expect(declared == r, "\(route.action) declares \(declared), policy says \(r)")
+            default: Issue.record("\(route.action) declares \(route.permission), policy says \(String(describing: expected))")
+            }
+        }
+        #expect(Set(Routes.all.map(\.action)) == Set(Self.policy.keys))
+        #expect(Routes.all.filter { $0.permission == .anyone }.map(\.action).sorted() == ["auth.login", "openapi.read"])
+    }
+
+    @Test func matrix() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let world = World(live)
+        try await world.setUp()
+        let anonymous = APIClient(port: live.server.httpPort)
+        var callers: [(Role, Organisation, APIClient)] = []
+        for role in [Role.viewer, .operator, .admin] {
+            callers.append((role, world.a, APIClient(port: live.server.httpPort, token: try await live.token(role: role, org: world.a.id))))
+        }
+        let root = try #require(try live.store.organisation(id: 1))
+        callers.append((.superadmin, root, APIClient(port: live.server.httpPort, token: try await live.token(role: .superadmin, org: 1))))
+
+        var checked = 0
+        for route in Routes.all {
+            guard let needed = Self.policy[route.action] ?? nil else { continue }
+            // Unprotected? Without credentials every non-public route must answer 401.
+            let s0 = try #require(try await world.sample(route.action, org: world.a1, callerOrg: world.a), "no sample for \(route.action)")
+            let r0 = try await send(anonymous, s0)
+            #expect(r0.status == 401, "\(route.action) without credentials answered \(r0.status)")
+            #expect(r0.headers.first("Content-Type") == "application/problem+json")
+
+            for (role, org, client) in callers {
+                let targets = World.scoped(route.pattern, route.action) ? [(world.a1!, true), (world.b!, role == .superadmin)] : [(world.a1!, true)]
+                for (target, visible) in targets {
+                    let s = try #require(try await world.sample(route.action, org: target, callerOrg: org))
+                    let r = try await send(client, s)
+                    let what = "\(role.rawValue) → \(route.action) on \(target.name): \(r.status) \(r.text.prefix(160))"
+                    #expect(r.status < 500, "\(what)")
+                    if role < needed {
+                        #expect(r.status == 403, "\(what): expected 403")
+                    } else if !visible {
+                        #expect(r.status == 404, "\(what): expected 404 (outside the subtree)")
+                    } else if route.action == "me.password" {
+                        #expect(r.status == 403, "\(what): tokens cannot change passwords")
+                    } else {
+                        #expect(![401, 403, 404].contains(r.status), "\(what): expected access")
+                    }
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 150)
+        for (_, _, c) in callers { await c.close() }
+        await anonymous.close()
+    }
+
+    /// Lists are confined to the subtree: an admin of A never sees B's objects.
+    @Test func listsNeverShowOtherSubtrees() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let world = World(live)
+        try await world.setUp()
+        let inside = try await world.device(world.a1)
+        let outside = try await world.device(world.b)
+        _ = try await world.fault(world.b)
+        _ = try await world.file(world.b)
+        _ = try await world.user(world.b)
+        try await live.store.savePreprovisions([Preprovision(serial: "OUTSIDE", organisationID: world.b.id)])
+        let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: world.a.id))
+        // An audited change in B by a superadmin.
+        let root = APIClient(port: live.server.httpPort, token: try await live.token(role: .superadmin, org: 1))
+        #expect(try await root.send("PATCH", "/devices/\(outside.id)", json: ["location": "secret-place"]).status == 200)
+
+        let devices = try await admin.get("/devices").json["devices"] as? [[String: Any]] ?? []
+        #expect(devices.map { $0["id"] as? Int64 ?? ($0["id"] as? Int).map(Int64.init) ?? 0 } == [inside.id])
+        #expect((try await admin.get("/faults").json["faults"] as? [Any])?.isEmpty == true)
+        #expect((try await admin.get("/files").json["files"] as? [Any])?.isEmpty == true)
+        #expect((try await admin.get("/preprovisioning").json["entries"] as? [Any])?.isEmpty == true)
+        let orgs = (try await admin.get("/organisations").json["organisations"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(orgs == ["A", "A1"])
+        let users = (try await admin.get("/users").json["users"] as? [[String: Any]] ?? []).compactMap { $0["username"] as? String }
+        #expect(users.count == 1)   // the admin itself
+        #expect(!(try await admin.get("/audit").text.contains("secret-place")))
+        #expect(!(try await admin.get("/audit/export").text.contains("secret-place")))
+        #expect(!(try await admin.get("/devices/export").text.contains(outside.name)))
+        #expect(!(try await admin.get("/preprovisioning/export").text.contains(outside.serialNumber)))
+        #expect(try await admin.get("/devices?organisation_id=\(world.b.id)").status == 404)
+        let counts = try await admin.get("/analytics/devices").json
+        #expect(counts["total"] as? Int == 1)
+        #expect(try await root.get("/audit").text.contains("secret-place"))
+        await admin.close()
+        await root.close()
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+import ACSCore
+@testable import API
+import HTTPAuth
+import NetHTTP
+import Storage
+
+@Suite(.serialized) struct SessionAndAuditTests {
+    @Test func loginSessionCookieCSRFAndThrottling() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let org = try await live.store.createOrganisation(name: "Ops", parentID: 1, now: 1)
+        _ = try await live.user("alice", role: .operator, org: org.id)
+        let stored = try #require(try live.store.user(username: "alice"))
+        #expect(stored.passwordHash.hasPrefix("pbkdf2-sha256$"))
+        #expect(!stored.passwordHash.contains("correct-horse"))
+
+        let c = APIClient(port: live.server.httpPort)
+        let ok = try await c.send("POST", "/auth/login", json: ["username": "alice", "password": "correct-horse-battery"])
+        #expect(ok.status == 200)
+        let cookie = try #require(ok.headers.first("Set-Cookie"))
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+        let csrf = try #require(ok.json["csrf_token"] as? String)
+        let value = String(cookie.split(separator: ";")[0])
+        // Only the hash of the cookie value is stored.
+        #expect(try live.store.session(hash: SHA256.hex(String(value.split(separator: "=")[1]))) != nil)
+        c.headers.set("Cookie", value)
+
+        #expect(try await c.get("/me").json["role"] as? String == "operator")
+        let d = try await live.store.createDevice(Device(name: "00C0FF-S1", oui: "00C0FF", productClass: "", serialNumber: "S1", createdAt: 1)
+            .moved(to: org.id))
+        // A state-changing request on a cookie needs the CSRF token.
+        let noCSRF = try await c.send("PATCH", "/devices/\(d.id)", json: ["location": "x"])
+        #expect(noCSRF.status == 403)
+        #expect(noCSRF.text.contains("X-CSRF-Token"))
+        #expect(try await c.send("PATCH", "/devices/\(d.id)", json: ["location": "x"], extra: [("X-CSRF-Token", "wrong")]).status == 403)
+        #expect(try await c.send("PATCH", "/devices/\(d.id)", json: ["location": "x"], extra: [("X-CSRF-Token", csrf)]).status == 200)
+        #expect(try await c.send("POST", "/auth/logout", extra: [("X-CSRF-Token", csrf)]).status == 204)
+        #expect(try await c.get("/me").status == 401)
+
+        // Brute force: after 5 failures the account is throttled (429 + Retry-After), even with the right password.
+        let b = APIClient(port: live.server.httpPort)
+        for _ in 0..<5 {
+            #expect(try await b.send("POST", "/auth/login", json: ["username": "alice", "password": "wrong-password!"]).status == 401)
+        }
+        let throttled = try await b.send("POST", "/auth/login", json: ["username": "alice", "password": "correct-horse-battery"])
+        #expect(throttled.status == 429)
+        #expect(Int(throttled.headers.first("Retry-After") ?? "") ?? 0 > 0)
+        #expect(try await b.send("POST", "/auth/login", json: ["username": "nobody", "password": "x"]).status == 401)
+        // Failed logins are audited.
+        let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .superadmin, org: 1))
+        let fails = try await admin.get("/audit?action=auth.login&actor=alice").json["entries"] as? [[String: Any]] ?? []
+        #expect(fails.filter { $0["status"] as? Int == 401 }.count == 5)
+        for x in [c, b, admin] { await x.close() }
+    }
+
+    @Test func tokensExpireAreRevocableAndNeverExceedTheirOwner() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1, name: "boss"))
+        #expect(try await admin.send("POST", "/tokens", json: ["name": "too-much", "role": "superadmin"]).status == 403)
+        let t = try await admin.send("POST", "/tokens", json: ["name": "short", "role": "viewer", "expires_in_days": 1])
+        let tokenID = try #require(t.json["id"] as? Int)
+        let viewer = APIClient(port: live.server.httpPort, token: try #require(t.json["token"] as? String))
+        #expect(try await viewer.get("/devices").status == 200)
+        // The list never shows secrets.
+        #expect(!(try await admin.get("/tokens").text.contains(t.json["token"] as! String)))
+        #expect(try await admin.send("DELETE", "/tokens/\(tokenID)").status == 204)
+        #expect(try await viewer.get("/devices").status == 401)
+        // Expired.
+        let stored = try #require(try live.store.token(id: Int64(tokenID)))
+        _ = try await live.store.createToken(APIToken(userID: stored.userID, name: "old", tokenHash: Secrets.hash("crl_expired"), prefix: "crl_e",
+                                                      organisationID: 1, role: .viewer, createdAt: 1, expiresAt: 2))
+        #expect(try await APIClient(port: live.server.httpPort, token: "crl_expired").get("/devices").status == 401)
+        // A garbage header is a clear 401 problem.
+        let garbage = APIClient(port: live.server.httpPort)
+        garbage.headers.set("Authorization", "Basic Zm9vOmJhcg==")
+        let r = try await garbage.get("/devices")
+        #expect(r.status == 401 && r.headers.first("Content-Type") == "application/problem+json")
+        #expect(r.json["detail"] as? String == "use Authorization: Bearer <token>")
+        await admin.close()
+    }
+
+    @Test func auditRecordsMetadataBeforeAndAfterAndExportsCSV() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let op = APIClient(port: live.server.httpPort, token: try await live.token(role: .operator, org: 1, name: "op"))
+        var dev = Device(name: "00C0FF-AU1", oui: "00C0FF", productClass: "", serialNumber: "AU1", createdAt: 1)
+        dev.location = "old place"
+        let d = try await live.store.createDevice(dev)
+        let r = try await op.send("PATCH", "/devices/\(d.id)", json: ["location": "new place", "groups": ["g1", "g2"], "tags": ["t"]])
+        #expect(r.status == 200)
+        #expect(r.json["groups"] as? [String] == ["g1", "g2"])
+        let bad = try await op.send("PATCH", "/devices/\(d.id)", json: ["groups": ["a,b"]])
+        #expect(bad.status == 422 && bad.headers.first("Content-Type") == "application/problem+json")
+        let notJSON = try await op.send("PATCH", "/devices/\(d.id)", body: Array("location=x".utf8), contentType: "application/x-www-form-urlencoded")
+        #expect(notJSON.status == 415)
+
+        let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1, name: "adm"))
+        let entries = try await admin.get("/audit?action=device.update&object_id=\(d.id)").json["entries"] as? [[String: Any]] ?? []
+        #expect(entries.count == 3)   // the change and the two refused ones
+        let change = try #require(entries.first { $0["status"] as? Int == 200 })
+        #expect((change["before"] as? String)?.contains("old place") == true)
+        #expect((change["after"] as? String)?.contains("new place") == true)
+        #expect(change["actor"] as? String == "u-op (token t-op)")
+        #expect(change["object_type"] as? String == "device")
+        let csv = try await admin.get("/audit/export?action=device.update")
+        #expect(csv.headers.first("Content-Type")?.hasPrefix("text/csv") == true)
+        #expect(csv.text.hasPrefix("id,at,actor,user_id,token_id,remote,organisation_id,action,object_type,object_id,status,before,after\r\n"))
+        #expect(csv.text.contains("new place"))
+        // Reads are not audited.
+        #expect((try await admin.get("/audit?action=device.list").json["entries"] as? [Any])?.isEmpty == true)
+        await op.close()
+        await admin.close()
+    }
+
+    @Test func firmwareUploadChecksumAndCPEDownload() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1))
+        let firmware = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let digest = hex(SHA256.hash(firmware))
+        let wrong = try await admin.send("POST", "/files?name=fw-2.1.bin", body: firmware, extra: [("X-Checksum-SHA256", String(repeating: "0", count: 64))])
+        #expect(wrong.status == 422)
+        let up = try await admin.send("POST", "/files?name=fw-2.1.bin&file_type=firmware", body: firmware, extra: [("X-Checksum-SHA256", digest)])
+        #expect(up.status == 201, "\(up.text)")
+        #expect(up.json["sha256"] as? String == digest)
+        #expect(up.json["file_type"] as? String == "1 Firmware Upgrade Image")
+        let url = try #require(up.json["download_url"] as? String)
+        #expect(url.hasPrefix("http://127.0.0.1:\(live.server.httpPort)/files/"))
+        // What a CPE gets: no credentials, the key in the URL is the capability.
+        let got = try await HTTPClient.send(url: url)
+        #expect(got.status == 200 && got.body == firmware)
+        let guessed = try await HTTPClient.send(url: url.replacingOccurrences(of: "/files/1/", with: "/files/1/x"))
+        #expect(guessed.status == 404)
+        #expect(try await admin.send("POST", "/files?name=../etc/passwd", body: [1]).status == 400)
+        let id = try #require(up.json["id"] as? Int)
+        #expect(try await admin.send("DELETE", "/files/\(id)").status == 204)
+        #expect(try await HTTPClient.send(url: url).status == 404)
+        await admin.close()
+    }
+}
+
+extension Device {
+    func moved(to org: Int64) -> Device { var d = self; d.organisationID = org; return d }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+import ACSCore
+@testable import API
+@testable import Engine
+import NetHTTP
+import Simulator
+import Storage
+
+enum Paths {
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+}
+
+func temporaryDirectory(_ tag: String) -> String {
+    let dir = NSTemporaryDirectory() + "corral-api-\(tag)-" + UUID().uuidString.prefix(8)
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+struct Timeout: Error, CustomStringConvertible { let description: String }
+
+func waitUntil(_ what: String, seconds: Double, _ condition: () throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    if try condition() { return }
+    throw Timeout(description: "timed out after \(seconds) s waiting for: \(what)")
+}
+
+/// Password hashing cost in tests: the real scheme, fewer iterations (the default is checked in HTTPAuthTests).
+let testIterations = 1000
+
+/// A live `corral serve` equivalent on loopback: CWMP + operator port with the API, real SQLite in a temp dir.
+final class LiveServer: @unchecked Sendable {
+    let server: CorralServer
+    let api: APIHandler
+    let data: String
+    var store: SQLiteStore { server.store }
+    var base: String { "http://127.0.0.1:\(server.httpPort)" }
+
+    init(informInterval: Int = 2) async throws {
+        data = temporaryDirectory("srv")
+        var c = CorralConfig()
+        c.dataDirectory = data
+        c.host = "127.0.0.1"
+        c.cwmpPort = 0
+        c.httpPort = 0
+        c.sessionIdleTimeout = 10
+        c.maxUploadBytes = 4 << 20
+        for name in ["generic-tr181", "generic-tr098"] {
+            c.profiles[name] = CorralConfig.ProfileOverride(onboardingUsername: nil, onboardingPassword: nil, informInterval: informInterval)
+        }
+        server = try CorralServer(config: c)
+        api = APIHandler.install(on: server, passwordIterations: testIterations)
+        try await server.start()
+        api.serverStarted(server)
+    }
+
+    func stop() async { await server.stop() }
+
+    func user(_ name: String, role: Role, org: Int64, password: String = "correct-horse-battery") async throws -> UserAccount {
+        try await AccountBootstrap.addUser(store: store, username: name, password: password, role: role, organisationID: org, iterations: testIterations)
+    }
+
+    /// A bearer token for a new user with this role in this organisation.
+    func token(role: Role, org: Int64, name: String = UUID().uuidString.prefix(8).lowercased()) async throws -> String {
+        let u = try await user("u-\(name)", role: role, org: org)
+        return try await AccountBootstrap.addToken(store: store, username: u.username, name: "t-\(name)", role: role)
+    }
+
+    func simulator(count: Int, model: String = "tr181", prefix: String) throws -> Simulator {
+        var c = SimulatorConfig(acsURL: "http://127.0.0.1:\(server.cwmpPort)/cwmp", count: count, model: model)
+        c.serialPrefix = prefix
+        c.dataModelDirectory = Paths.packageRoot + "/datamodels"
+        c.jitter = 0.2
+        c.httpTimeoutSeconds = 10
+        return try Simulator(config: c)
+    }
+}
+
+/// A small HTTP client for the API over one keep-alive connection.
+final class APIClient: @unchecked Sendable {
+    let host = "127.0.0.1"
+    let port: Int
+    var headers = HTTPFields()
+    private var conn: HTTPClientConnection?
+
+    init(port: Int, token: String? = nil) {
+        self.port = port
+        if let token { headers.set("Authorization", "Bearer \(token)") }
+    }
+
+    struct Reply {
+        let status: Int
+        let headers: HTTPFields
+        let body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]) ?? [:] }
+    }
+
+    func send(_ method: String, _ path: String, json: Any? = nil, body: [UInt8]? = nil, contentType: String? = nil,
+              extra: [(String, String)] = []) async throws -> Reply {
+        if conn?.isOpen != true { conn = try await HTTPClientConnection.connect(host: host, port: port) }
+        var h = headers
+        h.set("Host", "\(host):\(port)")
+        var bytes: [UInt8] = []
+        if let json {
+            bytes = Array(try JSONSerialization.data(withJSONObject: json))
+            h.set("Content-Type", "application/json")
+        } else if let body {
+            bytes = body
+            h.set("Content-Type", contentType ?? "application/octet-stream")
+        }
+        for (k, v) in extra { h.set(k, v) }
+        // "/devices" means "/api/v1/devices"; a full "/api/…" or "//files/…" (outside the API) is sent as is.
+        let uri = path.hasPrefix("/api/") ? path : path.hasPrefix("//") ? String(path.dropFirst()) : "/api/v1" + path
+        let r = try await conn!.send(method: method, uri: uri, headers: h, body: bytes, timeout: .seconds(60))
+        return Reply(status: r.status, headers: r.headers, body: r.body)
+    }
+
+    func get(_ path: String) async throws -> Reply { try await send("GET", path) }
+    func close() async { await conn?.close() }
+}

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+# Writes Sources/API/openapi.json (the OpenAPI 3.1 document the server embeds and serves). Edit here, run, commit
+# both; APITests/OpenAPITests checks that the document and the route table list the same routes and permissions.
+import json
+ref = lambda n: {"$ref": f"#/components/schemas/{n}"}
+S = lambda **kw: kw
+string = {"type": "string"}
+integer = {"type": "integer"}
+id_ = {"type": "integer", "format": "int64", "minimum": 1}
+time = {"type": "string", "format": "date-time"}
+opt_time = time
+strs = {"type": "array", "items": string}
+
+def obj(props, required=()):
+    o = {"type": "object", "properties": props}
+    if required: o["required"] = list(required)
+    return o
+
+schemas = {
+ "Problem": obj({"type": string, "title": string, "status": integer, "detail": string}, ["type", "title", "status", "detail"]),
+ "Device": obj({"id": id_, "name": string, "oui": string, "product_class": string, "serial": string, "manufacturer": string,
+    "model": string, "software_version": string, "hardware_version": string, "profile": string, "data_model": string,
+    "organisation_id": id_, "groups": strs, "tags": strs, "location": string, "description": string,
+    "status": {"type": "string", "enum": ["online", "offline", "never"]}, "ip_address": string, "connection_request_url": string,
+    "inform_interval": integer, "last_inform": time, "last_boot": time, "created_at": time, "onboarded_at": time},
+    ["id", "name", "oui", "serial", "organisation_id", "groups", "tags", "status"]),
+ "DevicePage": obj({"devices": {"type": "array", "items": ref("Device")}, "next_cursor": string}, ["devices"]),
+ "DeviceDetail": obj({"device": ref("Device"), "recent_informs": {"type": "array", "items": obj({"at": time, "events": strs, "remote": string})},
+    "open_tasks": {"type": "array", "items": ref("Task")}}, ["device", "recent_informs", "open_tasks"]),
+ "DevicePatch": obj({"groups": {"type": "array", "items": string, "maxItems": 50}, "tags": {"type": "array", "items": string, "maxItems": 50},
+    "location": {"type": "string", "maxLength": 200}, "description": {"type": "string", "maxLength": 1000}}),
+ "DeviceMove": obj({"organisation_id": id_}, ["organisation_id"]),
+ "Parameter": obj({"path": string, "value": string, "type": string, "writable": {"type": "boolean"}, "secret": {"type": "boolean"}, "updated_at": time},
+    ["path", "value", "type", "secret"]),
+ "ParameterValue": obj({"path": string, "value": string, "type": {"type": "string", "enum": ["string", "int", "unsignedInt", "long", "unsignedLong", "boolean", "dateTime", "base64", "hexBinary"]}}, ["path", "value"]),
+ "TaskCreate": obj({"action": {"type": "string", "enum": ["get", "set", "refresh", "add_object", "delete_object", "reboot"]},
+    "paths": {"type": "array", "items": string, "description": "get: parameter or object paths"},
+    "parameters": {"type": "array", "items": ref("ParameterValue"), "description": "set: values (type defaults to the stored type, else string)"},
+    "path": {"type": "string", "description": "refresh, add_object, delete_object"},
+    "connection_request": {"type": "boolean", "description": "wake the CPE now and wait for the result"},
+    "timeout": {"type": "integer", "minimum": 1, "maximum": 120, "description": "seconds to wait with connection_request (default 30)"}}, ["action"]),
+ "RunOptions": obj({"connection_request": {"type": "boolean"}, "timeout": {"type": "integer", "minimum": 1, "maximum": 120}}),
+ "DownloadCreate": obj({"file_id": id_, "url": {"type": "string", "format": "uri"}, "file_type": string, "file_size": {"type": "integer", "minimum": 0},
+    "target_file_name": string, "connection_request": {"type": "boolean"}, "timeout": {"type": "integer", "minimum": 1, "maximum": 120}}),
+ "Task": obj({"id": id_, "device_id": id_, "action": string, "state": {"type": "string", "enum": ["pending", "sent", "waiting", "done", "fault", "cancelled"]},
+    "request": {"type": "object"}, "attempts": integer, "created_at": time, "updated_at": time, "not_before": time,
+    "result": obj({"values": {"type": "array", "items": ref("ParameterValue")}, "instance_number": integer, "status": integer}),
+    "fault": obj({"code": integer, "message": string, "parameters": strs}), "connection_request_error": string},
+    ["id", "device_id", "action", "state"]),
+ "TaskList": obj({"tasks": {"type": "array", "items": ref("Task")}}, ["tasks"]),
+ "Fault": obj({"id": id_, "device_id": id_, "task_id": id_, "source": string, "code": integer, "message": string, "detail": string, "at": time},
+    ["id", "device_id", "source", "code", "message"]),
+ "FaultPage": obj({"faults": {"type": "array", "items": ref("Fault")}, "next_cursor": string}, ["faults"]),
+ "Profile": obj({"name": string, "data_model": string, "onboarding_username": string, "inform_interval": integer}, ["name"]),
+ "ProfileList": obj({"profiles": {"type": "array", "items": ref("Profile")}}, ["profiles"]),
+ "Count": obj({"key": string, "count": integer}, ["key", "count"]),
+ "Analytics": obj({"total": integer, "by_status": {"type": "object", "additionalProperties": integer},
+    **{k: {"type": "array", "items": ref("Count")} for k in ["by_manufacturer", "by_model", "by_software_version", "by_profile", "by_organisation"]}},
+    ["total", "by_status"]),
+ "File": obj({"id": id_, "name": string, "file_type": string, "organisation_id": id_, "size": integer, "sha256": string, "created_at": time,
+    "uploaded_by": string, "download_url": string}, ["id", "name", "file_type", "size", "sha256", "download_url"]),
+ "FileList": obj({"files": {"type": "array", "items": ref("File")}}, ["files"]),
+ "Organisation": obj({"id": id_, "parent_id": id_, "name": string, "path": string, "created_at": time}, ["id", "name", "path"]),
+ "OrganisationList": obj({"organisations": {"type": "array", "items": ref("Organisation")}}, ["organisations"]),
+ "OrganisationCreate": obj({"name": {"type": "string", "minLength": 1, "maxLength": 100}, "parent_id": id_}, ["name"]),
+ "OrganisationRename": obj({"name": {"type": "string", "minLength": 1, "maxLength": 100}}, ["name"]),
+ "OrganisationMove": obj({"parent_id": id_}, ["parent_id"]),
+ "User": obj({"id": id_, "username": string, "organisation_id": id_, "role": ref("Role"), "disabled": {"type": "boolean"}, "created_at": time},
+    ["id", "username", "organisation_id", "role", "disabled"]),
+ "Role": {"type": "string", "enum": ["viewer", "operator", "admin", "superadmin"]},
+ "UserList": obj({"users": {"type": "array", "items": ref("User")}}, ["users"]),
+ "UserCreate": obj({"username": {"type": "string", "minLength": 1, "maxLength": 64}, "password": {"type": "string", "minLength": 10, "maxLength": 256},
+    "role": ref("Role"), "organisation_id": id_}, ["username", "password", "role"]),
+ "UserPatch": obj({"role": ref("Role"), "organisation_id": id_, "password": {"type": "string", "minLength": 10, "maxLength": 256}, "disabled": {"type": "boolean"}}),
+ "PasswordChange": obj({"current_password": string, "new_password": {"type": "string", "minLength": 10, "maxLength": 256}}, ["current_password", "new_password"]),
+ "Token": obj({"id": id_, "name": string, "user_id": id_, "prefix": string, "organisation_id": id_, "role": ref("Role"), "created_at": time,
+    "expires_at": time, "revoked_at": time, "last_used_at": time, "token": {"type": "string", "description": "only in the creation answer"}},
+    ["id", "name", "user_id", "prefix", "organisation_id", "role"]),
+ "TokenList": obj({"tokens": {"type": "array", "items": ref("Token")}}, ["tokens"]),
+ "TokenCreate": obj({"name": {"type": "string", "minLength": 1, "maxLength": 100}, "role": ref("Role"), "organisation_id": id_,
+    "expires_in_days": {"type": "integer", "minimum": 0, "maximum": 3650}}, ["name", "role"]),
+ "Login": obj({"username": {"type": "string", "maxLength": 64}, "password": {"type": "string", "maxLength": 256}}, ["username", "password"]),
+ "LoginAnswer": obj({"user": ref("User"), "csrf_token": string, "expires_at": time}, ["user", "csrf_token"]),
+ "Me": obj({"user": ref("User"), "organisation": ref("Organisation"), "role": ref("Role"), "token": ref("Token")}, ["user", "organisation", "role"]),
+ "AuditEntry": obj({"id": id_, "at": time, "actor": string, "user_id": id_, "token_id": id_, "remote": string, "organisation_id": id_,
+    "action": string, "object_type": string, "object_id": string, "before": string, "after": string, "status": integer},
+    ["id", "actor", "action", "status"]),
+ "AuditPage": obj({"entries": {"type": "array", "items": ref("AuditEntry")}, "next_cursor": string}, ["entries"]),
+ "Preprovision": obj({"oui": string, "serial": string, "organisation_id": id_, "groups": strs, "tags": strs, "location": string,
+    "description": string, "profile": string, "created_at": time}, ["serial", "organisation_id"]),
+ "PreprovisionList": obj({"entries": {"type": "array", "items": ref("Preprovision")}}, ["entries"]),
+ "ImportResult": obj({"pending": integer, "updated_devices": integer}, ["pending", "updated_devices"]),
+ "Summon": obj({"sent": {"type": "boolean"}}, ["sent"]),
+}
+
+def resp(desc, schema=None, ctype="application/json"):
+    r = {"description": desc}
+    if schema: r["content"] = {ctype: {"schema": ref(schema) if isinstance(schema, str) else schema}}
+    return r
+problem = lambda d: {"description": d, "content": {"application/problem+json": {"schema": ref("Problem")}}}
+P_ID = {"name": "id", "in": "path", "required": True, "schema": id_}
+def q(name, schema=string, desc=None):
+    p = {"name": name, "in": "query", "required": False, "schema": schema}
+    if desc: p["description"] = desc
+    return p
+def body(schema, ctype="application/json", required=True):
+    return {"required": required, "content": {ctype: {"schema": ref(schema) if isinstance(schema, str) else schema}}}
+
+device_filters = [q("status", {"type": "string", "enum": ["online", "offline", "never"]}), q("profile"), q("manufacturer"), q("model"),
+    q("software_version"), q("group"), q("tag"), q("location"), q("organisation_id", id_, "devices in this organisation subtree"),
+    q("q", string, "text in name, serial or description"),
+    {"name": "param", "in": "query", "required": False, "schema": {"type": "array", "items": string, "maxItems": 10}, "style": "form", "explode": True,
+     "description": "parameter condition <path><op><value>, op one of = != < <= > >= ~ (contains); repeatable"},
+    q("sort", {"type": "string", "enum": ["id", "name", "serial", "last_inform", "software_version", "model_name", "profile", "created_at"]}),
+    q("order", {"type": "string", "enum": ["asc", "desc"]})]
+limit = lambda mx, d=100: q("limit", {"type": "integer", "minimum": 1, "maximum": mx, "default": d})
+cursor = q("cursor", string, "next_cursor of the previous page")
+
+ops = []  # (method, path, permission, summary, extra)
+def op(method, path, perm, summary, ok, params=(), req=None, errors=(400, 401, 403, 404, 409, 413, 415, 422, 429), status="200"):
+    ops.append((method, path, perm, summary, ok, list(params), req, errors, status))
+
+op("GET", "/openapi.json", "anyone", "This document", resp("OpenAPI 3.1 document", {"type": "object"}), errors=())
+op("POST", "/auth/login", "anyone", "Log in: sets an HttpOnly SameSite=Strict session cookie; returns the CSRF token for X-CSRF-Token",
+   resp("Logged in", "LoginAnswer"), req=body("Login"))
+op("POST", "/auth/logout", "signed-in", "Log out", resp("Logged out"), status="204")
+op("GET", "/me", "signed-in", "The caller: user, organisation, effective role, token", resp("The caller", "Me"))
+op("POST", "/me/password", "signed-in", "Change the caller's own password (sessions only)", resp("Changed"), req=body("PasswordChange"), status="204")
+op("GET", "/devices", "viewer", "List devices (filters, sort, cursor pagination)", resp("A page", "DevicePage"), device_filters + [limit(1000), cursor])
+op("GET", "/devices/export", "viewer", "All matching devices as CSV", resp("CSV", {"type": "string"}, "text/csv"), device_filters)
+op("GET", "/devices/{id}", "viewer", "Device detail", resp("The device", "DeviceDetail"), [P_ID])
+op("PATCH", "/devices/{id}", "operator", "Update groups, tags, location, description", resp("Updated", "Device"), [P_ID], body("DevicePatch"))
+op("PUT", "/devices/{id}/organisation", "admin", "Move a device to another organisation", resp("Moved", "Device"), [P_ID], body("DeviceMove"))
+op("GET", "/devices/{id}/parameters", "viewer", "Stored parameter values (a subtree with prefix); secrets are blank",
+   resp("Parameters", obj({"parameters": {"type": "array", "items": ref("Parameter")}}, ["parameters"])),
+   [P_ID, q("prefix", string, "path prefix, e.g. Device.WiFi."), limit(50000, 5000)])
+op("GET", "/devices/{id}/tasks", "viewer", "Tasks of a device, newest first", resp("Tasks", "TaskList"),
+   [P_ID, q("state", {"type": "string", "enum": ["pending", "sent", "waiting", "done", "fault", "cancelled"]}), limit(1000)])
+op("POST", "/devices/{id}/tasks", "operator", "Queue get/set/refresh/add_object/delete_object/reboot; connection_request runs it now",
+   {"description": "201 queued; 200 finished (state done, fault or waiting); 202 not finished before the timeout",
+    "content": {"application/json": {"schema": ref("Task")}}}, [P_ID], body("TaskCreate"), status="201")
+op("POST", "/devices/{id}/factory-reset", "admin", "Queue a factory reset", resp("Queued or finished", "Task"), [P_ID], body("RunOptions", required=False), status="201")
+op("POST", "/devices/{id}/download", "admin", "Queue a Download (an uploaded file_id, or a url)", resp("Queued or finished", "Task"), [P_ID], body("DownloadCreate"), status="201")
+op("POST", "/devices/{id}/summon", "operator", "Send an HTTP connection request now", resp("Sent", "Summon"), [P_ID])
+op("GET", "/tasks/{id}", "viewer", "Task status and result", resp("The task", "Task"), [P_ID])
+op("DELETE", "/tasks/{id}", "operator", "Cancel a pending task", resp("Cancelled", "Task"), [P_ID])
+op("GET", "/faults", "viewer", "CPE faults, newest first", resp("A page", "FaultPage"), [q("device_id", id_), q("code", integer), limit(1000), cursor])
+op("POST", "/faults/{id}/retry", "operator", "Queue the faulted task again and clear the fault", resp("The new task", "Task"), [P_ID], status="201")
+op("DELETE", "/faults/{id}", "operator", "Delete a fault", resp("Deleted"), [P_ID], status="204")
+op("GET", "/profiles", "viewer", "Device profiles", resp("Profiles", "ProfileList"))
+op("GET", "/profiles/{name}", "viewer", "One profile", resp("The profile", "Profile"), [{"name": "name", "in": "path", "required": True, "schema": string}])
+op("GET", "/analytics/devices", "viewer", "Device counts by status, manufacturer, model, software version, profile, organisation", resp("Counts", "Analytics"))
+op("GET", "/files", "viewer", "Uploaded files", resp("Files", "FileList"))
+op("POST", "/files", "admin", "Upload a file (raw body); X-Checksum-SHA256 or sha256 is verified if given", resp("Stored", "File"),
+   [q("name", {"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$"}), q("file_type"), q("organisation_id", id_), q("sha256"),
+    {"name": "X-Checksum-SHA256", "in": "header", "required": False, "schema": string}],
+   body({"type": "string", "format": "binary"}, "application/octet-stream"), status="201")
+op("GET", "/files/{id}", "viewer", "File metadata and download URL", resp("The file", "File"), [P_ID])
+op("DELETE", "/files/{id}", "admin", "Delete a file", resp("Deleted"), [P_ID], status="204")
+op("GET", "/organisations", "viewer", "The caller's organisation subtree", resp("Organisations", "OrganisationList"))
+op("POST", "/organisations", "admin", "Create an organisation (default parent: the caller's)", resp("Created", "Organisation"), req=body("OrganisationCreate"), status="201")
+op("GET", "/organisations/{id}", "viewer", "One organisation", resp("The organisation", "Organisation"), [P_ID])
+op("PATCH", "/organisations/{id}", "admin", "Rename an organisation", resp("Renamed", "Organisation"), [P_ID], body("OrganisationRename"))
+op("POST", "/organisations/{id}/move", "admin", "Move an organisation (and its subtree) under another parent", resp("Moved", "Organisation"), [P_ID], body("OrganisationMove"))
+op("DELETE", "/organisations/{id}", "admin", "Delete an empty organisation", resp("Deleted"), [P_ID], status="204")
+op("GET", "/users", "admin", "Users in the subtree", resp("Users", "UserList"))
+op("POST", "/users", "admin", "Create a user (role at most the caller's)", resp("Created", "User"), req=body("UserCreate"), status="201")
+op("GET", "/users/{id}", "admin", "One user", resp("The user", "User"), [P_ID])
+op("PATCH", "/users/{id}", "admin", "Change role, organisation, password, disabled", resp("Updated", "User"), [P_ID], body("UserPatch"))
+op("DELETE", "/users/{id}", "admin", "Delete a user (and its tokens)", resp("Deleted"), [P_ID], status="204")
+op("GET", "/tokens", "admin", "API tokens in the subtree (never the secrets)", resp("Tokens", "TokenList"))
+op("POST", "/tokens", "admin", "Create a token; the secret is in this answer only", resp("Created", "Token"), req=body("TokenCreate"), status="201")
+op("DELETE", "/tokens/{id}", "admin", "Revoke a token", resp("Revoked"), [P_ID], status="204")
+audit_filters = [q("actor"), q("action"), q("object_type"), q("object_id"), q("since", string, "RFC 3339 or Unix seconds"), q("until", string, "RFC 3339 or Unix seconds")]
+op("GET", "/audit", "admin", "Audit log, newest first", resp("A page", "AuditPage"), audit_filters + [limit(1000), cursor])
+op("GET", "/audit/export", "admin", "Audit log as CSV", resp("CSV", {"type": "string"}, "text/csv"), audit_filters)
+op("GET", "/preprovisioning", "viewer", "Pre-provisioned serials waiting for their first Inform", resp("Entries", "PreprovisionList"))
+op("POST", "/preprovisioning/import", "admin", "Import a CSV (serial,oui,organisation,groups,tags,location,description,profile); all or nothing",
+   resp("Imported", "ImportResult"), req=body({"type": "string"}, "text/csv"))
+op("GET", "/preprovisioning/export", "admin", "Pending entries and existing devices as importable CSV", resp("CSV", {"type": "string"}, "text/csv"))
+op("DELETE", "/preprovisioning/{serial}", "admin", "Delete a pending entry", resp("Deleted"),
+   [{"name": "serial", "in": "path", "required": True, "schema": string}, q("oui")], status="204")
+
+paths = {}
+for method, path, perm, summary, ok, params, req, errors, status in ops:
+    o = {"summary": summary, "operationId": (method.lower() + path.replace("/", "_").replace("{", "").replace("}", "").replace(".", "_").replace("-", "_")),
+         "x-permission": perm, "responses": {status: ok}}
+    if perm == "anyone": o["security"] = []
+    if params: o["parameters"] = params
+    if req: o["requestBody"] = req
+    for e in errors:
+        if perm == "anyone" and e in (401, 403): continue
+        o["responses"][str(e)] = problem({400: "Bad request", 401: "No or bad credentials", 403: "Role too low, or CSRF token missing",
+            404: "Not found (or outside the caller's organisation subtree)", 409: "Conflict", 413: "Too large", 415: "Wrong content type",
+            422: "Invalid input", 429: "Throttled"}[e])
+    if method == "POST" and path == "/devices/{id}/tasks":
+        o["responses"]["200"] = resp("Finished", "Task"); o["responses"]["202"] = resp("Not finished before the timeout", "Task")
+    if path in ("/devices/{id}/factory-reset", "/devices/{id}/download"):
+        o["responses"]["200"] = resp("Finished", "Task"); o["responses"]["202"] = resp("Not finished before the timeout", "Task")
+    paths.setdefault(path, {})[method.lower()] = o
+
+doc = {"openapi": "3.1.0",
+  "info": {"title": "Corral REST API", "version": "1.0.0",
+           "description": "TR-069 ACS management API. Authenticate with `Authorization: Bearer <token>` (tokens: POST /tokens or `corral user token`), "
+           "or a session cookie from POST /auth/login plus the X-CSRF-Token header on state-changing requests. Roles (viewer < operator < admin < superadmin) "
+           "apply to an organisation subtree; objects outside it answer 404. Errors are application/problem+json. Campaigns and reports come with the Lua scripting work."},
+  "servers": [{"url": "/api/v1"}],
+  "security": [{"bearer": []}, {"session": []}],
+  "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                     "session": {"type": "apiKey", "in": "cookie", "name": "corral_api_session"}},
+                 "schemas": schemas},
+  "paths": paths}
+import os
+out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources", "API", "openapi.json")
+json.dump(doc, open(out, "w"), indent=1)
+open(out, "a").write("\n")
+print(len(ops), "operations")
