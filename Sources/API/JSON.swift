@@ -10,15 +10,22 @@ enum JSON {
         return e
     }()
 
+    /// For types whose CodingKeys are already snake_case (converting every key costs more than encoding it).
+    static let plainEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
     static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
         return d
     }
 
-    static func response<T: Encodable>(_ value: T, status: Int = 200) -> HTTPResponse {
+    static func response<T: Encodable>(_ value: T, status: Int = 200, keysAsIs: Bool = false) -> HTTPResponse {
         do {
-            let data = try encoder.encode(value)
+            let data = try (keysAsIs ? plainEncoder : encoder).encode(value)
             return HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: Array(data))
         } catch {
             return APIError(500, "internal", "Internal error", "could not encode the response").response
@@ -69,11 +76,22 @@ enum JSON {
 
 /// Unix seconds <-> RFC 3339 (UTC). 0 means "never" and is encoded as null.
 enum Time {
+    /// Formatted by hand: an ISO8601DateFormatter per value cost ~0.1 ms on Linux and dominated device lists.
     static func iso(_ t: Int64) -> String? {
         guard t > 0 else { return nil }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date(timeIntervalSince1970: Double(t)))
+        let days = t / 86400, secs = t % 86400
+        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(y)-\(two(m))-\(two(d))T\(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60))Z"
     }
 
     static func parse(_ s: String) -> Int64? {

@@ -29,6 +29,15 @@ struct DeviceView: Encodable {
     var createdAt: String?
     var onboardedAt: String?
 
+    /// Spelled out so device lists can skip the encoder's snake_case conversion (the hot path of the API).
+    enum CodingKeys: String, CodingKey {
+        case id, name, oui, productClass = "product_class", serial, manufacturer, model, softwareVersion = "software_version"
+        case hardwareVersion = "hardware_version", profile, dataModel = "data_model", organisationId = "organisation_id", groups, tags
+        case location, description, status, ipAddress = "ip_address", connectionRequestUrl = "connection_request_url"
+        case informInterval = "inform_interval", lastInform = "last_inform", lastBoot = "last_boot", createdAt = "created_at"
+        case onboardedAt = "onboarded_at"
+    }
+
     init(_ d: Device, now: Int64) {
         id = d.id; name = d.name; oui = d.oui; productClass = d.productClass; serial = d.serialNumber
         manufacturer = d.manufacturer; model = d.modelName; softwareVersion = d.softwareVersion; hardwareVersion = d.hardwareVersion

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import API
 import Storage
@@ -37,5 +38,17 @@ import Storage
         #expect(throws: APIError.self) { try DeviceHandlers.parameterCondition("Device.X<abc") }
         #expect(throws: APIError.self) { try DeviceHandlers.parameterCondition("no operator") }
         #expect(throws: APIError.self) { try DeviceHandlers.parameterCondition("bad path!=1") }
+    }
+}
+
+@Suite struct TimeFormatTests {
+    @Test func rfc3339MatchesFoundation() {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        for t: Int64 in [1, 59, 86_399, 86_400, 951_782_400, 1_709_164_800, 1_764_147_600, 4_102_444_799, 253_402_300_799] {
+            #expect(Time.iso(t) == f.string(from: Date(timeIntervalSince1970: Double(t))), "\(t)")
+            #expect(Time.parse(Time.iso(t)!) == t)
+        }
+        #expect(Time.iso(0) == nil)
     }
 }

@@ -63,12 +63,13 @@ enum DeviceHandlers {
     struct Page: Encodable {
         var devices: [DeviceView]
         var nextCursor: String?
+        enum CodingKeys: String, CodingKey { case devices, nextCursor = "next_cursor" }
     }
 
     static func list(_ ctx: RequestContext) async throws -> HTTPResponse {
         let now = Time.now
         let page = try ctx.store.devices(try query(ctx), now: now)
-        return JSON.response(Page(devices: page.devices.map { DeviceView($0, now: now) }, nextCursor: page.nextCursor))
+        return JSON.response(Page(devices: page.devices.map { DeviceView($0, now: now) }, nextCursor: page.nextCursor), keysAsIs: true)
     }
 
     static func export(_ ctx: RequestContext) async throws -> HTTPResponse {
