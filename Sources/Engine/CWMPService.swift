@@ -129,7 +129,7 @@ public final class CWMPService: Sendable {
                 device.onboardedAt = nowS
             }
         case .onboard(let existing):
-            let profile = onboardingProfile(principal: principal, existing: existing, kind: kind)
+            let profile = onboardingProfile(principal: principal, existing: existing, inform: inform, kind: kind)
             if let existing {
                 device = existing
             } else {
@@ -189,11 +189,16 @@ public final class CWMPService: Sendable {
         return envelopeReply(response, extraHeaders: [Cookies.setCookie(ctx.token)])
     }
 
-    private func onboardingProfile(principal: Principal, existing: Device?, kind: DataModelKind?) -> DeviceProfile {
+    /// The profile a (re-)onboarding device is bound to: the most specific match among the profiles that share the
+    /// onboarding credentials it used.
+    private func onboardingProfile(principal: Principal, existing: Device?, inform: Inform, kind: DataModelKind?) -> DeviceProfile {
         let profiles = config.profiles
-        if case .onboarding(let name) = principal, let p = profiles.profile(named: name) { return p }
+        let model = kind.flatMap { k in inform.parameters.first { $0.name == ManagementPaths(k).modelName }?.value } ?? existing?.modelName
+        if case .onboarding(let name) = principal, let p = profiles.profile(named: name) {
+            return profiles.bestMatch(inform.deviceId, model: model, kind: kind, sameCredentialsAs: p) ?? p
+        }
         if let existing, let p = profiles.profile(named: existing.profile) { return p }
-        return profiles.profile(for: kind) ?? .genericTR181
+        return profiles.bestMatch(inform.deviceId, model: model, kind: kind) ?? profiles.profile(for: kind) ?? DeviceProfile(name: "unprofiled")
     }
 
     /// Identity and reachability the Inform carries.

@@ -22,7 +22,9 @@ public final class CorralServer: @unchecked Sendable {
         engine.sessionIdleTimeout = config.sessionIdleTimeout
         engine.maxSessions = config.maxSessions
         engine.maxBodyBytes = config.maxBodyBytes
-        engine.profiles = config.profileRegistry()
+        let (library, problems) = config.profileLibrary()
+        for p in problems { log.error("profile: \(p.message)") }
+        engine.profiles = library.registry
         engine.nonceSecret = try Self.loadSecret(directory: config.dataDirectory)
         cwmp = CWMPService(store: store, config: engine)
     }

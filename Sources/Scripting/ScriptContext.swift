@@ -38,7 +38,7 @@ public struct ScriptLimits: Sendable, Equatable {
 
 /// A script failure, with the script name and line when Lua knows them ("weak-signal.lua:12: ...").
 public struct ScriptError: Error, CustomStringConvertible, Equatable, Sendable {
-    public enum Kind: String, Sendable { case syntax, runtime, instructionLimit = "instruction-limit", memoryLimit = "memory-limit", invalid }
+    public enum Kind: String, Sendable { case syntax, runtime, instructionLimit = "instruction-limit", memoryLimit = "memory-limit", invalid, warning }
     public let kind: Kind
     public let message: String
     public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
