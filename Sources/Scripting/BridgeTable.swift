@@ -195,7 +195,8 @@ extension Bridge {
         BridgeFunction("report", [.report], args: [BridgeArg("definition", .table, "{title, columns = {...}, rows = devices{...}}; columns are device fields, aliases, paths or kpi:<name>")],
                        "Declares the report's columns; with `rows`, emits one row per device.") { c in
             guard let sink = c.run.sink else { return .raise("report{} is not expected here") }
-            if let e = sink.report(c.table(0)!) { return .raise(e) }
+            // Functions anchored: `rows` is called after the script body.
+            if let e = sink.report(LuaStack.read(c.L, c.base).table ?? LuaTable()) { return .raise(e) }
             return .values(0)
         },
         BridgeFunction("emit", [.report], args: [BridgeArg("row", .table, "column name -> value; or a device object (its columns are looked up)")],

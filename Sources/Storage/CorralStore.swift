@@ -47,6 +47,8 @@ public enum StoreWrite: Sendable {
     case inform(deviceID: Int64, InformRecord)
     case updateTask(DeviceTask)
     case fault(FaultRecord)
+    /// KPI samples, provisioning state, campaigns (AutomationRecords.swift).
+    case automation(AutomationWrite)
 }
 
 /// Storage used by the engine and the CLI. Reads are synchronous (pooled readers); writes are group-committed.
