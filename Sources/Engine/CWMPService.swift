@@ -13,6 +13,7 @@ public final class CWMPService: Sendable {
     let auth: CPEAuthenticator
     let sessions = SessionTable()
     let log: Log
+    let provisioning: ProvisioningRunner?
 
     public init(store: CorralStore, config: EngineConfig, log: Log = Log(label: "cwmp")) {
         self.store = store
@@ -20,6 +21,11 @@ public final class CWMPService: Sendable {
         self.log = log
         let nonces = config.nonceSecret.isEmpty ? NonceSource.random() : NonceSource(secret: config.nonceSecret)
         auth = CPEAuthenticator(nonces: nonces, profiles: config.profiles)
+        if let engine = config.scripting, let automation = store as? AutomationStore {
+            provisioning = ProvisioningRunner(engine: engine, store: automation, log: Log(label: "provision"))
+        } else {
+            provisioning = nil
+        }
     }
 
     public var activeSessions: Int { sessions.count }
@@ -182,6 +188,7 @@ public final class CWMPService: Sendable {
             return .text(500, "unexpected session state")
         }
         let ctx = SessionContext(token: SessionContext.newToken(), connectionID: x.connectionID, machine: machine, device: device, now: now)
+        provisioning?.begin(ctx, inform: inform, now: nowS)
         if let previous = sessions.insert(ctx) {
             // One session per device: a new Inform means the CPE gave up on the old one.
             await finish(previous, effects: previous.machine.abandon())
@@ -247,6 +254,8 @@ public final class CWMPService: Sendable {
         while true {
             await applyEffects(step.effects, ctx: ctx)
             guard step.output == .acsTurn else { break }
+            // Order: onboarding/diagnostics (queued at open), then profile provisioning, then operator tasks.
+            if ctx.machine.queue.isEmpty, let item = await provisioning?.next(ctx) { ctx.machine.enqueue([item]) }
             if ctx.machine.queue.isEmpty { enqueueDueTasks(ctx) }
             step = ctx.machine.nextRequest()
             if case .envelope(let env) = step.output, case .acsRequest = env.body,
@@ -260,6 +269,7 @@ public final class CWMPService: Sendable {
             return envelopeReply(env)
         case .end:
             sessions.remove(ctx)
+            provisioning?.abandon(ctx)
             return CWMPReply(status: 204)
         case .reject(let status, let reason):
             sessions.remove(ctx)
@@ -301,6 +311,7 @@ public final class CWMPService: Sendable {
 
     private func finish(_ ctx: SessionContext, effects: [SessionEffect]) async {
         await applyEffects(effects, ctx: ctx)
+        provisioning?.abandon(ctx)
     }
 
     // MARK: - effects
@@ -384,6 +395,8 @@ public final class CWMPService: Sendable {
                 writes.append(.updateDevice(ctx.device))
                 writes.append(.parameters(deviceID: ctx.device.id, values: values, at: now))
             }
+        case .provisioning:
+            provisioning?.completed(ctx, response)
         case .diagnosticsResult(let taskID):
             if case .getParameterValues(let values) = response {
                 writes.append(.parameters(deviceID: ctx.device.id, values: values, at: now))
@@ -403,6 +416,8 @@ public final class CWMPService: Sendable {
         case .task(let id):
             guard var task = try? store.task(id: id) else { return }
             apply(TaskPlanner.outcome(for: task, fault: fault), to: &task, now: now, writes: &writes, device: ctx.device)
+        case .provisioning:
+            provisioning?.faulted(ctx, fault)
         case .onboardingCredentials, .deviceInfo, .diagnosticsResult:
             let source: String
             var taskID: Int64?
@@ -410,7 +425,7 @@ public final class CWMPService: Sendable {
             case .onboardingCredentials: source = "onboarding"
             case .deviceInfo: source = "device-info"
             case .diagnosticsResult(let t): source = "diagnostics"; taskID = t
-            case .task: source = "task"
+            case .task, .provisioning: source = "task"
             }
             writes.append(.fault(FaultRecord(deviceID: ctx.device.id, taskID: taskID, source: source, code: fault.code,
                                              message: fault.string, detail: detail, at: now)))

@@ -1,5 +1,6 @@
 import ACSCore
 import Foundation
+import Scripting
 import NetHTTP
 import Storage
 
@@ -25,6 +26,7 @@ public final class CorralServer: @unchecked Sendable {
         let (library, problems) = config.profileLibrary()
         for p in problems { log.error("profile: \(p.message)") }
         engine.profiles = library.registry
+        engine.scripting = ScriptEngine(library: library)
         engine.nonceSecret = try Self.loadSecret(directory: config.dataDirectory)
         cwmp = CWMPService(store: store, config: engine)
     }

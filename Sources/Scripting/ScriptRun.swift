@@ -5,7 +5,7 @@ import Foundation
 public final class ScriptRun {
     public let context: ScriptContext
     /// Script name for logs and errors.
-    public let name: String
+    public var name: String
     /// What os.time() returns: the session's Inform time, or the start of a report or campaign step.
     public var now: Int64
     var random: SplitMix64
