@@ -9,6 +9,7 @@ public final class CorralServer: @unchecked Sendable {
     public let config: CorralConfig
     public let store: SQLiteStore
     public let cwmp: CWMPService
+    public let campaigns: CampaignRunner
     private var cwmpServer: HTTPServer?
     private var httpServer: HTTPServer?
     private var sweeper: Task<Void, Never>?
@@ -29,6 +30,7 @@ public final class CorralServer: @unchecked Sendable {
         engine.scripting = ScriptEngine(library: library)
         engine.nonceSecret = try Self.loadSecret(directory: config.dataDirectory)
         cwmp = CWMPService(store: store, config: engine)
+        campaigns = CampaignRunner(store: store, registry: library.registry)
     }
 
     /// Digest nonces are HMACs under this secret; keeping it lets CPEs finish a handshake across a restart.
@@ -64,11 +66,13 @@ public final class CorralServer: @unchecked Sendable {
                 await cwmp.sweep()
             }
         }
+        campaigns.start()
         log.info("CWMP on \(config.host):\(cwmpPort), HTTP on \(config.host):\(httpPort), data in \(config.dataDirectory)")
     }
 
     public func stop() async {
         sweeper?.cancel()
+        await campaigns.stop()
         try? await cwmpServer?.shutdown()
         try? await httpServer?.shutdown()
         store.close()
