@@ -22,6 +22,9 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         public var onboardingUsername: String?
         public var onboardingPassword: String?
         public var informInterval: Int?
+        public init(onboardingUsername: String? = nil, onboardingPassword: String? = nil, informInterval: Int? = nil) {
+            self.onboardingUsername = onboardingUsername; self.onboardingPassword = onboardingPassword; self.informInterval = informInterval
+        }
     }
 
     public init() {}

@@ -6,7 +6,7 @@ import Scripting
 /// `corral profile check|test`.
 struct ProfileCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "profile", abstract: "Check device profiles, or test them against simulated devices.",
-                                                    subcommands: [Check.self])
+                                                    subcommands: [Check.self, ProfileTest.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Load every profile (built-ins + --profiles dir) and report problems; exit 1 on errors.")
