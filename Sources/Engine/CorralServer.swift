@@ -25,7 +25,9 @@ public final class CorralServer: @unchecked Sendable {
         engine.maxSessions = config.maxSessions
         engine.maxBodyBytes = config.maxBodyBytes
         let (library, problems) = config.profileLibrary()
-        for p in problems { log.error("profile: \(p.message)") }
+        for p in problems {
+            if p.kind == .warning { log.info("profile warning: \(p.message)") } else { log.error("profile: \(p.message)") }
+        }
         engine.profiles = library.registry
         engine.scripting = ScriptEngine(library: library)
         engine.nonceSecret = try Self.loadSecret(directory: config.dataDirectory)
