@@ -31,12 +31,13 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "Storage", dependencies: ["CSQLite", "ACSCore"]),
-        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "NetHTTP", "CWMP", "DataModel", "HTTPAuth"]),
+        .target(name: "Scripting", dependencies: ["CLua", "ACSCore", "CWMP", "DataModel", "Storage"]),
+        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "Scripting", "NetHTTP", "CWMP", "DataModel", "HTTPAuth"]),
         .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth"]),
         .target(name: "API", dependencies: ["ACSCore", "Storage", "NetHTTP", "HTTPAuth", "Engine", "CWMP"],
                 resources: [.embedInCode("openapi.json")]),
         .executableTarget(name: "corral", dependencies: [
-            "API", "Engine", "Simulator", "Storage", "ACSCore", "NetHTTP", "HTTPAuth",
+            "API", "Engine", "Simulator", "Storage", "ACSCore", "NetHTTP", "HTTPAuth", "Scripting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -46,7 +47,8 @@ let package = Package(
         .testTarget(name: "NetHTTPTests", dependencies: ["NetHTTP"], path: "Tests/NetHTTPTests"),
         .testTarget(name: "ACSCoreTests", dependencies: ["ACSCore"], path: "Tests/ACSCoreTests"),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], path: "Tests/StorageTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["Engine", "Simulator", "Storage", "NetHTTP"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "ACSCore", "Storage"], path: "Tests/ScriptingTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["Engine", "Simulator", "Storage", "NetHTTP", "Scripting"], path: "Tests/IntegrationTests"),
         .testTarget(name: "APITests", dependencies: ["API", "Engine", "Simulator", "Storage", "NetHTTP", "HTTPAuth", "ACSCore"], path: "Tests/APITests"),
     ]
 )

@@ -11,6 +11,8 @@ public struct WorkItem: Sendable, Equatable {
         case deviceInfo
         /// A diagnostics run finished: read its results for the task that started it.
         case diagnosticsResult(taskID: Int64)
+        /// Profile provisioning (desired values, KPIs, Lua hooks), batched for all running scripts.
+        case provisioning
     }
     public var origin: Origin
     public var request: ACSRequest

@@ -1,37 +1,133 @@
 import CWMP
 import DataModel
 
-/// Minimal device profile: which devices, onboarding credentials, desired periodic interval.
-/// (Lua profiles in profiles/*.lua will replace this registry.)
-public struct DeviceProfile: Sendable, Equatable {
-    public var name: String
-    /// Devices whose Inform uses this data model; nil = any.
+/// Which devices a profile is for. Every field set must match; a list matches if any element does; `*` is a wildcard.
+public struct ProfileMatch: Sendable, Equatable {
+    public var manufacturer: [String] = []
+    public var oui: [String] = []
+    public var productClass: [String] = []
+    public var model: [String] = []
     public var dataModel: DataModelKind?
-    public var onboardingUsername: String
-    public var onboardingPassword: String
-    public var informInterval: Int
 
-    public init(name: String, dataModel: DataModelKind?, onboardingUsername: String, onboardingPassword: String, informInterval: Int) {
-        self.name = name; self.dataModel = dataModel; self.onboardingUsername = onboardingUsername
-        self.onboardingPassword = onboardingPassword; self.informInterval = informInterval
+    public init(manufacturer: [String] = [], oui: [String] = [], productClass: [String] = [], model: [String] = [], dataModel: DataModelKind? = nil) {
+        self.manufacturer = manufacturer; self.oui = oui; self.productClass = productClass; self.model = model; self.dataModel = dataModel
     }
 
-    public func matches(_ kind: DataModelKind?) -> Bool { dataModel == nil || dataModel == kind }
+    /// `model` is nil when not known yet (ModelName is not an Inform parameter on every CPE): a model rule then fails.
+    public func matches(_ id: DeviceID, model: String?, kind: DataModelKind?) -> Bool {
+        if let dataModel, dataModel != kind { return false }
+        func any(_ patterns: [String], _ value: String?) -> Bool {
+            patterns.isEmpty || (value.map { v in patterns.contains { Glob.matches($0, v) } } ?? false)
+        }
+        return any(manufacturer, id.manufacturer) && any(oui, id.oui) && any(productClass, id.productClass) && any(self.model, model)
+    }
 
-    /// Built-in generic profiles. Their default onboarding credentials are public (documented in the README); an
-    /// operator overrides them in corral.json or the environment.
-    public static let genericTR181 = DeviceProfile(name: "generic-tr181", dataModel: .tr181,
-        onboardingUsername: "corral-tr181", onboardingPassword: "onboard-tr181", informInterval: 300)
-    public static let genericTR098 = DeviceProfile(name: "generic-tr098", dataModel: .tr098,
-        onboardingUsername: "corral-tr098", onboardingPassword: "onboard-tr098", informInterval: 300)
+    /// More rules = more specific; the most specific matching profile wins.
+    public var specificity: Int {
+        [manufacturer, oui, productClass, model].filter { !$0.isEmpty }.count * 2 + (dataModel == nil ? 0 : 1)
+    }
+}
+
+/// A value the profile keeps on every device, checked each session.
+public struct DesiredValue: Sendable, Equatable {
+    /// Alias, absolute path, or path relative to the data-model root ("ManagementServer.STUNEnable").
+    public var name: String
+    public var value: String
+    /// nil: the stored type, else string.
+    public var type: XSDType?
+    public init(name: String, value: String, type: XSDType?) { self.name = name; self.value = value; self.type = type }
+}
+
+/// A device profile (from profiles/*.lua): match rules, onboarding credentials, aliases, desired values, KPIs, hooks.
+public struct DeviceProfile: Sendable, Equatable {
+    public var name: String
+    public var description = ""
+    /// File it came from ("builtin:generic-tr181.lua" for the built-ins).
+    public var source = ""
+    public var priority = 0
+    public var match = ProfileMatch()
+    public var onboardingUsername = ""
+    public var onboardingPassword = ""
+    public var informInterval = 300
+    /// Friendly name -> path (absolute, or relative to the data-model root).
+    public var aliases: [String: String] = [:]
+    public var desired: [DesiredValue] = []
+    /// Aliases (or paths) sampled on each Inform.
+    public var kpis: [String] = []
+    /// Desired values stored longer ago than this are read again before being trusted.
+    public var verifyAfter = 86_400
+    /// Events with a Lua hook ("inform", "boot", ...).
+    public var hooks: [String] = []
+
+    public init(name: String) { self.name = name }
+
+    public var dataModel: DataModelKind? { match.dataModel }
+
+    /// The parameter path of an alias or path for a device of `kind`; nil if it cannot be resolved.
+    public func path(for name: String, kind: DataModelKind?) -> String? {
+        let target = aliases[name] ?? name
+        if target.hasPrefix("Device.") || target.hasPrefix("InternetGatewayDevice.") { return target }
+        guard aliases[name] != nil || target.first?.isUppercase == true else { return nil }
+        guard let kind = kind ?? dataModel else { return nil }
+        return kind.root + target
+    }
 }
 
 public struct ProfileRegistry: Sendable {
     public private(set) var profiles: [DeviceProfile]
-    public init(_ profiles: [DeviceProfile] = [.genericTR181, .genericTR098]) { self.profiles = profiles }
+    public init(_ profiles: [DeviceProfile] = []) { self.profiles = profiles }
 
     public func profile(named name: String) -> DeviceProfile? { profiles.first { $0.name == name } }
-    public func profile(onboardingUsername user: String) -> DeviceProfile? { profiles.first { $0.onboardingUsername == user } }
+    public func profile(onboardingUsername user: String) -> DeviceProfile? {
+        profiles.first { !$0.onboardingUsername.isEmpty && !$0.onboardingPassword.isEmpty && $0.onboardingUsername == user }
+    }
+
+    /// The most specific matching profile (then the highest priority). `sameCredentialsAs` restricts the choice
+    /// to profiles sharing that profile's onboarding username: a device is bound to a profile whose credentials
+    /// it knows.
+    public func bestMatch(_ id: DeviceID, model: String?, kind: DataModelKind?, sameCredentialsAs: DeviceProfile? = nil) -> DeviceProfile? {
+        profiles.filter { p in
+            p.match.matches(id, model: model, kind: kind)
+                && (sameCredentialsAs.map { $0.onboardingUsername == p.onboardingUsername } ?? true)
+        }.max { a, b in
+            (a.match.specificity, a.priority) < (b.match.specificity, b.priority)
+        }
+    }
+
     /// Profile for a device seen for the first time without onboarding credentials in play (e.g. pre-provisioned).
-    public func profile(for kind: DataModelKind?) -> DeviceProfile? { profiles.first { $0.matches(kind) } }
+    public func profile(for kind: DataModelKind?) -> DeviceProfile? {
+        profiles.filter { $0.match.dataModel == kind || $0.match.dataModel == nil }.min { $0.match.specificity < $1.match.specificity }
+    }
+
+    /// Every path an alias stands for across profiles, for queries over the whole population ("lte.rssi < -100").
+    public func paths(forAlias name: String) -> [String] {
+        var out: [String] = []
+        for p in profiles {
+            for kind in p.dataModel.map({ [$0] }) ?? [.tr181, .tr098] {
+                if let path = p.path(for: name, kind: kind), !out.contains(path) { out.append(path) }
+            }
+        }
+        return out
+    }
+
+    /// Replaces one profile (same name) or adds it.
+    public mutating func upsert(_ p: DeviceProfile) {
+        if let i = profiles.firstIndex(where: { $0.name == p.name }) { profiles[i] = p } else { profiles.append(p) }
+    }
+}
+
+/// `*` matches any run of characters; everything else literally, case-insensitively.
+public enum Glob {
+    public static func matches(_ pattern: String, _ value: String) -> Bool {
+        let p = Array(pattern.lowercased()), v = Array(value.lowercased())
+        var pi = 0, vi = 0, star = -1, mark = 0
+        while vi < v.count {
+            if pi < p.count && p[pi] != "*" && p[pi] == v[vi] { pi += 1; vi += 1 }
+            else if pi < p.count && p[pi] == "*" { star = pi; mark = vi; pi += 1 }
+            else if star >= 0 { pi = star + 1; mark += 1; vi = mark }
+            else { return false }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
 }

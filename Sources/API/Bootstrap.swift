@@ -10,7 +10,7 @@ extension APIHandler {
         let c = server.config
         var ac = APIConfig(filesDirectory: (c.dataDirectory as NSString).appendingPathComponent("files"), fileBaseURL: c.fileBaseURL ?? "")
         ac.maxUploadBytes = c.maxUploadBytes
-        ac.profiles = c.profileRegistry()
+        ac.profiles = server.profiles
         ac.passwordIterations = passwordIterations
         let api = APIHandler(store: server.store, config: ac)
         server.operatorRoutes = { await api.handle($0) }

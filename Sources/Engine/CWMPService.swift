@@ -13,6 +13,7 @@ public final class CWMPService: Sendable {
     let auth: CPEAuthenticator
     let sessions = SessionTable()
     let log: Log
+    let provisioning: ProvisioningRunner?
 
     public init(store: CorralStore, config: EngineConfig, log: Log = Log(label: "cwmp")) {
         self.store = store
@@ -20,6 +21,11 @@ public final class CWMPService: Sendable {
         self.log = log
         let nonces = config.nonceSecret.isEmpty ? NonceSource.random() : NonceSource(secret: config.nonceSecret)
         auth = CPEAuthenticator(nonces: nonces, profiles: config.profiles)
+        if let engine = config.scripting, let automation = store as? AutomationStore {
+            provisioning = ProvisioningRunner(engine: engine, store: automation, log: Log(label: "provision"))
+        } else {
+            provisioning = nil
+        }
     }
 
     public var activeSessions: Int { sessions.count }
@@ -134,7 +140,7 @@ public final class CWMPService: Sendable {
                 device.onboardedAt = nowS
             }
         case .onboard(let existing):
-            var profile = onboardingProfile(principal: principal, existing: existing, kind: kind)
+            var profile = onboardingProfile(principal: principal, existing: existing, inform: inform, kind: kind)
             if let existing {
                 device = existing
             } else {
@@ -199,6 +205,7 @@ public final class CWMPService: Sendable {
             return .text(500, "unexpected session state")
         }
         let ctx = SessionContext(token: SessionContext.newToken(), connectionID: x.connectionID, machine: machine, device: device, now: now)
+        provisioning?.begin(ctx, inform: inform, now: nowS)
         if let previous = sessions.insert(ctx) {
             // One session per device: a new Inform means the CPE gave up on the old one.
             await finish(previous, effects: previous.machine.abandon())
@@ -207,11 +214,16 @@ public final class CWMPService: Sendable {
         return envelopeReply(response, extraHeaders: [Cookies.setCookie(ctx.token)])
     }
 
-    private func onboardingProfile(principal: Principal, existing: Device?, kind: DataModelKind?) -> DeviceProfile {
+    /// The profile a (re-)onboarding device is bound to: the most specific match among the profiles that share the
+    /// onboarding credentials it used.
+    private func onboardingProfile(principal: Principal, existing: Device?, inform: Inform, kind: DataModelKind?) -> DeviceProfile {
         let profiles = config.profiles
-        if case .onboarding(let name) = principal, let p = profiles.profile(named: name) { return p }
+        let model = kind.flatMap { k in inform.parameters.first { $0.name == ManagementPaths(k).modelName }?.value } ?? existing?.modelName
+        if case .onboarding(let name) = principal, let p = profiles.profile(named: name) {
+            return profiles.bestMatch(inform.deviceId, model: model, kind: kind, sameCredentialsAs: p) ?? p
+        }
         if let existing, let p = profiles.profile(named: existing.profile) { return p }
-        return profiles.profile(for: kind) ?? .genericTR181
+        return profiles.bestMatch(inform.deviceId, model: model, kind: kind) ?? profiles.profile(for: kind) ?? DeviceProfile(name: "unprofiled")
     }
 
     /// Identity and reachability the Inform carries.
@@ -272,6 +284,8 @@ public final class CWMPService: Sendable {
         while true {
             await applyEffects(step.effects, ctx: ctx)
             guard step.output == .acsTurn else { break }
+            // Order: onboarding/diagnostics (queued at open), then profile provisioning, then operator tasks.
+            if ctx.machine.queue.isEmpty, let item = await provisioning?.next(ctx) { ctx.machine.enqueue([item]) }
             if ctx.machine.queue.isEmpty { enqueueDueTasks(ctx) }
             step = ctx.machine.nextRequest()
             if case .envelope(let env) = step.output, case .acsRequest = env.body,
@@ -285,6 +299,7 @@ public final class CWMPService: Sendable {
             return envelopeReply(env)
         case .end:
             sessions.remove(ctx)
+            provisioning?.abandon(ctx)
             return CWMPReply(status: 204)
         case .reject(let status, let reason):
             sessions.remove(ctx)
@@ -327,6 +342,7 @@ public final class CWMPService: Sendable {
 
     private func finish(_ ctx: SessionContext, effects: [SessionEffect]) async {
         await applyEffects(effects, ctx: ctx)
+        provisioning?.abandon(ctx)
     }
 
     // MARK: - effects
@@ -354,6 +370,8 @@ public final class CWMPService: Sendable {
                     }
                 case .onboardingCredentials, .deviceInfo:
                     break   // redone at the next Inform: the device is still unconfirmed
+                case .provisioning:
+                    break   // provisioning state is dropped with the session (finish -> abandon) and rerun next Inform
                 }
             }
         }
@@ -431,6 +449,8 @@ public final class CWMPService: Sendable {
                 writes.append(.updateDevice(ctx.device))
                 writes.append(.parameters(deviceID: ctx.device.id, values: values, at: now))
             }
+        case .provisioning:
+            provisioning?.completed(ctx, response)
         case .diagnosticsResult(let taskID):
             if case .getParameterValues(let values) = response {
                 writes.append(.parameters(deviceID: ctx.device.id, values: values, at: now))
@@ -454,6 +474,8 @@ public final class CWMPService: Sendable {
             if var task = try? store.task(id: taskID), !task.state.isFinal {
                 apply(.fault(fault), to: &task, now: now, writes: &writes, device: ctx.device)
             }
+        case .provisioning:
+            provisioning?.faulted(ctx, fault)
         case .onboardingCredentials, .deviceInfo:
             let source = item.origin == .onboardingCredentials ? "onboarding" : "device-info"
             writes.append(.fault(FaultRecord(deviceID: ctx.device.id, taskID: nil, source: source, code: fault.code,

@@ -1,5 +1,6 @@
 import ACSCore
 import Foundation
+import Scripting
 
 /// Server settings: defaults < config file (`<data>/corral.json` or --config) < environment < command line.
 public struct CorralConfig: Sendable, Codable, Equatable {
@@ -10,17 +11,24 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var sessionIdleTimeout: Double = 30
     public var maxSessions: Int = 20_000
     public var maxBodyBytes: Int = 4 << 20
-    /// Overrides of the built-in profiles' onboarding credentials and inform interval, by profile name.
+    /// Overrides of profiles' onboarding credentials and inform interval, by profile name.
     public var profiles: [String: ProfileOverride] = [:]
     /// Base URL CPEs download uploaded files from (the operator port serves /files/…); default http://<host>:<http port>.
     public var fileBaseURL: String?
     /// Largest file upload through the API.
     public var maxUploadBytes: Int = 256 << 20
+    /// Directory of profile files (*.lua); the built-in generic profiles are always there unless a file replaces them.
+    public var profilesDirectory: String?
+    /// Secrets profiles refer to with `secret "name"` (also CORRAL_SECRET_<NAME>).
+    public var secrets: [String: String] = [:]
 
     public struct ProfileOverride: Sendable, Codable, Equatable {
         public var onboardingUsername: String?
         public var onboardingPassword: String?
         public var informInterval: Int?
+        public init(onboardingUsername: String? = nil, onboardingPassword: String? = nil, informInterval: Int? = nil) {
+            self.onboardingUsername = onboardingUsername; self.onboardingPassword = onboardingPassword; self.informInterval = informInterval
+        }
     }
 
     public init() {}
@@ -29,6 +37,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         case dataDirectory = "data", host, cwmpPort = "cwmp_port", httpPort = "http_port"
         case sessionIdleTimeout = "session_idle_timeout", maxSessions = "max_sessions", maxBodyBytes = "max_body_bytes", profiles
         case fileBaseURL = "file_base_url", maxUploadBytes = "max_upload_bytes"
+        case profilesDirectory = "profiles_dir", secrets
     }
 
     public init(from decoder: Decoder) throws {
@@ -44,6 +53,8 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         profiles = try c.decodeIfPresent([String: ProfileOverride].self, forKey: .profiles) ?? [:]
         fileBaseURL = try c.decodeIfPresent(String.self, forKey: .fileBaseURL)
         maxUploadBytes = try c.decodeIfPresent(Int.self, forKey: .maxUploadBytes) ?? d.maxUploadBytes
+        profilesDirectory = try c.decodeIfPresent(String.self, forKey: .profilesDirectory)
+        secrets = try c.decodeIfPresent([String: String].self, forKey: .secrets) ?? [:]
     }
 
     /// Reads a JSON config file; a missing file is not an error when `required` is false.
@@ -62,21 +73,47 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         }
     }
 
-    /// CORRAL_DATA, CORRAL_HOST, CORRAL_CWMP_PORT, CORRAL_HTTP_PORT, and per profile
+    /// CORRAL_DATA, CORRAL_HOST, CORRAL_CWMP_PORT, CORRAL_HTTP_PORT, CORRAL_PROFILES (profile directory),
+    /// CORRAL_SECRET_<NAME> (secret "name", upper-cased, other characters as '_'), and per profile
     /// CORRAL_ONBOARDING_<PROFILE>_USERNAME / _PASSWORD (profile name upper-cased, '-' as '_').
-    public mutating func merge(environment env: [String: String], profiles registry: ProfileRegistry = ProfileRegistry()) throws {
+    public mutating func merge(environment env: [String: String]) throws {
         if let v = env["CORRAL_DATA"] { dataDirectory = v }
         if let v = env["CORRAL_HOST"] { host = v }
         if let v = env["CORRAL_CWMP_PORT"] { cwmpPort = try Self.port(v, "CORRAL_CWMP_PORT") }
         if let v = env["CORRAL_HTTP_PORT"] { httpPort = try Self.port(v, "CORRAL_HTTP_PORT") }
         if let v = env["CORRAL_FILE_BASE_URL"] { fileBaseURL = v }
-        for p in registry.profiles {
-            let key = "CORRAL_ONBOARDING_" + p.name.uppercased().replacingOccurrences(of: "-", with: "_")
-            var o = profiles[p.name] ?? ProfileOverride()
-            if let u = env[key + "_USERNAME"] { o.onboardingUsername = u }
-            if let pw = env[key + "_PASSWORD"] { o.onboardingPassword = pw }
-            if o != ProfileOverride() { profiles[p.name] = o }
+        if let v = env["CORRAL_PROFILES"] { profilesDirectory = v }
+        for (key, value) in env.sorted(by: { $0.key < $1.key }) {
+            if key.hasPrefix("CORRAL_SECRET_") {
+                environmentSecrets[String(key.dropFirst("CORRAL_SECRET_".count))] = value
+            } else if key.hasPrefix("CORRAL_ONBOARDING_"), let field = ["_USERNAME", "_PASSWORD"].first(where: { key.hasSuffix($0) }) {
+                let profileKey = String(key.dropFirst("CORRAL_ONBOARDING_".count).dropLast(field.count))
+                var o = environmentOverrides[profileKey] ?? ProfileOverride()
+                if field == "_USERNAME" { o.onboardingUsername = value } else { o.onboardingPassword = value }
+                environmentOverrides[profileKey] = o
+            }
         }
+    }
+
+    /// Environment values keyed by the upper-cased form of a name (matched when profiles are loaded).
+    public var environmentSecrets: [String: String] = [:]
+    public var environmentOverrides: [String: ProfileOverride] = [:]
+
+    static func envKey(_ name: String) -> String { SecretResolver.envKey(name) }
+
+    /// Loads the profiles (built-ins + profilesDirectory) with secrets and overrides applied. Problems (a broken
+    /// profile file, a missing secret) are returned so that `serve` can log them and `profile check` can fail.
+    public func profileLibrary() -> (ProfileLibrary, [ScriptError]) {
+        let resolver = SecretResolver(values: secrets, environment: environmentSecrets)
+        var (library, problems) = ProfileLibrary.load(directory: profilesDirectory, secrets: resolver)
+        library.update { p in
+            for o in [profiles[p.name], environmentOverrides[Self.envKey(p.name)]].compactMap({ $0 }) {
+                if let u = o.onboardingUsername { p.onboardingUsername = u }
+                if let pw = o.onboardingPassword { p.onboardingPassword = pw }
+                if let i = o.informInterval, i > 0 { p.informInterval = i }
+            }
+        }
+        return (library, problems)
     }
 
     static func port(_ s: String, _ name: String) throws -> Int {
@@ -84,18 +121,6 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         return p
     }
 
-    /// The profile registry with overrides applied.
-    public func profileRegistry() -> ProfileRegistry {
-        ProfileRegistry(ProfileRegistry().profiles.map { base in
-            var p = base
-            if let o = profiles[p.name] {
-                if let u = o.onboardingUsername { p.onboardingUsername = u }
-                if let pw = o.onboardingPassword { p.onboardingPassword = pw }
-                if let i = o.informInterval, i > 0 { p.informInterval = i }
-            }
-            return p
-        })
-    }
 }
 
 public struct ConfigError: Error, CustomStringConvertible {

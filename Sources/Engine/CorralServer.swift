@@ -1,5 +1,6 @@
 import ACSCore
 import Foundation
+import Scripting
 import NetHTTP
 import Storage
 
@@ -8,9 +9,12 @@ public final class CorralServer: @unchecked Sendable {
     public let config: CorralConfig
     public let store: SQLiteStore
     public let cwmp: CWMPService
+    public let campaigns: CampaignRunner
     private var cwmpServer: HTTPServer?
     private var httpServer: HTTPServer?
     private var sweeper: Task<Void, Never>?
+    /// The device profiles this server loaded (built-ins + profiles directory).
+    public let profiles: ProfileRegistry
     public private(set) var cwmpPort = 0
     public private(set) var httpPort = 0
     /// Extra handler on the operator port (the REST API), set before `start()`; nil answers fall through.
@@ -26,9 +30,16 @@ public final class CorralServer: @unchecked Sendable {
         engine.sessionIdleTimeout = config.sessionIdleTimeout
         engine.maxSessions = config.maxSessions
         engine.maxBodyBytes = config.maxBodyBytes
-        engine.profiles = config.profileRegistry()
+        let (library, problems) = config.profileLibrary()
+        for p in problems {
+            if p.kind == .warning { log.info("profile warning: \(p.message)") } else { log.error("profile: \(p.message)") }
+        }
+        engine.profiles = library.registry
+        profiles = library.registry
+        engine.scripting = ScriptEngine(library: library)
         engine.nonceSecret = try Self.loadSecret(directory: config.dataDirectory)
         cwmp = CWMPService(store: store, config: engine)
+        campaigns = CampaignRunner(store: store, registry: library.registry)
     }
 
     /// Digest nonces are HMACs under this secret; keeping it lets CPEs finish a handshake across a restart.
@@ -66,11 +77,13 @@ public final class CorralServer: @unchecked Sendable {
                 await cwmp.sweep()
             }
         }
+        campaigns.start()
         log.info("CWMP on \(config.host):\(cwmpPort), HTTP on \(config.host):\(httpPort), data in \(config.dataDirectory)")
     }
 
     public func stop() async {
         sweeper?.cancel()
+        await campaigns.stop()
         try? await cwmpServer?.shutdown()
         try? await httpServer?.shutdown()
         store.close()

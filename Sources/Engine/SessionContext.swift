@@ -1,5 +1,7 @@
 import ACSCore
 import Foundation
+import Scripting
+import Storage
 
 /// A live CWMP session: the state machine plus what the driver knows about the device.
 /// A CPE sends one message at a time; `busy` catches one that does not.
@@ -11,6 +13,10 @@ final class SessionContext: @unchecked Sendable {
     var lastActivity: Double
     /// Tasks already queued in this session, so a re-check for new tasks does not send them twice.
     var queuedTaskIDs: Set<Int64> = []
+    /// This session's profile provisioning (ProvisioningRunner), until it is done.
+    var provisioning: ProvisioningSession?
+    /// The device's provision retry state when the session opened.
+    var provisionStates: [ProvisionState] = []
     var busy = false
     /// Out of the table (ended, expired, superseded): no further message may touch it.
     var removed = false

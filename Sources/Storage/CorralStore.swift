@@ -7,6 +7,9 @@ public struct StoredParameter: Sendable, Equatable, Codable {
     public var type: XSDType
     public var writable: Bool?
     public var updatedAt: Int64
+    public init(path: String, value: String, type: XSDType, writable: Bool?, updatedAt: Int64) {
+        self.path = path; self.value = value; self.type = type; self.writable = writable; self.updatedAt = updatedAt
+    }
 }
 
 public struct InformRecord: Sendable, Equatable, Codable {
@@ -47,6 +50,8 @@ public enum StoreWrite: Sendable {
     case inform(deviceID: Int64, InformRecord)
     case updateTask(DeviceTask)
     case fault(FaultRecord)
+    /// KPI samples, provisioning state, campaigns (AutomationRecords.swift).
+    case automation(AutomationWrite)
 }
 
 /// Storage used by the engine and the CLI. Reads are synchronous (pooled readers); writes are group-committed.

@@ -33,6 +33,8 @@ public struct DeviceQuery: Sendable, Equatable {
     /// Case-insensitive substring of name, serial or description.
     public var text: String?
     public var parameters: [ParameterCondition] = []
+    /// Last Inform before this Unix time (never-seen devices excluded): "offline for more than N days".
+    public var informedBefore: Int64?
     public var sort: Sort = .id
     public var descending = false
     public var limit = 100
@@ -74,6 +76,10 @@ enum DeviceQuerySQL {
         for (col, value) in [("profile", q.profile), ("manufacturer", q.manufacturer), ("model_name", q.model),
                              ("software_version", q.softwareVersion), ("location", q.location)] {
             if let value { clauses.append("\(col) = ?"); args.append(.text(value)) }
+        }
+        if let t = q.informedBefore {
+            clauses.append("last_inform > 0 AND last_inform < ?")
+            args.append(.int(t))
         }
         if let g = q.group {
             // groups are stored comma-joined; match a whole element.

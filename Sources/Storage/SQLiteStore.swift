@@ -14,7 +14,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     }
 
     public init(path: String) throws {
-        db = try SQLiteDatabase(path: path, migrations: Schema.migrations)
+        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation])
     }
 
     public func close() { db.close() }
@@ -192,6 +192,8 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
                 WHERE id=?
                 """, [.text(t.state.rawValue), .int(t.updatedAt), .int(Int64(t.attempts)), .int(t.notBefore), .text(t.commandKey),
                       JSONText.encode(t.result), t.fault.map { .int(Int64($0.code)) } ?? .null, JSONText.encode(t.fault), .int(t.id)])
+        case .automation(let w):
+            try applyAutomation(w, on: c)
         case .fault(let f):
             try c.run("INSERT INTO faults(device_id, task_id, source, code, message, detail, at) VALUES (?,?,?,?,?,?,?)",
                       [.int(f.deviceID), f.taskID.map { .int($0) } ?? .null, .text(f.source), .int(Int64(f.code)),

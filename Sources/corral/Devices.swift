@@ -76,6 +76,13 @@ struct Devices: ParsableCommand {
             for p in params { print("  \(p.path) = \(p.value)  [\(p.type.rawValue)]") }
             print("\nTasks (\(tasks.count)):")
             for t in tasks { print("  #\(t.id) \(t.kind.label) \(t.state.rawValue)\(t.fault.map { " fault \($0.code) \($0.string)" } ?? "")") }
+            let provisions = try s.provisionStates(deviceID: d.id)
+            if !provisions.isEmpty {
+                print("\nProvisioning in backoff (\(provisions.count)):")
+                for p in provisions {
+                    print("  \(p.script): attempt \(p.attempts), next try \(DeviceJSON.time(p.nextRetry) ?? "-"): \(p.lastError)")
+                }
+            }
             print("\nFaults (\(faults.count)):")
             for f in faults { print("  \(DeviceJSON.time(f.at) ?? "") \(f.source) \(f.code) \(f.message)\(f.taskID.map { " (task #\($0))" } ?? "")") }
         }

@@ -11,8 +11,10 @@ struct Serve: AsyncParsableCommand {
             CPEs POST to http://<host>:<cwmp-port>/ (any path). A CPE informing with a profile's onboarding \
             credentials is registered and given its own credentials. Built-in profiles: generic-tr181 \
             (user corral-tr181, password onboard-tr181) and generic-tr098 (corral-tr098 / onboard-tr098); \
-            override them in corral.json ("profiles": {"generic-tr181": {"onboardingPassword": "..."}}) or with \
-            CORRAL_ONBOARDING_GENERIC_TR181_USERNAME / _PASSWORD.
+            the passwords are secrets: set corral.json "secrets": {"generic-tr181-onboarding": "..."} or \
+            CORRAL_SECRET_GENERIC_TR181_ONBOARDING (usernames: "profiles": {"generic-tr181": {"onboardingUsername": ...}} \
+            or CORRAL_ONBOARDING_GENERIC_TR181_USERNAME). More profiles: "profiles_dir" or CORRAL_PROFILES (see \
+            docs/profiles.md). The server also runs the campaigns started with `corral campaign start`.
             """)
 
     @OptionGroup var store: StoreOptions

@@ -1,0 +1,76 @@
+import ACSCore
+import CWMP
+import DataModel
+import Scripting
+import Storage
+
+/// Glue between a CWMP session and its ProvisioningSession: when to start it, what it reads from the store, and the
+/// store writes of its outcome (learned values, KPI samples, provision faults with retry/backoff per device).
+final class ProvisioningRunner: Sendable {
+    let engine: ScriptEngine
+    let store: AutomationStore
+    let log: Log
+
+    init(engine: ScriptEngine, store: AutomationStore, log: Log) {
+        self.engine = engine; self.store = store; self.log = log
+    }
+
+    /// Prepares the session's provisioning (scripts start on the first ACS turn with nothing else queued).
+    func begin(_ ctx: SessionContext, inform: Inform, now: Int64) {
+        guard let kind = ctx.device.dataModel,
+              let profile = engine.registry.profile(named: ctx.device.profile) ?? engine.registry.profile(for: kind) else { return }
+        let states = (try? store.provisionStates(deviceID: ctx.device.id)) ?? []
+        let skip = Set(states.filter { $0.nextRetry > now }.map(\.script))
+        let deviceID = ctx.device.id
+        let store = self.store
+        ctx.provisioning = engine.session(
+            device: ctx.device, profile: profile, kind: kind, events: inform.events.map(\.code), informValues: inform.parameters,
+            now: now, skip: skip,
+            lookup: { path in (try? store.parameterValues(deviceIDs: [deviceID], paths: [path]))?[deviceID]?[path] },
+            kpi: { name, since in try? store.kpi(deviceID: deviceID, name: name, since: since) })
+        ctx.provisionStates = states
+    }
+
+    /// The next provisioning RPC; nil when provisioning is done (its results are then written).
+    func next(_ ctx: SessionContext) async -> WorkItem? {
+        guard let p = ctx.provisioning else { return nil }
+        if let request = p.nextRequest() { return WorkItem(origin: .provisioning, request: request) }
+        ctx.provisioning = nil
+        await finish(p, ctx: ctx)
+        return nil
+    }
+
+    func completed(_ ctx: SessionContext, _ response: CPEResponse) { ctx.provisioning?.received(response) }
+    func faulted(_ ctx: SessionContext, _ fault: CWMPFault) { ctx.provisioning?.faulted(fault) }
+
+    /// Session cut: nothing is recorded as a fault; the scripts are idempotent and run again next session.
+    func abandon(_ ctx: SessionContext) {
+        ctx.provisioning?.close()
+        ctx.provisioning = nil
+    }
+
+    private func finish(_ p: ProvisioningSession, ctx: SessionContext) async {
+        let now = Int64(CWMPService.now())
+        let id = ctx.device.id
+        var writes: [StoreWrite] = []
+        if !p.learned.isEmpty { writes.append(.parameters(deviceID: id, values: p.learned, at: now)) }
+        if !p.kpiSamples.isEmpty {
+            writes.append(.automation(.kpiSamples(p.kpiSamples.map { KPISample(deviceID: id, name: $0.0, at: now, value: $0.1) })))
+        }
+        let previous = Dictionary(ctx.provisionStates.map { ($0.script, $0) }, uniquingKeysWith: { a, _ in a })
+        for (script, error) in p.failures.sorted(by: { $0.key < $1.key }) {
+            let attempts = (previous[script]?.attempts ?? 0) + 1
+            let state = ProvisionState(deviceID: id, script: script, attempts: attempts,
+                                       nextRetry: now + RetryPolicy.backoff(attempt: attempts), lastError: error, updatedAt: now)
+            writes.append(.automation(.provisionState(state)))
+            writes.append(.fault(FaultRecord(deviceID: id, taskID: nil, source: "provision", code: 0, message: error,
+                                             detail: "\(script), attempt \(attempts), next try in \(RetryPolicy.backoff(attempt: attempts)) s", at: now)))
+            log.info("provision fault on \(ctx.device.name): \(script): \(error)")
+        }
+        for script in p.succeeded where previous[script] != nil {
+            writes.append(.automation(.clearProvisionState(deviceID: id, script: script)))
+        }
+        for line in p.logs { log.info("[\(ctx.device.name)] \(line)") }
+        do { try await store.apply(writes) } catch { log.error("provisioning writes failed for \(ctx.device.name): \(error)") }
+    }
+}

@@ -1,0 +1,127 @@
+import ACSCore
+
+/// One KPI value sampled at an Inform.
+public struct KPISample: Sendable, Equatable {
+    public var deviceID: Int64
+    public var name: String
+    public var at: Int64
+    public var value: Double
+    public init(deviceID: Int64, name: String, at: Int64, value: Double) { self.deviceID = deviceID; self.name = name; self.at = at; self.value = value }
+}
+
+/// Retry state of one provisioning script on one device (absent = healthy).
+public struct ProvisionState: Sendable, Equatable {
+    public var deviceID: Int64
+    /// "<profile>:<hook>" or "<profile>:desired".
+    public var script: String
+    public var attempts: Int
+    /// Not run again before this time (backoff).
+    public var nextRetry: Int64
+    public var lastError: String
+    public var updatedAt: Int64
+    public init(deviceID: Int64, script: String, attempts: Int, nextRetry: Int64, lastError: String, updatedAt: Int64) {
+        self.deviceID = deviceID; self.script = script; self.attempts = attempts; self.nextRetry = nextRetry
+        self.lastError = lastError; self.updatedAt = updatedAt
+    }
+}
+
+public enum CampaignState: String, Sendable, Codable, CaseIterable {
+    case running, paused, stopped, cancelled, done
+    public var isFinal: Bool { self == .stopped || self == .cancelled || self == .done }
+}
+
+public struct CampaignRecord: Sendable, Equatable {
+    public var id: Int64 = 0
+    public var name: String
+    public var scriptName: String
+    /// The campaign file's text as started, so that a restart runs exactly that.
+    public var script: String
+    public var state: CampaignState = .running
+    public var perMinute: Int
+    public var concurrent: Int
+    /// Stop when failed / finished exceeds this (after `minDevices` finished).
+    public var failureRate: Double
+    public var minDevices: Int
+    public var connectionRequest: Bool
+    public var stopReason = ""
+    public var createdAt: Int64
+    public var updatedAt: Int64
+
+    public init(name: String, scriptName: String, script: String, perMinute: Int, concurrent: Int, failureRate: Double,
+                minDevices: Int, connectionRequest: Bool, createdAt: Int64) {
+        self.name = name; self.scriptName = scriptName; self.script = script; self.perMinute = perMinute
+        self.concurrent = concurrent; self.failureRate = failureRate; self.minDevices = minDevices
+        self.connectionRequest = connectionRequest; self.createdAt = createdAt; self.updatedAt = createdAt
+    }
+}
+
+public enum CampaignDeviceState: String, Sendable, CaseIterable {
+    case pending, running, done, failed, skipped
+}
+
+public struct CampaignDevice: Sendable, Equatable {
+    public var campaignID: Int64
+    public var deviceID: Int64
+    public var position: Int
+    public var wave: Int
+    public var state: CampaignDeviceState
+    public var taskIDs: [Int64]
+    public var error: String
+    public var updatedAt: Int64
+    public init(campaignID: Int64, deviceID: Int64, position: Int, wave: Int, state: CampaignDeviceState, taskIDs: [Int64] = [],
+                error: String = "", updatedAt: Int64 = 0) {
+        self.campaignID = campaignID; self.deviceID = deviceID; self.position = position; self.wave = wave; self.state = state
+        self.taskIDs = taskIDs; self.error = error; self.updatedAt = updatedAt
+    }
+}
+
+/// Device counts of a campaign by wave and state.
+public struct CampaignProgress: Sendable, Equatable {
+    public var counts: [CampaignDeviceState: Int] = [:]
+    /// wave -> state -> count
+    public var waves: [Int: [CampaignDeviceState: Int]] = [:]
+    public var total: Int { counts.values.reduce(0, +) }
+    public func count(_ s: CampaignDeviceState) -> Int { counts[s] ?? 0 }
+    public init() {}
+}
+
+/// Writes of the automation features, group-committed like the others.
+public enum AutomationWrite: Sendable {
+    case kpiSamples([KPISample])
+    case provisionState(ProvisionState)
+    case clearProvisionState(deviceID: Int64, script: String)
+    case updateCampaign(CampaignRecord)
+    case updateCampaignDevice(CampaignDevice)
+}
+
+/// Device fields that `count_by` may group on (columns of `devices`).
+public enum DeviceGroupField: String, Sendable, CaseIterable {
+    case softwareVersion = "software_version", model = "model_name", profile, manufacturer, productClass = "product_class",
+         hardwareVersion = "hardware_version", location, dataModel = "data_model"
+
+    /// Accepts the Lua field names (`model`, `software_version` ...).
+    public init?(luaName: String) {
+        switch luaName {
+        case "model": self = .model
+        default: self.init(rawValue: luaName)
+        }
+    }
+}
+
+/// Storage for provisioning, KPIs, reports and campaigns.
+public protocol AutomationStore: CorralStore {
+    /// Stored values of some paths for a set of devices (one query): deviceID -> path -> parameter.
+    func parameterValues(deviceIDs: [Int64], paths: [String]) throws -> [Int64: [String: StoredParameter]]
+    func countDevices(by field: DeviceGroupField, _ query: DeviceQuery, now: Int64) throws -> [(String, Int)]
+    /// Mean of a KPI since `since`, or the latest sample when `since` is nil.
+    func kpi(deviceID: Int64, name: String, since: Int64?) throws -> Double?
+    func kpiSamples(deviceID: Int64, name: String, limit: Int) throws -> [KPISample]
+    func provisionStates(deviceID: Int64) throws -> [ProvisionState]
+
+    /// Creates a campaign with its target devices (in order) assigned to waves.
+    func createCampaign(_ c: CampaignRecord, targets: [(deviceID: Int64, wave: Int)]) async throws -> CampaignRecord
+    func campaign(id: Int64) throws -> CampaignRecord?
+    func campaigns(states: [CampaignState]) throws -> [CampaignRecord]
+    func campaignDevices(campaignID: Int64, states: [CampaignDeviceState], limit: Int) throws -> [CampaignDevice]
+    func campaignProgress(campaignID: Int64) throws -> CampaignProgress
+}

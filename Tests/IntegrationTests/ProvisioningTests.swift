@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+import ACSCore
+import CWMP
+@testable import Engine
+import Scripting
+import Simulator
+import Storage
+
+/// Profiles provisioning real simulated CPEs over CWMP: hooks that suspend on reads, desired values, KPIs, faults.
+@Suite(.serialized) struct ProvisioningTests {
+    @Test func lteRouterIsProvisionedByItsProfile() async throws {
+        let data = temporaryDirectory("prov-lte")
+        var config = serverConfig(data: data)
+        config.profilesDirectory = Paths.packageRoot + "/profiles"
+        config.secrets = ["acme-r1-onboarding": "r1-secret"]
+        config.profiles["acme-lte-r1"] = CorralConfig.ProfileOverride(onboardingUsername: nil, onboardingPassword: nil, informInterval: 2)
+        let server = try CorralServer(config: config)
+        try await server.start()
+        var sc = SimulatorConfig(acsURL: "http://127.0.0.1:\(server.cwmpPort)/cwmp", count: 3, model: Paths.packageRoot + "/profiles/fixtures/acme-lte-r1.json")
+        sc.serialPrefix = "LTE-"
+        sc.username = "acme-r1"
+        sc.password = "r1-secret"
+        sc.jitter = 0.2
+        sc.httpTimeoutSeconds = 10
+        let sim = try Simulator(config: sc)
+        try await sim.start()
+
+        try await waitUntil("3 routers onboarded on their profile", seconds: 30) {
+            let all = try server.store.devices(limit: 10, offset: 0)
+            return all.count == 3 && all.allSatisfy { $0.credentialsConfirmed && $0.profile == "acme-lte-r1" }
+        }
+        let cpe = try #require(sim.device(serial: "LTE-000001"))
+        // Desired values (APN, NTP, STUN) and the bootstrap hook's SSID reach the CPE.
+        try await waitUntil("desired values on the CPE", seconds: 20) {
+            cpe.value("Device.Cellular.AccessPoint.1.APN") == "internet" && cpe.value("Device.WiFi.SSID.1.SSID") == "ACME-0001"
+        }
+        #expect(cpe.value("Device.Time.NTPServer1") == "pool.ntp.org")
+        #expect(["true", "1"].contains(cpe.value("Device.ManagementServer.STUNEnable") ?? ""))
+        #expect(cpe.value("Device.ManagementServer.STUNServerAddress") == "stun.corral.example")
+        #expect(cpe.value("Device.ManagementServer.STUNMinimumKeepAlivePeriod") == "60")
+
+        let device = try #require(try server.store.device(name: "00D09E-LTE-000001"))
+        // The inform hook suspended on the cell ID (never read), the engine read it, and the hook went on.
+        try await waitUntil("cell ID read by the suspended hook", seconds: 20) {
+            try server.store.parameterValues(deviceIDs: [device.id], paths: ["Device.Cellular.Interface.1.X_ACME_CellID"])[device.id] != nil
+        }
+        // KPIs sampled on each Inform, from the standard and the vendor path.
+        try await waitUntil("KPI samples", seconds: 20) {
+            try server.store.kpiSamples(deviceID: device.id, name: "lte.sinr", limit: 10).count >= 2
+        }
+        #expect(try server.store.kpiSamples(deviceID: device.id, name: "lte.sinr", limit: 1).first?.value == 13)
+        #expect(try server.store.kpiSamples(deviceID: device.id, name: "lte.rssi", limit: 1).first?.value == -71)
+        #expect(try server.store.faults(deviceID: device.id, limit: 20).filter { $0.source == "provision" }.isEmpty)
+        #expect(try server.store.provisionStates(deviceID: device.id).isEmpty)
+
+        // Idempotent: a customer's SSID change survives later sessions (the SSID is only set on bootstrap).
+        cpe.withModel { _ = $0.force("Device.WiFi.SSID.1.SSID", "Customer") }
+        let informs = try server.store.informs(deviceID: device.id, limit: 100).count
+        try await waitUntil("two more sessions", seconds: 20) { try server.store.informs(deviceID: device.id, limit: 100).count >= informs + 2 }
+        #expect(cpe.value("Device.WiFi.SSID.1.SSID") == "Customer")
+        #expect(sim.stats.snapshot.failures == 0, "\(sim.stats.errors)")
+        await sim.stop()
+        await server.stop()
+    }
+
+    @Test func provisionFaultsAreRecordedWithBackoff() async throws {
+        let data = temporaryDirectory("prov-fault")
+        let profiles = temporaryDirectory("prov-fault-profiles")
+        try """
+            -- More specific than generic-tr181 for the simulator's routers, with the same onboarding credentials.
+            return profile {
+              name = "strict-tr181", extends = "generic-tr181", match = { data_model = "tr181", product_class = "SimRouter" },
+              desired = { ["Device.DeviceInfo.Manufacturer"] = "Nope" },   -- read-only on the CPE: fault 9008
+              on = { inform = function(dev) dev:set("wifi.ssid", "Strict-" .. dev.serial:sub(-2)) end },
+            }
+            """.write(toFile: profiles + "/strict.lua", atomically: true, encoding: .utf8)
+        var config = serverConfig(data: data)
+        config.profilesDirectory = profiles
+        config.profiles["strict-tr181"] = CorralConfig.ProfileOverride(onboardingUsername: nil, onboardingPassword: nil, informInterval: 2)
+        let server = try CorralServer(config: config)
+        try await server.start()
+        let sim = try simulator(port: server.cwmpPort, count: 2, model: "tr181", prefix: "STR-")
+        try await sim.start()
+
+        try await waitUntil("onboarded on the strict profile", seconds: 30) {
+            let all = try server.store.devices(limit: 10, offset: 0)
+            return all.count == 2 && all.allSatisfy { $0.credentialsConfirmed && $0.profile == "strict-tr181" }
+        }
+        let device = try #require(try server.store.device(name: "00C0FF-STR-000001"))
+        try await waitUntil("a provision fault", seconds: 20) { !(try server.store.provisionStates(deviceID: device.id)).isEmpty }
+        let state = try #require(try server.store.provisionStates(deviceID: device.id).first)
+        #expect(state.script == "strict-tr181:desired")
+        #expect(state.lastError.contains("9008"), "\(state.lastError)")
+        #expect(state.nextRetry > state.updatedAt)
+        let fault = try #require(try server.store.faults(deviceID: device.id, limit: 20).first { $0.source == "provision" })
+        #expect(fault.detail.hasPrefix("strict-tr181:desired, attempt 1"))
+        // Only the faulty value was refused: the hook's SSID, in the same SetParameterValues batch, was re-sent and applied.
+        let cpe = try #require(sim.device(serial: "STR-000001"))
+        try await waitUntil("the hook's write applied", seconds: 20) { cpe.value("Device.WiFi.SSID.1.SSID") == "Strict-01" }
+        #expect(cpe.value("Device.DeviceInfo.Manufacturer") != "Nope")
+        // In backoff, later sessions do not retry it (one attempt until the 30 s backoff passes).
+        let informs = try server.store.informs(deviceID: device.id, limit: 100).count
+        try await waitUntil("two more sessions", seconds: 20) { try server.store.informs(deviceID: device.id, limit: 100).count >= informs + 2 }
+        #expect(try server.store.provisionStates(deviceID: device.id).first?.attempts == 1)
+        await sim.stop()
+        await server.stop()
+    }
+}
