@@ -31,9 +31,13 @@ enum EnvelopeReader {
                 cwmpFault = rpc
                 faultVersionElem = rpc
             } else {
-                cwmpFault = rpc.child("detail").flatMap { detail in
-                    detail.childElements.first { $0.isNamed("Fault") }
+                // A plain loop: the nested-closure form (`flatMap { $0.childElements.first { … } }`) crashes the
+                // Swift 6.3.1 optimizer (SIL ownership verifier in CopyPropagation) in release builds.
+                var found: XElem?
+                if let detail = rpc.child("detail") {
+                    for c in detail.childElements where c.isNamed("Fault") { found = c; break }
                 }
+                cwmpFault = found
                 faultVersionElem = cwmpFault
             }
             let version = faultVersionElem.flatMap { CWMPVersion(of: $0) } ?? idVersion ?? declaredVersion(root, bodyElem)
