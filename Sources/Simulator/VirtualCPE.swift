@@ -15,6 +15,8 @@ public final class VirtualCPE: @unchecked Sendable {
     /// A connection request arrived (during a session or between): open a session as soon as possible.
     var wakeRequested = false
     var retryCount: UInt32 = 0
+    /// Successful sessions so far (the first one onboards a factory-fresh device).
+    var completedSessions = 0
     var nextInformAt: Double = 0
     /// Unix time of the last (simulated) boot; UpTime is derived from it.
     var bootedAt = Date().timeIntervalSince1970
