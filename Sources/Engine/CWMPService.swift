@@ -12,12 +12,15 @@ public final class CWMPService: Sendable {
     let config: EngineConfig
     let auth: CPEAuthenticator
     let sessions = SessionTable()
+    let admission: AdmissionControl
     let log: Log
 
     public init(store: CorralStore, config: EngineConfig, log: Log = Log(label: "cwmp")) {
         self.store = store
         self.config = config
         self.log = log
+        admission = AdmissionControl(targetSeconds: config.sessionTargetSeconds, floor: config.minSessionLimit,
+                                     maxRetryAfter: config.retryAfterSeconds)
         let nonces = config.nonceSecret.isEmpty ? NonceSource.random() : NonceSource(secret: config.nonceSecret)
         auth = CPEAuthenticator(nonces: nonces, profiles: config.profiles)
     }
@@ -72,8 +75,8 @@ public final class CWMPService: Sendable {
     // MARK: - new session
 
     private func startSession(_ x: CWMPExchange) async -> CWMPReply {
-        if sessions.count >= config.maxSessions {
-            return .text(503, "Too many sessions, retry later", headers: [("Retry-After", String(config.retryAfterSeconds))])
+        if let retryAfter = admission.check(active: sessions.count, max: config.maxSessions) {
+            return .text(503, "Too many sessions, retry later", headers: [("Retry-After", String(retryAfter))])
         }
         let principal: Principal
         do {
@@ -255,6 +258,7 @@ public final class CWMPService: Sendable {
             return envelopeReply(env)
         case .end:
             sessions.remove(ctx)
+            admission.completed(duration: Self.now() - ctx.openedAt)
             return CWMPReply(status: 204)
         case .reject(let status, let reason):
             sessions.remove(ctx)
