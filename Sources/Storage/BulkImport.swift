@@ -43,6 +43,11 @@ extension SQLiteStore {
         return total
     }
 
+    /// Refreshes the query planner's statistics (after a bulk load; SQLite's ANALYZE).
+    public func analyze() async throws {
+        try await db.write { c in try c.execute("ANALYZE") }
+    }
+
     /// Folds the WAL back into the database file (after a bulk load).
     public func checkpoint() async throws {
         try await db.checkpoint()

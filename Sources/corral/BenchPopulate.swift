@@ -70,6 +70,7 @@ struct BenchPopulate: AsyncParsableCommand {
             made += n
             if made % 100_000 == 0 { FileHandle.standardError.write(Data("populate: \(made) devices\n".utf8)) }
         }
+        try await s.analyze()
         try await s.checkpoint()
         let seconds = BenchStats.ms(clock.now - t0) / 1000
         try BenchStats.printJSON(["devices": try s.deviceCount(), "generated": made, "parameters": params, "seconds": seconds,
