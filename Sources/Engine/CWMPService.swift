@@ -445,8 +445,6 @@ public final class CWMPService: Sendable {
     }
 
     static func timestamp(_ unix: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date(timeIntervalSince1970: Double(unix)))
+        CWMPDateTime.format(unixSeconds: unix)
     }
 }

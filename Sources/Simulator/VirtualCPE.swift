@@ -131,9 +131,9 @@ public final class VirtualCPE: @unchecked Sendable {
 }
 
 enum SimClock {
+    /// CurrentTime of an Inform. CWMPDateTime rather than a new ISO8601DateFormatter per Inform (which cost more than
+    /// the rest of building the Inform).
     static func dateTime(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: d)
+        CWMPDateTime.format(unixSeconds: Int64(d.timeIntervalSince1970.rounded(.down)))
     }
 }
