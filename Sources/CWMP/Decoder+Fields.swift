@@ -43,9 +43,10 @@ func parseBool(_ s: String) -> Bool? {
 /// Maps an xsi:type value ("xsd:int", "xs:int", "int", "soap-enc:base64", ...) to XSDType; unknown -> .string.
 func xsdType(fromXSIType raw: String?) -> XSDType {
     guard let raw else { return .string }
+    // Byte-wise (Character iteration was a visible share of decoding an Inform): the part after the last ':'.
     var local = Substring(raw)
-    if let colon = local.lastIndex(of: ":") { local = local[local.index(after: colon)...] }
-    local = local.drop(while: { $0 == " " })
+    if let colon = raw.utf8.lastIndex(of: UInt8(ascii: ":")) { local = raw[raw.utf8.index(after: colon)...] }
+    while local.utf8.first == 0x20 { local = local.dropFirst() }
     if let t = XSDType(rawValue: String(local)) { return t }
     switch local.lowercased() {
     case "string": return .string

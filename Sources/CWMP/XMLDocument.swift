@@ -5,6 +5,11 @@
 // collected from the parser context instead of being printed to stderr.
 
 import CLibXML2
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 enum XMLParsing {
     /// libxml2 must be initialised once, from one thread, before concurrent use.
@@ -31,13 +36,15 @@ enum XMLParsing {
         _ = initialised
         if bytes.isEmpty { throw CWMPDecodeError.malformed("empty document") }
         if bytes.count > Int(Int32.max) { throw CWMPDecodeError.tooLarge(bytes.count) }
-        guard let ctxt = xmlNewParserCtxt() else { throw CWMPDecodeError.malformed("cannot allocate libxml2 parser") }
-        defer { xmlFreeParserCtxt(ctxt) }
+        guard let ctxt = ParserContextPool.shared.take() else { throw CWMPDecodeError.malformed("cannot allocate libxml2 parser") }
+        defer { ParserContextPool.shared.give(ctxt) }
 
         var state = State(maxDepth: Int32(clamping: max(1, maxDepth)))
         let doc: xmlDocPtr? = withUnsafeMutablePointer(to: &state) { statePtr -> xmlDocPtr? in
             ctxt.pointee._private = UnsafeMutableRawPointer(statePtr)
             if let sax = ctxt.pointee.sax {
+                // Back to the default SAX2 handlers first: a reused context still has the overrides below.
+                xmlSAXVersion(sax, 2)
                 statePtr.pointee.originalStartElementNs = sax.pointee.startElementNs
                 sax.pointee.internalSubset = { ctx, _, _, _ in
                     guard let ctx else { return }
@@ -88,6 +95,48 @@ enum XMLParsing {
             return "line \(err.pointee.line), column \(err.pointee.int2): \(text)"
         }
         return text
+    }
+}
+
+/// Reused libxml2 parser contexts: allocating one (with its name dictionary and SAX handler) per message was a
+/// large share of a small Inform's parse time. `xmlCtxtReadMemory` resets a context before each parse; a context
+/// is dropped instead of reused when its dictionary grew large (names from hostile input must not pile up), and
+/// at most `capacity` idle contexts are kept.
+final class ParserContextPool: @unchecked Sendable {
+    static let shared = ParserContextPool(capacity: 16)
+    private let lock = PthreadLock()
+    private var idle: [xmlParserCtxtPtr] = []
+    private let capacity: Int
+    private static let maxDictionaryNames = 4096
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func take() -> xmlParserCtxtPtr? {
+        if let c = lock.withLock({ idle.popLast() }) { return c }
+        return xmlNewParserCtxt()
+    }
+
+    func give(_ ctxt: xmlParserCtxtPtr) {
+        ctxt.pointee._private = nil
+        let reusable = ctxt.pointee.dict.map { xmlDictSize($0) <= Self.maxDictionaryNames } ?? false
+        let kept = reusable && lock.withLock { () -> Bool in
+            guard idle.count < capacity else { return false }
+            idle.append(ctxt)
+            return true
+        }
+        if !kept { xmlFreeParserCtxt(ctxt) }
+    }
+}
+
+/// A pthread mutex (the codec does not import Foundation).
+final class PthreadLock: @unchecked Sendable {
+    private let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    init() { pthread_mutex_init(m, nil) }
+    deinit { pthread_mutex_destroy(m); m.deallocate() }
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(m)
+        defer { pthread_mutex_unlock(m) }
+        return try body()
     }
 }
 
@@ -199,6 +248,11 @@ struct XElem {
         var attr = node.pointee.properties
         while let a = attr {
             if xmlStrEqual(a.pointee.name, local.utf8Start) != 0, nsMatches(a.pointee.ns?.pointee.href) {
+                // Usual case, one text node: read it in place instead of a malloc'd copy (xmlNodeGetContent).
+                if let only = a.pointee.children, only.pointee.next == nil, only.pointee.type == XML_TEXT_NODE,
+                   let content = only.pointee.content {
+                    return String(cString: content)
+                }
                 guard let value = xmlNodeGetContent(UnsafeMutableRawPointer(a).assumingMemoryBound(to: xmlNode.self)) else {
                     return ""
                 }

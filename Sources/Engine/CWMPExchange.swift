@@ -40,11 +40,19 @@ enum Cookies {
         guard let header else { return nil }
         for part in header.split(whereSeparator: { $0 == ";" || $0 == "," }) {
             let kv = part.split(separator: "=", maxSplits: 1)
-            if kv.count == 2, kv[0].trimmingCharacters(in: .whitespaces) == name {
-                return kv[1].trimmingCharacters(in: .whitespaces)
+            if kv.count == 2, trimmed(kv[0]) == name {
+                return String(trimmed(kv[1]))
             }
         }
         return nil
+    }
+
+    /// Spaces and tabs only (Foundation's trimmingCharacters bridges through NSString on Linux: slow).
+    private static func trimmed(_ s: Substring) -> Substring {
+        var s = s
+        while let f = s.utf8.first, f == 0x20 || f == 0x09 { s = s.dropFirst() }
+        while let l = s.utf8.last, l == 0x20 || l == 0x09 { s = s.dropLast() }
+        return s
     }
 
     static func setCookie(_ token: String) -> (String, String) { ("Set-Cookie", "\(name)=\(token); Path=/; HttpOnly") }

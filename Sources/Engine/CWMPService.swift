@@ -12,6 +12,7 @@ public final class CWMPService: Sendable {
     let config: EngineConfig
     let auth: CPEAuthenticator
     let sessions = SessionTable()
+    let admission: AdmissionControl
     let log: Log
     let provisioning: ProvisioningRunner?
 
@@ -19,6 +20,8 @@ public final class CWMPService: Sendable {
         self.store = store
         self.config = config
         self.log = log
+        admission = AdmissionControl(targetSeconds: config.sessionTargetSeconds, floor: config.minSessionLimit,
+                                     maxRetryAfter: config.retryAfterSeconds)
         let nonces = config.nonceSecret.isEmpty ? NonceSource.random() : NonceSource(secret: config.nonceSecret)
         auth = CPEAuthenticator(nonces: nonces, profiles: config.profiles)
         if let engine = config.scripting, let automation = store as? AutomationStore {
@@ -78,8 +81,8 @@ public final class CWMPService: Sendable {
     // MARK: - new session
 
     private func startSession(_ x: CWMPExchange) async -> CWMPReply {
-        if sessions.count >= config.maxSessions {
-            return .text(503, "Too many sessions, retry later", headers: [("Retry-After", String(config.retryAfterSeconds))])
+        if let retryAfter = admission.check(active: sessions.count, max: config.maxSessions) {
+            return .text(503, "Too many sessions, retry later", headers: [("Retry-After", String(retryAfter))])
         }
         let principal: Principal
         do {
@@ -300,6 +303,7 @@ public final class CWMPService: Sendable {
         case .end:
             sessions.remove(ctx)
             provisioning?.abandon(ctx)
+            admission.completed(duration: Self.now() - ctx.openedAt)
             return CWMPReply(status: 204)
         case .reject(let status, let reason):
             sessions.remove(ctx)
@@ -512,8 +516,6 @@ public final class CWMPService: Sendable {
     }
 
     static func timestamp(_ unix: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date(timeIntervalSince1970: Double(unix)))
+        CWMPDateTime.format(unixSeconds: unix)
     }
 }

@@ -6,7 +6,14 @@ public struct EngineConfig: Sendable {
     public var sessionIdleTimeout: Double = 30
     /// New sessions beyond this many get 503 + Retry-After (load shedding).
     public var maxSessions: Int = 20_000
+    /// Upper bound of the Retry-After of a 503 (the actual value spreads refused CPEs over the expected backlog).
     public var retryAfterSeconds: Int = 60
+    /// Adaptive admission: when sessions take longer than this on average, at most (sessions completed per second ×
+    /// this) sessions in progress, so that a saturated ACS sheds new sessions instead of stretching every session
+    /// towards the CPEs' timeouts (typically 30 s or more).
+    public var sessionTargetSeconds: Double = 10
+    /// Sessions always admitted, whatever the measured rate (an idle ACS has a rate of zero).
+    public var minSessionLimit: Int = 256
     /// Largest CWMP body accepted.
     public var maxBodyBytes: Int = 4 << 20
     public var profiles = ProfileRegistry()

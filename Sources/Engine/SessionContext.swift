@@ -11,6 +11,8 @@ final class SessionContext: @unchecked Sendable {
     var machine: CWMPSession
     var device: Device
     var lastActivity: Double
+    /// When the session opened (admission control measures session durations).
+    let openedAt: Double
     /// Tasks already queued in this session, so a re-check for new tasks does not send them twice.
     var queuedTaskIDs: Set<Int64> = []
     /// This session's profile provisioning (ProvisioningRunner), until it is done.
@@ -24,6 +26,7 @@ final class SessionContext: @unchecked Sendable {
     init(token: String, connectionID: UInt64, machine: CWMPSession, device: Device, now: Double) {
         self.token = token; self.connectionID = connectionID; self.machine = machine; self.device = device
         self.lastActivity = now
+        self.openedAt = now
     }
 
     static func newToken() -> String {

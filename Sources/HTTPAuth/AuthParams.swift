@@ -143,12 +143,14 @@ public enum AuthParams {
 
     /// Quotes a value as an HTTP quoted-string.
     public static func quote(_ value: String) -> String {
-        var out = "\""
-        for ch in value {
-            if ch == "\"" || ch == "\\" { out.append("\\") }
-            out.append(ch)
+        // Byte-wise: '"' and '\\' are ASCII and never part of a multi-byte UTF-8 sequence.
+        var out: [UInt8] = [0x22]
+        out.reserveCapacity(value.utf8.count + 2)
+        for b in value.utf8 {
+            if b == 0x22 || b == 0x5C { out.append(0x5C) }
+            out.append(b)
         }
-        out.append("\"")
-        return out
+        out.append(0x22)
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -37,7 +37,7 @@ public struct DigestChallenge: Sendable, Equatable {
     /// or nil with `supported == false` if only unsupported values (auth-int) were offered.
     public var selectedQop: (qop: String?, supported: Bool) {
         guard let qop else { return (nil, true) }
-        let options = qop.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let options = qop.split(separator: ",").map { asciiTrimmed($0).lowercased() }
         if options.contains("auth") { return ("auth", true) }
         if options.allSatisfy({ $0.isEmpty }) { return (nil, true) }
         return (nil, false)

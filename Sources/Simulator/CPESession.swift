@@ -12,11 +12,14 @@ struct CPESession {
 
     enum Failure: Error, CustomStringConvertible {
         case http(Int, String)
+        /// 503: the ACS sheds load; `retryAfter` seconds from its Retry-After header, if any.
+        case busy(retryAfter: Double?)
         case authentication(String)
         case protocolError(String)
         var description: String {
             switch self {
             case .http(let s, let b): "ACS answered HTTP \(s): \(b.prefix(200))"
+            case .busy(let r): "ACS busy (HTTP 503\(r.map { ", Retry-After \(Int($0)) s" } ?? ""))"
             case .authentication(let m): "authentication failed: \(m)"
             case .protocolError(let m): m
             }
@@ -26,6 +29,8 @@ struct CPESession {
     struct Result {
         var deferred: [DeferredAction] = []
         var requestsAnswered = 0
+        /// HTTP requests sent, Digest challenges included.
+        var httpRequests = 0
     }
 
     /// `result` collects what the CPE accepted even if the session fails later: a real CPE still reboots after
@@ -47,6 +52,11 @@ struct CPESession {
             if let cookie { h.set("Cookie", cookie) }
             if let authorization { h.set("Authorization", authorization) }
             let response = try await connection.send(method: "POST", uri: acs.pathAndQuery, headers: h, body: body, timeout: timeout)
+            result.httpRequests += 1
+            if response.status == 503 {
+                // Load shedding: the CPE comes back when the ACS says (RFC 9110 Retry-After, delay-seconds form).
+                throw Failure.busy(retryAfter: response.headers.first("Retry-After").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) })
+            }
             if let setCookie = response.headers.first("Set-Cookie"), let first = setCookie.split(separator: ";").first {
                 cookie = String(first)
             }

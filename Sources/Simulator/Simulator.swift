@@ -17,6 +17,7 @@ public final class Simulator: @unchecked Sendable {
     private var loop: Task<Void, Never>?
     public private(set) var crPort = 0
     private let running = RunningCount()
+    private let stopped = Flag()
     private let nonces = NonceSource.random()
 
     public init(config: SimulatorConfig) throws {
@@ -64,6 +65,7 @@ public final class Simulator: @unchecked Sendable {
     }
 
     public func stop() async {
+        stopped.set()
         loop?.cancel()
         _ = await loop?.value
         try? await crServer?.shutdown()
@@ -101,21 +103,37 @@ public final class Simulator: @unchecked Sendable {
         while !Task.isCancelled {
             let now = Date().timeIntervalSince1970
             while running.value < config.maxConcurrentSessions, let i = schedule.popDue(now: now) {
-                let cpe = devices[i]
-                let due = cpe.lock.withLock { () -> Bool in
-                    guard !cpe.inSession, cpe.nextInformAt <= now + 0.001 else { return false }
-                    cpe.inSession = true
-                    return true
-                }
-                guard due else { continue }
-                running.add(1)
-                Task { [weak self] in
-                    await self?.session(cpe)
-                    self?.running.add(-1)
-                }
+                launch(devices[i], now: now)
             }
             let wait = min(0.05, max(0.002, (schedule.nextTime ?? now + 0.05) - Date().timeIntervalSince1970))
             try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+        }
+        stopped.set()
+    }
+
+    /// Starts a session of `cpe` unless it is in one or not due (a stale heap entry).
+    private func launch(_ cpe: VirtualCPE, now: Double) {
+        let due = cpe.lock.withLock { () -> Bool in
+            guard !cpe.inSession, cpe.nextInformAt <= now + 0.001 else { return false }
+            cpe.inSession = true
+            return true
+        }
+        guard due else { return }
+        running.add(1)
+        Task { [weak self] in
+            guard let self else { return }
+            var next = await self.session(cpe)
+            // Benchmark mode: the next session right away, on this task, while the run lasts.
+            while self.config.backToBack, let n = next, n <= Date().timeIntervalSince1970 + 0.001, !self.stopped.value,
+                  cpe.lock.withLock({ () -> Bool in
+                      guard !cpe.inSession else { return false }
+                      cpe.inSession = true
+                      return true
+                  }) {
+                next = await self.session(cpe)
+            }
+            if let next { self.reschedule(cpe, at: next) }
+            self.running.add(-1)
         }
     }
 
@@ -124,8 +142,9 @@ public final class Simulator: @unchecked Sendable {
         schedule.push(time, cpe.index)
     }
 
-    /// Runs one session, then whatever the ACS asked for, and schedules the next contact.
-    private func session(_ cpe: VirtualCPE) async {
+    /// Runs one session, then whatever the ACS asked for, and returns when the next contact is due
+    /// (the caller schedules it).
+    private func session(_ cpe: VirtualCPE) async -> Double? {
         let clock = ContinuousClock()
         let started = clock.now
         let runner = CPESession(cpe: cpe, acs: acs, timeout: .milliseconds(Int(config.httpTimeoutSeconds * 1000)))
@@ -137,21 +156,29 @@ public final class Simulator: @unchecked Sendable {
         var periodic = false
         do {
             try await runner.run(into: &result)
-            stats.recordSuccess(duration: clock.now - started, requests: result.requestsAnswered)
-            cpe.lock.withLock { cpe.retryCount = 0 }
+            let first = cpe.lock.withLock { () -> Bool in
+                cpe.retryCount = 0
+                cpe.completedSessions += 1
+                return cpe.completedSessions == 1
+            }
+            stats.recordSuccess(duration: clock.now - started, requests: result.requestsAnswered, httpRequests: result.httpRequests, first: first)
             var immediate = false
             for action in result.deferred { immediate = await perform(action, on: cpe) || immediate }
-            let interval = cpe.informInterval
+            let interval = config.backToBack ? 0 : cpe.informInterval
             periodic = !immediate
             next = Date().timeIntervalSince1970 + (immediate ? 0.05 : interval * (1 + Double.random(in: -config.jitter...config.jitter)))
+        } catch CPESession.Failure.busy(let retryAfter) {
+            // The ACS sheds load: come back when it says (a fraction of a second of jitter spreads the herd),
+            // or after the TR-069 retry wait when it does not say.
+            stats.recordBusy(retryAfter: retryAfter != nil)
+            let n = cpe.lock.withLock { () -> UInt32 in cpe.retryCount += 1; return cpe.retryCount }
+            next = Date().timeIntervalSince1970 + (retryAfter.map { $0 + Double.random(in: 0..<1) } ?? Self.retryWait(n))
         } catch {
             // What the CPE accepted before the cut still happens (a real CPE reboots after answering Reboot).
             for action in result.deferred { _ = await perform(action, on: cpe) }
             stats.recordFailure("\(cpe.serial): \(error)")
-            // TR-069 3.2.1.1 retry wait, with a 5 s minimum interval and multiplier 2.
             let n = cpe.lock.withLock { () -> UInt32 in cpe.retryCount += 1; return cpe.retryCount }
-            let low = 5.0 * pow(2, Double(min(n, 10) - 1))
-            next = Date().timeIntervalSince1970 + Double.random(in: low...(low * 2))
+            next = Date().timeIntervalSince1970 + Self.retryWait(n)
         }
         let wake = cpe.lock.withLock { () -> Bool in
             cpe.inSession = false
@@ -161,7 +188,13 @@ public final class Simulator: @unchecked Sendable {
         }
         if wake { next = Date().timeIntervalSince1970 }
         cpe.lock.withLock { cpe.periodicDue = periodic && !wake }
-        reschedule(cpe, at: next)
+        return next
+    }
+
+    /// TR-069 3.2.1.1 retry wait, with a 5 s minimum interval and multiplier 2.
+    static func retryWait(_ n: UInt32) -> Double {
+        let low = 5.0 * pow(2, Double(min(n, 10) - 1))
+        return Double.random(in: low...(low * 2))
     }
 
     /// Returns true when the CPE opens a new session right away (after reboot, reset, transfer, diagnostics).
@@ -215,7 +248,15 @@ public final class Simulator: @unchecked Sendable {
             if cpe.inSession { cpe.wakeRequested = true } else { cpe.periodicDue = false }
             return cpe.inSession
         }
-        if !inSession { reschedule(cpe, at: Date().timeIntervalSince1970) }
+        guard !inSession else { return }
+        let now = Date().timeIntervalSince1970
+        cpe.lock.withLock { cpe.nextInformAt = now }
+        if running.value < config.maxConcurrentSessions, !stopped.value {
+            // Start the session now rather than at the scheduler's next tick (up to 50 ms later).
+            launch(cpe, now: now)
+        } else {
+            schedule.push(now, cpe.index)
+        }
     }
 
     // MARK: connection requests
@@ -243,6 +284,13 @@ public final class Simulator: @unchecked Sendable {
 public struct SimulatorError: Error, CustomStringConvertible {
     public let description: String
     public init(_ d: String) { description = d }
+}
+
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v = false
+    var value: Bool { lock.withLock { v } }
+    func set() { lock.withLock { v = true } }
 }
 
 final class RunningCount: @unchecked Sendable {

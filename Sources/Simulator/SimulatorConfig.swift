@@ -28,6 +28,9 @@ public struct SimulatorConfig: Sendable {
     /// Where the BBF data-model files are (for "tr181" and "tr098").
     public var dataModelDirectory: String = "datamodels"
     public var httpTimeoutSeconds: Double = 30
+    /// Benchmark mode: each device starts its next session as soon as the previous one ends (ignoring the
+    /// periodic interval). Every session is still a full CWMP session over a new connection with Digest.
+    public var backToBack = false
 
     public init(acsURL: String, count: Int, model: String) {
         self.acsURL = acsURL; self.count = count; self.model = model

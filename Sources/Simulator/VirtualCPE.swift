@@ -15,6 +15,8 @@ public final class VirtualCPE: @unchecked Sendable {
     /// A connection request arrived (during a session or between): open a session as soon as possible.
     var wakeRequested = false
     var retryCount: UInt32 = 0
+    /// Successful sessions so far (the first one onboards a factory-fresh device).
+    var completedSessions = 0
     var nextInformAt: Double = 0
     /// The next session is the periodic one (it carries "2 PERIODIC").
     var periodicDue = false
@@ -134,9 +136,9 @@ public final class VirtualCPE: @unchecked Sendable {
 }
 
 enum SimClock {
+    /// CurrentTime of an Inform. CWMPDateTime rather than a new ISO8601DateFormatter per Inform (which cost more than
+    /// the rest of building the Inform).
     static func dateTime(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: d)
+        CWMPDateTime.format(unixSeconds: Int64(d.timeIntervalSince1970.rounded(.down)))
     }
 }

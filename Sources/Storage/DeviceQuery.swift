@@ -126,7 +126,9 @@ enum DeviceQuerySQL {
                 clauses.append("id \(cmp) ?")
                 args.append(.int(id))
             } else {
-                clauses.append("(\(col) \(cmp) ? OR (\(col) = ? AND id \(cmp) ?))")
+                // Same rows as "col > k OR (col = k AND id > i)", with a range bound SQLite can use on the index (the
+                // OR form made the second page of a 1M-device list scan: 2.9 s -> see docs/performance.md).
+                clauses.append("(\(col) \(cmp)= ? AND (\(col) \(cmp) ? OR id \(cmp) ?))")
                 args += [key, key, .int(id)]
             }
         }

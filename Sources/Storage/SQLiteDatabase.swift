@@ -16,6 +16,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
     struct WriteJob {
         let work: (SQLiteConnection) throws -> Void
         let done: (Error?) -> Void
+        /// Runs alone, outside a transaction (checkpoints).
+        var direct: ((SQLiteConnection) -> Void)? = nil
     }
 
     final class PooledReader: @unchecked Sendable {
@@ -81,6 +83,18 @@ public final class SQLiteDatabase: @unchecked Sendable {
         }
     }
 
+    /// PRAGMA wal_checkpoint(TRUNCATE) on the writer thread, outside any transaction.
+    public func checkpoint() async throws {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, Error>) in
+            writeLock.lock()
+            pending.append(WriteJob(work: { _ in }, done: { _ in }, direct: { c in
+                do { try c.execute("PRAGMA wal_checkpoint(TRUNCATE)"); cont.resume() } catch { cont.resume(throwing: error) }
+            }))
+            writeLock.signal()
+            writeLock.unlock()
+        }
+    }
+
     /// Synchronous read on a pooled reader connection (sees every committed write).
     public func read<T>(_ work: (SQLiteConnection) throws -> T) throws -> T {
         let reader = readers[readerCursor.next() % readers.count]
@@ -97,7 +111,10 @@ public final class SQLiteDatabase: @unchecked Sendable {
             let batch = pending
             pending.removeAll(keepingCapacity: true)
             writeLock.unlock()
-            commit(batch)
+            let direct = batch.compactMap(\.direct)
+            let transactional = batch.filter { $0.direct == nil }
+            if !transactional.isEmpty { commit(transactional) }
+            for job in direct { job(writer) }
         }
     }
 

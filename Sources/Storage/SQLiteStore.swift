@@ -156,17 +156,23 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
         case .updateDevice(let d):
             // Everything the CWMP session maintains; operator metadata (groups, location, description) is left alone
             // so that an edit made while the device is in session is not overwritten.
+            // Two statements: SQLite rewrites every index over a column an UPDATE sets, changed or not. What changes
+            // at each Inform (and is indexed only with last_inform) is always set; the indexed identity columns only
+            // when one of them differs, so a periodic session touches two of the devices indexes, not all of them.
             try c.run("""
-                UPDATE devices SET name=?, oui=?, product_class=?, serial=?, manufacturer=?, model_name=?, software_version=?,
-                hardware_version=?, profile=?, data_model=?, cr_url=?, cr_username=?, cr_password=?, username=?,
-                password_ha1=?, credentials_confirmed=?, ip=?, inform_interval=?, onboarded_at=?, last_inform=?, last_boot=?,
-                previous_ha1=? WHERE id=?
-                """, [.text(d.name), .text(d.oui), .text(d.productClass), .text(d.serialNumber), .text(d.manufacturer),
-                      .text(d.modelName), .text(d.softwareVersion), .text(d.hardwareVersion), .text(d.profile),
-                      .text(d.dataModel?.rawValue ?? ""), .text(d.connectionRequestURL), .text(d.connectionRequestUsername),
-                      .text(d.connectionRequestPassword), .text(d.username), .text(d.passwordHA1),
-                      .int(d.credentialsConfirmed ? 1 : 0), .text(d.ipAddress), .int(Int64(d.informInterval)),
+                UPDATE devices SET product_class=?, manufacturer=?, hardware_version=?, data_model=?, cr_url=?, cr_username=?,
+                cr_password=?, password_ha1=?, credentials_confirmed=?, ip=?, inform_interval=?, onboarded_at=?, last_inform=?,
+                last_boot=?, previous_ha1=? WHERE id=?
+                """, [.text(d.productClass), .text(d.manufacturer), .text(d.hardwareVersion), .text(d.dataModel?.rawValue ?? ""),
+                      .text(d.connectionRequestURL), .text(d.connectionRequestUsername), .text(d.connectionRequestPassword),
+                      .text(d.passwordHA1), .int(d.credentialsConfirmed ? 1 : 0), .text(d.ipAddress), .int(Int64(d.informInterval)),
                       .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot), .text(d.previousPasswordHA1), .int(d.id)])
+            try c.run("""
+                UPDATE devices SET name=?1, oui=?2, serial=?3, model_name=?4, software_version=?5, profile=?6, username=?7
+                WHERE id=?8 AND NOT (name IS ?1 AND oui IS ?2 AND serial IS ?3 AND model_name IS ?4 AND software_version IS ?5
+                AND profile IS ?6 AND username IS ?7)
+                """, [.text(d.name), .text(d.oui), .text(d.serialNumber), .text(d.modelName), .text(d.softwareVersion),
+                      .text(d.profile), .text(d.username), .int(d.id)])
         case .updateMetadata(let id, let groups, let location, let description):
             try c.run("UPDATE devices SET groups=?, location=?, description=? WHERE id=?",
                       [.text(groups.joined(separator: ",")), .text(location), .text(description), .int(id)])

@@ -33,6 +33,20 @@ struct Sim: AsyncParsableCommand {
     @Option(name: .customLong("cr-port"), help: "Port of the connection-request listener (0 = any free port).") var crPort = 0
     @Option(name: .customLong("datamodels"), help: "Directory with the BBF data-model XML files.") var datamodels = "datamodels"
     @Option(help: "Stop after this many seconds (default: run until interrupted).") var duration: Double?
+    @Flag(name: .customLong("back-to-back"), help: "Benchmark: each CPE starts its next session as soon as the last one ends (full CWMP sessions with Digest, new connection each).")
+    var backToBack = false
+    @Option(help: "Benchmark: once every CPE finished its first session, wait --settle s, measure for this many seconds, then stop.")
+    var measure: Double?
+    @Option(help: "Seconds between the last first session and the measurement window.") var settle: Double = 1
+    @Flag(name: .customLong("until-onboarded"), help: "Stop once every CPE finished its first session (or at --duration).")
+    var untilOnboarded = false
+    @Option(name: .customLong("report-json"), help: "Write a JSON summary (counts, onboarding time, measurement window) to this file.")
+    var reportJSON: String?
+
+    static func say(_ line: String) {
+        // Unbuffered: the benchmark script reads these lines from a pipe while the run goes on.
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
 
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be at least 1") }
@@ -46,6 +60,7 @@ struct Sim: AsyncParsableCommand {
         c.softwareVersion = softwareVersion; c.username = username; c.password = password; c.informInterval = interval
         c.startSpread = spread; c.maxConcurrentSessions = concurrency; c.crHost = crHost; c.crPort = crPort
         c.dataModelDirectory = datamodels
+        c.backToBack = backToBack
         let sim = try Simulator(config: c)
         try await sim.start()
         print("corral sim: \(count) \(sim.kind.rawValue) CPEs (\(sim.template.entryCount) parameters each) -> \(acs); connection requests on \(crHost):\(sim.crPort)")
@@ -54,19 +69,72 @@ struct Sim: AsyncParsableCommand {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(5))
                 let s = sim.stats.snapshot
-                print("sessions \(s.sessions) (+\(s.sessions - last)), failures \(s.failures), mean session \(String(format: "%.1f", s.meanSessionMs)) ms"
+                print("sessions \(s.sessions) (+\(s.sessions - last)), first sessions \(s.firstSessions), failures \(s.failures), 503s \(s.busyRefusals), mean session \(String(format: "%.1f", s.meanSessionMs)) ms"
                       + (sim.stats.errors.last.map { "; last error: \($0)" } ?? ""))
                 last = s.sessions
             }
         }
-        if let duration {
-            try? await Task.sleep(for: .milliseconds(Int(duration * 1000)))
-        } else {
+        let started = Date().timeIntervalSince1970
+        let deadline = duration.map { started + $0 }
+        var window: (start: Double, a: SimulatorStats.Snapshot)?
+        var windowResult: (seconds: Double, sessions: Int, http: Int, failures: Int)?
+        if duration == nil && measure == nil && !untilOnboarded {
             await waitForTermination()
+        } else {
+            // Polls every 10 ms: the onboarding time is read from the stats, so the poll only decides when to stop.
+            while deadline.map({ Date().timeIntervalSince1970 < $0 }) ?? true {
+                let s = sim.stats.snapshot
+                let now = Date().timeIntervalSince1970
+                if s.firstSessions >= count {
+                    if untilOnboarded && measure == nil { break }
+                    if let m = measure {
+                        if window == nil, now >= s.lastFirstSessionAt + settle {
+                            window = (now, s)
+                            Self.say("corral sim: window start \(now)")
+                        }
+                        if let w = window, now >= w.start + m {
+                            windowResult = (now - w.start, s.sessions - w.a.sessions, s.httpRequests - w.a.httpRequests, s.failures - w.a.failures)
+                            Self.say("corral sim: window end \(now)")
+                            break
+                        }
+                    }
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
         }
         reporter.cancel()
         await sim.stop()
         let s = sim.stats.snapshot
-        print("corral sim: done, \(s.sessions) sessions, \(s.failures) failures")
+        let lastFirst = s.firstSessions > 0 ? String(format: " (last after %.2f s)", s.lastFirstSessionAt - started) : ""
+        print("corral sim: done, \(s.sessions) sessions, \(s.failures) failures, \(s.busyRefusals) refused with 503 "
+              + "(\(s.retryAfterHonoured) with Retry-After), \(s.firstSessions) of \(count) CPEs had a first session\(lastFirst)")
+        if let w = windowResult {
+            print(String(format: "corral sim: window %.2f s: %d sessions (%.0f/s), %.2f HTTP requests per session, %d failures",
+                         w.seconds, w.sessions, Double(w.sessions) / w.seconds, w.sessions > 0 ? Double(w.http) / Double(w.sessions) : 0, w.failures))
+        }
+        if let reportJSON {
+            var r: [String: Double] = [:]
+            r["devices"] = Double(count)
+            r["sessions"] = Double(s.sessions)
+            r["failures"] = Double(s.failures)
+            r["http_requests"] = Double(s.httpRequests)
+            r["busy_refusals"] = Double(s.busyRefusals)
+            r["retry_after_honoured"] = Double(s.retryAfterHonoured)
+            r["first_sessions"] = Double(s.firstSessions)
+            r["mean_session_ms"] = s.meanSessionMs
+            if s.firstSessions >= count { r["onboard_seconds"] = s.lastFirstSessionAt - started }
+            if let w = windowResult {
+                r["window_seconds"] = w.seconds
+                r["window_sessions"] = Double(w.sessions)
+                r["window_http_requests"] = Double(w.http)
+                r["window_failures"] = Double(w.failures)
+            }
+            let data = try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys])
+            try data.write(to: URL(fileURLWithPath: reportJSON))
+        }
+        if (measure != nil && windowResult == nil) || (untilOnboarded && s.firstSessions < count) {
+            print("corral sim: stopped before the goal (--duration reached)")
+            throw ExitCode(2)
+        }
     }
 }
