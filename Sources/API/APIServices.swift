@@ -35,6 +35,7 @@ final class APIServices: Sendable {
     private let baseURL: LockedThrottle.Box<String>
     let log = Log(label: "api")
     let schemas: ModelSchemas
+    let dashboards = DashboardCache()
 
     init(store: OperatorStore, config: APIConfig) {
         self.store = store

@@ -7,10 +7,11 @@ import Storage
 /// Fleet overview: status counts and charts; every bar links to the inventory filtered to what it counts.
 enum DashboardPage {
     static func show(_ ctx: RequestContext) async throws -> HTTPResponse {
-        let charts = try self.charts(ctx)
+        // At 1M devices the aggregates take seconds: one computation per subtree serves every viewer for 30 s.
+        let charts = try ctx.api.dashboards.value(for: ctx.me.organisation.path, maxAge: 30) { try self.charts(ctx) }
         if PageKit.part(ctx) == "charts" { return PageKit.html(charts) }
         return PageKit.page(ctx, "Dashboard", section: "dashboard", """
-            <h1>Dashboard</h1><div id="dashboard" data-poll="/?part=charts" data-every="15">\(charts)</div>
+            <h1>Dashboard</h1><div id="dashboard" data-poll="/?part=charts" data-every="30">\(charts)</div>
             """)
     }
 
@@ -93,5 +94,21 @@ enum DashboardPage {
             \(card("LTE SINR (dB)", Charts.columns(try histogram(Aliases.sinr), title: "LTE SINR distribution", unit: " dB"), id: "chart-sinr"))
             </div>
             """
+    }
+}
+
+/// Rendered dashboards per organisation subtree, reused for a while.
+final class DashboardCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (at: Date, markup: Markup)] = [:]
+
+    func value(for key: String, maxAge: TimeInterval, _ make: () throws -> Markup) throws -> Markup {
+        if let e = lock.withLock({ entries[key] }), Date().timeIntervalSince(e.at) < maxAge { return e.markup }
+        let m = try make()
+        lock.withLock {
+            if entries.count > 1000 { entries.removeAll() }
+            entries[key] = (Date(), m)
+        }
+        return m
     }
 }
