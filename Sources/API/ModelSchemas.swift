@@ -28,6 +28,9 @@ final class ModelSchemas: @unchecked Sendable {
         }
     }
 
+    /// A bound as an integer text (bounds may exceed Int, e.g. unsignedLong's maximum).
+    static func number(_ v: Double) -> String { String(format: "%.0f", v) }
+
     /// Why `value` is not acceptable for a parameter of this type (and definition), or nil.
     static func problem(_ value: String, type: XSDType, definition: ParameterDefinition?) -> String? {
         switch type {
@@ -46,7 +49,7 @@ final class ModelSchemas: @unchecked Sendable {
         guard let def = definition, !def.isObject else { return nil }
         if let n = Double(value), [.int, .long, .unsignedInt, .unsignedLong].contains(type), !def.ranges.isEmpty,
            !def.ranges.contains(where: { $0.contains(n) }) {
-            return "is outside the allowed range " + def.ranges.map { "\($0.min.map { String(Int($0)) } ?? "")…\($0.max.map { String(Int($0)) } ?? "")" }.joined(separator: ", ")
+            return "is outside the allowed range " + def.ranges.map { "\($0.min.map(number) ?? "")…\($0.max.map(number) ?? "")" }.joined(separator: ", ")
         }
         if let max = def.maxLength, value.count > max { return "is longer than \(max) characters" }
         if !def.enumerations.isEmpty, !def.isList, !def.enumerations.contains(value) {

@@ -21,7 +21,7 @@ extension SQLiteStore {
             let marks = paths.map { _ in "?" }.joined(separator: ",")
             try c.query("""
                 SELECT CAST(round(CAST(p.value AS REAL)) AS INTEGER), count(DISTINCT p.device_id) FROM parameters p JOIN devices d ON d.id = p.device_id
-                WHERE p.path IN (\(marks)) AND p.value <> '' AND CAST(p.value AS REAL) = CAST(p.value AS REAL)
+                WHERE p.path IN (\(marks)) AND (p.value GLOB '[0-9]*' OR p.value GLOB '-[0-9]*')
                   AND d.organisation_id IN (SELECT id FROM organisations WHERE path LIKE ? ESCAPE '\\')
                 GROUP BY 1 ORDER BY 1
                 """, paths.map { .text($0) } + [Self.likePrefix(path)]) { out.append((value: Int($0.int(0)), count: Int($0.int(1)))) }

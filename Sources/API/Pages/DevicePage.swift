@@ -275,7 +275,7 @@ enum DevicePage {
             var input: Markup
             let field = "parameters.0.value"
             let range = def?.ranges.first
-            let bounds: Markup = "\(Markup.when(range?.min != nil, " min=\"\(Int(range?.min ?? 0))\""))\(Markup.when(range?.max != nil, " max=\"\(Int(range?.max ?? 0))\""))"
+            let bounds: Markup = "\(Markup.when(range?.min != nil, " min=\"\(ModelSchemas.number(range?.min ?? 0))\""))\(Markup.when(range?.max != nil, " max=\"\(ModelSchemas.number(range?.max ?? 0))\""))"
             switch p.type {
             case .boolean:
                 input = """

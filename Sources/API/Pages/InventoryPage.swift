@@ -64,21 +64,26 @@ enum InventoryPage {
             \(try filters(ctx))
             \(try bulkBar(ctx))
             <div class="tablewrap"><table id="inventory"><caption class="skip">Devices</caption><thead><tr>
-            <th scope="col"><input type="checkbox" data-select-all aria-label="Select all devices on this page"></th>\(headers)</tr></thead>
+            \(Markup.when(selectable(ctx), "<th scope=\"col\"><input type=\"checkbox\" data-select-all aria-label=\"Select all devices on this page\"></th>"))\(headers)</tr></thead>
             <tbody id="rows" data-poll="\(pollURL)" data-every="5">\(rows)</tbody></table></div>
             <div class="pager">\(pager)<span class="muted">\(page.devices.count) shown · page built in \(String(format: "%.1f", ms)) ms</span>
             <a href="\(exportURL)" class="button secondary" id="export" download>Export CSV</a></div>
             """)
     }
 
+    /// Rows have a selection box when the caller may run a bulk action.
+    static func selectable(_ ctx: RequestContext) -> Bool { ctx.can("task.create") || ctx.can("device.update") || ctx.can("device.move") }
+
     static func rows(_ ctx: RequestContext, _ devices: [Device], names: [Int64: String], now: Int64) -> Markup {
+        let selectable = self.selectable(ctx)
         guard !devices.isEmpty else { return "<tr><td colspan=\"13\" class=\"muted\">No devices match.</td></tr>" }
         return devices.map { d in
             let status = d.status(now: now).rawValue
             let groups: Markup = d.groups.map { g in "<a class=\"chip\" href=\"/devices?group=\(URLText.component(g))\">\(g)</a>" }.joined()
-            let groupsJSON = JSON.text(d.groups)
+            let select: Markup = selectable
+                ? "<td><input type=\"checkbox\" name=\"sel\" value=\"\(d.id)\" data-groups=\"\(JSON.text(d.groups))\" aria-label=\"Select \(d.name)\"></td>" : .empty
             return """
-                <tr data-id="\(d.id)"><td><input type="checkbox" name="sel" value="\(d.id)" data-groups="\(groupsJSON)" aria-label="Select \(d.name)"></td>\
+                <tr data-id="\(d.id)">\(select)\
                 <td><a href="/devices/\(d.id)">\(d.name)</a></td><td>\(d.id)</td><td>\(Layout.status(status))</td><td>\(d.profile)</td>\
                 <td>\(d.serialNumber)</td><td>\(groups)</td><td>\(d.location)</td><td class="wrap">\(d.description)</td>\
                 <td>\(d.modelName)</td><td>\(d.softwareVersion)</td><td>\(Layout.ago(d.lastInform, now: now, iso: Time.iso(d.lastInform)))</td>\
@@ -110,9 +115,14 @@ enum InventoryPage {
             \(text("model", "Model"))\(text("software_version", "Software"))\(text("group", "Group", "", size: 10))\(text("location", "Location", "", size: 10))
             <label for="f-org">Organisation\(try PageKit.organisationSelect(ctx, name: "organisation_id", id: "f-org", selected: try q.id("organisation_id"), any: true))</label>
             <label for="f-param">Parameter<input id="f-param" name="param" value="\(param)" size="30" placeholder="Device.WiFi.SSID.1.SSID~guest"></label>
-            \(select("limit", "Per page", ["25", "50", "100", "250"]))\(hidden)
+            \(perPage(q["limit"]))\(hidden)
             <button type="submit" id="apply">Apply</button> <a class="button secondary" href="/devices">Reset</a></form>
             """
+    }
+
+    static func perPage(_ current: String?) -> Markup {
+        let opts: [Markup] = ["25", "50", "100", "250"].map { n in "<option\(Markup.when((current ?? "50") == n, " selected"))>\(n)</option>" }
+        return "<label for=\"f-limit\">Per page<select id=\"f-limit\" name=\"limit\">\(opts)</select></label>"
     }
 
     static func bulkBar(_ ctx: RequestContext) throws -> Markup {
