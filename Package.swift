@@ -34,7 +34,9 @@ let package = Package(
         .target(name: "Scripting", dependencies: ["CLua", "ACSCore", "CWMP", "DataModel", "Storage"]),
         .target(name: "Engine", dependencies: ["ACSCore", "Storage", "Scripting", "NetHTTP", "CWMP", "DataModel", "HTTPAuth"]),
         .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth"]),
-        .target(name: "API", dependencies: ["ACSCore", "Storage", "NetHTTP", "HTTPAuth", "Engine", "CWMP"],
+        // The WebGUI's markup, charts, stylesheet and script (pure); its pages live in API/Pages.
+        .target(name: "GUI"),
+        .target(name: "API", dependencies: ["ACSCore", "Storage", "NetHTTP", "HTTPAuth", "Engine", "CWMP", "DataModel", "GUI"],
                 resources: [.embedInCode("openapi.json")]),
         .executableTarget(name: "corral", dependencies: [
             "API", "Engine", "Simulator", "Storage", "ACSCore", "NetHTTP", "HTTPAuth", "Scripting",
@@ -49,6 +51,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"], path: "Tests/StorageTests"),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "ACSCore", "Storage"], path: "Tests/ScriptingTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["Engine", "Simulator", "Storage", "NetHTTP", "Scripting"], path: "Tests/IntegrationTests"),
-        .testTarget(name: "APITests", dependencies: ["API", "Engine", "Simulator", "Storage", "NetHTTP", "HTTPAuth", "ACSCore"], path: "Tests/APITests"),
+        .testTarget(name: "GUITests", dependencies: ["GUI"], path: "Tests/GUITests"),
+        .testTarget(name: "APITests", dependencies: ["API", "GUI", "Engine", "Simulator", "Storage", "NetHTTP", "HTTPAuth", "ACSCore"], path: "Tests/APITests"),
     ]
 )

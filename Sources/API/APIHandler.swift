@@ -11,10 +11,13 @@ public final class APIHandler: Sendable {
     public static let prefix = "/api/v1"
     let services: APIServices
     let router: Router
+    /// The WebGUI's pages (`PageRoutes`), checked by the same `authorise`.
+    let pageRouter: Router
 
     public init(store: OperatorStore, config: APIConfig) {
         services = APIServices(store: store, config: config)
         router = Router(routes: Routes.all)
+        pageRouter = Router(routes: PageRoutes.all)
     }
 
     /// nil when the path is not the API's (the operator endpoint then answers it).
@@ -25,7 +28,28 @@ public final class APIHandler: Sendable {
         if request.path.hasPrefix("/files/") && (request.method == "GET" || request.method == "HEAD") {
             return FileHandlers.download(request, services: services)
         }
-        return nil
+        return await page(request)
+    }
+
+    /// A WebGUI page: same boundary (credentials, role; subtree through `RequestContext`), HTML answers, and a
+    /// strict Content-Security-Policy (the GUI's own script and stylesheet only). nil for paths that are not pages.
+    private func page(_ request: HTTPRequest) async -> HTTPResponse? {
+        guard case .found(let route, let params) = pageRouter.match(method: request.method, path: request.path) else { return nil }
+        let ctx = RequestContext(request: request, params: params, api: services)
+        var response: HTTPResponse
+        do {
+            try authorise(route, ctx)
+            response = try await route.handler(ctx)
+        } catch {
+            response = PageKit.errorPage(error, ctx, log: services.log)
+        }
+        if request.method == "HEAD" { response.body = [] }
+        if response.headers.first("Cache-Control") == nil { response.headers.set("Cache-Control", "no-store") }
+        response.headers.set("Content-Security-Policy",
+                             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+        response.headers.set("X-Content-Type-Options", "nosniff")
+        response.headers.set("Referrer-Policy", "same-origin")
+        return response
     }
 
     private func api(_ request: HTTPRequest) async -> HTTPResponse {

@@ -15,6 +15,8 @@ public struct APIConfig: Sendable {
     /// Login session lifetime.
     public var sessionSeconds: Int64 = 12 * 3600
     public var profiles = ProfileRegistry()
+    /// The BBF data-model XML files (writability and value checks of parameters).
+    public var dataModelDirectory = "datamodels"
 
     public init(filesDirectory: String, fileBaseURL: String) {
         self.filesDirectory = filesDirectory
@@ -32,12 +34,15 @@ final class APIServices: Sendable {
     let throttle = LockedThrottle()
     private let baseURL: LockedThrottle.Box<String>
     let log = Log(label: "api")
+    let schemas: ModelSchemas
+    let dashboards = DashboardCache()
 
     init(store: OperatorStore, config: APIConfig) {
         self.store = store
         self.config = config
         passwords = PasswordWorker(iterations: config.passwordIterations)
         baseURL = .init(config.fileBaseURL)
+        schemas = ModelSchemas(directory: config.dataModelDirectory)
     }
 
     /// Known only once the operator port is bound when it was configured as port 0.

@@ -32,6 +32,9 @@ public struct DeviceQuery: Sendable, Equatable {
     public var organisationPath2: String?
     /// Case-insensitive substring of name, serial or description.
     public var text: String?
+    /// Created at or after / before these Unix times (the dashboard's onboarding chart links here).
+    public var createdFrom: Int64?
+    public var createdBefore: Int64?
     public var parameters: [ParameterCondition] = []
     /// Last Inform before this Unix time (never-seen devices excluded): "offline for more than N days".
     public var informedBefore: Int64?
@@ -94,6 +97,8 @@ enum DeviceQuerySQL {
             clauses.append("organisation_id IN (SELECT id FROM organisations WHERE path LIKE ? ESCAPE '\\')")
             args.append(.text(escapeLike(path) + "%"))
         }
+        if let t = q.createdFrom { clauses.append("created_at >= ?"); args.append(.int(t)) }
+        if let t = q.createdBefore { clauses.append("created_at < ?"); args.append(.int(t)) }
         if let t = q.text, !t.isEmpty {
             clauses.append("(name LIKE ? ESCAPE '\\' OR serial LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')")
             let pattern = "%" + escapeLike(t) + "%"

@@ -82,8 +82,14 @@ public protocol OperatorStore: CorralStore {
     func deleteFault(id: Int64) async throws
     /// Device counts per value of a column (manufacturer, model_name, software_version, profile, organisation_id).
     func deviceCounts(by column: DeviceCountColumn, under path: String) throws -> [(key: String, count: Int)]
+    /// Devices created (first Inform or pre-provisioned) per UTC day since a time: day = Unix seconds / 86400.
+    func devicesCreatedPerDay(under path: String, since: Int64) throws -> [(day: Int64, count: Int)]
+    /// Devices per numeric value (rounded to an integer) of any of these stored parameters, e.g. an LTE RSSI.
+    func parameterValueCounts(paths: [String], under path: String) throws -> [(value: Int, count: Int)]
 }
 
 public enum DeviceCountColumn: String, Sendable, CaseIterable {
     case manufacturer, model = "model_name", softwareVersion = "software_version", profile, organisation = "organisation_id"
+    /// "<manufacturer>\t<model>" (the dashboard's manufacturer-model chart).
+    case manufacturerModel = "manufacturer || char(9) || model_name"
 }

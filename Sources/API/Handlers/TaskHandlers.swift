@@ -37,7 +37,15 @@ enum TaskHandlers {
         case "set":
             let ps = body.parameters ?? []
             guard !ps.isEmpty, ps.count <= 100 else { throw APIError.invalid("set needs 1-100 parameters") }
-            kind = .setParameterValues(try ps.map { try parameterValue($0, device: device, store: ctx.store) })
+            kind = .setParameterValues(try ps.map { p in
+                let v = try parameterValue(p, device: device, store: ctx.store)
+                let def = ctx.api.schemas.definition(device.dataModel, v.name)
+                if def?.isObject == false && def?.writable == false { throw APIError.invalid("\(v.name) is read-only in the data model") }
+                if let why = ModelSchemas.problem(v.value, type: v.type, definition: def) {
+                    throw APIError.invalid("the value of \(v.name) \(why)")
+                }
+                return v
+            })
         case "refresh":
             kind = .refresh(try Validate.path(body.path ?? ""))
         case "add_object":

@@ -1,0 +1,205 @@
+import ACSCore
+import Foundation
+import GUI
+import NetHTTP
+import Storage
+
+/// Admin: organisations, users, tokens, files, profiles, audit log. Lists come from the store through the
+/// caller's subtree; every form goes to the matching API route.
+enum AdminPages {
+    static func index(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let links: [(String, String, String, String)] = [
+            ("Organisations", "/admin/organisations", "gui.organisations", "The organisation tree; create, rename, delete."),
+            ("Users and roles", "/admin/users", "gui.users", "Accounts, roles, disabling."),
+            ("API tokens", "/admin/tokens", "gui.tokens", "Tokens for automation; shown once at creation."),
+            ("Files", "/admin/files", "gui.files", "Firmware and configuration files CPEs download."),
+            ("Profiles", "/admin/profiles", "gui.profiles", "Device profiles and their onboarding settings."),
+            ("Campaigns", "/admin/campaigns", "gui.campaigns", "Fleet-wide changes in waves."),
+            ("Reports", "/admin/reports", "gui.reports", "Scheduled and ad-hoc reports."),
+            ("Audit log", "/admin/audit", "gui.audit", "Every change, who made it, before and after."),
+        ]
+        let items: [Markup] = links.filter { ctx.can($0.2) }.map { t, href, _, text in
+            "<li><a href=\"\(href)\">\(t)</a> — <span class=\"muted\">\(text)</span></li>"
+        }
+        return PageKit.page(ctx, "Admin", section: "admin", "<h1>Admin</h1><section class=\"card\"><ul class=\"stack\">\(items)</ul></section>")
+    }
+
+    // MARK: organisations
+
+    static func organisations(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let orgs = try ctx.store.organisations(under: ctx.me.organisation.path)
+        let counts = Dictionary(try ctx.store.deviceCounts(by: .organisation, under: ctx.me.organisation.path).map { (Int64($0.key) ?? 0, $0.count) },
+                                uniquingKeysWith: +)
+        let children = Dictionary(grouping: orgs, by: { $0.parentID ?? 0 })
+        let canChange = ctx.can("organisation.update")
+        func render(_ o: Organisation, depth: Int) -> Markup {
+            let kids = (children[o.id] ?? []).sorted { $0.name < $1.name }
+            let changeable = canChange && (o.id != ctx.me.organisation.id || ctx.me.role == .superadmin) && o.id != Organisation.rootID
+            let forms: Markup = changeable ? """
+                \(PageKit.apiForm("/api/v1/organisations/\(o.id)", method: "PATCH", then: "reload", cls: "inline", label: "Rename \(o.name)", """
+                <input name="name" value="\(o.name)" aria-label="New name of \(o.name)" size="12" required><button type="submit" class="secondary">Rename</button>
+                """))\(PageKit.apiForm("/api/v1/organisations/\(o.id)", method: "DELETE", confirm: "Delete \(o.name)? Only empty organisations can be deleted.",
+                                      then: "reload", cls: "inline", "<button type=\"submit\" class=\"link\">Delete</button>"))
+                """ : .empty
+            return """
+                <li><a href="/devices?organisation_id=\(o.id)">\(o.name)</a> <span class="muted">\(counts[o.id] ?? 0) devices</span> \(forms)\
+                \(kids.isEmpty ? Markup.empty : "<ul>\(kids.map { render($0, depth: depth + 1) })</ul>")</li>
+                """
+        }
+        let top = orgs.filter { $0.id == ctx.me.organisation.id }
+        let create: Markup = ctx.can("organisation.create") ? """
+            <section class="card"><h2>New organisation</h2>\(PageKit.apiForm("/api/v1/organisations", then: "reload", cls: "row", label: "New organisation", """
+            <label for="o-name">Name<input id="o-name" name="name" required maxlength="100"></label>
+            <label for="o-parent">Parent\(try PageKit.organisationSelect(ctx, name: "parent_id", id: "o-parent", selected: ctx.me.organisation.id, any: false))</label>
+            <button type="submit">Create</button>
+            """))</section>
+            """ : .empty
+        return PageKit.page(ctx, "Organisations", section: "admin", """
+            <h1>Organisations</h1><div class="grid"><section class="card"><h2>Tree</h2><ul id="org-tree">\(top.map { render($0, depth: 0) })</ul></section>\(create)</div>
+            """)
+    }
+
+    static func roleSelect(_ name: String, id: String, selected: Role, upTo: Role, label: String? = nil) -> Markup {
+        let opts: [Markup] = Role.allCases.filter { $0 <= upTo }.map { r in
+            "<option\(Markup.when(r == selected, " selected"))>\(r.rawValue)</option>"
+        }
+        return "<select name=\"\(name)\" id=\"\(id)\"\(Markup.when(label != nil, " aria-label=\"\(label ?? "")\""))>\(opts)</select>"
+    }
+
+    // MARK: users and tokens
+
+    static func users(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let users = try ctx.store.users(under: ctx.me.organisation.path)
+        let names = try PageKit.organisationNames(ctx)
+        let rows: [Markup] = users.map { u in
+            let mine = u.id == ctx.me.user.id
+            let manage: Markup = mine ? "<span class=\"muted\">you</span>" : """
+                \(PageKit.apiForm("/api/v1/users/\(u.id)", method: "PATCH", cls: "inline", label: "Role of \(u.username)", """
+                \(roleSelect("role", id: "role-\(u.id)", selected: u.role, upTo: ctx.me.role, label: "Role of \(u.username)"))<button type="submit" class="secondary">Set role</button>
+                """))\(PageKit.apiForm("/api/v1/users/\(u.id)", method: "PATCH", body: u.disabled ? #"{"disabled":false}"# : #"{"disabled":true}"#, then: "reload",
+                                      cls: "inline", "<button type=\"submit\" class=\"secondary\">\(u.disabled ? "Enable" : "Disable")</button>"))\
+                \(PageKit.apiForm("/api/v1/users/\(u.id)", method: "DELETE", confirm: "Delete user \(u.username)?", then: "reload", cls: "inline",
+                                  "<button type=\"submit\" class=\"link\">Delete</button>"))
+                """
+            return "<tr><td>\(u.username)</td><td>\(u.role.rawValue)</td><td>\(names[u.organisationID] ?? "")</td><td>\(u.disabled ? "disabled" : "active")</td><td>\(manage)</td></tr>"
+        }
+        return PageKit.page(ctx, "Users", section: "admin", """
+            <h1>Users and roles</h1>
+            <div class="tablewrap"><table id="users"><thead><tr><th>User</th><th>Role</th><th>Organisation</th><th>State</th><th>Manage</th></tr></thead><tbody>\(rows)</tbody></table></div>
+            <section class="card"><h2>New user</h2>\(PageKit.apiForm("/api/v1/users", then: "reload", cls: "row", label: "New user", """
+            <label for="u-name">Username<input id="u-name" name="username" required maxlength="64" autocomplete="off"></label>
+            <label for="u-pass">Password (10+ characters)<input id="u-pass" name="password" type="password" minlength="10" required autocomplete="new-password"></label>
+            <label for="u-role">Role\(roleSelect("role", id: "u-role", selected: .viewer, upTo: ctx.me.role))</label>
+            <label for="u-org">Organisation\(try PageKit.organisationSelect(ctx, name: "organisation_id", id: "u-org", selected: ctx.me.organisation.id, any: false))</label>
+            <button type="submit">Create user</button>
+            """))</section>
+            """)
+    }
+
+    static func tokens(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let tokens = try ctx.store.tokens(under: ctx.me.organisation.path)
+        let now = Time.now
+        let rows: [Markup] = tokens.map { t in
+            let state = t.revokedAt > 0 ? "revoked" : t.isUsable(now: now) ? "active" : "expired"
+            let revoke: Markup = t.revokedAt == 0 ? PageKit.apiForm("/api/v1/tokens/\(t.id)", method: "DELETE", confirm: "Revoke token \(t.name)?", then: "reload",
+                                                                    cls: "inline", "<button type=\"submit\" class=\"link\">Revoke</button>") : .empty
+            return """
+                <tr><td>\(t.name)</td><td><code>\(t.prefix)…</code></td><td>\(t.role.rawValue)</td><td>\(state)</td>\
+                <td>\(Time.iso(t.expiresAt) ?? "never")</td><td>\(Time.iso(t.lastUsedAt) ?? "never")</td><td>\(revoke)</td></tr>
+                """
+        }
+        return PageKit.page(ctx, "API tokens", section: "admin", """
+            <h1>API tokens</h1>
+            <div class="tablewrap"><table id="tokens"><thead><tr><th>Name</th><th>Prefix</th><th>Role</th><th>State</th><th>Expires</th><th>Last used</th><th></th></tr></thead>\
+            <tbody>\(rows)</tbody></table></div>
+            <section class="card"><h2>New token</h2>\(PageKit.apiForm("/api/v1/tokens", cls: "row", label: "New token", """
+            <label for="t-name">Name<input id="t-name" name="name" required maxlength="64"></label>
+            <label for="t-role">Role\(roleSelect("role", id: "t-role", selected: .viewer, upTo: ctx.me.role))</label>
+            <label for="t-days">Expires in days<input id="t-days" name="expires_in_days" type="number" min="1" max="3650" value="90" data-kind="int"></label>
+            <button type="submit">Create token</button>
+            """))<p class="muted">The token is shown once, below the button; only its hash is stored.</p></section>
+            """)
+    }
+
+    // MARK: files, profiles
+
+    static func files(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let files = try ctx.store.files(under: ctx.me.organisation.path)
+        let canDelete = ctx.can("file.delete")
+        let rows: [Markup] = files.map { f in
+            let del: Markup = canDelete ? PageKit.apiForm("/api/v1/files/\(f.id)", method: "DELETE", confirm: "Delete \(f.name)?", then: "reload", cls: "inline",
+                                                          "<button type=\"submit\" class=\"link\">Delete</button>") : .empty
+            return """
+                <tr><td>\(f.name)</td><td>\(f.fileType)</td><td>\(PageKit.bytes(f.size))</td><td><code>\(String(f.sha256.prefix(16)))…</code></td>\
+                <td>\(f.uploadedBy)</td><td>\(Time.iso(f.createdAt) ?? "")</td><td>\(del)</td></tr>
+                """
+        }
+        let upload: Markup = ctx.can("file.upload") ? """
+            <section class="card"><h2>Upload</h2><form data-upload class="row" aria-label="Upload a file">
+            <label for="f-file">File<input id="f-file" type="file" required></label>
+            <label for="f-name">Name CPEs see (optional)<input id="f-name" name="name" maxlength="128" pattern="[A-Za-z0-9._-]+"></label>
+            <label for="f-type">Type<select id="f-type" name="file_type"><option>firmware</option><option>config</option><option>web-content</option></select></label>
+            <button type="submit">Upload</button><output></output></form>
+            <p class="muted">The browser sends the file's SHA-256; the server checks it.</p></section>
+            """ : .empty
+        return PageKit.page(ctx, "Files", section: "admin", """
+            <h1>Files</h1><div class="tablewrap"><table id="files"><thead><tr><th>Name</th><th>Type</th><th>Size</th><th>SHA-256</th><th>By</th><th>Uploaded</th><th></th></tr></thead>\
+            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"7\" class=\"muted\">No files.</td></tr>" : rows.joined())</tbody></table></div>\(upload)
+            """)
+    }
+
+    static func profiles(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let counts = Dictionary(try ctx.store.deviceCounts(by: .profile, under: ctx.me.organisation.path).map { ($0.key, $0.count) }, uniquingKeysWith: +)
+        let rows: [Markup] = ctx.api.config.profiles.profiles.map { p in
+            """
+            <tr><td>\(p.name)</td><td>\(p.dataModel?.rawValue ?? "any")</td><td>\(p.onboardingUsername)</td><td>\(p.informInterval) s</td>\
+            <td><a href="/devices?profile=\(URLText.component(p.name))">\(counts[p.name] ?? 0)</a></td></tr>
+            """
+        }
+        return PageKit.page(ctx, "Profiles", section: "admin", """
+            <h1>Profiles</h1><div class="tablewrap"><table id="profiles"><thead><tr><th>Name</th><th>Data model</th><th>Onboarding user</th><th>Inform interval</th><th>Devices</th></tr></thead>\
+            <tbody>\(rows)</tbody></table></div>
+            <p class="notice">Profiles are built in and configured in corral.json. Editing and validating Lua profiles: not available yet (Lua scripting work).</p>
+            """)
+    }
+
+    static func campaigns(_ ctx: RequestContext) async throws -> HTTPResponse {
+        PageKit.page(ctx, "Campaigns", section: "admin", """
+            <h1>Campaigns</h1><p class="notice">Not available yet: campaigns (dry run, waves, pause, cancel) come with the Lua scripting work,
+            and this page will use their API routes. Meanwhile, select devices in the <a href="/devices">inventory</a> to reboot, group or move them.</p>
+            """)
+    }
+
+    static func reports(_ ctx: RequestContext) async throws -> HTTPResponse {
+        PageKit.page(ctx, "Reports", section: "admin", """
+            <h1>Reports</h1><p class="notice">Not available yet: reports come with the Lua scripting work. The inventory's
+            <a href="/devices">CSV export</a> (any filter) and the audit log's CSV export are available now.</p>
+            """)
+    }
+
+    // MARK: audit
+
+    static func audit(_ ctx: RequestContext) async throws -> HTTPResponse {
+        if let clean = PageKit.withoutEmptyFilters(ctx) { return clean }
+        let limit = 50
+        let rows = try ctx.store.audit(try AuditHandlers.query(ctx, limit: limit))
+        let q = ctx.query
+        let body: [Markup] = rows.map { e in
+            """
+            <tr><td>\(Time.iso(e.at) ?? "")</td><td>\(e.actor)</td><td>\(e.action)</td><td>\(e.objectType) \(e.objectID)</td><td>\(e.status)</td>\
+            <td>\(e.remote)</td><td class="wrap"><code>\(String((e.after ?? e.before ?? "").prefix(160)))</code></td></tr>
+            """
+        }
+        let filters = [("actor", q["actor"] ?? ""), ("action", q["action"] ?? "")]
+        let older: Markup = rows.count == limit ? "<a class=\"button secondary\" href=\"/admin/audit?\(URLText.query(filters + [("cursor", String(rows.last!.id))]))\">Older »</a>" : .empty
+        return PageKit.page(ctx, "Audit log", section: "admin", """
+            <h1>Audit log</h1>
+            <form class="filters" method="get" action="/admin/audit" role="search" aria-label="Filter the audit log">
+            <label for="a-actor">Actor<input id="a-actor" name="actor" value="\(q["actor"] ?? "")"></label>
+            <label for="a-action">Action<input id="a-action" name="action" value="\(q["action"] ?? "")" placeholder="task.create"></label>
+            <button type="submit">Apply</button> <a class="button secondary" href="/api/v1/audit/export?\(URLText.query(filters))">Export CSV</a></form>
+            <div class="tablewrap"><table id="audit"><thead><tr><th>When (UTC)</th><th>Actor</th><th>Action</th><th>Object</th><th>Status</th><th>From</th><th>Change</th></tr></thead>\
+            <tbody>\(body)</tbody></table></div><div class="pager">\(Markup.when(q["cursor"] != nil, "<a class=\"button secondary\" href=\"/admin/audit\">« Newest</a>"))\(older)</div>
+            """)
+    }
+}

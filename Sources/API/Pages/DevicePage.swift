@@ -1,0 +1,309 @@
+import ACSCore
+import CWMP
+import Foundation
+import GUI
+import NetHTTP
+import Storage
+
+/// /devices/{id}: summary, WiFi and LTE cards, actions, parameter tree, tasks and faults, metadata.
+/// Parts refresh by polling (`?part=summary|tasks`); the tree loads one level at a time (`/devices/{id}/tree`).
+enum DevicePage {
+    static func show(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let d = try ctx.device(try ctx.pathID())
+        switch PageKit.part(ctx) {
+        case "summary": return PageKit.html(try summary(ctx, d))
+        case "tasks": return PageKit.html(try tasks(ctx, d))
+        case "cards": return PageKit.html(try cards(ctx, d))
+        default: break
+        }
+        let root = d.dataModel?.root ?? "Device."
+        let base = "/devices/\(d.id)"
+        return PageKit.page(ctx, d.name, section: "devices", """
+            <p><a href="/devices">« Devices</a></p>
+            <h1>\(d.name)</h1>
+            <div class="grid">
+            <section class="card" aria-labelledby="h-summary"><h2 id="h-summary">Summary</h2>
+            <div id="summary" data-poll="\(base)?part=summary" data-every="5">\(try summary(ctx, d))</div></section>
+            \(try actions(ctx, d))
+            </div>
+            <div class="grid" id="cards" data-poll="\(base)?part=cards" data-every="10">\(try cards(ctx, d))</div>
+            <div class="grid">
+            <section class="card" aria-labelledby="h-tasks"><h2 id="h-tasks">Tasks and faults</h2>
+            <div id="tasks" data-poll="\(base)?part=tasks" data-every="3">\(try tasks(ctx, d))</div></section>
+            \(try metadata(ctx, d))
+            </div>
+            <section class="card tree" aria-labelledby="h-tree"><h2 id="h-tree">Parameters</h2>
+            <form data-fragment="tree-search" action="\(base)/tree" class="row" role="search" aria-label="Search parameters">
+            <label for="psearch">Path contains<input id="psearch" name="search" size="36" placeholder="WiFi.SSID"></label>
+            <button type="submit" class="secondary">Search</button></form>
+            <div id="tree-search"></div>
+            \(node(ctx, d, path: root, open: true))
+            </section>
+            """)
+    }
+
+    // MARK: parts
+
+    static func summary(_ ctx: RequestContext, _ d: Device) throws -> Markup {
+        let now = Time.now
+        let names = try PageKit.organisationNames(ctx)
+        let uptimePath = (d.dataModel?.root ?? "Device.") + "DeviceInfo.UpTime"
+        let uptime = try ctx.store.parameters(deviceID: d.id, prefix: uptimePath).first { $0.path == uptimePath }
+        let up: Markup = uptime.flatMap { Int($0.value) }.map { s -> Markup in "\(s / 86400) d \(s % 86400 / 3600) h \(s % 3600 / 60) min" }
+            ?? Markup("<span class=\"muted\">unknown</span>")
+        return """
+            <dl class="kv">
+            <dt>Status</dt><dd id="device-status">\(Layout.status(d.status(now: now).rawValue))</dd>
+            <dt>ID</dt><dd>\(d.id)</dd><dt>OUI / serial</dt><dd>\(d.oui)-\(d.serialNumber)</dd><dt>Product class</dt><dd>\(d.productClass)</dd>
+            <dt>Model</dt><dd>\(d.manufacturer) \(d.modelName)</dd><dt>Software</dt><dd>\(d.softwareVersion)</dd><dt>Hardware</dt><dd>\(d.hardwareVersion)</dd>
+            <dt>Profile</dt><dd>\(d.profile)</dd><dt>Organisation</dt><dd>\(names[d.organisationID] ?? "")</dd>
+            <dt>IP address</dt><dd>\(d.ipAddress)</dd><dt>Uptime</dt><dd>\(up)</dd>
+            <dt>Last inform</dt><dd>\(Layout.ago(d.lastInform, now: now, iso: Time.iso(d.lastInform)))</dd>
+            <dt>Last boot</dt><dd>\(Layout.ago(d.lastBoot, now: now, iso: Time.iso(d.lastBoot)))</dd>
+            <dt>Inform interval</dt><dd>\(d.informInterval) s</dd>
+            </dl>
+            """
+    }
+
+    static func taskForm(_ d: Device, _ json: String, _ button: Markup, confirm: String? = nil, id: String) -> Markup {
+        PageKit.apiForm("/api/v1/devices/\(d.id)/tasks", body: json, confirm: confirm, cls: "inline",
+                        "<button type=\"submit\" id=\"\(id)\"\(Markup.when(confirm != nil, " class=\"danger\""))>\(button)</button>")
+    }
+
+    static func actions(_ ctx: RequestContext, _ d: Device) throws -> Markup {
+        var items: [Markup] = []
+        let root = d.dataModel?.root ?? "Device."
+        if ctx.can("device.summon") {
+            items.append(PageKit.apiForm("/api/v1/devices/\(d.id)/summon", body: "{}", cls: "inline",
+                                         "<button type=\"submit\" id=\"act-summon\" class=\"secondary\">Summon (connection request)</button>"))
+        }
+        if ctx.can("task.create") {
+            items.append(taskForm(d, #"{"action":"refresh","path":"\#(root)","connection_request":true,"timeout":60}"#, "Refresh all parameters", id: "act-refresh"))
+            items.append(taskForm(d, #"{"action":"reboot","connection_request":true}"#, "Reboot", confirm: "Reboot \(d.name)?", id: "act-reboot"))
+        }
+        if ctx.can("task.factory_reset") {
+            items.append(PageKit.apiForm("/api/v1/devices/\(d.id)/factory-reset", body: #"{"connection_request":true}"#,
+                                         confirm: "Factory reset \(d.name)? All its settings are lost; it onboards again.", cls: "inline",
+                                         "<button type=\"submit\" class=\"danger\" id=\"act-factory-reset\">Factory reset</button>"))
+        }
+        if ctx.can("task.download") {
+            let files = try ctx.store.files(under: ctx.me.organisation.path)
+            if files.isEmpty {
+                items.append("<p class=\"muted\">No files uploaded yet (<a href=\"/admin/files\">Files</a>).</p>")
+            } else {
+                let opts: [Markup] = files.map { f in "<option value=\"\(f.id)\">\(f.name) (\(f.fileType), \(PageKit.bytes(f.size)))</option>" }
+                items.append(PageKit.apiForm("/api/v1/devices/\(d.id)/download", body: #"{"connection_request":true}"#,
+                                             confirm: "Send this file to \(d.name)?", cls: "row", """
+                    <label for="dl-file">Download a file<select id="dl-file" name="file_id" data-kind="int">\(opts)</select></label>
+                    <button type="submit" id="act-download">Download</button>
+                    """))
+            }
+        }
+        let body: Markup = items.isEmpty ? "<p class=\"muted\">Your role (\(ctx.me.role.rawValue)) can view this device, not act on it.</p>"
+            : "<div class=\"stack\" id=\"actions\">\(items)</div>"
+        return "<section class=\"card\" aria-labelledby=\"h-actions\"><h2 id=\"h-actions\">Actions</h2>\(body)</section>"
+    }
+
+    static func values(_ ctx: RequestContext, _ d: Device, prefix: String) throws -> [String: StoredParameter] {
+        var out: [String: StoredParameter] = [:]
+        for p in try ctx.store.parameters(deviceID: d.id, prefix: prefix) { out[p.path] = p }
+        return out
+    }
+
+    static func cards(_ ctx: RequestContext, _ d: Device) throws -> Markup {
+        let root = d.dataModel?.root ?? "Device."
+        let wifiValues = try values(ctx, d, prefix: d.dataModel == .tr098 ? root + "LANDevice." : root + "WiFi.")
+        let canSet = ctx.can("task.create")
+        var wifi: [Markup] = []
+        for (i, w) in Aliases.wifi(d.dataModel).enumerated() {
+            guard let ssid = wifiValues[w.ssid], i == 0 || !ssid.value.isEmpty else { continue }
+            let channel = wifiValues[w.channel]?.value ?? "—"
+            let form: Markup = canSet ? PageKit.apiForm("/api/v1/devices/\(d.id)/tasks", body: #"{"action":"set","connection_request":true}"#,
+                                                        cls: "stack", label: "Change \(w.label)", """
+                <input type="hidden" name="parameters.0.path" value="\(w.ssid)">
+                <label for="ssid-\(i)">New SSID<input id="ssid-\(i)" name="parameters.0.value" value="\(ssid.value)" required maxlength="32"></label>
+                <button type="submit" id="set-ssid-\(i)">Change SSID</button>
+                """) + PageKit.apiForm("/api/v1/devices/\(d.id)/tasks", body: #"{"action":"set","connection_request":true}"#,
+                                       cls: "stack", label: "Change \(w.label) password", """
+                <input type="hidden" name="parameters.0.path" value="\(w.passphrase)">
+                <label for="psk-\(i)">New WiFi password (8-63 characters)<input id="psk-\(i)" name="parameters.0.value" type="password" \
+                minlength="8" maxlength="63" autocomplete="new-password" required></label>
+                <button type="submit" id="set-psk-\(i)">Change password</button>
+                """) : .empty
+            wifi.append("""
+                <div class="stack"><dl class="kv"><dt>\(w.label)</dt><dd id="ssid-value-\(i)">\(ssid.value)</dd><dt>Channel</dt><dd>\(channel)</dd>
+                <dt>Read</dt><dd>\(Layout.ago(ssid.updatedAt, now: Time.now, iso: Time.iso(ssid.updatedAt)))</dd></dl>\(form)</div>
+                """)
+        }
+        let wifiRoot = d.dataModel == .tr098 ? root + "LANDevice.1.WLANConfiguration." : root + "WiFi."
+        let readWiFi: Markup = canSet
+            ? taskForm(d, #"{"action":"refresh","path":"\#(wifiRoot)","connection_request":true}"#, "Read WiFi values now", id: "act-wifi") : .empty
+        let wifiCard: Markup = """
+            <section class="card" id="wifi-card" aria-labelledby="h-wifi"><h2 id="h-wifi">WiFi</h2>\
+            \(wifi.isEmpty ? "<p class=\"muted\">No WiFi values stored yet.</p>" : wifi.joined())\(readWiFi)</section>
+            """
+
+        let lteValues = try values(ctx, d, prefix: Aliases.lteRoot)
+        var rows: [Markup] = []
+        for s in Aliases.signals {
+            guard let p = s.paths.lazy.compactMap({ lteValues[$0] }).first, let v = Double(p.value) else { continue }
+            rows.append("""
+                <dt>\(s.name)</dt><dd><meter min="\(Int(s.worst))" max="\(Int(s.best))" low="\(Int(s.good))" high="\(Int(s.best))" \
+                optimum="\(Int(s.best))" value="\(p.value)" aria-label="\(s.name)">\(p.value)</meter> \(p.value) \(s.unit)</dd>
+                """)
+        }
+        let refreshLTE: Markup = canSet && d.dataModel != .tr098
+            ? taskForm(d, #"{"action":"refresh","path":"\#(Aliases.lteRoot)","connection_request":true}"#, "Read LTE values now", id: "act-lte") : .empty
+        let lteBody: Markup = rows.isEmpty
+            ? "<p class=\"muted\">No LTE values stored (no cellular interface read yet).</p>"
+            : "<dl class=\"kv\" id=\"lte-values\">\(rows)</dl><p class=\"muted\">Current values; charts of sampled history need KPI sampling, which is not built yet.</p>"
+        return wifiCard + "<section class=\"card\" id=\"lte-card\" aria-labelledby=\"h-lte\"><h2 id=\"h-lte\">LTE signal</h2>\(lteBody)\(refreshLTE)</section>"
+    }
+
+    static func tasks(_ ctx: RequestContext, _ d: Device) throws -> Markup {
+        let all = try ctx.store.tasks(deviceID: d.id, states: []).suffix(15).reversed()
+        let canCancel = ctx.can("task.cancel")
+        let rows: [Markup] = all.map { t in
+            let v = TaskView(t)
+            var detail = ""
+            if let p = v.request.parameters { detail = p.map { "\($0.path) = \($0.value)" }.joined(separator: ", ") }
+            if let p = v.request.paths { detail = p.joined(separator: ", ") }
+            if let p = v.request.path { detail = p }
+            if let u = v.request.url { detail = u }
+            var outcome = ""
+            if let f = v.fault { outcome = "fault \(f.code) \(f.message)" + (f.parameters.map { ": " + $0.joined(separator: "; ") } ?? "") }
+            if let r = v.result, !r.values.isEmpty {
+                outcome = r.values.prefix(2).map { "\($0.path) = \($0.value)" }.joined(separator: ", ") + (r.values.count > 2 ? " … (\(r.values.count) values)" : "")
+            }
+            let cancel: Markup = canCancel && t.state == .pending
+                ? PageKit.apiForm("/api/v1/tasks/\(t.id)", method: "DELETE", cls: "inline", "<button type=\"submit\" class=\"link\">Cancel</button>") : .empty
+            return """
+                <tr data-task="\(t.id)"><td>\(t.id)</td><td>\(v.action)</td><td class="wrap">\(detail)</td>\
+                <td>\(Layout.status(v.state))</td><td class="wrap">\(outcome)</td><td>\(Layout.ago(t.updatedAt, now: Time.now, iso: v.updatedAt))</td><td>\(cancel)</td></tr>
+                """
+        }
+        let faults = try ctx.store.faults(deviceID: d.id, limit: 10)
+        let faultRows: [Markup] = faults.map { f in
+            "<tr><td>\(f.code)</td><td class=\"wrap\">\(f.message) \(f.detail)</td><td>\(f.taskID.map { String($0) } ?? "")</td><td>\(Layout.ago(f.at, now: Time.now, iso: Time.iso(f.at)))</td></tr>"
+        }
+        return """
+            <div class="tablewrap"><table id="task-table"><thead><tr><th>#</th><th>Action</th><th>Request</th><th>State</th><th>Result</th><th>Updated</th><th></th></tr></thead>
+            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"7\" class=\"muted\">No tasks yet.</td></tr>" : rows.joined())</tbody></table></div>
+            <h3>Faults</h3>\(faultRows.isEmpty ? Markup("<p class=\"muted\">No faults.</p>") : """
+            <div class="tablewrap"><table id="fault-table"><thead><tr><th>Code</th><th>Message</th><th>Task</th><th>When</th></tr></thead><tbody>\(faultRows)</tbody></table></div>
+            """)
+            """
+    }
+
+    static func metadata(_ ctx: RequestContext, _ d: Device) throws -> Markup {
+        guard ctx.can("device.update") else {
+            return """
+                <section class="card"><h2>Labels</h2><dl class="kv"><dt>Groups</dt><dd>\(d.groups.joined(separator: ", "))</dd><dt>Tags</dt>\
+                <dd>\(d.tags.joined(separator: ", "))</dd><dt>Location</dt><dd>\(d.location)</dd><dt>Description</dt><dd>\(d.description)</dd></dl></section>
+                """
+        }
+        let move: Markup = ctx.can("device.move") ? PageKit.apiForm("/api/v1/devices/\(d.id)/organisation", method: "PUT", then: "reload",
+                                                                   cls: "row", label: "Move to organisation", """
+            <label for="m-org">Organisation\(try PageKit.organisationSelect(ctx, name: "organisation_id", id: "m-org", selected: d.organisationID, any: false))</label>
+            <button type="submit" class="secondary">Move</button>
+            """) : .empty
+        return """
+            <section class="card" aria-labelledby="h-meta"><h2 id="h-meta">Labels</h2>
+            \(PageKit.apiForm("/api/v1/devices/\(d.id)", method: "PATCH", cls: "stack", label: "Edit labels", """
+            <label for="m-groups">Groups (comma-separated)<input id="m-groups" name="groups" data-kind="list" value="\(d.groups.joined(separator: ", "))"></label>
+            <label for="m-tags">Tags (comma-separated)<input id="m-tags" name="tags" data-kind="list" value="\(d.tags.joined(separator: ", "))"></label>
+            <label for="m-location">Location<input id="m-location" name="location" maxlength="200" value="\(d.location)"></label>
+            <label for="m-description">Description<textarea id="m-description" name="description" rows="2" maxlength="1000">\(d.description)</textarea></label>
+            <button type="submit" id="save-labels">Save</button>
+            """))\(move)</section>
+            """
+    }
+
+    // MARK: parameter tree
+
+    /// One object of the tree as a `<details>` that loads its children when opened.
+    static func node(_ ctx: RequestContext, _ d: Device, path: String, open: Bool = false) -> Markup {
+        let url = "/devices/\(d.id)/tree?prefix=\(URLText.component(path))"
+        let refresh: Markup = ctx.can("task.create")
+            ? taskForm(d, #"{"action":"refresh","path":"\#(path)","connection_request":true,"timeout":60}"#, "Refresh", id: "refresh-\(path)") : .empty
+        let label = path.split(separator: ".").last.map(String.init) ?? path
+        return """
+            <details data-tree="\(url)"\(Markup.when(open, " open"))><summary><code>\(label).</code> \(refresh)</summary><div class="children">\
+            \(open ? Markup("<p class=\"muted\">Loading…</p>") : .empty)</div></details>
+            """
+    }
+
+    static func tree(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let d = try ctx.device(try ctx.pathID())
+        if let search = ctx.query["search"] {
+            guard !search.isEmpty, search.count <= 256 else { return PageKit.html("<p class=\"muted\">Type part of a path.</p>") }
+            let matches = try ctx.store.parameters(deviceID: d.id, prefix: d.dataModel?.root ?? "").filter { $0.path.localizedCaseInsensitiveContains(search) }
+            let shown = matches.prefix(200).map { leaf(ctx, d, $0, full: true) }
+            return PageKit.html("""
+                <p class="muted">\(matches.count) stored parameters match\(matches.count > 200 ? " (first 200 shown)" : "").</p>\(shown)
+                """)
+        }
+        let prefix = ctx.query["prefix"] ?? ""
+        guard !prefix.isEmpty, prefix.hasSuffix(".") else { throw APIError.badRequest("prefix must be an object path ending in '.'") }
+        _ = try Validate.path(prefix, object: true)
+        let params = try ctx.store.parameters(deviceID: d.id, prefix: prefix)
+        var objects: [String] = []
+        var leaves: [StoredParameter] = []
+        var seen = Set<String>()
+        for p in params {
+            let rest = p.path.dropFirst(prefix.count)
+            if let dot = rest.firstIndex(of: ".") {
+                let child = prefix + rest[..<dot] + "."
+                if seen.insert(child).inserted { objects.append(child) }
+            } else {
+                leaves.append(p)
+            }
+        }
+        objects.sort { $0.localizedStandardCompare($1) == .orderedAscending }
+        let body: Markup = objects.map { node(ctx, d, path: $0) }.joined() + leaves.map { leaf(ctx, d, $0, full: false) }.joined()
+        return PageKit.html(params.isEmpty ? "<p class=\"muted\">Nothing stored under \(prefix) yet; use Refresh.</p>" : body)
+    }
+
+    static func leaf(_ ctx: RequestContext, _ d: Device, _ p: StoredParameter, full: Bool) -> Markup {
+        let secret = ManagementPaths.isSecret(p.path)
+        let name = full ? p.path : String(p.path.split(separator: ".").last ?? "")
+        let value: Markup = secret ? "<span class=\"muted\">(hidden)</span>" : "<span class=\"value\">\(p.value)</span>"
+        var edit: Markup = .empty
+        let def = ctx.api.schemas.definition(d.dataModel, p.path)
+        let writable = p.writable ?? def?.writable ?? false
+        if writable && ctx.can("task.create") {
+            var input: Markup
+            let field = "parameters.0.value"
+            let range = def?.ranges.first
+            let bounds: Markup = "\(Markup.when(range?.min != nil, " min=\"\(ModelSchemas.number(range?.min ?? 0))\""))\(Markup.when(range?.max != nil, " max=\"\(ModelSchemas.number(range?.max ?? 0))\""))"
+            switch p.type {
+            case .boolean:
+                input = """
+                    <select name="\(field)" aria-label="New value of \(p.path)"><option\(Markup.when(["1", "true"].contains(p.value), " selected"))>true</option>\
+                    <option\(Markup.when(["0", "false"].contains(p.value), " selected"))>false</option></select>
+                    """
+            case .int, .long:
+                input = "<input name=\"\(field)\" type=\"number\" step=\"1\"\(bounds) value=\"\(p.value)\" required aria-label=\"New value of \(p.path)\">"
+            case .unsignedInt, .unsignedLong:
+                input = "<input name=\"\(field)\" type=\"number\" step=\"1\"\(range?.min == nil ? " min=\"0\"" : bounds) value=\"\(p.value)\" required aria-label=\"New value of \(p.path)\">"
+            case .dateTime:
+                input = "<input name=\"\(field)\" pattern=\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d.*\" value=\"\(p.value)\" aria-label=\"New value of \(p.path)\">"
+            default:
+                let maxLength: Markup = Markup.when(def?.maxLength != nil, " maxlength=\"\(def?.maxLength ?? 0)\"")
+                input = "<input name=\"\(field)\"\(Markup.when(secret, " type=\"password\"")) value=\"\(secret ? "" : p.value)\" size=\"18\"\(maxLength) aria-label=\"New value of \(p.path)\">"
+            }
+            if let options = def?.enumerations, !options.isEmpty, def?.isList == false, p.type == .string {
+                let opts: [Markup] = options.map { o in "<option\(Markup.when(o == p.value, " selected"))>\(o)</option>" }
+                input = "<select name=\"\(field)\" aria-label=\"New value of \(p.path)\">\(opts)</select>"
+            }
+            edit = PageKit.apiForm("/api/v1/devices/\(d.id)/tasks", body: #"{"action":"set","connection_request":true}"#, cls: "edit",
+                                   label: "Set \(p.path)", """
+                <input type="hidden" name="parameters.0.path" value="\(p.path)"><input type="hidden" name="parameters.0.type" value="\(p.type.rawValue)">\
+                \(input)<button type="submit">Set</button>
+                """)
+        }
+        return """
+            <div class="leaf" data-path="\(p.path)"><code>\(name)</code> \(value) <span class="type">\(p.type.rawValue)\(writable ? ", writable" : "")</span>\(edit)</div>
+            """
+    }
+}

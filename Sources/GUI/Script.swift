@@ -1,0 +1,172 @@
+/// corral.js: the GUI's only script (~150 lines). Forms marked `data-api` are sent to the REST API with the
+/// session's CSRF token, so every action passes the API's authorisation boundary and audit log; elements marked
+/// `data-poll` refresh themselves from the server; `details[data-tree]` load a parameter subtree when opened.
+public enum Assets {
+    /// Bumped when css/js change (part of their URLs; they are served cacheable).
+    public static let version = "1"
+}
+
+extension Assets {
+    public static let js = #"""
+(function () {
+'use strict';
+function csrf() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.content : ''; }
+async function api(method, url, body, headers) {
+  var h = Object.assign({'X-CSRF-Token': csrf()}, headers || {});
+  var b = body;
+  if (body !== undefined && !(body instanceof ArrayBuffer)) { h['Content-Type'] = 'application/json'; b = JSON.stringify(body); }
+  var r = await fetch(url, {method: method, headers: h, body: b, credentials: 'same-origin'});
+  var t = await r.text(), data = null;
+  try { data = t ? JSON.parse(t) : null; } catch (e) { data = t; }
+  return {ok: r.ok, status: r.status, data: data};
+}
+function put(obj, keys, v) {
+  var o = obj;
+  for (var i = 0; i < keys.length - 1; i++) {
+    if (o[keys[i]] === undefined) o[keys[i]] = /^\d+$/.test(keys[i + 1]) ? [] : {};
+    o = o[keys[i]];
+  }
+  o[keys[keys.length - 1]] = v;
+}
+function formJSON(form) {
+  var out = form.dataset.body ? JSON.parse(form.dataset.body) : {};
+  Array.prototype.forEach.call(form.elements, function (el) {
+    if (!el.name || el.disabled || el.type === 'file') return;
+    var v = el.type === 'checkbox' ? el.checked : el.value, kind = el.dataset.kind;
+    if (kind === 'int') { if (v === '') return; v = Number(v); }
+    else if (kind === 'list') v = v.split(',').map(function (s) { return s.trim(); }).filter(Boolean);
+    else if (kind === 'optional' && v === '') return;
+    put(out, el.name.split('.'), v);
+  });
+  return out;
+}
+function describe(r) {
+  var d = r.data;
+  if (!r.ok) return (d && (d.detail || d.title)) || ('HTTP ' + r.status);
+  if (d && d.state) {
+    var s = 'Task ' + d.id + ' (' + d.action + '): ' + d.state;
+    if (d.fault) s += ' - fault ' + d.fault.code + ' ' + d.fault.message + (d.fault.parameters ? ' (' + d.fault.parameters.join('; ') + ')' : '');
+    if (d.result && d.result.values && d.result.values.length) s += ' - ' + d.result.values.map(function (v) { return v.path + ' = ' + v.value; }).join(', ');
+    if (d.connection_request_error) s += ' - device not reachable now: ' + d.connection_request_error;
+    if (r.status === 202 && d.state !== 'done') s += ' (still running; the task list updates by itself)';
+    return s;
+  }
+  if (d && d.token) return 'Token (shown once): ' + d.token;
+  return 'Done.';
+}
+function selected() { return Array.prototype.map.call(document.querySelectorAll('input[name="sel"]:checked'), function (c) { return c; }); }
+async function bulk(form) {
+  var rows = selected(), op = form.dataset.bulk, ok = 0, errs = [];
+  if (!rows.length) return {ok: false, status: 0, data: {detail: 'Select devices first.'}};
+  var body = formJSON(form);
+  var queue = rows.slice();
+  async function worker() {
+    while (queue.length) {
+      var c = queue.shift(), id = c.value, r;
+      if (op === 'reboot') r = await api('POST', '/api/v1/devices/' + id + '/tasks', {action: 'reboot', connection_request: true, timeout: 1});
+      else if (op === 'group') {
+        var groups = JSON.parse(c.dataset.groups || '[]');
+        if (groups.indexOf(body.group) < 0) groups.push(body.group);
+        r = await api('PATCH', '/api/v1/devices/' + id, {groups: groups});
+      } else if (op === 'move') r = await api('PUT', '/api/v1/devices/' + id + '/organisation', {organisation_id: body.organisation_id});
+      if (r.ok) ok++; else errs.push('#' + id + ': ' + describe(r));
+    }
+  }
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  return {ok: errs.length === 0, status: 200, data: {detail: ok + ' of ' + rows.length + ' done' + (errs.length ? '; ' + errs.slice(0, 3).join('; ') : '')}, bulk: true};
+}
+async function upload(form) {
+  var f = form.querySelector('input[type=file]').files[0];
+  if (!f) return {ok: false, status: 0, data: {detail: 'Choose a file.'}};
+  var buf = await f.arrayBuffer(), h = {'Content-Type': 'application/octet-stream'};
+  if (window.crypto && crypto.subtle) {
+    var d = new Uint8Array(await crypto.subtle.digest('SHA-256', buf));
+    h['X-Checksum-SHA256'] = Array.prototype.map.call(d, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+  var q = new URLSearchParams({name: form.elements.name.value || f.name, file_type: form.elements.file_type.value});
+  return api('POST', '/api/v1/files?' + q.toString(), buf, h);
+}
+document.addEventListener('submit', async function (ev) {
+  var form = ev.target;
+  if (form.matches('form[data-fragment]')) {
+    ev.preventDefault();
+    var target = document.getElementById(form.dataset.fragment);
+    var fr = await fetch(form.action + '?' + new URLSearchParams(new FormData(form)).toString(), {credentials: 'same-origin'});
+    target.innerHTML = await fr.text();
+    return;
+  }
+  if (!form.matches('form[data-api], form[data-bulk], form[data-upload]')) return;
+  ev.preventDefault();
+  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+  var out = form.querySelector('output'), buttons = form.querySelectorAll('button');
+  buttons.forEach(function (b) { b.disabled = true; });
+  if (out) { out.textContent = 'Working…'; out.className = 'busy'; }
+  try {
+    var r;
+    if (form.dataset.bulk) r = await bulk(form);
+    else if (form.dataset.upload !== undefined) r = await upload(form);
+    else r = await api(form.dataset.method || 'POST', form.dataset.api, form.dataset.nobody !== undefined ? undefined : formJSON(form));
+    var text = r.bulk ? r.data.detail : describe(r), toast = document.getElementById('toast');
+    if (out) { out.textContent = text; out.className = r.ok ? 'ok' : 'err'; }
+    if (toast) { toast.textContent = text; toast.className = r.ok ? 'ok' : 'err'; }
+    if (r.ok) {
+      if (form.dataset.then === 'reload') location.reload();
+      else if (form.dataset.then) location.href = form.dataset.then;
+      else refreshAll();
+      var node = form.closest('details[data-tree]');
+      if (node && node.open) loadTree(node);
+    }
+  } catch (e) {
+    if (out) { out.textContent = String(e); out.className = 'err'; }
+  } finally {
+    buttons.forEach(function (b) { b.disabled = false; });
+  }
+});
+async function refresh(el) {
+  var a = document.activeElement;
+  if (a && el.contains(a) && (a.tagName === 'INPUT' || a.tagName === 'SELECT' || a.tagName === 'TEXTAREA')) return;
+  try {
+    var r = await fetch(el.dataset.poll, {credentials: 'same-origin'});
+    if (r.status === 401) { location.href = '/login?next=' + encodeURIComponent(location.pathname + location.search); return; }
+    if (!r.ok) return;
+    var t = await r.text();
+    if (t === el.dataset.last) return;
+    var keep = Array.prototype.map.call(el.querySelectorAll('input[name="sel"]:checked'), function (c) { return c.value; });
+    el.innerHTML = t;
+    el.dataset.last = t;
+    keep.forEach(function (v) { var c = el.querySelector('input[name="sel"][value="' + v + '"]'); if (c) c.checked = true; });
+    el.dispatchEvent(new CustomEvent('corral:updated', {bubbles: true}));
+  } catch (e) { /* offline for a moment: try again next tick */ }
+}
+function refreshAll() { document.querySelectorAll('[data-poll]').forEach(refresh); }
+var tick = 0;
+setInterval(function () {
+  tick++;
+  if (document.hidden) return;
+  document.querySelectorAll('[data-poll]').forEach(function (el) { if (tick % Number(el.dataset.every || 5) === 0) refresh(el); });
+}, 1000);
+async function loadTree(d) {
+  d.dataset.loaded = '1';
+  var box = d.querySelector(':scope > .children');
+  var r = await fetch(d.dataset.tree, {credentials: 'same-origin'});
+  box.innerHTML = r.ok ? await r.text() : '<p class="error">Could not load (HTTP ' + r.status + ')</p>';
+}
+document.addEventListener('toggle', function (ev) {
+  var d = ev.target;
+  if (d.matches && d.matches('details[data-tree]') && d.open && !d.dataset.loaded) loadTree(d);
+}, true);
+document.addEventListener('DOMContentLoaded', function () {
+  document.querySelectorAll('details[data-tree][open]').forEach(function (d) { if (!d.dataset.loaded) loadTree(d); });
+});
+document.addEventListener('change', function (ev) {
+  var t = ev.target;
+  if (t.matches('input[data-select-all]')) document.querySelectorAll('input[name="sel"]').forEach(function (c) { c.checked = t.checked; });
+  if (t.matches('input[name="sel"], input[data-select-all]')) {
+    var n = document.querySelectorAll('input[name="sel"]:checked').length, s = document.getElementById('selcount');
+    if (s) s.textContent = n + ' selected';
+  }
+});
+window.corral = {api: api, refreshAll: refreshAll};
+})();
+"""#
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import ACSCore
+@testable import API
+import GUI
+import NetHTTP
+import Storage
+
+/// The WebGUI pages over HTTP: the same boundary as the API (sign-in, role, organisation subtree), escaping,
+/// role-dependent actions, security headers. The browser run (scripts/browser-test) covers the pages in Chromium.
+@Suite(.serialized) struct PageTests {
+    func signIn(_ live: LiveServer, _ user: String) async throws -> (APIClient, String) {
+        let c = APIClient(port: live.server.httpPort)
+        let r = try await c.send("POST", "/auth/login", json: ["username": user, "password": "correct-horse-battery"])
+        #expect(r.status == 200)
+        c.headers.set("Cookie", String(try #require(r.headers.first("Set-Cookie")).split(separator: ";")[0]))
+        return (c, try #require(r.json["csrf_token"] as? String))
+    }
+
+    @Test func pagesNeedASessionAndShowOnlyWhatTheRoleMayDo() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let north = try await live.store.createOrganisation(name: "North", parentID: 1, now: 1)
+        let south = try await live.store.createOrganisation(name: "South", parentID: 1, now: 1)
+        var evil = Device(name: "00C0FF-N1", oui: "00C0FF", productClass: "", serialNumber: "N1", createdAt: 1).moved(to: north.id)
+        evil.description = "<script>alert(1)</script>"
+        evil = try await live.store.createDevice(evil)
+        let hidden = try await live.store.createDevice(Device(name: "00C0FF-S1", oui: "00C0FF", productClass: "", serialNumber: "S1", createdAt: 1).moved(to: south.id))
+        _ = try await live.user("nora", role: .operator, org: north.id)
+        _ = try await live.user("vic", role: .viewer, org: north.id)
+
+        // Signed out: pages redirect to the login page, the login page and assets are public.
+        let anon = APIClient(port: live.server.httpPort)
+        let redirect = try await anon.send("GET", "//devices?status=online")
+        #expect(redirect.status == 303)
+        #expect(redirect.headers.first("Location") == "/login?next=%2Fdevices%3Fstatus%3Donline")
+        #expect(try await anon.send("GET", "//login").status == 200)
+        let css = try await anon.send("GET", "//static/corral-\(Assets.version).css")
+        #expect(css.status == 200 && css.headers.first("Content-Type")?.hasPrefix("text/css") == true)
+        #expect(try await anon.send("GET", "//static/other.js").status == 404)
+        #expect(try await anon.send("GET", "//healthz").status == 200)  // not a page: falls through
+
+        // An operator of North: sees its device (escaped), not South's (404), and the operator actions only.
+        let (op, _) = try await signIn(live, "nora")
+        let list = try await op.send("GET", "//devices")
+        #expect(list.status == 200)
+        #expect(list.headers.first("Content-Security-Policy")?.contains("script-src 'self'") == true)
+        #expect(list.text.contains("00C0FF-N1") && !list.text.contains("00C0FF-S1"))
+        #expect(!list.text.contains("<script>alert(1)</script>") && list.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(list.text.contains("data-bulk=\"reboot\"") && !list.text.contains("data-bulk=\"move\""))
+        let page = try await op.send("GET", "//devices/\(evil.id)")
+        #expect(page.status == 200)
+        #expect(page.text.contains("id=\"act-reboot\"") && !page.text.contains("act-factory-reset"))
+        #expect(try await op.send("GET", "//devices/\(hidden.id)").status == 404)
+        #expect(try await op.send("GET", "//admin/users").status == 403)
+        #expect(try await op.send("GET", "//devices?status=bogus").status == 400)
+        // Empty filter fields are dropped by a redirect.
+        let clean = try await op.send("GET", "//devices?q=&status=online&profile=")
+        #expect(clean.status == 303 && clean.headers.first("Location") == "/devices?status=online")
+
+        // A viewer: the same device without any action, and the API refuses the action anyway.
+        let (viewer, csrf) = try await signIn(live, "vic")
+        let vpage = try await viewer.send("GET", "//devices/\(evil.id)")
+        #expect(vpage.status == 200 && !vpage.text.contains("data-api=\"/api/v1/devices"))
+        #expect(!(try await viewer.send("GET", "//devices")).text.contains("data-bulk"))
+        let forged = try await viewer.send("POST", "/devices/\(evil.id)/tasks", json: ["action": "reboot"], extra: [("X-CSRF-Token", csrf)])
+        #expect(forged.status == 403)
+        for x in [anon, op, viewer] { await x.close() }
+    }
+
+    @Test func dashboardCountsAndChartsStayInsideTheSubtree() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let north = try await live.store.createOrganisation(name: "North", parentID: 1, now: 1)
+        let now = Int64(Date().timeIntervalSince1970)
+        for i in 0..<3 {
+            let d = try await live.store.createDevice(Device(name: "00C0FF-N\(i)", oui: "00C0FF", productClass: "", serialNumber: "N\(i)", createdAt: now)
+                .moved(to: north.id))
+            try await live.store.apply([.parameters(deviceID: d.id, values: [.init(name: "Device.Cellular.Interface.1.RSSI", value: String(-95 + i * 10), type: .int)], at: now)])
+        }
+        // A value that is not a number is left out (not counted as 0 dBm).
+        let odd = try await live.store.createDevice(Device(name: "00C0FF-N9", oui: "00C0FF", productClass: "", serialNumber: "N9", createdAt: now)
+            .moved(to: north.id))
+        try await live.store.apply([.parameters(deviceID: odd.id, values: [.init(name: "Device.Cellular.Interface.1.RSSI", value: "N/A", type: .int)], at: now)])
+        _ = try await live.store.createDevice(Device(name: "00C0FF-R1", oui: "00C0FF", productClass: "", serialNumber: "R1", createdAt: now))
+        _ = try await live.user("nora", role: .viewer, org: north.id)
+        let (c, _) = try await signIn(live, "nora")
+        let page = try await c.send("GET", "//")
+        #expect(page.status == 200)
+        #expect(page.text.contains("id=\"count-total\"><span>Devices</span><b>4</b>"))
+        #expect(page.text.contains("id=\"count-never\"><span>Never</span><b>4</b>"))
+        // RSSI -95, -85, -75: one device in each of three 10 dB buckets, each linked to the inventory filter.
+        #expect(page.text.contains("/devices?param=Device.Cellular.Interface.1.RSSI%3E%3D-100&amp;param=Device.Cellular.Interface.1.RSSI%3C-90"))
+        let rssi = try #require(page.text.range(of: "id=\"chart-rssi\"")).upperBound
+        let section = String(page.text[rssi...].prefix(6000))
+        #expect(section.contains("data-points=\"7\""))
+        #expect(section.contains("<title>≥ -60 dBm: 0</title>") && section.contains("<title>-100…-90 dBm: 1</title>"))
+        let filtered = try await c.send("GET", "//devices?param=Device.Cellular.Interface.1.RSSI%3E%3D-90&param=Device.Cellular.Interface.1.RSSI%3C-80")
+        #expect(filtered.text.contains("00C0FF-N1") && !filtered.text.contains("00C0FF-N0") && !filtered.text.contains("00C0FF-N2"))
+        await c.close()
+    }
+}

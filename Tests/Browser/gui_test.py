@@ -1,0 +1,368 @@
+#!/usr/bin/env python3
+"""Browser tests of the WebGUI: headless Chromium driven by Selenium against a real `corral serve` and a real
+`corral sim` (TR-181 and TR-098 CPEs) on free loopback ports with a temporary data directory.
+
+Usage: gui_test.py <corral binary> [screenshot dir]. Every wait is bounded; exits non-zero on the first failure.
+"""
+import json, os, re, secrets, shutil, subprocess, sys, tempfile, time, urllib.request, urllib.error
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/corral")
+SHOTS = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "test-output/screenshots")
+WAIT = 30  # seconds, the bound of every wait
+PASSED = []
+
+
+def log(msg):
+    print(f"[gui-test {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def wait_for(what, fn, timeout=WAIT, every=0.2):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            v = fn()
+            if v:
+                return v
+        except Exception as e:  # the condition may raise while the page loads
+            last = e
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for: {what}" + (f" (last error: {last})" if last else ""))
+
+
+class Corral:
+    """A `corral serve` child process plus simulators."""
+
+    def __init__(self):
+        self.data = tempfile.mkdtemp(prefix="corral-gui-")
+        self.procs = []
+        env = dict(os.environ, CORRAL_LOG="error")
+        self.out = open(os.path.join(self.data, "serve.log"), "w+")
+        self.procs.append(subprocess.Popen([BIN, "serve", "--data", self.data, "--host", "127.0.0.1", "--cwmp-port", "0", "--http-port", "0"],
+                                           stdout=self.out, stderr=subprocess.STDOUT, env=env))
+
+        def started():
+            text = open(self.out.name).read()
+            m = re.search(r"CWMP listening on 127\.0\.0\.1:(\d+), HTTP on 127\.0\.0\.1:(\d+)", text)
+            return (m, text) if m else None
+        m, text = wait_for("corral serve to start", started, timeout=90)
+        self.cwmp, self.http = int(m.group(1)), int(m.group(2))
+        self.admin_password = re.search(r"password (\S+)", text).group(1)
+        self.base = f"http://127.0.0.1:{self.http}"
+        self.token = self.cli("user", "token", "admin", "--name", "gui-test", "--role", "superadmin", "--days", "1").strip()
+        self.viewer_password = "viewer-" + secrets.token_hex(6)
+        self.cli("user", "add", "noc-viewer", "--role", "viewer", "--organisation-id", "1", "--password-stdin", stdin=self.viewer_password + "\n")
+
+    def cli(self, *args, stdin=None):
+        r = subprocess.run([BIN, *args, "--data", self.data], input=stdin, capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, CORRAL_LOG="error"))
+        assert r.returncode == 0, f"corral {' '.join(args)} failed: {r.stderr}"
+        return r.stdout
+
+    def sim(self, count, model, prefix, offset=0):
+        log_file = open(os.path.join(self.data, f"sim-{model}.log"), "w")
+        self.procs.append(subprocess.Popen([BIN, "sim", "--acs", f"http://127.0.0.1:{self.cwmp}/cwmp", "--count", str(count), "--model", model,
+                                            "--serial-prefix", prefix, "--serial-offset", str(offset)],
+                                           stdout=log_file, stderr=subprocess.STDOUT, env=dict(os.environ, CORRAL_LOG="error")))
+
+    def api(self, method, path, body=None, timeout=60):
+        req = urllib.request.Request(self.base + "/api/v1" + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": "Bearer " + self.token, "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.terminate()
+        for p in reversed(self.procs):
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def browser():
+    o = webdriver.ChromeOptions()
+    for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1366,1000", "--lang=en-GB"]:
+        o.add_argument(a)
+    o.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    d = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=o)
+    d.set_page_load_timeout(WAIT)
+    d.set_script_timeout(WAIT)
+    return d
+
+
+def shot(d, name, full=True):
+    os.makedirs(SHOTS, exist_ok=True)
+    if full:  # grow the window to the page so the screenshot shows it all
+        h = d.execute_script("return Math.min(4000, document.documentElement.scrollHeight)")
+        d.set_window_size(1366, max(800, h))
+    d.save_screenshot(os.path.join(SHOTS, name + ".png"))
+    d.set_window_size(1366, 1000)
+
+
+def test(name):
+    def wrap(fn):
+        def run(*a):
+            t = time.time()
+            fn(*a)
+            PASSED.append(name)
+            log(f"ok   {name} ({time.time() - t:.1f} s)")
+        run.__name__ = name
+        return run
+    return wrap
+
+
+def login(d, base, user, password, next_path="/"):
+    d.get(base + next_path)
+    WebDriverWait(d, WAIT).until(EC.url_contains("/login"))
+    d.find_element(By.ID, "username").send_keys(user)
+    d.find_element(By.ID, "password").send_keys(password)
+    d.find_element(By.ID, "signin").click()
+    WebDriverWait(d, WAIT).until(lambda d: "/login" not in d.current_url)
+
+
+def toast(d, pattern, timeout=WAIT):
+    return wait_for(f"a message matching {pattern!r}",
+                    lambda: re.search(pattern, d.find_element(By.ID, "toast").text) and d.find_element(By.ID, "toast").text, timeout)
+
+
+def rows(d):
+    return d.find_elements(By.CSS_SELECTOR, "#rows tr[data-id]")
+
+
+def main():
+    c = Corral()
+    d = None
+    try:
+        c.sim(5, "tr181", "GUI")
+        c.sim(2, "tr098", "GUI", offset=5)
+        wait_for("7 simulated CPEs to onboard", lambda: len(c.api("GET", "/devices?limit=50")[1]["devices"]) == 7, timeout=60)
+        devices = {x["serial"]: x for x in c.api("GET", "/devices?limit=50")[1]["devices"]}
+        target = devices["GUI000003"]
+        log(f"corral on {c.base}, 7 CPEs onboarded")
+        d = browser()
+
+        @test("login page, sign-in redirects back")
+        def _():
+            d.get(c.base + "/devices")
+            WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "username")))
+            assert "/login?next=%2Fdevices" in d.current_url, d.current_url
+            shot(d, "01-login", full=False)
+            d.find_element(By.ID, "username").send_keys("admin")
+            d.find_element(By.ID, "password").send_keys("wrong-password")
+            d.find_element(By.ID, "signin").click()
+            toast(d, "wrong username or password")
+            d.find_element(By.ID, "password").clear()
+            d.find_element(By.ID, "password").send_keys(c.admin_password)
+            d.find_element(By.ID, "signin").click()
+            WebDriverWait(d, WAIT).until(EC.url_to_be(c.base + "/devices"))
+        _()
+
+        @test("inventory lists the simulated devices")
+        def _():
+            wait_for("7 rows", lambda: len(rows(d)) == 7)
+            text = d.find_element(By.ID, "inventory").text
+            for s in devices:
+                assert s in text, f"{s} missing from the inventory"
+            assert "online" in text and "generic-tr181" in text and "generic-tr098" in text
+            shot(d, "02-inventory")
+        _()
+
+        @test("inventory filters: free text, profile, sort, pagination")
+        def _():
+            box = d.find_element(By.ID, "f-q")
+            box.send_keys("GUI000002")
+            d.find_element(By.ID, "apply").click()
+            wait_for("one row", lambda: len(rows(d)) == 1 and "GUI000002" in rows(d)[0].text)
+            d.get(c.base + "/devices?profile=generic-tr098")
+            wait_for("the two TR-098 devices", lambda: sorted(r.text.split()[1] for r in rows(d)) == ["2", "3"] or
+                     {re.search(r"GUI00000\d", r.text).group(0) for r in rows(d)} == {"GUI000005", "GUI000006"})
+            shot(d, "03-inventory-filtered", full=False)
+            d.get(c.base + "/devices?limit=25&sort=serial&order=desc")
+            assert re.search(r"GUI000006", rows(d)[0].text), rows(d)[0].text
+            d.get(c.base + "/devices?sort=serial&limit=3")
+            first = [re.search(r"GUI\d+", r.text).group(0) for r in rows(d)]
+            d.find_element(By.ID, "next-page").click()
+            second = [re.search(r"GUI\d+", r.text).group(0) for r in rows(d)]
+            assert first == ["GUI000000", "GUI000001", "GUI000002"] and second == ["GUI000003", "GUI000004", "GUI000005"], (first, second)
+            built = re.search(r"page built in ([\d.]+) ms", d.find_element(By.CLASS_NAME, "pager").text).group(1)
+            log(f"     inventory page built in {built} ms (7 devices)")
+        _()
+
+        @test("device page: read WiFi, change the SSID, see it on the CPE")
+        def _():
+            d.get(c.base + "/devices")
+            d.find_element(By.LINK_TEXT, target["name"]).click()
+            WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "act-reboot")))
+            d.find_element(By.ID, "act-wifi").click()
+            toast(d, r"refresh\): done")
+            field = WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "ssid-0")))
+            assert d.find_element(By.ID, "ssid-value-0").text == "Corral-0003"
+            new = "NOC-" + secrets.token_hex(3)
+            field.clear()
+            field.send_keys(new)
+            d.find_element(By.ID, "set-ssid-0").click()
+            toast(d, r"\(set\): done")
+            wait_for("the card to show the new SSID", lambda: d.find_element(By.ID, "ssid-value-0").text == new)
+            # Read back from the CPE itself (a GetParameterValues now), not from Corral's copy.
+            st, t = c.api("POST", f"/devices/{target['id']}/tasks",
+                          {"action": "get", "paths": ["Device.WiFi.SSID.1.SSID"], "connection_request": True})
+            assert st == 200 and t["state"] == "done", (st, t)
+            assert t["result"]["values"][0]["value"] == new, t
+            # and the audit log recorded the change as made by admin through the API route
+            st, a = c.api("GET", "/audit?action=task.create&actor=admin")
+            assert any(new in (e.get("after") or "") for e in a["entries"]), a
+        _()
+
+        @test("device page: LTE card, parameter tree and path search")
+        def _():
+            d.find_element(By.ID, "act-lte").click()
+            toast(d, r"refresh\): done")
+            wait_for("LTE values", lambda: "RSSI" in d.find_element(By.ID, "lte-values").text)
+            d.refresh()  # the tree was drawn before the WiFi subtree was read
+            tree = wait_for("the WiFi node of the tree",
+                            lambda: d.find_elements(By.CSS_SELECTOR, "details[data-tree*='prefix=Device.WiFi.'] > summary code"))
+            tree[0].click()
+            wait_for("WiFi children", lambda: d.find_elements(By.CSS_SELECTOR, "details[data-tree*='prefix=Device.WiFi.SSID.']"))
+            d.find_element(By.ID, "psearch").send_keys("SSID.1.SSID")
+            d.find_element(By.ID, "psearch").submit()
+            wait_for("search results", lambda: d.find_elements(By.CSS_SELECTOR, "#tree-search .leaf[data-path='Device.WiFi.SSID.1.SSID']"))
+            # a writable value is edited with a type-checked input
+            edit = d.find_element(By.CSS_SELECTOR, "#tree-search .leaf[data-path='Device.WiFi.SSID.1.SSID'] input[name='parameters.0.value']")
+            assert edit.get_attribute("value").startswith("NOC-")
+        _()
+
+        @test("device page: reboot with confirmation")
+        def _():
+            d.find_element(By.ID, "act-reboot").click()
+            WebDriverWait(d, WAIT).until(EC.alert_is_present()).accept()
+            toast(d, r"\(reboot\): (waiting|done)")
+            def rebooted():
+                ts = c.api("GET", f"/devices/{target['id']}/tasks")[1]["tasks"]
+                return any(t["action"] == "reboot" and t["state"] == "done" for t in ts)
+            wait_for("the CPE to reboot and inform with M Reboot", rebooted, timeout=45)
+            wait_for("the task list to show the reboot done",
+                     lambda: re.search(r"reboot\s.*done", d.find_element(By.ID, "task-table").text), timeout=15)
+            d.execute_script("window.scrollTo(0, 0)")
+            shot(d, "04-device")
+        _()
+
+        @test("dashboard charts render with data and link to the inventory")
+        def _():
+            d.get(c.base + "/")
+            assert d.find_element(By.CSS_SELECTOR, "#count-total b").text == "7"
+            for chart in ["chart-model", "chart-software", "chart-profile", "chart-organisation", "chart-onboarding", "chart-rssi"]:
+                svg = d.find_element(By.CSS_SELECTOR, f"#{chart} svg")
+                assert int(svg.get_attribute("data-points")) > 0, chart
+                assert svg.find_elements(By.CSS_SELECTOR, "rect"), chart
+            assert d.find_element(By.CSS_SELECTOR, "#chart-status svg rect.st-online")
+            profile_bars = d.find_elements(By.CSS_SELECTOR, "#chart-profile svg a")
+            assert len(profile_bars) == 2
+            shot(d, "05-dashboard")
+            hrefs = [a.get_dom_attribute("href") for a in profile_bars]
+            assert all(h and h.startswith("/devices?profile=") for h in hrefs), hrefs
+            d.get(c.base + [h for h in hrefs if "tr098" in h][0])
+            wait_for("the two TR-098 devices", lambda: len(rows(d)) == 2)
+        _()
+
+        @test("admin pages: organisations, users, tokens, files, audit")
+        def _():
+            d.get(c.base + "/admin/organisations")
+            d.find_element(By.ID, "o-name").send_keys("North")
+            d.find_element(By.CSS_SELECTOR, "form[aria-label='New organisation'] button").click()
+            wait_for("the new organisation", lambda: "North" in d.find_element(By.ID, "org-tree").text)
+            shot(d, "06-organisations", full=False)
+            d.get(c.base + "/admin/users")
+            assert "noc-viewer" in d.find_element(By.ID, "users").text
+            shot(d, "07-users", full=False)
+            d.get(c.base + "/admin/audit")
+            text = d.find_element(By.ID, "audit").text
+            assert "task.create" in text and "organisation.create" in text and "auth.login" in text
+            shot(d, "08-audit", full=False)
+            d.get(c.base + "/admin/files")
+            d.get(c.base + "/admin/tokens")
+            d.find_element(By.ID, "t-name").send_keys("nms")
+            d.find_element(By.CSS_SELECTOR, "form[aria-label='New token'] button").click()
+            toast(d, r"Token \(shown once\): crl_")
+        _()
+
+        @test("RBAC: a viewer sees no actions and the server refuses a forged POST")
+        def _():
+            d.find_element(By.CSS_SELECTOR, ".who button").click()  # log out
+            WebDriverWait(d, WAIT).until(EC.url_contains("/login"))
+            login(d, c.base, "noc-viewer", c.viewer_password, f"/devices/{target['id']}")
+            WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "summary")))
+            page = d.page_source
+            for marker in ["act-reboot", "act-summon", "set-ssid-0", "act-factory-reset", "data-api=\"/api/v1/devices"]:
+                assert marker not in page, f"viewer sees {marker}"
+            assert "can view this device, not act on it" in page
+            shot(d, "09-device-viewer", full=False)
+            d.get(c.base + "/devices")
+            assert not d.find_elements(By.CSS_SELECTOR, ".bulk form"), "viewer sees bulk actions"
+            # Forged: the viewer's own session and CSRF token, straight to the API.
+            status = d.execute_async_script("""
+                const done = arguments[arguments.length - 1];
+                const csrf = document.querySelector('meta[name=csrf-token]').content;
+                fetch('/api/v1/devices/%d/tasks', {method: 'POST', credentials: 'same-origin',
+                    headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf},
+                    body: JSON.stringify({action: 'reboot', connection_request: true})}).then(r => done(r.status));
+            """ % target["id"])
+            assert status == 403, status
+            # ...and without the CSRF token a cookie session is refused too.
+            status = d.execute_async_script("""
+                const done = arguments[arguments.length - 1];
+                fetch('/api/v1/devices/%d', {method: 'PATCH', credentials: 'same-origin', headers: {'Content-Type': 'application/json'},
+                    body: '{"location":"x"}'}).then(r => done(r.status));
+            """ % target["id"])
+            assert status == 403, status
+            d.get(c.base + "/admin/users")
+            assert "Forbidden" in d.find_element(By.TAG_NAME, "h1").text
+            a = c.api("GET", "/audit?actor=noc-viewer&action=task.create")[1]["entries"]
+            assert a and a[0]["status"] == 403, a
+        _()
+
+        @test("tablet width: the inventory stays usable")
+        def _():
+            d.set_window_size(800, 1100)
+            d.get(c.base + "/devices")
+            assert d.find_element(By.ID, "apply").is_displayed()
+            d.save_screenshot(os.path.join(SHOTS, "10-inventory-tablet.png"))
+            d.set_window_size(1366, 1000)
+        _()
+
+        log(f"{len(PASSED)} browser tests passed; screenshots in {SHOTS}")
+        return 0
+    except Exception as e:  # noqa: BLE001 - report any failure with context
+        log(f"FAIL: {getattr(e, 'msg', None) or e!r}")
+        if d:
+            try:
+                shot(d, "failure", full=False)
+                log(f"     at {d.current_url}; screenshot failure.png")
+            except Exception:
+                pass
+        for f in ["serve.log", "sim-tr181.log"]:
+            p = os.path.join(c.data, f)
+            if os.path.exists(p):
+                log(f"--- {f}\n" + open(p).read()[-3000:])
+        return 1
+    finally:
+        if d:
+            d.quit()
+        c.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
