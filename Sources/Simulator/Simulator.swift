@@ -91,12 +91,15 @@ public final class Simulator: @unchecked Sendable {
         if kind == .tr181 {
             id["Device.RootDataModelVersion"] = "2.19"
             id["Device.WiFi.SSID.1.SSID"] = ssid
-            // Plausible, per-serial radio values (the BBF defaults are 0), so dashboards have a distribution to show.
-            let h = serial.unicodeScalars.reduce(UInt32(2166136261)) { ($0 ^ $1.value) &* 16777619 }
-            id["Device.WiFi.Radio.1.Channel"] = String([1, 6, 11][Int(h % 3)])
-            id["Device.Cellular.Interface.1.RSSI"] = String(-105 + Int(h % 50))
-            id["Device.Cellular.Interface.1.RSRP"] = String(-125 + Int(h / 50 % 50))
-            id["Device.Cellular.Interface.1.RSRQ"] = String(-19 + Int(h / 2500 % 15))
+            // Plausible, per-serial radio values where the BBF defaults are 0, so dashboards have a distribution to
+            // show. A model file keeps its own values.
+            if config.kindHint != nil {
+                let h = serial.unicodeScalars.reduce(UInt32(2166136261)) { ($0 ^ $1.value) &* 16777619 }
+                id["Device.WiFi.Radio.1.Channel"] = String([1, 6, 11][Int(h % 3)])
+                id["Device.Cellular.Interface.1.RSSI"] = String(-105 + Int(h % 50))
+                id["Device.Cellular.Interface.1.RSRP"] = String(-125 + Int(h / 50 % 50))
+                id["Device.Cellular.Interface.1.RSRQ"] = String(-19 + Int(h / 2500 % 15))
+            }
         } else {
             id["InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID"] = ssid
         }
