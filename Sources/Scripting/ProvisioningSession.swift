@@ -75,6 +75,8 @@ public final class ProvisioningSession: DeviceAccess {
     public private(set) var failures: [String: String] = [:]
     /// Scripts that ran to the end.
     public private(set) var succeeded: [String] = []
+    /// The desired values were not evaluated this session (the script is in retry backoff).
+    private var desiredSkipped = false
     public var logs: [String] = []
 
     init(device: Device, profile: DeviceProfile, kind: DataModelKind, events: [String], informValues: [ParameterValue], now: Int64,
@@ -93,7 +95,8 @@ public final class ProvisioningSession: DeviceAccess {
         var desired = profile.desired
         desired.append(DesiredValue(name: "ManagementServer.PeriodicInformEnable", value: "true", type: .boolean))
         desired.append(DesiredValue(name: "ManagementServer.PeriodicInformInterval", value: String(profile.informInterval), type: .unsignedInt))
-        if !skip.contains(desiredScript) {
+        desiredSkipped = skip.contains(desiredScript)
+        if !desiredSkipped {
             for d in desired {
                 guard let path = profile.path(for: d.name, kind: kind) else {
                     failures[desiredScript] = "desired '\(d.name)': unknown alias"
@@ -375,7 +378,8 @@ public final class ProvisioningSession: DeviceAccess {
     private func finish() -> ACSRequest? {
         finished = true
         for s in scripts where s.state == .done { succeeded.append(s.name) }
-        if failures[desiredScript] == nil { succeeded.append(desiredScript) }
+        // Skipped (in backoff) is not succeeded: clearing its state would end the backoff early.
+        if !desiredSkipped && failures[desiredScript] == nil { succeeded.append(desiredScript) }
         close()
         return nil
     }
