@@ -30,7 +30,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        .target(name: "Storage", dependencies: ["CSQLite", "ACSCore"]),
+        .target(name: "Storage", dependencies: ["CSQLite", "ACSCore", "HTTPAuth"]),
         .target(name: "Scripting", dependencies: ["CLua", "ACSCore", "CWMP", "DataModel", "Storage"]),
         .target(name: "Engine", dependencies: ["ACSCore", "Storage", "Scripting", "NetHTTP", "CWMP", "DataModel", "HTTPAuth"]),
         .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth"]),

@@ -1,4 +1,5 @@
 import ACSCore
+import HTTPAuth
 
 /// A filtered, sorted, paginated view of the device population, pushed down to SQL (never loads all devices).
 /// Shared by the CLI, the REST API, the WebGUI and Lua reports.
@@ -186,41 +187,8 @@ enum Cursor {
         }
     }
 
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    static func base64url(_ data: [UInt8]) -> String {
-        var out: [UInt8] = []
-        var i = 0
-        while i < data.count {
-            let b0 = data[i], b1 = i + 1 < data.count ? data[i + 1] : 0, b2 = i + 2 < data.count ? data[i + 2] : 0
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 3) << 4 | b1 >> 4)])
-            if i + 1 < data.count { out.append(alphabet[Int((b1 & 15) << 2 | b2 >> 6)]) }
-            if i + 2 < data.count { out.append(alphabet[Int(b2 & 63)]) }
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func unbase64url(_ s: String) -> [UInt8]? {
-        var values: [UInt8] = []
-        for c in s.utf8 {
-            guard let v = alphabet.firstIndex(of: c) else { return nil }
-            values.append(UInt8(v))
-        }
-        var out: [UInt8] = []
-        var i = 0
-        while i < values.count {
-            let n = min(4, values.count - i)
-            guard n >= 2 else { return nil }
-            let v = values[i..<(i + n)].map { $0 } + Array(repeating: 0, count: 4 - n)
-            out.append(v[0] << 2 | v[1] >> 4)
-            if n > 2 { out.append(v[1] << 4 | v[2] >> 2) }
-            if n > 3 { out.append(v[2] << 6 | v[3]) }
-            i += 4
-        }
-        return out
-    }
+    static func base64url(_ data: [UInt8]) -> String { Base64URL.encode(data) }
+    static func unbase64url(_ s: String) -> [UInt8]? { Base64URL.decode(s) }
 }
 
 public struct QueryError: Error, CustomStringConvertible, Equatable {
