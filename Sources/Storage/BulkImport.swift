@@ -14,8 +14,9 @@ extension SQLiteStore {
                 try c.run("""
                     INSERT INTO devices (name, oui, product_class, serial, manufacturer, model_name, software_version, hardware_version,
                     profile, data_model, groups, location, description, cr_url, cr_username, cr_password, username, password_ha1,
-                    credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot)
-                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                    credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot, previous_ha1,
+                    organisation_id, tags)
+                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                     """, values)
                 let id = c.lastInsertRowID
                 ids.append(id)
