@@ -10,7 +10,7 @@ public enum DeviceGrouping: String, Sendable, CaseIterable {
     func expression(nowArg: inout [SQLValue], now: Int64) -> String {
         guard self == .status else { return rawValue }
         nowArg.append(.int(now))
-        return "CASE WHEN last_inform = 0 THEN 'never' WHEN last_inform >= ? - (inform_interval * 3 / 2 + 60) THEN 'online' ELSE 'offline' END"
+        return "CASE WHEN last_inform = 0 THEN 'never' WHEN \(DeviceQuerySQL.offlineAt) >= ? THEN 'online' ELSE 'offline' END"
     }
 }
 
@@ -33,6 +33,25 @@ extension SQLiteStore {
     public func deviceCounts(by grouping: DeviceGrouping, where query: DeviceQuery = DeviceQuery(), now: Int64) throws -> [GroupCount] {
         var q = query
         q.cursor = nil
+        if grouping == .status {
+            // Three counts, each an index range (devices_offline_at, last_inform), in one read: a grouped CASE over
+            // every row took 565 ms at 1M devices.
+            let all: [DeviceStatus] = [.online, .offline, .never]
+            let statuses = all.filter { query.status == nil || query.status == $0 }
+            let built = try statuses.map { s -> DeviceQuerySQL.Built in
+                var sq = q
+                sq.status = s
+                return try DeviceQuerySQL.build(sq, now: now)
+            }
+            return try db.read { c in
+                var out: [GroupCount] = []
+                for (s, b) in zip(statuses, built) {
+                    let n = Int(try c.scalar("SELECT count(*) FROM devices WHERE \(b.whereSQL)", b.args).int)
+                    if n > 0 { out.append(GroupCount(key: s.rawValue, count: n)) }
+                }
+                return out.sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+            }
+        }
         let b = try DeviceQuerySQL.build(q, now: now)
         var args: [SQLValue] = []
         let expr = grouping.expression(nowArg: &args, now: now)

@@ -70,10 +70,10 @@ enum DeviceQuerySQL {
         switch q.status {
         case .never?: clauses.append("last_inform = 0")
         case .online?:
-            clauses.append("last_inform > 0 AND last_inform >= ? - (inform_interval * 3 / 2 + 60)")
+            clauses.append("last_inform > 0 AND \(offlineAt) >= ?")
             args.append(.int(now))
         case .offline?:
-            clauses.append("last_inform > 0 AND last_inform < ? - (inform_interval * 3 / 2 + 60)")
+            clauses.append("last_inform > 0 AND \(offlineAt) < ?")
             args.append(.int(now))
         case nil: break
         }
@@ -94,13 +94,21 @@ enum DeviceQuerySQL {
             clauses.append("(',' || tags || ',') LIKE ? ESCAPE '\\'")
             args.append(.text("%," + escapeLike(t) + ",%"))
         }
-        for path in [q.organisationPath, q.organisationPath2].compactMap({ $0 }) {
+        // The root's subtree is every device (an organisation holding devices cannot be deleted): no clause, so the
+        // indexes that serve a query without it serve the root's too.
+        for path in [q.organisationPath, q.organisationPath2].compactMap({ $0 }) where path != rootPath {
             clauses.append("organisation_id IN (SELECT id FROM organisations WHERE path LIKE ? ESCAPE '\\')")
             args.append(.text(escapeLike(path) + "%"))
         }
         if let t = q.createdFrom { clauses.append("created_at >= ?"); args.append(.int(t)) }
         if let t = q.createdBefore { clauses.append("created_at < ?"); args.append(.int(t)) }
         if let t = q.text, !t.isEmpty {
+            // Three characters or more: the trigram index (devices_text, migration 6) finds the candidates (a superset:
+            // it folds case at least as widely as LIKE); the LIKE below keeps the documented semantics exactly.
+            if t.unicodeScalars.count >= 3 {
+                clauses.append("id IN (SELECT rowid FROM devices_text WHERE devices_text MATCH ?)")
+                args.append(.text(ftsPhrase(t)))
+            }
             clauses.append("(name LIKE ? ESCAPE '\\' OR serial LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')")
             let pattern = "%" + escapeLike(t) + "%"
             args += [.text(pattern), .text(pattern), .text(pattern)]
@@ -142,6 +150,16 @@ enum DeviceQuerySQL {
         let order = q.sort == .id ? "id \(dir)" : "\(col) \(dir), id \(dir)"
         return Built(whereSQL: clauses.isEmpty ? "1" : clauses.joined(separator: " AND "), args: args, orderSQL: order)
     }
+
+    /// The time a device turns offline: online while `now <= offlineAt` (1.5 x its inform interval + 60 s after its
+    /// last Inform). Written exactly as the expression of the devices_offline_at index so that SQLite uses it.
+    static let offlineAt = "last_inform + inform_interval * 3 / 2 + 60"
+
+    /// The root organisation's path (its subtree is every device).
+    static let rootPath = "/\(Organisation.rootID)/"
+
+    /// An FTS5 query matching `text` as one phrase: with the trigram tokenizer, rows containing it (any case).
+    static func ftsPhrase(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
     static func escapeLike(_ s: String) -> String {
         s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")

@@ -3,13 +3,13 @@ import ACSCore
 /// Fleet aggregates for the WebGUI dashboard. Each is one grouped SQL query confined to an organisation subtree.
 extension SQLiteStore {
     public func devicesCreatedPerDay(under path: String, since: Int64) throws -> [(day: Int64, count: Int)] {
-        try db.read { c in
+        let subtree = Self.subtreeClause(path, column: "organisation_id")
+        return try db.read { c in
             var out: [(day: Int64, count: Int)] = []
             try c.query("""
-                SELECT created_at / 86400, count(*) FROM devices
-                WHERE created_at >= ? AND organisation_id IN (SELECT id FROM organisations WHERE path LIKE ? ESCAPE '\\')
+                SELECT created_at / 86400, count(*) FROM devices WHERE created_at >= ?\(subtree.sql)
                 GROUP BY created_at / 86400 ORDER BY 1
-                """, [.int(since), Self.likePrefix(path)]) { out.append((day: $0.int(0), count: Int($0.int(1)))) }
+                """, [.int(since)] + subtree.args) { out.append((day: $0.int(0), count: Int($0.int(1)))) }
             return out
         }
     }

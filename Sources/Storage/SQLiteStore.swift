@@ -90,8 +90,14 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
         let limit = max(1, min(query.limit, 10_000))
         var out: [Device] = []
         try db.read { c in
-            try c.query("SELECT \(Self.deviceColumns) FROM devices WHERE \(b.whereSQL) ORDER BY \(b.orderSQL) LIMIT ?",
-                        b.args + [.int(Int64(limit + 1))]) { out.append(Self.device($0)) }
+            // The page's IDs first, then their rows: the inner query reads only what the filter and the order need, so
+            // an index holding those columns answers it without touching a row (e.g. offline devices by last contact:
+            // a top-N over devices_offline_at instead of one row read per candidate).
+            try c.query("""
+                SELECT \(Self.deviceColumns) FROM devices WHERE id IN (
+                  SELECT id FROM devices WHERE \(b.whereSQL) ORDER BY \(b.orderSQL) LIMIT ?)
+                ORDER BY \(b.orderSQL)
+                """, b.args + [.int(Int64(limit + 1))]) { out.append(Self.device($0)) }
         }
         var next: String?
         if out.count > limit {

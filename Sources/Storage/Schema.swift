@@ -1,6 +1,6 @@
 /// The schema, as add-only migrations.
 enum Schema {
-    static let migrations: [Migration] = [queryIndexes] + [
+    static let migrations: [Migration] = [queryIndexes, scale] + [
         Migration(1, """
         CREATE TABLE devices (
             id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,0 +1,66 @@
+extension Schema {
+    /// Version 6: queries and dashboards at 1M devices (docs/performance.md). Independent of every other migration.
+    /// - devices_offline_at: the time a device turns offline (`last_inform + inform_interval * 3 / 2 + 60`, the
+    ///   expression `DeviceQuerySQL` writes for online/offline, so SQLite matches it) with last_inform: online and
+    ///   offline become index ranges, counted without reading a row; offline pages sorted by last contact are a
+    ///   top-N over that range instead of a walk past every online device.
+    /// - devices_created_at: the dashboard's onboarding chart and `created_from`/`created_before` filters.
+    /// - devices_text: an FTS5 trigram index of name, serial and description (external content, kept by triggers).
+    ///   It only narrows the candidates of a free-text search; the LIKE the API documents is still applied to them.
+    /// - device_tallies: devices per (organisation, manufacturer, model, software version, profile), kept by
+    ///   triggers, so the dashboard's and /fleet's per-column counts read a few hundred rows instead of the table.
+    ///   The update trigger fires only when one of those columns really changes (the per-session UPDATE sets
+    ///   manufacturer, unchanged).
+    static let scale = Migration(6, """
+        CREATE INDEX devices_offline_at ON devices(last_inform + inform_interval * 3 / 2 + 60, last_inform);
+        CREATE INDEX devices_created_at ON devices(created_at);
+
+        CREATE VIRTUAL TABLE devices_text USING fts5(name, serial, description, content='devices', content_rowid='id',
+            tokenize='trigram');
+        INSERT INTO devices_text(devices_text) VALUES ('rebuild');
+        CREATE TRIGGER devices_text_insert AFTER INSERT ON devices BEGIN
+            INSERT INTO devices_text(rowid, name, serial, description) VALUES (new.id, new.name, new.serial, new.description);
+        END;
+        CREATE TRIGGER devices_text_delete AFTER DELETE ON devices BEGIN
+            INSERT INTO devices_text(devices_text, rowid, name, serial, description)
+            VALUES ('delete', old.id, old.name, old.serial, old.description);
+        END;
+        CREATE TRIGGER devices_text_update AFTER UPDATE OF name, serial, description ON devices
+        WHEN old.name IS NOT new.name OR old.serial IS NOT new.serial OR old.description IS NOT new.description BEGIN
+            INSERT INTO devices_text(devices_text, rowid, name, serial, description)
+            VALUES ('delete', old.id, old.name, old.serial, old.description);
+            INSERT INTO devices_text(rowid, name, serial, description) VALUES (new.id, new.name, new.serial, new.description);
+        END;
+
+        CREATE TABLE device_tallies (
+            organisation_id INTEGER NOT NULL,
+            manufacturer TEXT NOT NULL,
+            model_name TEXT NOT NULL,
+            software_version TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (organisation_id, manufacturer, model_name, software_version, profile)
+        ) WITHOUT ROWID;
+        INSERT INTO device_tallies
+            SELECT organisation_id, manufacturer, model_name, software_version, profile, count(*) FROM devices
+            GROUP BY organisation_id, manufacturer, model_name, software_version, profile;
+        CREATE TRIGGER device_tallies_insert AFTER INSERT ON devices BEGIN
+            INSERT INTO device_tallies VALUES (new.organisation_id, new.manufacturer, new.model_name, new.software_version, new.profile, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER device_tallies_delete AFTER DELETE ON devices BEGIN
+            UPDATE device_tallies SET n = n - 1 WHERE organisation_id = old.organisation_id AND manufacturer = old.manufacturer
+                AND model_name = old.model_name AND software_version = old.software_version AND profile = old.profile;
+        END;
+        CREATE TRIGGER device_tallies_update AFTER UPDATE OF organisation_id, manufacturer, model_name, software_version, profile ON devices
+        WHEN old.organisation_id IS NOT new.organisation_id OR old.manufacturer IS NOT new.manufacturer
+            OR old.model_name IS NOT new.model_name OR old.software_version IS NOT new.software_version OR old.profile IS NOT new.profile
+        BEGIN
+            UPDATE device_tallies SET n = n - 1 WHERE organisation_id = old.organisation_id AND manufacturer = old.manufacturer
+                AND model_name = old.model_name AND software_version = old.software_version AND profile = old.profile;
+            INSERT INTO device_tallies VALUES (new.organisation_id, new.manufacturer, new.model_name, new.software_version, new.profile, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+        END;
+        ANALYZE;
+        """)
+}
