@@ -21,6 +21,10 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var profilesDirectory: String?
     /// Secrets profiles refer to with `secret "name"` (also CORRAL_SECRET_<NAME>).
     public var secrets: [String: String] = [:]
+    /// Informs (the per-device contact history) older than this many days are deleted; 0 keeps them forever.
+    public var informRetentionDays: Int = 30
+    /// KPI samples (written by profiles' KPIs) older than this many days are deleted; 0 keeps them forever.
+    public var kpiRetentionDays: Int = 90
 
     public struct ProfileOverride: Sendable, Codable, Equatable {
         public var onboardingUsername: String?
@@ -38,6 +42,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         case sessionIdleTimeout = "session_idle_timeout", maxSessions = "max_sessions", maxBodyBytes = "max_body_bytes", profiles
         case fileBaseURL = "file_base_url", maxUploadBytes = "max_upload_bytes"
         case profilesDirectory = "profiles_dir", secrets
+        case informRetentionDays = "inform_retention_days", kpiRetentionDays = "kpi_retention_days"
     }
 
     public init(from decoder: Decoder) throws {
@@ -55,6 +60,8 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         maxUploadBytes = try c.decodeIfPresent(Int.self, forKey: .maxUploadBytes) ?? d.maxUploadBytes
         profilesDirectory = try c.decodeIfPresent(String.self, forKey: .profilesDirectory)
         secrets = try c.decodeIfPresent([String: String].self, forKey: .secrets) ?? [:]
+        informRetentionDays = try c.decodeIfPresent(Int.self, forKey: .informRetentionDays) ?? d.informRetentionDays
+        kpiRetentionDays = try c.decodeIfPresent(Int.self, forKey: .kpiRetentionDays) ?? d.kpiRetentionDays
     }
 
     /// Reads a JSON config file; a missing file is not an error when `required` is false.

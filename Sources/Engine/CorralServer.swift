@@ -13,6 +13,7 @@ public final class CorralServer: @unchecked Sendable {
     private var cwmpServer: HTTPServer?
     private var httpServer: HTTPServer?
     private var sweeper: Task<Void, Never>?
+    private var retention: Task<Void, Never>?
     /// The device profiles this server loaded (built-ins + profiles directory).
     public let profiles: ProfileRegistry
     public private(set) var cwmpPort = 0
@@ -77,12 +78,14 @@ public final class CorralServer: @unchecked Sendable {
                 await cwmp.sweep()
             }
         }
+        retention = HistoryRetention(store: store, policy: .init(informDays: config.informRetentionDays, kpiDays: config.kpiRetentionDays)).start()
         campaigns.start()
         log.info("CWMP on \(config.host):\(cwmpPort), HTTP on \(config.host):\(httpPort), data in \(config.dataDirectory)")
     }
 
     public func stop() async {
         sweeper?.cancel()
+        retention?.cancel()
         await campaigns.stop()
         try? await cwmpServer?.shutdown()
         try? await httpServer?.shutdown()

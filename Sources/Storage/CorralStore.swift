@@ -63,6 +63,8 @@ public protocol CorralStore: AnyObject, Sendable {
     func devices(limit: Int, offset: Int) throws -> [Device]
     func devices(serial: String) throws -> [Device]
     func deviceCount() throws -> Int
+    /// Deletes up to `batch` of the oldest rows of a history table written before `cutoff`; returns how many went.
+    func pruneHistory(_ table: HistoryTable, olderThan cutoff: Int64, batch: Int) async throws -> Int
     /// One page of a filtered, sorted device list.
     func devices(_ query: DeviceQuery, now: Int64) throws -> DevicePage
     /// Every device matching the query (limit and cursor ignored), streamed in sort order without loading them all.

@@ -1,0 +1,26 @@
+import ACSCore
+
+/// History tables that grow with every session and are pruned by age (`HistoryRetention` in Engine).
+public enum HistoryTable: String, Sendable, CaseIterable {
+    /// One row per Inform (`informs.at`).
+    case informs
+    /// One row per KPI sample a profile took (`kpi_samples.at`).
+    case kpiSamples = "kpi_samples"
+}
+
+extension SQLiteStore {
+    /// Deletes rows of `table` older than `cutoff` (Unix seconds) among its `batch` oldest rows (insertion order, which
+    /// is time order: rows are written with the time they are written at), in one short write. Returns how many went;
+    /// fewer than `batch` means there is nothing older left at the front of the table. The work per call is bounded by
+    /// `batch` whatever the table's size, so calls can be spread out between sessions' group commits.
+    public func pruneHistory(_ table: HistoryTable, olderThan cutoff: Int64, batch: Int = 1000) async throws -> Int {
+        let sql = """
+            DELETE FROM \(table.rawValue) WHERE rowid IN (
+              SELECT rowid FROM (SELECT rowid, at FROM \(table.rawValue) ORDER BY rowid LIMIT ?) WHERE at < ?)
+            """
+        return try await db.write { c in
+            try c.run(sql, [.int(Int64(max(1, batch))), .int(cutoff)])
+            return c.changes
+        }
+    }
+}
