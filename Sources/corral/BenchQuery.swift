@@ -1,4 +1,5 @@
 import ACSCore
+import API
 import ArgumentParser
 import Foundation
 import Storage
@@ -61,9 +62,16 @@ struct BenchQuery: ParsableCommand {
             }
         }
         try time("inventory_text_search_serial", runs: 3) { try s.devices(q { $0.text = "ON0004242" }, now: now).devices.count }
+        // A common substring (every device's description) and a short one: the first page comes from a scan either way.
+        try time("inventory_text_search_common", runs: 3) { try s.devices(q { $0.text = "generated" }, now: now).devices.count }
+        try time("inventory_text_search_2_chars", runs: 3) { try s.devices(q { $0.text = "42" }, now: now).devices.count }
+        try time("count_text_search_serial", runs: 3) { try s.countDevices(q { $0.text = "ON00042" }, now: now) }
         try time("count_matching_model_version") { try s.countDevices(q { $0.model = "AG-3000"; $0.softwareVersion = "3.2.1" }, now: now) }
 
         // Analytics.
+        // The WebGUI dashboard of the root organisation, uncached (status tiles, six charts).
+        try time("dashboard_root", runs: 3) { try DashboardPage.renderCharts(store: s, path: "/1/", now: now).utf8.count }
+
         try time("groupby_software_version") { try s.deviceCounts(by: .softwareVersion, now: now).count }
         try time("groupby_model") { try s.deviceCounts(by: .model, now: now).count }
         try time("groupby_status") { try s.deviceCounts(by: .status, now: now).count }
@@ -83,11 +91,14 @@ struct BenchQuery: ParsableCommand {
 
         let inventoryKeys = inventory.map(\.0)
         let groupKeys = ["groupby_software_version", "groupby_model", "groupby_status", "groupby_version_of_model"]
+        let textKeys = ["inventory_text_search_serial", "inventory_text_search_common", "inventory_text_search_2_chars"]
         try BenchStats.printJSON([
             "devices": try s.deviceCount(), "timings_ms": timings, "rows": rows,
             // The goals: the slowest of the typical inventory pages, and the slowest device-column group-by.
             "inventory_query_ms": inventoryKeys.compactMap { timings[$0] }.max() ?? 0,
             "groupby_ms": groupKeys.compactMap { timings[$0] }.max() ?? 0,
+            "text_search_ms": textKeys.compactMap { timings[$0] }.max() ?? 0,
+            "dashboard_ms": timings["dashboard_root"] ?? 0,
         ])
     }
 }
