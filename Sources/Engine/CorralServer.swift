@@ -14,6 +14,7 @@ public final class CorralServer: @unchecked Sendable {
     private var httpServer: HTTPServer?
     private var sweeper: Task<Void, Never>?
     private var retention: Task<Void, Never>?
+    private var textIndexer: Task<Void, Never>?
     /// The device profiles this server loaded (built-ins + profiles directory).
     public let profiles: ProfileRegistry
     public private(set) var cwmpPort = 0
@@ -78,6 +79,23 @@ public final class CorralServer: @unchecked Sendable {
                 await cwmp.sweep()
             }
         }
+        // The trigram text index follows created/renamed devices every 2 s, 2,000 devices per write (searches are
+        // exact meanwhile: they also look at the devices not yet indexed).
+        let log = self.log
+        textIndexer = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                do {
+                    while !Task.isCancelled, try await store.syncTextIndex(batch: 2000) == 2000 {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    log.error("text index: \(error)")
+                }
+            }
+        }
         retention = HistoryRetention(store: store, policy: .init(informDays: config.informRetentionDays, kpiDays: config.kpiRetentionDays)).start()
         campaigns.start()
         log.info("CWMP on \(config.host):\(cwmpPort), HTTP on \(config.host):\(httpPort), data in \(config.dataDirectory)")
@@ -86,6 +104,7 @@ public final class CorralServer: @unchecked Sendable {
     public func stop() async {
         sweeper?.cancel()
         retention?.cancel()
+        textIndexer?.cancel()
         await campaigns.stop()
         try? await cwmpServer?.shutdown()
         try? await httpServer?.shutdown()

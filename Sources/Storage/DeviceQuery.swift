@@ -104,9 +104,10 @@ enum DeviceQuerySQL {
         if let t = q.createdBefore { clauses.append("created_at < ?"); args.append(.int(t)) }
         if let t = q.text, !t.isEmpty {
             // Three characters or more: the trigram index (devices_text, migration 6) finds the candidates (a superset:
-            // it folds case at least as widely as LIKE); the LIKE below keeps the documented semantics exactly.
+            // it folds case at least as widely as LIKE), plus the devices changed since it was last brought up to date;
+            // the LIKE below keeps the documented semantics exactly.
             if t.unicodeScalars.count >= 3 {
-                clauses.append("id IN (SELECT rowid FROM devices_text WHERE devices_text MATCH ?)")
+                clauses.append("id IN (SELECT rowid FROM devices_text WHERE devices_text MATCH ? UNION ALL SELECT id FROM devices_text_pending)")
                 args.append(.text(ftsPhrase(t)))
             }
             clauses.append("(name LIKE ? ESCAPE '\\' OR serial LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')")

@@ -24,3 +24,24 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    /// Brings the trigram text index (devices_text) up to date for up to `batch` of the devices created, renamed,
+    /// re-described or deleted since the last call, in one short write (three statements). Returns how many were
+    /// handled; fewer than `batch` means the index is up to date. Searches are exact either way (they also look at
+    /// the devices not yet indexed); this keeps them fast.
+    @discardableResult
+    public func syncTextIndex(batch: Int = 5000) async throws -> Int {
+        let n = Int64(max(1, batch))
+        return try await db.write { c in
+            let pending = "SELECT id FROM devices_text_pending ORDER BY id LIMIT ?"
+            try c.run("DELETE FROM devices_text WHERE rowid IN (\(pending))", [.int(n)])
+            try c.run("""
+                INSERT INTO devices_text(rowid, name, serial, description)
+                SELECT id, name, serial, description FROM devices WHERE id IN (\(pending))
+                """, [.int(n)])
+            try c.run("DELETE FROM devices_text_pending WHERE id IN (\(pending))", [.int(n)])
+            return c.changes
+        }
+    }
+}

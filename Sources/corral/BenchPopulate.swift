@@ -70,6 +70,7 @@ struct BenchPopulate: AsyncParsableCommand {
             made += n
             if made % 100_000 == 0 { FileHandle.standardError.write(Data("populate: \(made) devices\n".utf8)) }
         }
+        while try await s.syncTextIndex(batch: 20_000) == 20_000 {}
         try await s.analyze()
         try await s.checkpoint()
         let seconds = BenchStats.ms(clock.now - t0) / 1000
