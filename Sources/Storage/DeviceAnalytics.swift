@@ -41,7 +41,7 @@ extension SQLiteStore {
             let built = try statuses.map { s -> DeviceQuerySQL.Built in
                 var sq = q
                 sq.status = s
-                return try DeviceQuerySQL.build(sq, now: now)
+                return try buildQuery(sq, now: now)
             }
             return try db.read { c in
                 var out: [GroupCount] = []
@@ -52,7 +52,7 @@ extension SQLiteStore {
                 return out.sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
             }
         }
-        let b = try DeviceQuerySQL.build(q, now: now)
+        let b = try buildQuery(q, now: now)
         var args: [SQLValue] = []
         let expr = grouping.expression(nowArg: &args, now: now)
         return try db.read { c in
@@ -70,7 +70,7 @@ extension SQLiteStore {
         guard !paths.isEmpty else { return [] }
         var q = query
         q.cursor = nil
-        let b = try DeviceQuerySQL.build(q, now: now)
+        let b = try buildQuery(q, now: now)
         var args: [SQLValue] = []
         let expr = grouping.expression(nowArg: &args, now: now)
         let marks = paths.map { _ in "?" }.joined(separator: ",")

@@ -64,7 +64,9 @@ enum DeviceQuerySQL {
 
     static func column(_ s: DeviceQuery.Sort) -> String { s.rawValue }
 
-    static func build(_ q: DeviceQuery, now: Int64) throws -> Built {
+    /// `textIndex`: narrow a free-text search with the trigram index (the store turns it off for a substring so
+    /// common that a scan finds a page sooner, see `SQLiteStore.buildQuery`).
+    static func build(_ q: DeviceQuery, now: Int64, textIndex: Bool = true) throws -> Built {
         var clauses: [String] = []
         var args: [SQLValue] = []
         switch q.status {
@@ -106,7 +108,7 @@ enum DeviceQuerySQL {
             // Three characters or more: the trigram index (devices_text, migration 6) finds the candidates (a superset:
             // it folds case at least as widely as LIKE), plus the devices changed since it was last brought up to date;
             // the LIKE below keeps the documented semantics exactly.
-            if t.unicodeScalars.count >= 3 {
+            if textIndex && t.unicodeScalars.count >= 3 {
                 clauses.append("id IN (SELECT rowid FROM devices_text WHERE devices_text MATCH ? UNION ALL SELECT id FROM devices_text_pending)")
                 args.append(.text(ftsPhrase(t)))
             }

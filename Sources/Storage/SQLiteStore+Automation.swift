@@ -25,7 +25,7 @@ extension SQLiteStore: AutomationStore {
     public func countDevices(by field: DeviceGroupField, _ query: DeviceQuery, now: Int64) throws -> [(String, Int)] {
         var q = query
         q.cursor = nil
-        let b = try DeviceQuerySQL.build(q, now: now)
+        let b = try buildQuery(q, now: now)
         var out: [(String, Int)] = []
         try db.read { c in
             try c.query("SELECT \(field.rawValue), count(*) FROM devices WHERE \(b.whereSQL) GROUP BY 1 ORDER BY 2 DESC, 1", b.args) {

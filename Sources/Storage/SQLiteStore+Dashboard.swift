@@ -14,17 +14,24 @@ extension SQLiteStore {
         }
     }
 
+    /// Each path is its own branch with the path as a literal (escaped), so SQLite can use the partial index
+    /// parameters_lte_signal (migration 6) for the dashboard's paths; other paths still work, by a scan.
     public func parameterValueCounts(paths: [String], under path: String) throws -> [(value: Int, count: Int)] {
         guard !paths.isEmpty else { return [] }
+        let subtree = Self.subtreeClause(path, column: "d.organisation_id")
+        let branches = paths.map { p in
+            """
+            SELECT p.device_id AS did, p.value AS v FROM parameters p
+            WHERE p.path = '\(p.replacingOccurrences(of: "'", with: "''"))' AND (p.value GLOB '[0-9]*' OR p.value GLOB '-[0-9]*')
+            """
+        }.joined(separator: " UNION ALL ")
+        let join = subtree.sql.isEmpty ? "" : " JOIN devices d ON d.id = did WHERE 1\(subtree.sql)"
         return try db.read { c in
             var out: [(value: Int, count: Int)] = []
-            let marks = paths.map { _ in "?" }.joined(separator: ",")
             try c.query("""
-                SELECT CAST(round(CAST(p.value AS REAL)) AS INTEGER), count(DISTINCT p.device_id) FROM parameters p JOIN devices d ON d.id = p.device_id
-                WHERE p.path IN (\(marks)) AND (p.value GLOB '[0-9]*' OR p.value GLOB '-[0-9]*')
-                  AND d.organisation_id IN (SELECT id FROM organisations WHERE path LIKE ? ESCAPE '\\')
+                SELECT CAST(round(CAST(v AS REAL)) AS INTEGER), count(DISTINCT did) FROM (\(branches))\(join)
                 GROUP BY 1 ORDER BY 1
-                """, paths.map { .text($0) } + [Self.likePrefix(path)]) { out.append((value: Int($0.int(0)), count: Int($0.int(1)))) }
+                """, subtree.args) { out.append((value: Int($0.int(0)), count: Int($0.int(1)))) }
             return out
         }
     }

@@ -86,7 +86,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     }
 
     public func devices(_ query: DeviceQuery, now: Int64) throws -> DevicePage {
-        let b = try DeviceQuerySQL.build(query, now: now)
+        let b = try buildQuery(query, now: now)
         let limit = max(1, min(query.limit, 10_000))
         var out: [Device] = []
         try db.read { c in
@@ -110,7 +110,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     public func forEachDevice(_ query: DeviceQuery, now: Int64, _ body: (Device) throws -> Bool) throws {
         var q = query
         q.cursor = nil
-        let b = try DeviceQuerySQL.build(q, now: now)
+        let b = try buildQuery(q, now: now)
         try db.read { c in
             var stop = false
             try c.query("SELECT \(Self.deviceColumns) FROM devices WHERE \(b.whereSQL) ORDER BY \(b.orderSQL)", b.args) { row in
@@ -122,7 +122,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     public func countDevices(_ query: DeviceQuery, now: Int64) throws -> Int {
         var q = query
         q.cursor = nil
-        let b = try DeviceQuerySQL.build(q, now: now)
+        let b = try buildQuery(q, now: now)
         return try db.read { Int(try $0.scalar("SELECT count(*) FROM devices WHERE \(b.whereSQL)", b.args).int) }
     }
 

@@ -5,6 +5,12 @@ extension Schema {
     ///   offline become index ranges, counted without reading a row; offline pages sorted by last contact are a
     ///   top-N over that range instead of a walk past every online device.
     /// - devices_created_at: the dashboard's onboarding chart and `created_from`/`created_before` filters.
+    /// - (model_name | software_version, name | serial): a model's or a version's devices in name or serial order are
+    ///   an index range, not a sort of every device of the model (512 ms for a model + group page sorted by serial).
+    ///   Identity columns: a periodic session does not rewrite them.
+    /// - parameters_lte_signal: the WebGUI dashboard's LTE RSSI/SINR histograms (`Pages/Aliases.swift`) read these
+    ///   rows only, instead of one primary-key probe per device (7 s at 1M devices). Partial: the other parameters
+    ///   are not indexed twice.
     /// - devices_text: an FTS5 trigram index of name, serial and description. It only narrows the candidates of a
     ///   free-text search (its matches plus the devices in devices_text_pending); the LIKE the API documents is still
     ///   applied to them, so the answer is exact whether or not the index is up to date. Triggers only note changed
@@ -18,6 +24,13 @@ extension Schema {
     static let scale = Migration(6, """
         CREATE INDEX devices_offline_at ON devices(last_inform + inform_interval * 3 / 2 + 60, last_inform);
         CREATE INDEX devices_created_at ON devices(created_at);
+        CREATE INDEX devices_model_serial ON devices(model_name, serial);
+        CREATE INDEX devices_model_name ON devices(model_name, name);
+        CREATE INDEX devices_version_name ON devices(software_version, name);
+        CREATE INDEX devices_version_serial ON devices(software_version, serial);
+        CREATE INDEX parameters_lte_signal ON parameters(path, value)
+            WHERE path = 'Device.Cellular.Interface.1.RSSI' OR path = 'Device.Cellular.Interface.1.SINR'
+            OR path = 'Device.Cellular.Interface.1.X_CORRAL_SINR';
 
         CREATE VIRTUAL TABLE devices_text USING fts5(name, serial, description, tokenize='trigram');
         INSERT INTO devices_text(rowid, name, serial, description) SELECT id, name, serial, description FROM devices;
