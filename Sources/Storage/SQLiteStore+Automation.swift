@@ -7,7 +7,7 @@ extension SQLiteStore: AutomationStore {
         guard !deviceIDs.isEmpty, !paths.isEmpty else { return [:] }
         // json_each keeps one cached statement whatever the list sizes.
         let ids = "[" + deviceIDs.map(String.init).joined(separator: ",") + "]"
-        let ps = String(decoding: try JSONEncoder().encode(paths), as: UTF8.self)
+        let ps = Self.jsonArray(paths)
         var out: [Int64: [String: StoredParameter]] = [:]
         try db.read { c in
             try c.query("""
@@ -20,6 +20,26 @@ extension SQLiteStore: AutomationStore {
             }
         }
         return out
+    }
+
+    /// A JSON array of strings, without Foundation's JSONEncoder (1.3 % of the server's CPU in periodic sessions,
+    /// where profile provisioning reads its paths once per session).
+    static func jsonArray(_ strings: [String]) -> String {
+        var out = "["
+        for (i, s) in strings.enumerated() {
+            if i > 0 { out += "," }
+            out += "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case _ where u.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
+                default: out.unicodeScalars.append(u)
+                }
+            }
+            out += "\""
+        }
+        return out + "]"
     }
 
     public func countDevices(by field: DeviceGroupField, _ query: DeviceQuery, now: Int64) throws -> [(String, Int)] {

@@ -143,6 +143,13 @@ import CWMP
         #expect(try store.deviceCounts(by: .softwareVersion, under: child.path).map(\.count) == [2, 1])
     }
 
+    @Test func jsonArrayOfPathsDecodesBack() throws {
+        let strings = ["Device.WiFi.SSID.1.SSID", "quote \" and \\ back", "tab\tnew\nline\u{01}", "é ✓ 𝄞", ""]
+        let decoded = try JSONDecoder().decode([String].self, from: Data(SQLiteStore.jsonArray(strings).utf8))
+        #expect(decoded == strings)
+        #expect(SQLiteStore.jsonArray([]) == "[]")
+    }
+
     @Test func retentionDeletesOldRowsAndKeepsRecentOnes() async throws {
         let store = try SQLiteStore(directory: temporaryDirectory())
         defer { store.close() }
