@@ -86,6 +86,30 @@ public enum Charts {
             """
     }
 
+    /// A time series as a line with its minimum, maximum and last value printed (KPI history on the device page).
+    /// `points` are (Unix time, value) in time order; `range` fixes the vertical scale (e.g. the metric's limits).
+    public static func line(_ points: [(at: Int64, value: Double)], title: String, unit: String, range: ClosedRange<Double>) -> Markup {
+        guard points.count >= 2, let first = points.first?.at, let last = points.last?.at else { return empty(title) }
+        let w = 320.0, h = 90.0, left = 6.0, top = 6.0
+        let lo = min(range.lowerBound, points.map(\.value).min() ?? range.lowerBound)
+        let hi = max(range.upperBound, points.map(\.value).max() ?? range.upperBound)
+        let span = max(1, Double(last - first)), vspan = max(1e-9, hi - lo)
+        let coords = points.map { p -> String in
+            let x = left + (w - 2 * left) * Double(p.at - first) / span
+            let y = top + (h - 2 * top) * (1 - (p.value - lo) / vspan)
+            return "\(Int(x.rounded())),\(Int(y.rounded()))"
+        }
+        let values = points.map(\.value)
+        func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String((v * 10).rounded() / 10) }
+        let summary = "last \(fmt(values.last ?? 0))\(unit), min \(fmt(values.min() ?? 0)), max \(fmt(values.max() ?? 0)) over \(points.count) samples"
+        return """
+            <figure class="chart spark"><svg viewBox="0 0 \(Int(w)) \(Int(h))" role="img" aria-label="\(title): \(summary)" \
+            preserveAspectRatio="none" data-chart="line" data-points="\(points.count)"><title>\(title)</title>\
+            <polyline points="\(coords.joined(separator: " "))" class="trend"/></svg>\
+            <figcaption class="muted small">\(summary)</figcaption></figure>
+            """
+    }
+
     static func link(_ href: String?, _ body: Markup, _ label: String) -> Markup {
         guard let href else { return body }
         return "<a href=\"\(href)\" aria-label=\"\(label)\">\(body)</a>"

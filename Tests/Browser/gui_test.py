@@ -208,7 +208,7 @@ def main():
             d.find_element(By.LINK_TEXT, target["name"]).click()
             WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "act-reboot")))
             d.find_element(By.ID, "act-wifi").click()
-            toast(d, r"refresh\): done")
+            toast(d, r"\(get\): done")
             field = WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "ssid-0")))
             assert d.find_element(By.ID, "ssid-value-0").text == "Corral-0003"
             new = "NOC-" + secrets.token_hex(3)
@@ -230,7 +230,7 @@ def main():
         @test("device page: LTE card, parameter tree and path search")
         def _():
             d.find_element(By.ID, "act-lte").click()
-            toast(d, r"refresh\): done")
+            toast(d, r"\(get\): done")
             wait_for("LTE values", lambda: "RSSI" in d.find_element(By.ID, "lte-values").text)
             d.refresh()  # the tree was drawn before the WiFi subtree was read
             tree = wait_for("the WiFi node of the tree",
