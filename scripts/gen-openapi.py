@@ -205,7 +205,8 @@ for method, path, perm, summary, ok, params, req, errors, status in ops:
     if params: o["parameters"] = params
     if req: o["requestBody"] = req
     for e in errors:
-        if perm == "anyone" and e in (401, 403): continue
+        # Public routes need no credentials; login still answers 401 to a wrong password.
+        if perm == "anyone" and e == 403 or (perm == "anyone" and e == 401 and path != "/auth/login"): continue
         o["responses"][str(e)] = problem({400: "Bad request", 401: "No or bad credentials", 403: "Role too low, or CSRF token missing",
             404: "Not found (or outside the caller's organisation subtree)", 409: "Conflict", 413: "Too large", 415: "Wrong content type",
             422: "Invalid input", 429: "Throttled"}[e])
