@@ -86,26 +86,28 @@ public enum Charts {
             """
     }
 
-    /// A time series as a line with its minimum, maximum and last value printed (KPI history on the device page).
-    /// `points` are (Unix time, value) in time order; `range` fixes the vertical scale (e.g. the metric's limits).
+    /// A time series as a line with a dot per sample, its scale, and the minimum, maximum and last value printed
+    /// (KPI history on the device page). `points` are (Unix time, value) in time order; `range` is the scale unless a
+    /// value falls outside it.
     public static func line(_ points: [(at: Int64, value: Double)], title: String, unit: String, range: ClosedRange<Double>) -> Markup {
         guard points.count >= 2, let first = points.first?.at, let last = points.last?.at else { return empty(title) }
-        let w = 320.0, h = 90.0, left = 6.0, top = 6.0
-        let lo = min(range.lowerBound, points.map(\.value).min() ?? range.lowerBound)
-        let hi = max(range.upperBound, points.map(\.value).max() ?? range.upperBound)
-        let span = max(1, Double(last - first)), vspan = max(1e-9, hi - lo)
-        let coords = points.map { p -> String in
-            let x = left + (w - 2 * left) * Double(p.at - first) / span
-            let y = top + (h - 2 * top) * (1 - (p.value - lo) / vspan)
-            return "\(Int(x.rounded())),\(Int(y.rounded()))"
-        }
+        let w = 320.0, h = 100.0, left = 34.0, right = 6.0, top = 8.0, bottom = 8.0
         let values = points.map(\.value)
+        let lo = min(range.lowerBound, values.min() ?? range.lowerBound), hi = max(range.upperBound, values.max() ?? range.upperBound)
+        let span = max(1, Double(last - first)), vspan = max(1e-9, hi - lo)
+        func x(_ t: Int64) -> Int { Int((left + (w - left - right) * Double(t - first) / span).rounded()) }
+        func y(_ v: Double) -> Int { Int((top + (h - top - bottom) * (1 - (v - lo) / vspan)).rounded()) }
         func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String((v * 10).rounded() / 10) }
+        let coords = points.map { "\(x($0.at)),\(y($0.value))" }.joined(separator: " ")
+        let dots: [Markup] = points.map { p in "<circle cx=\"\(x(p.at))\" cy=\"\(y(p.value))\" r=\"2.5\" class=\"dot\"><title>\(fmt(p.value))\(unit)</title></circle>" }
         let summary = "last \(fmt(values.last ?? 0))\(unit), min \(fmt(values.min() ?? 0)), max \(fmt(values.max() ?? 0)) over \(points.count) samples"
         return """
             <figure class="chart spark"><svg viewBox="0 0 \(Int(w)) \(Int(h))" role="img" aria-label="\(title): \(summary)" \
-            preserveAspectRatio="none" data-chart="line" data-points="\(points.count)"><title>\(title)</title>\
-            <polyline points="\(coords.joined(separator: " "))" class="trend"/></svg>\
+            data-chart="line" data-points="\(points.count)"><title>\(title)</title>\
+            <text x="\(Int(left) - 4)" y="\(Int(top) + 4)" text-anchor="end" class="val small">\(fmt(hi))</text>\
+            <text x="\(Int(left) - 4)" y="\(Int(h - bottom))" text-anchor="end" class="val small">\(fmt(lo))</text>\
+            <line x1="\(Int(left))" y1="\(Int(h - bottom))" x2="\(Int(w - right))" y2="\(Int(h - bottom))" class="axis"/>\
+            <polyline points="\(coords)" class="trend"/>\(dots)</svg>\
             <figcaption class="muted small">\(summary)</figcaption></figure>
             """
     }

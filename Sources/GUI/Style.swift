@@ -31,7 +31,7 @@ h2{font-size:1.1rem;margin:0 0 .6rem}
 .chart{margin:0}.chart svg{width:100%;height:auto;max-height:420px;font-size:12px}
 .chart .lbl{fill:var(--fg)}.chart .val{fill:var(--muted)}.chart .small{font-size:10px}.chart .axis{stroke:var(--line)}
 .chart a:hover rect,.chart a:focus rect{opacity:.75}
-.spark svg{height:90px;border-bottom:1px solid var(--line)}.spark .trend{fill:none;stroke:var(--accent);stroke-width:2;vector-effect:non-scaling-stroke}
+.spark .trend{fill:none;stroke:var(--accent);stroke-width:2}.spark .dot{fill:var(--accent2)}
 .spark figcaption{font-size:12px}
 .bar.s0{fill:var(--s0)}.bar.s1{fill:var(--s1)}.bar.s2{fill:var(--s2)}.bar.s3{fill:var(--s3)}.bar.s4{fill:var(--s4)}.bar.s5{fill:var(--s5)}
 svg.stacked{height:28px;border-radius:6px}

@@ -14,6 +14,8 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/corral")
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ACME_SECRET = "acme-" + secrets.token_hex(8)  # the ACME LTE profile's onboarding password (secret "acme-r1-onboarding")
 SHOTS = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "test-output/screenshots")
 WAIT = 30  # seconds, the bound of every wait
 PASSED = []
@@ -43,7 +45,8 @@ class Corral:
     def __init__(self):
         self.data = tempfile.mkdtemp(prefix="corral-gui-")
         self.procs = []
-        env = dict(os.environ, CORRAL_LOG="error")
+        # The repository's profiles (ACME LTE router with vendor aliases and LTE KPIs) next to the built-in ones.
+        env = dict(os.environ, CORRAL_LOG="error", CORRAL_PROFILES=os.path.join(REPO, "profiles"), CORRAL_SECRET_ACME_R1_ONBOARDING=ACME_SECRET)
         self.out = open(os.path.join(self.data, "serve.log"), "w+")
         self.procs.append(subprocess.Popen([BIN, "serve", "--data", self.data, "--host", "127.0.0.1", "--cwmp-port", "0", "--http-port", "0"],
                                            stdout=self.out, stderr=subprocess.STDOUT, env=env))
@@ -66,10 +69,11 @@ class Corral:
         assert r.returncode == 0, f"corral {' '.join(args)} failed: {r.stderr}"
         return r.stdout
 
-    def sim(self, count, model, prefix, offset=0):
-        log_file = open(os.path.join(self.data, f"sim-{model}.log"), "w")
+    def sim(self, count, model, prefix, offset=0, credentials=()):
+        log_file = open(os.path.join(self.data, f"sim-{os.path.basename(model).split('.')[0]}.log"), "w")
+        login = ["--username", credentials[0], "--password", credentials[1]] if credentials else []
         self.procs.append(subprocess.Popen([BIN, "sim", "--acs", f"http://127.0.0.1:{self.cwmp}/cwmp", "--count", str(count), "--model", model,
-                                            "--serial-prefix", prefix, "--serial-offset", str(offset)],
+                                            "--serial-prefix", prefix, "--serial-offset", str(offset), *login],
                                            stdout=log_file, stderr=subprocess.STDOUT, env=dict(os.environ, CORRAL_LOG="error")))
 
     def api(self, method, path, body=None, timeout=60):
@@ -297,6 +301,52 @@ def main():
             d.find_element(By.ID, "t-name").send_keys("nms")
             d.find_element(By.CSS_SELECTOR, "form[aria-label='New token'] button").click()
             toast(d, r"Token \(shown once\): crl_")
+        _()
+
+        @test("LTE router: cards from its profile's vendor aliases, sampled signal history")
+        def _():
+            c.sim(1, os.path.join(REPO, "profiles/fixtures/acme-lte-r1.json"), "LTE", credentials=("acme-r1", ACME_SECRET))
+            lte = wait_for("the ACME router to onboard with its profile",
+                           lambda: next((x for x in c.api("GET", "/devices?profile=acme-lte-r1")[1]["devices"] if x["serial"] == "LTE000000"), None),
+                           timeout=60)
+            d.get(c.base + f"/devices/{lte['id']}")
+            # Each session samples the profile's KPIs: reading the values now (a connection request) adds one.
+            d.find_element(By.ID, "act-lte").click()
+            toast(d, r"\(get\): done")
+            time.sleep(2)  # samples are stamped in seconds: spread them so the chart has a time axis
+            st, _ = c.api("POST", f"/devices/{lte['id']}/summon")
+            assert st == 200, st
+            chart = wait_for("the RSSI history chart", lambda: [e for e in d.find_elements(By.CSS_SELECTOR, "#lte-history [data-kpi='lte.rssi'] svg")
+                                                                if int(e.get_attribute("data-points")) >= 3], timeout=45)[0]
+            assert chart.find_elements(By.CSS_SELECTOR, "polyline"), "no line drawn"
+            # SINR is ACME's own parameter (X_ACME_SINR), found through the profile's alias.
+            assert "SINR" in d.find_element(By.ID, "lte-values").text
+            d.execute_script("document.getElementById('lte-card').scrollIntoView()")
+            shot(d, "11-device-lte")
+        _()
+
+        @test("profiles: view rules and aliases, validate an edited profile")
+        def _():
+            d.get(c.base + "/admin/profiles")
+            d.find_element(By.LINK_TEXT, "acme-lte-r1").click()
+            aliases = wait_for("the alias table", lambda: d.find_element(By.ID, "profile-aliases").text)
+            assert "lte.sinr" in aliases and "X_ACME_SINR" in aliases, aliases
+            assert "return profile {" in d.find_element(By.ID, "profile-source").text
+            box = d.find_element(By.ID, "v-script")
+            box.clear()
+            box.send_keys('return profile { name = "acme-lte-r1", extends = "nowhere" ')
+            d.find_element(By.ID, "validate-profile").click()
+            toast(d, r"Not valid - syntax: acme-lte-r1\.lua:1:")
+            box.clear()
+            d.find_element(By.ID, "v-file").clear()
+            d.find_element(By.ID, "v-file").send_keys("acme-lte-r2.lua")  # a new file next to acme-lte-r1.lua
+            box.send_keys('return profile { name = "acme-lte-r2", extends = "acme-lte-r1", match = { oui = "00D09E", product_class = "LTE-R2" } }')
+            d.find_element(By.ID, "validate-profile").click()
+            toast(d, r"Valid: acme-lte-r2")
+            shot(d, "12-profile", full=False)
+            # Validation installed nothing.
+            names = [p["name"] for p in c.api("GET", "/profiles")[1]["profiles"]]
+            assert "acme-lte-r2" not in names and "acme-lte-r1" in names, names
         _()
 
         @test("RBAC: a viewer sees no actions and the server refuses a forged POST")
