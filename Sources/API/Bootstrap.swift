@@ -12,6 +12,7 @@ extension APIHandler {
         ac.maxUploadBytes = c.maxUploadBytes
         ac.profiles = server.profiles
         ac.passwordIterations = passwordIterations
+        ac.scriptsDirectory = c.scriptsDirectory ?? "scripts"
         let api = APIHandler(store: server.store, config: ac)
         server.operatorRoutes = { await api.handle($0) }
         server.operatorMaxBodyBytes = max(c.maxUploadBytes, JSON.maxBodyBytes)

@@ -25,9 +25,10 @@ public final class CampaignScript {
     let access: StoreScriptAccess
     let run: ScriptRun
 
-    public init(source: String, name: String, store: AutomationStore, registry: ProfileRegistry, now: Int64) throws {
+    /// `scope`: the organisation subtree (path) the campaign may target; every query of the script stays inside it.
+    public init(source: String, name: String, store: AutomationStore, registry: ProfileRegistry, now: Int64, scope: String? = nil) throws {
         vm = LuaVM()
-        access = StoreScriptAccess(store: store, registry: registry, now: now)
+        access = StoreScriptAccess(store: store, registry: registry, now: now, scope: scope)
         let sink = CampaignSink()
         run = ScriptRun(context: .campaign, name: name, now: now, seed: 0)
         run.sink = sink
