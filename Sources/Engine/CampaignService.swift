@@ -12,7 +12,7 @@ public struct CampaignService: Sendable {
     public init(store: AutomationStore, registry: ProfileRegistry) { self.store = store; self.registry = registry }
 
     /// Dry run: every target device and what apply(dev) would do to it; nothing is written. Returns the count.
-    /// apply(dev) runs for the first `preview` devices only; the rest are just counted.
+    /// apply(dev) runs for the first `preview` devices only; the rest are counted in SQL.
     @discardableResult
     public func dryRun(source: String, name: String, now: Int64, scope: String? = nil, preview: Int = .max,
                        definition: ((CampaignDefinition) -> Void)? = nil,
@@ -20,13 +20,12 @@ public struct CampaignService: Sendable {
         let script = try CampaignScript(source: source, name: name, store: store, registry: registry, now: now, scope: scope)
         definition?(script.definition)
         var n = 0
-        try script.targets { d in
+        try script.targets(max: preview) { d in
             n += 1
-            guard n <= preview else { return }
             do { body(d, .success(try script.actions(for: d, now: now))) }
             catch let e as ScriptError { body(d, .failure(e)) }
         }
-        return n
+        return n < preview ? n : try script.targetCount()
     }
 
     /// Persists the campaign with its target list (snapshot, in order, split into waves); the runner starts it.

@@ -72,6 +72,15 @@ import Testing
         #expect(targeted == inside.map(\.id))
         #expect(try script.actions(for: inside[0], now: Self.now).map(\.description) == ["set Device.WiFi.SSID.1.SSID=x2"])
 
+        // A dry run lists the first few targets and counts the rest in SQL (scoped, honouring limit).
+        var first: [Int64] = []
+        try script.targets(max: 1) { first.append($0.id) }
+        #expect(first == [inside[0].id])
+        #expect(try script.targetCount() == inside.count)
+        let limited = try CampaignScript(source: #"campaign { name = "l", target = { limit = 1 }, apply = function(dev) end }"#, name: "l.lua",
+                                         store: store, registry: registry, now: Self.now, scope: a.path)
+        #expect(try limited.targetCount() == 1)
+
         let many = "campaign { name = 'many', target = { ids = { " + (1...10_001).map(String.init).joined(separator: ",") + " } }, apply = function(dev) end }"
         let big = try CampaignScript(source: many, name: "many.lua", store: store, registry: registry, now: Self.now)
         #expect(throws: QueryError.self) { try big.targets { _ in } }

@@ -100,6 +100,14 @@ import ACSCore
         #expect(try store.campaign(id: legacy.id + 1)?.createdBy == "alice")
         #expect(try store.organisationPath(id: a1.id) == a1.path)
         #expect(try store.organisationPath(id: 999) == nil)
+        // Deleting an organisation: refused while one of its campaigns is active; finished ones move to the parent.
+        let gone = try await store.createOrganisation(name: "Gone", parentID: a.id, now: 1)
+        var active = try await make(gone.id, "active")
+        await #expect(throws: StoreConflict.self) { try await store.deleteOrganisation(id: gone.id) }
+        active.state = .done
+        try await store.apply([.automation(.updateCampaign(active))])
+        try await store.deleteOrganisation(id: gone.id)
+        #expect(try store.campaign(id: active.id)?.organisationID == a.id)
         store.close()
     }
 }
