@@ -71,6 +71,8 @@ meter{width:120px;height:14px}
 progress{width:140px;height:14px;vertical-align:middle;accent-color:var(--ok)}
 .badge.st-running{background:var(--accent)}.badge.st-paused{background:var(--warn)}.badge.st-stopped,.badge.st-failed{background:var(--bad)}
 textarea{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.88rem;width:100%;max-width:100%}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;border:1px solid var(--line);padding:8px 10px;border-radius:6px}
+.button[aria-current=page]{background:var(--accent);color:#fff}
 fieldset{border:1px solid var(--line);border-radius:8px;padding:6px 10px}legend{font-size:.85rem;color:var(--muted)}
 .pager{display:flex;gap:10px;align-items:center;margin:10px 0}
 .bulk{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-end;background:#eaf1fb;border:1px solid #c7d8f2;border-radius:10px;padding:8px 10px;margin-bottom:10px}

@@ -105,12 +105,13 @@ import Storage
         defer { Task { await live.stop() } }
         let north = try await live.store.createOrganisation(name: "North", parentID: 1, now: 1)
         let south = try await live.store.createOrganisation(name: "South", parentID: 1, now: 1)
+        var ids: [Int64] = []
         for (org, name) in [(north.id, "<b>north</b>"), (south.id, "south-secret")] {
             var c = CampaignRecord(name: name, scriptName: "x.lua", script: "", perMinute: 1, concurrent: 1, failureRate: 1, minDevices: 1,
                                    connectionRequest: false, createdAt: 1)
             c.organisationID = org
             c.state = .paused
-            _ = try await live.store.createCampaign(c, targets: [])
+            ids.append(try await live.store.createCampaign(c, targets: []).id)
         }
         _ = try await live.user("ada", role: .admin, org: north.id)
         _ = try await live.user("vic", role: .viewer, org: north.id)
@@ -122,6 +123,10 @@ import Storage
         #expect(page.text.contains("data-api=\"/api/v1/campaigns/") && page.text.contains("/resume\""))
         #expect(!page.text.contains("/pause\""))   // paused: only resume and cancel are offered
         #expect(page.text.contains("data-campaign") && page.text.contains("value=\"wifi-rename\""))
+        let detail = try await admin.send("GET", "//admin/campaigns/\(ids[0])")
+        #expect(detail.status == 200 && detail.text.contains("id=\"campaign-devices\"") && detail.text.contains("/resume\""))
+        #expect(try await admin.send("GET", "//admin/campaigns/\(ids[1])").status == 404)
+        #expect(try await admin.send("GET", "//admin/campaigns/\(ids[0])?part=summary").text.hasPrefix("<dl"))
         let rows = try await admin.send("GET", "//admin/campaigns?part=rows")
         #expect(rows.text.hasPrefix("<tr") && !rows.text.contains("<html"))
         let reports = try await admin.send("GET", "//admin/reports")

@@ -334,6 +334,11 @@ def main():
                 assert st == 200 and t["result"]["values"][0]["value"] == "Camp-" + x["serial"][-4:], (st, t)
             camp = c.api("GET", "/campaigns")[1]["campaigns"][0]
             assert camp["state"] == "done" and camp["progress"]["percent"] == 100 and camp["created_by"] == "admin", camp
+            row().find_element(By.LINK_TEXT, "selected devices").click()
+            WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "campaign-devices")))
+            devices_text = d.find_element(By.ID, "campaign-devices").text
+            assert all(x["serial"] in devices_text for x in picked) and devices_text.count("done") >= 3, devices_text
+            shot(d, "12b-campaign-detail")
         _()
 
         @test("reports: run a library report and an ad-hoc one, download CSV")
