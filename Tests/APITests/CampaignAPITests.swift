@@ -219,6 +219,10 @@ import Storage
         #expect(try await viewer.send("POST", "/reports/run", json: ["script": adhoc]).status == 403)
         let ran = try await admin.send("POST", "/reports/run", json: ["script": adhoc, "name": "mine"])
         #expect((ran.json["rows"] as? [[Any]])?.map { $0[0] as? String } == ["00C0FF-R-0", "00C0FF-R-1", "00C0FF-R-2"])
+        // Device-supplied text a spreadsheet would run as a formula is defused in CSV.
+        let formula = try await admin.send("POST", "/reports/run", json: ["script": "report { columns = { 'a', 'b' } }\nemit { a = '=HYPERLINK(1)', b = -3 }",
+                                                                          "format": "csv"])
+        #expect(formula.text == "a,b\r\n'=HYPERLINK(1),-3\r\n", "\(formula.text)")
         let syntax = try await admin.send("POST", "/reports/run", json: ["script": "report { columns = { 'a' } \nemit {", "name": "broken"])
         #expect(syntax.status == 400)
         #expect(syntax.headers.first("Content-Type") == "application/problem+json")

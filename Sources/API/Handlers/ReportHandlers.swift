@@ -40,40 +40,37 @@ enum ReportHandlers {
     }
 
     /// Collects rows for the answer, keeping at most `cap` (the script still runs to its end: counts stay true).
+    /// CSV goes through the API's writer, which defuses values a spreadsheet would run as formulas (device-supplied
+    /// text such as an SSID reaches these files).
     final class Collector: ReportOutput {
         let cap: Int
-        let csv: ReportWriter?
+        let csv: Bool
         var columns: [String] = []
         var rows: [[Any]] = []
         var csvText = ""
         var count = 0
 
-        init(cap: Int, csv: Bool) {
-            self.cap = cap
-            if csv {
-                var text = ""
-                self.csv = ReportWriter(format: .csv) { text += $0 }
-                self.csvSink = { text }
-            } else {
-                self.csv = nil
-            }
-        }
-        private var csvSink: (() -> String)?
+        init(cap: Int, csv: Bool) { self.cap = cap; self.csv = csv }
 
         func begin(title: String?, columns: [String]) {
             self.columns = columns
-            csv?.begin(title: title, columns: columns)
+            if csv { csvText = CSV.line(columns) }
         }
 
         func row(_ values: [LuaValue]) {
             count += 1
             guard count <= cap else { return }
-            if let csv { csv.row(values) } else { rows.append(values.map(Self.json)) }
+            if csv { csvText += CSV.line(values.map(Self.text)) } else { rows.append(values.map(Self.json)) }
         }
 
-        func end() {
-            csv?.end()
-            csvText = csvSink?() ?? ""
+        func end() {}
+
+        static func text(_ v: LuaValue) -> String {
+            switch v {
+            case .null: return ""
+            case .bool(let b): return b ? "true" : "false"
+            default: return v.string ?? v.typeName
+            }
         }
 
         static func json(_ v: LuaValue) -> Any {
