@@ -181,6 +181,17 @@ import Storage
         for client in [adminB, adminC, viewerB1, root] { await client.close() }
     }
 
+    @Test func theLibraryIsReadFromDiskAndMayBeMissing() throws {
+        #expect(ScriptLibrary(directory: "/nonexistent-\(UUID().uuidString)").list(.reports).isEmpty)
+        let lib = ScriptLibrary(directory: Paths.packageRoot + "/scripts")
+        #expect(lib.list(.campaigns).map(\.name).contains("wifi-rename"))
+        #expect(lib.entry(.reports, "../campaigns/wifi-rename") == nil)
+        let weak = try #require(lib.entry(.reports, "weak-signal"))
+        #expect(weak.args.map(\.name) == ["rssi"] && weak.args.first?.default == "-100")
+        #expect(weak.description.hasPrefix("LTE devices whose signal is weak"))
+        #expect(ScriptLibrary.args("local a = args.x or 'v'\nlocal b = args.y\nlocal c = args.x").map { "\($0.name)=\($0.default ?? "nil")" } == ["x=v", "y=nil"])
+    }
+
     @Test func reportsAnswerJSONAndCSVAndBadLuaIsA400() async throws {
         let live = try await LiveServer()
         defer { Task { await live.stop() } }
@@ -219,6 +230,10 @@ import Storage
         #expect(try await viewer.send("POST", "/reports/run", json: ["script": adhoc]).status == 403)
         let ran = try await admin.send("POST", "/reports/run", json: ["script": adhoc, "name": "mine"])
         #expect((ran.json["rows"] as? [[Any]])?.map { $0[0] as? String } == ["00C0FF-R-0", "00C0FF-R-1", "00C0FF-R-2"])
+        // Past 10,000 rows the JSON answer says it is truncated (and how many rows there were).
+        let big = try await admin.send("POST", "/reports/run", json: ["script": "report { columns = { 'i' } }\nfor i = 1, 10001 do emit { i = i } end"])
+        #expect((big.json["rows"] as? [Any])?.count == 10_000)
+        #expect(big.json["truncated"] as? Bool == true && Self.int(big.json["row_count"]) == 10_001)
         // Device-supplied text a spreadsheet would run as a formula is defused in CSV.
         let formula = try await admin.send("POST", "/reports/run", json: ["script": "report { columns = { 'a', 'b' } }\nemit { a = '=HYPERLINK(1)', b = -3 }",
                                                                           "format": "csv"])
