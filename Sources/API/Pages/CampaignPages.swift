@@ -17,7 +17,7 @@ enum CampaignPages {
         return PageKit.page(ctx, "Campaigns", section: "admin", """
             <h1>Campaigns</h1>
             <div class="tablewrap"><table id="campaigns"><thead><tr><th>#</th><th>Name</th><th>State</th><th>Progress</th>\
-            <th>Done</th><th>Failed</th><th>Running</th><th>Pending</th><th>Skipped</th><th>Started by</th><th>Started (UTC)</th><th></th></tr></thead>\
+            <th>Done</th><th>Failed</th><th>Running</th><th>Pending</th><th>Skipped</th><th>Started by</th><th>Started (UTC)</th><th>Actions</th></tr></thead>\
             <tbody data-poll="/admin/campaigns?part=rows" data-every="2">\(try rows(ctx))</tbody></table></div>
             \(form)
             """)
@@ -150,7 +150,7 @@ enum CampaignPages {
 
     static func reports(_ ctx: RequestContext) async throws -> HTTPResponse {
         let library = ScriptLibrary(directory: ctx.api.config.scriptsDirectory).list(.reports)
-        let adhoc = ctx.can("campaign.start")   // admins: the API requires admin for an ad-hoc script
+        let adhoc = ctx.me.has(.admin)   // as ReportHandlers.run requires for an ad-hoc script
         var options: [Markup] = library.map { e in "<option value=\"\(e.name)\">\(e.name)</option>" }
         if adhoc { options.append("<option value=\"\">Ad-hoc script…</option>") }
         let argSets: [Markup] = library.map { e in
