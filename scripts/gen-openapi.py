@@ -35,9 +35,9 @@ schemas = {
     ["path", "value", "type", "secret"]),
  "ParameterValue": obj({"path": string, "value": string, "type": {"type": "string", "enum": ["string", "int", "unsignedInt", "long", "unsignedLong", "boolean", "dateTime", "base64", "hexBinary"]}}, ["path", "value"]),
  "TaskCreate": obj({"action": {"type": "string", "enum": ["get", "set", "refresh", "add_object", "delete_object", "reboot"]},
-    "paths": {"type": "array", "items": string, "description": "get: parameter or object paths"},
-    "parameters": {"type": "array", "items": ref("ParameterValue"), "description": "set: values (type defaults to the stored type, else string)"},
-    "path": {"type": "string", "description": "refresh, add_object, delete_object"},
+    "paths": {"type": "array", "items": string, "description": "get: parameter or object paths, or aliases of the device's profile (wifi.ssid)"},
+    "parameters": {"type": "array", "items": ref("ParameterValue"), "description": "set: values by path or profile alias (type defaults to the stored type, else string)"},
+    "path": {"type": "string", "description": "refresh (a path or alias), add_object, delete_object"},
     "connection_request": {"type": "boolean", "description": "wake the CPE now and wait for the result"},
     "timeout": {"type": "integer", "minimum": 1, "maximum": 120, "description": "seconds to wait with connection_request (default 30)"}}, ["action"]),
  "RunOptions": obj({"connection_request": {"type": "boolean"}, "timeout": {"type": "integer", "minimum": 1, "maximum": 120}}),
@@ -52,7 +52,21 @@ schemas = {
  "Fault": obj({"id": id_, "device_id": id_, "task_id": id_, "source": string, "code": integer, "message": string, "detail": string, "at": time},
     ["id", "device_id", "source", "code", "message"]),
  "FaultPage": obj({"faults": {"type": "array", "items": ref("Fault")}, "next_cursor": string}, ["faults"]),
- "Profile": obj({"name": string, "data_model": string, "onboarding_username": string, "inform_interval": integer}, ["name"]),
+ "Profile": obj({"name": string, "description": string, "file": string, "priority": integer,
+    "data_model": {"type": ["string", "null"], "enum": ["tr181", "tr098", None]},
+    "match": obj({k: strs for k in ["manufacturer", "oui", "product_class", "model"]} | {"data_model": string}),
+    "onboarding_username": string, "onboarding": {"type": "boolean", "description": "onboarding credentials are set (the password is never shown)"},
+    "inform_interval": integer, "aliases": {"type": "object", "additionalProperties": string},
+    "desired": {"type": "array", "items": obj({"name": string, "value": string, "type": string}, ["name", "value"])},
+    "kpis": strs, "hooks": strs, "verify_after": integer,
+    "script": {"type": "string", "description": "the Lua source; admins only, on GET /profiles/{name}"}},
+    ["name", "file", "aliases", "kpis", "hooks"]),
+ "ProfileValidate": obj({"script": {"type": "string", "maxLength": 262144}, "file": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,60}\\.lua$",
+    "description": "file name in the profiles directory (a loaded file of that name is replaced); default candidate.lua"}}, ["script"]),
+ "ProfileValidation": obj({"valid": {"type": "boolean"}, "file": string,
+    "problems": {"type": "array", "items": obj({"kind": {"type": "string", "enum": ["syntax", "runtime", "instruction-limit", "memory-limit", "invalid", "warning"]},
+                                                  "message": string}, ["kind", "message"])},
+    "profiles": {"type": "array", "items": ref("Profile")}}, ["valid", "file", "problems", "profiles"]),
  "ProfileList": obj({"profiles": {"type": "array", "items": ref("Profile")}}, ["profiles"]),
  "Count": obj({"key": string, "count": integer}, ["key", "count"]),
  "Analytics": obj({"total": integer, "by_status": {"type": "object", "additionalProperties": integer},
@@ -152,7 +166,7 @@ device_filters = [q("status", {"type": "string", "enum": ["online", "offline", "
     q("software_version"), q("group"), q("tag"), q("location"), q("organisation_id", id_, "devices in this organisation subtree"),
     q("q", string, "text in name, serial or description"),
     {"name": "param", "in": "query", "required": False, "schema": {"type": "array", "items": string, "maxItems": 10}, "style": "form", "explode": True,
-     "description": "parameter condition <path><op><value>, op one of = != < <= > >= ~ (contains); repeatable"},
+     "description": "parameter condition <path><op><value>, op one of = != < <= > >= ~ (contains); the path may be a profile alias (lte.rssi<-100); repeatable"},
     q("sort", {"type": "string", "enum": ["id", "name", "serial", "last_inform", "software_version", "model_name", "profile", "created_at"]}),
     q("order", {"type": "string", "enum": ["asc", "desc"]})]
 limit = lambda mx, d=100: q("limit", {"type": "integer", "minimum": 1, "maximum": mx, "default": d})
@@ -190,7 +204,9 @@ op("GET", "/faults", "viewer", "CPE faults, newest first", resp("A page", "Fault
 op("POST", "/faults/{id}/retry", "operator", "Queue the faulted task again and clear the fault", resp("The new task", "Task"), [P_ID], status="201")
 op("DELETE", "/faults/{id}", "operator", "Delete a fault", resp("Deleted"), [P_ID], status="204")
 op("GET", "/profiles", "viewer", "Device profiles", resp("Profiles", "ProfileList"))
-op("GET", "/profiles/{name}", "viewer", "One profile", resp("The profile", "Profile"), [{"name": "name", "in": "path", "required": True, "schema": string}])
+op("GET", "/profiles/{name}", "viewer", "One profile (with its Lua source for admins)", resp("The profile", "Profile"), [{"name": "name", "in": "path", "required": True, "schema": string}])
+op("POST", "/profiles/validate", "admin", "Check a profile file in the sandbox next to the loaded ones; nothing is installed",
+   resp("The verdict (valid or not) with the problems", "ProfileValidation"), req=body("ProfileValidate"))
 op("GET", "/analytics/devices", "viewer", "Device counts by status, manufacturer, model, software version, profile, organisation", resp("Counts", "Analytics"))
 op("GET", "/files", "viewer", "Uploaded files", resp("Files", "FileList"))
 op("POST", "/files", "admin", "Upload a file (raw body); X-Checksum-SHA256 or sha256 is verified if given", resp("Stored", "File"),
@@ -249,7 +265,8 @@ for method, path, perm, summary, ok, params, req, errors, status in ops:
     if params: o["parameters"] = params
     if req: o["requestBody"] = req
     for e in errors:
-        if perm == "anyone" and e in (401, 403): continue
+        # Public routes need no credentials; login still answers 401 to a wrong password.
+        if perm == "anyone" and e == 403 or (perm == "anyone" and e == 401 and path != "/auth/login"): continue
         o["responses"][str(e)] = problem({400: "Bad request", 401: "No or bad credentials", 403: "Role too low, or CSRF token missing",
             404: "Not found (or outside the caller's organisation subtree)", 409: "Conflict", 413: "Too large", 415: "Wrong content type",
             422: "Invalid input", 429: "Throttled"}[e])

@@ -2,6 +2,7 @@ import ACSCore
 import Engine
 import Foundation
 import HTTPAuth
+import Scripting
 import Storage
 
 /// Settings of the REST API.
@@ -15,6 +16,8 @@ public struct APIConfig: Sendable {
     /// Login session lifetime.
     public var sessionSeconds: Int64 = 12 * 3600
     public var profiles = ProfileRegistry()
+    /// The loaded profile files (sources for admins, validation of candidates); nil when the API runs without one.
+    public var profileLibrary: ProfileLibrary?
     /// The BBF data-model XML files (writability and value checks of parameters).
     public var dataModelDirectory = "datamodels"
     /// The script library (`reports/`, `campaigns/` below it); missing = empty.

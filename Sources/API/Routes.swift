@@ -29,8 +29,9 @@ enum Routes {
         Route(method: "POST", pattern: "/faults/{id}/retry", permission: .role(.operator), action: "fault.retry", handler: FaultHandlers.retry),
         Route(method: "DELETE", pattern: "/faults/{id}", permission: .role(.operator), action: "fault.delete", handler: FaultHandlers.delete),
 
-        Route(method: "GET", pattern: "/profiles", permission: .role(.viewer), action: "profile.list", handler: FleetHandlers.profiles),
-        Route(method: "GET", pattern: "/profiles/{name}", permission: .role(.viewer), action: "profile.read", handler: FleetHandlers.profile),
+        Route(method: "GET", pattern: "/profiles", permission: .role(.viewer), action: "profile.list", handler: ProfileHandlers.list),
+        Route(method: "GET", pattern: "/profiles/{name}", permission: .role(.viewer), action: "profile.read", handler: ProfileHandlers.show),
+        Route(method: "POST", pattern: "/profiles/validate", permission: .role(.admin), action: "profile.validate", handler: ProfileHandlers.validate),
         Route(method: "GET", pattern: "/analytics/devices", permission: .role(.viewer), action: "analytics.devices", handler: FleetHandlers.analytics),
 
         Route(method: "GET", pattern: "/files", permission: .role(.viewer), action: "file.list", handler: FileHandlers.list),

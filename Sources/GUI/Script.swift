@@ -3,7 +3,7 @@
 /// `data-poll` refresh themselves from the server; `details[data-tree]` load a parameter subtree when opened.
 public enum Assets {
     /// Bumped when css/js change (part of their URLs; they are served cacheable).
-    public static let version = "2"
+    public static let version = "3"
 }
 
 extension Assets {
@@ -52,6 +52,10 @@ function describe(r) {
     return s;
   }
   if (d && d.token) return 'Token (shown once): ' + d.token;
+  if (d && d.valid !== undefined) {
+    var ps = (d.problems || []).map(function (p) { return p.kind + ': ' + p.message; });
+    return (d.valid ? 'Valid: ' + d.profiles.map(function (p) { return p.name; }).join(', ') : 'Not valid') + (ps.length ? ' - ' + ps.join('; ') : '');
+  }
   return 'Done.';
 }
 function selected() { return Array.prototype.map.call(document.querySelectorAll('input[name="sel"]:checked'), function (c) { return c; }); }

@@ -18,7 +18,7 @@ import Storage
         "device.parameters": .viewer, "task.list": .viewer, "task.create": .operator, "task.factory_reset": .admin,
         "task.download": .admin, "device.summon": .operator, "task.read": .viewer, "task.cancel": .operator,
         "fault.list": .viewer, "fault.retry": .operator, "fault.delete": .operator,
-        "profile.list": .viewer, "profile.read": .viewer, "analytics.devices": .viewer,
+        "profile.list": .viewer, "profile.read": .viewer, "profile.validate": .admin, "analytics.devices": .viewer,
         "file.list": .viewer, "file.upload": .admin, "file.read": .viewer, "file.delete": .admin,
         "organisation.list": .viewer, "organisation.create": .admin, "organisation.read": .viewer, "organisation.update": .admin,
         "organisation.move": .admin, "organisation.delete": .admin,
@@ -124,6 +124,7 @@ import Storage
             case "fault.delete": return Sample(method: "DELETE", path: "/faults/\(try await fault(org))")
             case "profile.list": return Sample(method: "GET", path: "/profiles")
             case "profile.read": return Sample(method: "GET", path: "/profiles/generic-tr181")
+            case "profile.validate": return Sample(method: "POST", path: "/profiles/validate", json: ["script": "return profile { name = \"\(unique())\" }"])
             case "analytics.devices": return Sample(method: "GET", path: "/analytics/devices")
             case "file.list": return Sample(method: "GET", path: "/files")
             case "file.upload": return Sample(method: "POST", path: "/files?name=fw.bin&organisation_id=\(org.id)", raw: Array("firmware".utf8))

@@ -4,7 +4,7 @@ import GUI
 import NetHTTP
 import Storage
 
-/// Admin: organisations, users, tokens, files, profiles, audit log. Lists come from the store through the
+/// Admin: organisations, users, tokens, files, audit log (profiles: ProfilePages). Lists come from the store through the
 /// caller's subtree; every form goes to the matching API route.
 enum AdminPages {
     static func index(_ ctx: RequestContext) async throws -> HTTPResponse {
@@ -121,7 +121,7 @@ enum AdminPages {
             """)
     }
 
-    // MARK: files, profiles
+    // MARK: files
 
     static func files(_ ctx: RequestContext) async throws -> HTTPResponse {
         let files = try ctx.store.files(under: ctx.me.organisation.path)
@@ -145,21 +145,6 @@ enum AdminPages {
         return PageKit.page(ctx, "Files", section: "admin", """
             <h1>Files</h1><div class="tablewrap"><table id="files"><thead><tr><th>Name</th><th>Type</th><th>Size</th><th>SHA-256</th><th>By</th><th>Uploaded</th><th></th></tr></thead>\
             <tbody>\(rows.isEmpty ? "<tr><td colspan=\"7\" class=\"muted\">No files.</td></tr>" : rows.joined())</tbody></table></div>\(upload)
-            """)
-    }
-
-    static func profiles(_ ctx: RequestContext) async throws -> HTTPResponse {
-        let counts = Dictionary(try ctx.store.deviceCounts(by: .profile, under: ctx.me.organisation.path).map { ($0.key, $0.count) }, uniquingKeysWith: +)
-        let rows: [Markup] = ctx.api.config.profiles.profiles.map { p in
-            """
-            <tr><td>\(p.name)</td><td>\(p.dataModel?.rawValue ?? "any")</td><td>\(p.onboardingUsername)</td><td>\(p.informInterval) s</td>\
-            <td><a href="/devices?profile=\(URLText.component(p.name))">\(counts[p.name] ?? 0)</a></td></tr>
-            """
-        }
-        return PageKit.page(ctx, "Profiles", section: "admin", """
-            <h1>Profiles</h1><div class="tablewrap"><table id="profiles"><thead><tr><th>Name</th><th>Data model</th><th>Onboarding user</th><th>Inform interval</th><th>Devices</th></tr></thead>\
-            <tbody>\(rows)</tbody></table></div>
-            <p class="notice">Profiles are built in and configured in corral.json. Editing and validating Lua profiles: not available yet (Lua scripting work).</p>
             """)
     }
 

@@ -62,10 +62,12 @@ enum DashboardPage {
         }
 
         func histogram(_ s: Aliases.Signal) throws -> [ChartItem] {
-            let values = try ctx.store.parameterValueCounts(paths: s.paths, under: path)
+            let paths = ctx.api.config.profiles.paths(forAlias: s.alias)
+            guard !paths.isEmpty else { return [] }
+            let values = try ctx.store.parameterValueCounts(paths: paths, under: path)
             guard !values.isEmpty else { return [] }
             var items: [ChartItem] = []
-            let p = s.paths[0]
+            let p = s.alias
             let below = values.filter { $0.value < s.edges[0] }.reduce(0) { $0 + $1.count }
             items.append(ChartItem("< \(s.edges[0])", below, href: link([("param", "\(p)<\(s.edges[0])")])))
             for (i, lo) in s.edges.enumerated() {
