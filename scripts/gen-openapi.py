@@ -11,9 +11,10 @@ time = {"type": "string", "format": "date-time"}
 opt_time = time
 strs = {"type": "array", "items": string}
 
-def obj(props, required=()):
+def obj(props, required=(), description=None):
     o = {"type": "object", "properties": props}
     if required: o["required"] = list(required)
+    if description: o["description"] = description
     return o
 
 schemas = {
@@ -105,6 +106,47 @@ schemas = {
  "PreprovisionList": obj({"entries": {"type": "array", "items": ref("Preprovision")}}, ["entries"]),
  "ImportResult": obj({"pending": integer, "updated_devices": integer}, ["pending", "updated_devices"]),
  "Summon": obj({"sent": {"type": "boolean"}}, ["sent"]),
+ "CampaignProgress": obj({k: integer for k in ["total", "pending", "running", "done", "failed", "skipped", "finished"]} |
+    {"percent": {"type": "integer", "minimum": 0, "maximum": 100, "description": "finished (done + failed + skipped) / total"}},
+    ["total", "pending", "running", "done", "failed", "skipped", "finished", "percent"]),
+ "Campaign": obj({"id": id_, "name": string, "script_name": string,
+    "state": {"type": "string", "enum": ["running", "paused", "stopped", "cancelled", "done"]},
+    "stop_reason": string, "organisation_id": id_, "created_by": string, "created_at": time, "updated_at": time,
+    "per_minute": integer, "concurrent": integer, "failure_rate": {"type": "number"}, "min_devices": integer,
+    "connection_request": {"type": "boolean"}, "progress": ref("CampaignProgress"),
+    "waves": {"type": "array", "description": "detail only", "items": obj({"wave": integer, "total": integer,
+        "counts": {"type": "object", "additionalProperties": integer}})},
+    "script": {"type": "string", "description": "detail only: the Lua text as started"}},
+    ["id", "name", "script_name", "state", "stop_reason", "organisation_id", "progress"]),
+ "CampaignList": obj({"campaigns": {"type": "array", "items": ref("Campaign")}}, ["campaigns"]),
+ "CampaignDevice": obj({"device_id": id_, "name": string, "serial": string, "position": integer, "wave": integer,
+    "state": {"type": "string", "enum": ["pending", "running", "done", "failed", "skipped"]},
+    "error": {"type": "string", "description": "why it failed or was skipped (CPE fault code and message)"}, "updated_at": time,
+    "tasks": {"type": "array", "items": obj({"id": id_, "action": string, "state": string, "fault": string}, ["id", "action", "state"])}},
+    ["device_id", "state", "error", "tasks"]),
+ "CampaignDevicePage": obj({"devices": {"type": "array", "items": ref("CampaignDevice")}, "next_cursor": string}, ["devices"]),
+ "ScriptSource": obj({"name": {"type": "string", "maxLength": 100, "description": "file name for messages (ad-hoc scripts)"},
+    "script": {"type": "string", "maxLength": 262144, "description": "Lua text"},
+    "library": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "a library script's name"}},
+    description="either script or library"),
+ "CampaignDryRun": obj({"campaign": obj({"name": string, "per_minute": integer, "concurrent": integer, "waves": {"type": "array", "items": integer},
+        "failure_rate": {"type": "number"}, "min_devices": integer, "connection_request": {"type": "boolean"}, "device_timeout": integer}),
+    "script_name": string, "count": {"type": "integer", "description": "target devices"},
+    "preview": {"type": "array", "items": obj({"device_id": id_, "name": string, "serial": string, "actions": strs,
+        "error": {"type": "string", "description": "apply(dev) failed on this device"}}, ["device_id", "actions"])},
+    "preview_limit": integer, "truncated": {"type": "boolean"}}, ["campaign", "count", "preview", "truncated"]),
+ "LibraryScript": obj({"name": string, "description": string, "source": string,
+    "args": {"type": "array", "items": obj({"name": string, "default": string}, ["name"])}}, ["name", "description", "source", "args"]),
+ "CampaignScriptList": obj({"scripts": {"type": "array", "items": ref("LibraryScript")}}, ["scripts"]),
+ "ReportList": obj({"reports": {"type": "array", "items": ref("LibraryScript")}}, ["reports"]),
+ "ReportRun": obj({"library": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+    "script": {"type": "string", "maxLength": 262144, "description": "ad-hoc Lua report (admin)"},
+    "name": {"type": "string", "maxLength": 100},
+    "args": {"type": "object", "maxProperties": 50, "additionalProperties": {"type": ["string", "number", "boolean"]}},
+    "format": {"type": "string", "enum": ["json", "csv"]}}, description="either library or script"),
+ "ReportResult": obj({"columns": strs, "rows": {"type": "array", "items": {"type": "array"}},
+    "truncated": {"type": "boolean", "description": "more than 10,000 rows: the first 10,000 are here"},
+    "row_count": {"type": "integer", "description": "rows the report produced"}}, ["columns", "rows", "truncated", "row_count"]),
 }
 
 def resp(desc, schema=None, ctype="application/json"):
@@ -190,6 +232,24 @@ op("DELETE", "/tokens/{id}", "admin", "Revoke a token", resp("Revoked"), [P_ID],
 audit_filters = [q("actor"), q("action"), q("object_type"), q("object_id"), q("since", string, "RFC 3339 or Unix seconds"), q("until", string, "RFC 3339 or Unix seconds")]
 op("GET", "/audit", "admin", "Audit log, newest first", resp("A page", "AuditPage"), audit_filters + [limit(1000), cursor])
 op("GET", "/audit/export", "admin", "Audit log as CSV", resp("CSV", {"type": "string"}, "text/csv"), audit_filters)
+camp_state = q("state", {"type": "string", "enum": ["running", "paused", "stopped", "cancelled", "done"]}, "only campaigns in this state")
+op("GET", "/campaigns", "viewer", "Campaigns of the caller's subtree, newest first, with progress", resp("Campaigns", "CampaignList"), [camp_state, limit(1000)])
+op("POST", "/campaigns", "admin", "Start a campaign (Lua script or library name): its target is chosen inside the caller's organisation subtree "
+   "and snapshotted; the server runs it", resp("Started", "Campaign"), req=body("ScriptSource"), status="201")
+op("POST", "/campaigns/dry-run", "admin", "Target count and, for the first 200 devices, what apply(dev) would do; writes nothing",
+   resp("Preview", "CampaignDryRun"), req=body("ScriptSource"))
+op("GET", "/campaigns/{id}", "viewer", "A campaign with progress per wave and its script", resp("The campaign", "Campaign"), [P_ID])
+op("GET", "/campaigns/{id}/devices", "viewer", "A campaign's devices in target order, with their tasks and errors", resp("A page", "CampaignDevicePage"),
+   [P_ID, q("state", {"type": "string", "enum": ["pending", "running", "done", "failed", "skipped"]}), limit(1000), cursor])
+for verb, allowed in (("pause", "running"), ("resume", "paused"), ("cancel", "running or paused")):
+    op("POST", f"/campaigns/{{id}}/{verb}", "admin", f"{verb.capitalize()} a campaign ({allowed}; otherwise 409)", resp("The campaign", "Campaign"), [P_ID])
+op("GET", "/campaign-scripts", "viewer", "The library's campaign scripts (scripts_dir/campaigns)", resp("Scripts", "CampaignScriptList"))
+op("GET", "/reports", "viewer", "The library's reports (scripts_dir/reports) with the args they read", resp("Reports", "ReportList"))
+op("POST", "/reports/run", "viewer", "Run a library report (viewer) or an ad-hoc script (admin) over the caller's subtree. JSON: at most 10,000 rows "
+   "(truncated says so); CSV: at most 100,000 rows (X-Report-Truncated). A script error is a 400 with Lua's message",
+   {"description": "The rows (X-Report-Rows: rows produced)", "content": {"application/json": {"schema": ref("ReportResult")},
+                                                                           "text/csv": {"schema": {"type": "string"}}}},
+   req=body("ReportRun"))
 op("GET", "/preprovisioning", "viewer", "Pre-provisioned serials waiting for their first Inform", resp("Entries", "PreprovisionList"))
 op("POST", "/preprovisioning/import", "admin", "Import a CSV (serial,oui,organisation,groups,tags,location,description,profile); all or nothing",
    resp("Imported", "ImportResult"), req=body({"type": "string"}, "text/csv"))
@@ -220,7 +280,7 @@ doc = {"openapi": "3.1.0",
   "info": {"title": "Corral REST API", "version": "1.0.0",
            "description": "TR-069 ACS management API. Authenticate with `Authorization: Bearer <token>` (tokens: POST /tokens or `corral user token`), "
            "or a session cookie from POST /auth/login plus the X-CSRF-Token header on state-changing requests. Roles (viewer < operator < admin < superadmin) "
-           "apply to an organisation subtree; objects outside it answer 404. Errors are application/problem+json. Campaigns and reports come with the Lua scripting work."},
+           "apply to an organisation subtree; objects outside it answer 404. Errors are application/problem+json. Campaigns and reports run Lua confined to the caller's organisation subtree."},
   "servers": [{"url": "/api/v1"}],
   "security": [{"bearer": []}, {"session": []}],
   "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},

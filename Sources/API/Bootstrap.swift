@@ -13,6 +13,7 @@ extension APIHandler {
         ac.profiles = server.profiles
         ac.profileLibrary = server.profileLibrary
         ac.passwordIterations = passwordIterations
+        ac.scriptsDirectory = c.scriptsDirectory ?? "scripts"
         let api = APIHandler(store: server.store, config: ac)
         server.operatorRoutes = { await api.handle($0) }
         server.operatorMaxBodyBytes = max(c.maxUploadBytes, JSON.maxBodyBytes)

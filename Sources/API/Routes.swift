@@ -59,6 +59,19 @@ enum Routes {
         Route(method: "GET", pattern: "/audit", permission: .role(.admin), action: "audit.list", handler: AuditHandlers.list),
         Route(method: "GET", pattern: "/audit/export", permission: .role(.admin), action: "audit.export", handler: AuditHandlers.export),
 
+        Route(method: "GET", pattern: "/campaigns", permission: .role(.viewer), action: "campaign.list", handler: CampaignHandlers.list),
+        Route(method: "POST", pattern: "/campaigns", permission: .role(.admin), action: "campaign.start", handler: CampaignHandlers.start),
+        Route(method: "POST", pattern: "/campaigns/dry-run", permission: .role(.admin), action: "campaign.dry_run", handler: CampaignHandlers.dryRun),
+        Route(method: "GET", pattern: "/campaigns/{id}", permission: .role(.viewer), action: "campaign.read", handler: CampaignHandlers.show),
+        Route(method: "GET", pattern: "/campaigns/{id}/devices", permission: .role(.viewer), action: "campaign.devices", handler: CampaignHandlers.devices),
+        Route(method: "POST", pattern: "/campaigns/{id}/pause", permission: .role(.admin), action: "campaign.pause", handler: CampaignHandlers.pause),
+        Route(method: "POST", pattern: "/campaigns/{id}/resume", permission: .role(.admin), action: "campaign.resume", handler: CampaignHandlers.resume),
+        Route(method: "POST", pattern: "/campaigns/{id}/cancel", permission: .role(.admin), action: "campaign.cancel", handler: CampaignHandlers.cancel),
+        Route(method: "GET", pattern: "/campaign-scripts", permission: .role(.viewer), action: "campaign.scripts", handler: CampaignHandlers.library),
+        // Library reports: viewer. An ad-hoc `script` needs admin, checked in the handler (it depends on the body).
+        Route(method: "GET", pattern: "/reports", permission: .role(.viewer), action: "report.list", handler: ReportHandlers.library),
+        Route(method: "POST", pattern: "/reports/run", permission: .role(.viewer), action: "report.run", handler: ReportHandlers.run),
+
         Route(method: "GET", pattern: "/preprovisioning", permission: .role(.viewer), action: "preprovisioning.list", handler: PreprovisionHandlers.list),
         Route(method: "POST", pattern: "/preprovisioning/import", permission: .role(.admin), action: "preprovisioning.import", handler: PreprovisionHandlers.importCSV),
         Route(method: "GET", pattern: "/preprovisioning/export", permission: .role(.admin), action: "preprovisioning.export", handler: PreprovisionHandlers.export),

@@ -4,6 +4,7 @@ extension Assets {
 :root{--bg:#f4f6f8;--fg:#1c2430;--muted:#5b6776;--card:#fff;--line:#d8dee6;--accent:#1f6feb;--accent2:#0b4aa8;
 --ok:#1a7f37;--warn:#b35900;--bad:#c62828;--never:#6e7781;--s0:#1f6feb;--s1:#2da44e;--s2:#bf8700;--s3:#8250df;--s4:#cf222e;--s5:#0a7ea4}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 html{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--fg);background:var(--bg)}
 body{margin:0}
 a{color:var(--accent2)}
@@ -71,6 +72,12 @@ output.ok{color:var(--ok)}output.err{color:var(--bad)}output.busy{color:var(--mu
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:0}
 dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;overflow-wrap:anywhere}
 meter{width:120px;height:14px}
+progress{width:140px;height:14px;vertical-align:middle;accent-color:var(--ok)}
+.badge.st-running{background:var(--accent)}.badge.st-paused{background:var(--warn)}.badge.st-stopped,.badge.st-failed{background:var(--bad)}
+textarea{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.88rem;width:100%;max-width:100%}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;border:1px solid var(--line);padding:8px 10px;border-radius:6px}
+.button[aria-current=page]{background:var(--accent);color:#fff}
+fieldset{border:1px solid var(--line);border-radius:8px;padding:6px 10px}legend{font-size:.85rem;color:var(--muted)}
 .pager{display:flex;gap:10px;align-items:center;margin:10px 0}
 .bulk{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-end;background:#eaf1fb;border:1px solid #c7d8f2;border-radius:10px;padding:8px 10px;margin-bottom:10px}
 .tree details{margin-left:14px}.tree summary{cursor:pointer;padding:2px 0}.tree .leaf{margin-left:28px;padding:2px 0;display:flex;flex-wrap:wrap;gap:4px 10px;align-items:center}

@@ -145,4 +145,47 @@ import Storage
         #expect(!legacy.text.contains("id=\"lte-card\""))   // generic-tr098 defines no lte.* alias
         await c.close()
     }
+
+    @Test func campaignAndReportPagesFollowTheRoleAndSubtree() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let north = try await live.store.createOrganisation(name: "North", parentID: 1, now: 1)
+        let south = try await live.store.createOrganisation(name: "South", parentID: 1, now: 1)
+        var ids: [Int64] = []
+        for (org, name) in [(north.id, "<b>north</b>"), (south.id, "south-secret")] {
+            var c = CampaignRecord(name: name, scriptName: "x.lua", script: "", perMinute: 1, concurrent: 1, failureRate: 1, minDevices: 1,
+                                   connectionRequest: false, createdAt: 1)
+            c.organisationID = org
+            c.state = .paused
+            ids.append(try await live.store.createCampaign(c, targets: []).id)
+        }
+        _ = try await live.user("ada", role: .admin, org: north.id)
+        _ = try await live.user("vic", role: .viewer, org: north.id)
+
+        let (admin, _) = try await signIn(live, "ada")
+        let page = try await admin.send("GET", "//admin/campaigns")
+        #expect(page.status == 200)
+        #expect(page.text.contains("&lt;b&gt;north&lt;/b&gt;") && !page.text.contains("south-secret"))
+        #expect(page.text.contains("data-api=\"/api/v1/campaigns/") && page.text.contains("/resume\""))
+        #expect(!page.text.contains("/pause\""))   // paused: only resume and cancel are offered
+        #expect(page.text.contains("data-campaign") && page.text.contains("value=\"wifi-rename\""))
+        let detail = try await admin.send("GET", "//admin/campaigns/\(ids[0])")
+        #expect(detail.status == 200 && detail.text.contains("id=\"campaign-devices\"") && detail.text.contains("/resume\""))
+        #expect(try await admin.send("GET", "//admin/campaigns/\(ids[1])").status == 404)
+        #expect(try await admin.send("GET", "//admin/campaigns/\(ids[0])?part=summary").text.hasPrefix("<dl"))
+        let rows = try await admin.send("GET", "//admin/campaigns?part=rows")
+        #expect(rows.text.hasPrefix("<tr") && !rows.text.contains("<html"))
+        let reports = try await admin.send("GET", "//admin/reports")
+        #expect(reports.text.contains("value=\"software-census\"") && reports.text.contains("name=\"args.days\"") && reports.text.contains("r-script"))
+        #expect(try await admin.send("GET", "//devices").text.contains("data-bulk=\"campaign\""))
+
+        // A viewer: the list without buttons, no new-campaign form, library reports without the ad-hoc editor.
+        let (viewer, _) = try await signIn(live, "vic")
+        let vpage = try await viewer.send("GET", "//admin/campaigns")
+        #expect(vpage.text.contains("&lt;b&gt;north&lt;/b&gt;") && !vpage.text.contains("data-api=\"/api/v1/campaigns") && !vpage.text.contains("data-campaign>"))
+        let vreports = try await viewer.send("GET", "//admin/reports")
+        #expect(vreports.text.contains("value=\"software-census\"") && !vreports.text.contains("r-script"))
+        #expect(!(try await viewer.send("GET", "//devices")).text.contains("data-bulk=\"campaign\""))
+        for x in [admin, viewer] { await x.close() }
+    }
 }

@@ -11,7 +11,7 @@ from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/corral")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -349,6 +349,77 @@ def main():
             assert "acme-lte-r2" not in names and "acme-lte-r1" in names, names
         _()
 
+        @test("campaigns: inventory selection, dry run preview, start, progress reaches 100 %")
+        def _():
+            d.get(c.base + "/devices?sort=serial")
+            picked = [devices[f"GUI00000{i}"] for i in range(3)]
+            for x in picked:
+                d.find_element(By.CSS_SELECTOR, f"input[name='sel'][value='{x['id']}']").click()
+            d.find_element(By.ID, "bulk-campaign").click()
+            WebDriverWait(d, WAIT).until(EC.url_contains("/admin/campaigns"))
+            area = WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "c-script")))
+            script = wait_for("the form prefilled with the selection", lambda: "ids = {" in area.get_attribute("value") and area.get_attribute("value"))
+            assert all(str(x["id"]) in script for x in picked), script
+            # The operator writes the change in apply(dev) (typed into the textarea like a person would).
+            d.execute_script("arguments[0].value = arguments[0].value.replace(arguments[1], arguments[2])", area,
+                             '-- e.g. dev:set("wifi.ssid", "Guest")', 'dev:set("wifi.ssid", "Camp-" .. dev.serial:sub(-4))')
+            d.find_element(By.ID, "c-name").send_keys("gui-rename.lua")
+            d.find_element(By.ID, "c-dry").click()
+            wait_for("the dry-run preview", lambda: len(d.find_elements(By.CSS_SELECTOR, "#c-preview-table tbody tr")) == 3)
+            preview = d.find_element(By.ID, "c-preview-table").text
+            assert "set Device.WiFi.SSID.1.SSID=Camp-0000" in preview, preview
+            assert "3 devices" in d.find_element(By.ID, "c-output").text
+            assert c.api("GET", "/campaigns")[1]["campaigns"] == [], "a dry run wrote a campaign"
+            shot(d, "13-campaign-dry-run")
+            d.find_element(By.ID, "c-start").click()
+            WebDriverWait(d, WAIT).until(EC.alert_is_present()).accept()
+            wait_for("the start message", lambda: re.search(r"Campaign #\d+ .* started: 3 devices", d.find_element(By.ID, "c-output").text))
+            row = lambda: d.find_element(By.CSS_SELECTOR, "#campaigns tbody tr[data-campaign]")
+            wait_for("progress to reach 100 % (the list polls)", lambda: "100 %" in row().find_element(By.CLASS_NAME, "pct").text
+                     and "done" in row().text, timeout=60)
+            assert row().find_element(By.TAG_NAME, "progress").get_attribute("value") == "100"
+            shot(d, "14-campaigns")
+            for x in picked:  # read back from the CPE itself
+                st, t = c.api("POST", f"/devices/{x['id']}/tasks", {"action": "get", "paths": ["Device.WiFi.SSID.1.SSID"], "connection_request": True})
+                assert st == 200 and t["result"]["values"][0]["value"] == "Camp-" + x["serial"][-4:], (st, t)
+            camp = c.api("GET", "/campaigns")[1]["campaigns"][0]
+            assert camp["state"] == "done" and camp["progress"]["percent"] == 100 and camp["created_by"] == "admin", camp
+            row().find_element(By.LINK_TEXT, "selected devices").click()
+            WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "campaign-devices")))
+            devices_text = d.find_element(By.ID, "campaign-devices").text
+            assert all(x["serial"] in devices_text for x in picked) and devices_text.count("done") >= 3, devices_text
+            shot(d, "15-campaign-detail")
+        _()
+
+        @test("reports: run a library report and an ad-hoc one, download CSV")
+        def _():
+            d.get(c.base + "/admin/reports")
+            assert not d.find_element(By.ID, "r-script").is_displayed(), "the ad-hoc editor shows before it is chosen"
+            Select(d.find_element(By.ID, "r-library")).select_by_value("software-census")
+            assert not d.find_element(By.ID, "r-offline-days").is_displayed(), "another report's arguments show"
+            d.find_element(By.ID, "r-run").click()
+            wait_for("report rows", lambda: len(d.find_elements(By.CSS_SELECTOR, "#r-table tbody tr")) >= 2)
+            table = d.find_element(By.ID, "r-table").text
+            assert "software_version" in table and "devices" in table, table
+            assert re.search(r"\d+ rows", d.find_element(By.ID, "r-output").text)
+            shot(d, "16-report")
+            d.find_element(By.ID, "r-csv").click()
+            wait_for("the CSV download", lambda: "CSV downloaded" in d.find_element(By.ID, "r-output").text)
+            Select(d.find_element(By.ID, "r-library")).select_by_value("offline")
+            assert d.find_element(By.ID, "r-offline-days").is_displayed()
+            Select(d.find_element(By.ID, "r-library")).select_by_value("")
+            ed = d.find_element(By.ID, "r-script")
+            ed.clear()
+            ed.send_keys('report { columns = { "serial", "model" } }\nfor dev in devices { text = "GUI00000", order = "serial" } do emit(dev) end')
+            d.find_element(By.ID, "r-run").click()
+            wait_for("7 ad-hoc rows", lambda: len(d.find_elements(By.CSS_SELECTOR, "#r-table tbody tr")) == 7)
+            ed.clear()
+            ed.send_keys("report { columns = { 'a' } }\nerror('no such thing')")
+            d.find_element(By.ID, "r-run").click()
+            wait_for("the Lua error", lambda: "no such thing" in d.find_element(By.ID, "r-output").text)
+            shot(d, "17-report-error", full=False)
+        _()
+
         @test("RBAC: a viewer sees no actions and the server refuses a forged POST")
         def _():
             d.find_element(By.CSS_SELECTOR, ".who button").click()  # log out
@@ -378,6 +449,9 @@ def main():
                     body: '{"location":"x"}'}).then(r => done(r.status));
             """ % target["id"])
             assert status == 403, status
+            d.get(c.base + "/admin/campaigns")
+            assert "done" in d.find_element(By.ID, "campaigns").text
+            assert not d.find_elements(By.CSS_SELECTOR, "form[data-campaign], #campaigns form"), "viewer sees campaign actions"
             d.get(c.base + "/admin/users")
             assert "Forbidden" in d.find_element(By.TAG_NAME, "h1").text
             a = c.api("GET", "/audit?actor=noc-viewer&action=task.create")[1]["entries"]

@@ -14,8 +14,8 @@ enum AdminPages {
             ("API tokens", "/admin/tokens", "gui.tokens", "Tokens for automation; shown once at creation."),
             ("Files", "/admin/files", "gui.files", "Firmware and configuration files CPEs download."),
             ("Profiles", "/admin/profiles", "gui.profiles", "Device profiles and their onboarding settings."),
-            ("Campaigns", "/admin/campaigns", "gui.campaigns", "Fleet-wide changes in waves."),
-            ("Reports", "/admin/reports", "gui.reports", "Scheduled and ad-hoc reports."),
+            ("Campaigns", "/admin/campaigns", "gui.campaigns", "Fleet-wide changes in waves: dry run, start, pause, cancel."),
+            ("Reports", "/admin/reports", "gui.reports", "Library and ad-hoc Lua reports, as a table or CSV."),
             ("Audit log", "/admin/audit", "gui.audit", "Every change, who made it, before and after."),
         ]
         let items: [Markup] = links.filter { ctx.can($0.2) }.map { t, href, _, text in
@@ -148,19 +148,8 @@ enum AdminPages {
             """)
     }
 
-    static func campaigns(_ ctx: RequestContext) async throws -> HTTPResponse {
-        PageKit.page(ctx, "Campaigns", section: "admin", """
-            <h1>Campaigns</h1><p class="notice">Not available yet: campaigns (dry run, waves, pause, cancel) come with the Lua scripting work,
-            and this page will use their API routes. Meanwhile, select devices in the <a href="/devices">inventory</a> to reboot, group or move them.</p>
-            """)
-    }
-
-    static func reports(_ ctx: RequestContext) async throws -> HTTPResponse {
-        PageKit.page(ctx, "Reports", section: "admin", """
-            <h1>Reports</h1><p class="notice">Not available yet: reports come with the Lua scripting work. The inventory's
-            <a href="/devices">CSV export</a> (any filter) and the audit log's CSV export are available now.</p>
-            """)
-    }
+    static func campaigns(_ ctx: RequestContext) async throws -> HTTPResponse { try await CampaignPages.campaigns(ctx) }
+    static func reports(_ ctx: RequestContext) async throws -> HTTPResponse { try await CampaignPages.reports(ctx) }
 
     // MARK: audit
 
