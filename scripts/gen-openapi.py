@@ -11,9 +11,10 @@ time = {"type": "string", "format": "date-time"}
 opt_time = time
 strs = {"type": "array", "items": string}
 
-def obj(props, required=()):
+def obj(props, required=(), description=None):
     o = {"type": "object", "properties": props}
     if required: o["required"] = list(required)
+    if description: o["description"] = description
     return o
 
 schemas = {
@@ -34,9 +35,9 @@ schemas = {
     ["path", "value", "type", "secret"]),
  "ParameterValue": obj({"path": string, "value": string, "type": {"type": "string", "enum": ["string", "int", "unsignedInt", "long", "unsignedLong", "boolean", "dateTime", "base64", "hexBinary"]}}, ["path", "value"]),
  "TaskCreate": obj({"action": {"type": "string", "enum": ["get", "set", "refresh", "add_object", "delete_object", "reboot"]},
-    "paths": {"type": "array", "items": string, "description": "get: parameter or object paths"},
-    "parameters": {"type": "array", "items": ref("ParameterValue"), "description": "set: values (type defaults to the stored type, else string)"},
-    "path": {"type": "string", "description": "refresh, add_object, delete_object"},
+    "paths": {"type": "array", "items": string, "description": "get: parameter or object paths, or aliases of the device's profile (wifi.ssid)"},
+    "parameters": {"type": "array", "items": ref("ParameterValue"), "description": "set: values by path or profile alias (type defaults to the stored type, else string)"},
+    "path": {"type": "string", "description": "refresh (a path or alias), add_object, delete_object"},
     "connection_request": {"type": "boolean", "description": "wake the CPE now and wait for the result"},
     "timeout": {"type": "integer", "minimum": 1, "maximum": 120, "description": "seconds to wait with connection_request (default 30)"}}, ["action"]),
  "RunOptions": obj({"connection_request": {"type": "boolean"}, "timeout": {"type": "integer", "minimum": 1, "maximum": 120}}),
@@ -51,7 +52,21 @@ schemas = {
  "Fault": obj({"id": id_, "device_id": id_, "task_id": id_, "source": string, "code": integer, "message": string, "detail": string, "at": time},
     ["id", "device_id", "source", "code", "message"]),
  "FaultPage": obj({"faults": {"type": "array", "items": ref("Fault")}, "next_cursor": string}, ["faults"]),
- "Profile": obj({"name": string, "data_model": string, "onboarding_username": string, "inform_interval": integer}, ["name"]),
+ "Profile": obj({"name": string, "description": string, "file": string, "priority": integer,
+    "data_model": {"type": ["string", "null"], "enum": ["tr181", "tr098", None]},
+    "match": obj({k: strs for k in ["manufacturer", "oui", "product_class", "model"]} | {"data_model": string}),
+    "onboarding_username": string, "onboarding": {"type": "boolean", "description": "onboarding credentials are set (the password is never shown)"},
+    "inform_interval": integer, "aliases": {"type": "object", "additionalProperties": string},
+    "desired": {"type": "array", "items": obj({"name": string, "value": string, "type": string}, ["name", "value"])},
+    "kpis": strs, "hooks": strs, "verify_after": integer,
+    "script": {"type": "string", "description": "the Lua source; admins only, on GET /profiles/{name}"}},
+    ["name", "file", "aliases", "kpis", "hooks"]),
+ "ProfileValidate": obj({"script": {"type": "string", "maxLength": 262144}, "file": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,60}\\.lua$",
+    "description": "file name in the profiles directory (a loaded file of that name is replaced); default candidate.lua"}}, ["script"]),
+ "ProfileValidation": obj({"valid": {"type": "boolean"}, "file": string,
+    "problems": {"type": "array", "items": obj({"kind": {"type": "string", "enum": ["syntax", "runtime", "instruction-limit", "memory-limit", "invalid", "warning"]},
+                                                  "message": string}, ["kind", "message"])},
+    "profiles": {"type": "array", "items": ref("Profile")}}, ["valid", "file", "problems", "profiles"]),
  "ProfileList": obj({"profiles": {"type": "array", "items": ref("Profile")}}, ["profiles"]),
  "Count": obj({"key": string, "count": integer}, ["key", "count"]),
  "Analytics": obj({"total": integer, "by_status": {"type": "object", "additionalProperties": integer},
@@ -91,6 +106,47 @@ schemas = {
  "PreprovisionList": obj({"entries": {"type": "array", "items": ref("Preprovision")}}, ["entries"]),
  "ImportResult": obj({"pending": integer, "updated_devices": integer}, ["pending", "updated_devices"]),
  "Summon": obj({"sent": {"type": "boolean"}}, ["sent"]),
+ "CampaignProgress": obj({k: integer for k in ["total", "pending", "running", "done", "failed", "skipped", "finished"]} |
+    {"percent": {"type": "integer", "minimum": 0, "maximum": 100, "description": "finished (done + failed + skipped) / total"}},
+    ["total", "pending", "running", "done", "failed", "skipped", "finished", "percent"]),
+ "Campaign": obj({"id": id_, "name": string, "script_name": string,
+    "state": {"type": "string", "enum": ["running", "paused", "stopped", "cancelled", "done"]},
+    "stop_reason": string, "organisation_id": id_, "created_by": string, "created_at": time, "updated_at": time,
+    "per_minute": integer, "concurrent": integer, "failure_rate": {"type": "number"}, "min_devices": integer,
+    "connection_request": {"type": "boolean"}, "progress": ref("CampaignProgress"),
+    "waves": {"type": "array", "description": "detail only", "items": obj({"wave": integer, "total": integer,
+        "counts": {"type": "object", "additionalProperties": integer}})},
+    "script": {"type": "string", "description": "detail only: the Lua text as started"}},
+    ["id", "name", "script_name", "state", "stop_reason", "organisation_id", "progress"]),
+ "CampaignList": obj({"campaigns": {"type": "array", "items": ref("Campaign")}}, ["campaigns"]),
+ "CampaignDevice": obj({"device_id": id_, "name": string, "serial": string, "position": integer, "wave": integer,
+    "state": {"type": "string", "enum": ["pending", "running", "done", "failed", "skipped"]},
+    "error": {"type": "string", "description": "why it failed or was skipped (CPE fault code and message)"}, "updated_at": time,
+    "tasks": {"type": "array", "items": obj({"id": id_, "action": string, "state": string, "fault": string}, ["id", "action", "state"])}},
+    ["device_id", "state", "error", "tasks"]),
+ "CampaignDevicePage": obj({"devices": {"type": "array", "items": ref("CampaignDevice")}, "next_cursor": string}, ["devices"]),
+ "ScriptSource": obj({"name": {"type": "string", "maxLength": 100, "description": "file name for messages (ad-hoc scripts)"},
+    "script": {"type": "string", "maxLength": 262144, "description": "Lua text"},
+    "library": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "a library script's name"}},
+    description="either script or library"),
+ "CampaignDryRun": obj({"campaign": obj({"name": string, "per_minute": integer, "concurrent": integer, "waves": {"type": "array", "items": integer},
+        "failure_rate": {"type": "number"}, "min_devices": integer, "connection_request": {"type": "boolean"}, "device_timeout": integer}),
+    "script_name": string, "count": {"type": "integer", "description": "target devices"},
+    "preview": {"type": "array", "items": obj({"device_id": id_, "name": string, "serial": string, "actions": strs,
+        "error": {"type": "string", "description": "apply(dev) failed on this device"}}, ["device_id", "actions"])},
+    "preview_limit": integer, "truncated": {"type": "boolean"}}, ["campaign", "count", "preview", "truncated"]),
+ "LibraryScript": obj({"name": string, "description": string, "source": string,
+    "args": {"type": "array", "items": obj({"name": string, "default": string}, ["name"])}}, ["name", "description", "source", "args"]),
+ "CampaignScriptList": obj({"scripts": {"type": "array", "items": ref("LibraryScript")}}, ["scripts"]),
+ "ReportList": obj({"reports": {"type": "array", "items": ref("LibraryScript")}}, ["reports"]),
+ "ReportRun": obj({"library": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+    "script": {"type": "string", "maxLength": 262144, "description": "ad-hoc Lua report (admin)"},
+    "name": {"type": "string", "maxLength": 100},
+    "args": {"type": "object", "maxProperties": 50, "additionalProperties": {"type": ["string", "number", "boolean"]}},
+    "format": {"type": "string", "enum": ["json", "csv"]}}, description="either library or script"),
+ "ReportResult": obj({"columns": strs, "rows": {"type": "array", "items": {"type": "array"}},
+    "truncated": {"type": "boolean", "description": "more than 10,000 rows: the first 10,000 are here"},
+    "row_count": {"type": "integer", "description": "rows the report produced"}}, ["columns", "rows", "truncated", "row_count"]),
 }
 
 def resp(desc, schema=None, ctype="application/json"):
@@ -110,7 +166,7 @@ device_filters = [q("status", {"type": "string", "enum": ["online", "offline", "
     q("software_version"), q("group"), q("tag"), q("location"), q("organisation_id", id_, "devices in this organisation subtree"),
     q("q", string, "text in name, serial or description"),
     {"name": "param", "in": "query", "required": False, "schema": {"type": "array", "items": string, "maxItems": 10}, "style": "form", "explode": True,
-     "description": "parameter condition <path><op><value>, op one of = != < <= > >= ~ (contains); repeatable"},
+     "description": "parameter condition <path><op><value>, op one of = != < <= > >= ~ (contains); the path may be a profile alias (lte.rssi<-100); repeatable"},
     q("sort", {"type": "string", "enum": ["id", "name", "serial", "last_inform", "software_version", "model_name", "profile", "created_at"]}),
     q("order", {"type": "string", "enum": ["asc", "desc"]})]
 limit = lambda mx, d=100: q("limit", {"type": "integer", "minimum": 1, "maximum": mx, "default": d})
@@ -148,7 +204,9 @@ op("GET", "/faults", "viewer", "CPE faults, newest first", resp("A page", "Fault
 op("POST", "/faults/{id}/retry", "operator", "Queue the faulted task again and clear the fault", resp("The new task", "Task"), [P_ID], status="201")
 op("DELETE", "/faults/{id}", "operator", "Delete a fault", resp("Deleted"), [P_ID], status="204")
 op("GET", "/profiles", "viewer", "Device profiles", resp("Profiles", "ProfileList"))
-op("GET", "/profiles/{name}", "viewer", "One profile", resp("The profile", "Profile"), [{"name": "name", "in": "path", "required": True, "schema": string}])
+op("GET", "/profiles/{name}", "viewer", "One profile (with its Lua source for admins)", resp("The profile", "Profile"), [{"name": "name", "in": "path", "required": True, "schema": string}])
+op("POST", "/profiles/validate", "admin", "Check a profile file in the sandbox next to the loaded ones; nothing is installed",
+   resp("The verdict (valid or not) with the problems", "ProfileValidation"), req=body("ProfileValidate"))
 op("GET", "/analytics/devices", "viewer", "Device counts by status, manufacturer, model, software version, profile, organisation", resp("Counts", "Analytics"))
 op("GET", "/files", "viewer", "Uploaded files", resp("Files", "FileList"))
 op("POST", "/files", "admin", "Upload a file (raw body); X-Checksum-SHA256 or sha256 is verified if given", resp("Stored", "File"),
@@ -174,6 +232,24 @@ op("DELETE", "/tokens/{id}", "admin", "Revoke a token", resp("Revoked"), [P_ID],
 audit_filters = [q("actor"), q("action"), q("object_type"), q("object_id"), q("since", string, "RFC 3339 or Unix seconds"), q("until", string, "RFC 3339 or Unix seconds")]
 op("GET", "/audit", "admin", "Audit log, newest first", resp("A page", "AuditPage"), audit_filters + [limit(1000), cursor])
 op("GET", "/audit/export", "admin", "Audit log as CSV", resp("CSV", {"type": "string"}, "text/csv"), audit_filters)
+camp_state = q("state", {"type": "string", "enum": ["running", "paused", "stopped", "cancelled", "done"]}, "only campaigns in this state")
+op("GET", "/campaigns", "viewer", "Campaigns of the caller's subtree, newest first, with progress", resp("Campaigns", "CampaignList"), [camp_state, limit(1000)])
+op("POST", "/campaigns", "admin", "Start a campaign (Lua script or library name): its target is chosen inside the caller's organisation subtree "
+   "and snapshotted; the server runs it", resp("Started", "Campaign"), req=body("ScriptSource"), status="201")
+op("POST", "/campaigns/dry-run", "admin", "Target count and, for the first 200 devices, what apply(dev) would do; writes nothing",
+   resp("Preview", "CampaignDryRun"), req=body("ScriptSource"))
+op("GET", "/campaigns/{id}", "viewer", "A campaign with progress per wave and its script", resp("The campaign", "Campaign"), [P_ID])
+op("GET", "/campaigns/{id}/devices", "viewer", "A campaign's devices in target order, with their tasks and errors", resp("A page", "CampaignDevicePage"),
+   [P_ID, q("state", {"type": "string", "enum": ["pending", "running", "done", "failed", "skipped"]}), limit(1000), cursor])
+for verb, allowed in (("pause", "running"), ("resume", "paused"), ("cancel", "running or paused")):
+    op("POST", f"/campaigns/{{id}}/{verb}", "admin", f"{verb.capitalize()} a campaign ({allowed}; otherwise 409)", resp("The campaign", "Campaign"), [P_ID])
+op("GET", "/campaign-scripts", "viewer", "The library's campaign scripts (scripts_dir/campaigns)", resp("Scripts", "CampaignScriptList"))
+op("GET", "/reports", "viewer", "The library's reports (scripts_dir/reports) with the args they read", resp("Reports", "ReportList"))
+op("POST", "/reports/run", "viewer", "Run a library report (viewer) or an ad-hoc script (admin) over the caller's subtree. JSON: at most 10,000 rows "
+   "(truncated says so); CSV: at most 100,000 rows (X-Report-Truncated). A script error is a 400 with Lua's message",
+   {"description": "The rows (X-Report-Rows: rows produced)", "content": {"application/json": {"schema": ref("ReportResult")},
+                                                                           "text/csv": {"schema": {"type": "string"}}}},
+   req=body("ReportRun"))
 op("GET", "/preprovisioning", "viewer", "Pre-provisioned serials waiting for their first Inform", resp("Entries", "PreprovisionList"))
 op("POST", "/preprovisioning/import", "admin", "Import a CSV (serial,oui,organisation,groups,tags,location,description,profile); all or nothing",
    resp("Imported", "ImportResult"), req=body({"type": "string"}, "text/csv"))
@@ -189,7 +265,8 @@ for method, path, perm, summary, ok, params, req, errors, status in ops:
     if params: o["parameters"] = params
     if req: o["requestBody"] = req
     for e in errors:
-        if perm == "anyone" and e in (401, 403): continue
+        # Public routes need no credentials; login still answers 401 to a wrong password.
+        if perm == "anyone" and e == 403 or (perm == "anyone" and e == 401 and path != "/auth/login"): continue
         o["responses"][str(e)] = problem({400: "Bad request", 401: "No or bad credentials", 403: "Role too low, or CSRF token missing",
             404: "Not found (or outside the caller's organisation subtree)", 409: "Conflict", 413: "Too large", 415: "Wrong content type",
             422: "Invalid input", 429: "Throttled"}[e])
@@ -203,7 +280,7 @@ doc = {"openapi": "3.1.0",
   "info": {"title": "Corral REST API", "version": "1.0.0",
            "description": "TR-069 ACS management API. Authenticate with `Authorization: Bearer <token>` (tokens: POST /tokens or `corral user token`), "
            "or a session cookie from POST /auth/login plus the X-CSRF-Token header on state-changing requests. Roles (viewer < operator < admin < superadmin) "
-           "apply to an organisation subtree; objects outside it answer 404. Errors are application/problem+json. Campaigns and reports come with the Lua scripting work."},
+           "apply to an organisation subtree; objects outside it answer 404. Errors are application/problem+json. Campaigns and reports run Lua confined to the caller's organisation subtree."},
   "servers": [{"url": "/api/v1"}],
   "security": [{"bearer": []}, {"session": []}],
   "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},

@@ -14,7 +14,7 @@ public final class APIHandler: Sendable {
     /// The WebGUI's pages (`PageRoutes`), checked by the same `authorise`.
     let pageRouter: Router
 
-    public init(store: OperatorStore, config: APIConfig) {
+    public init(store: APIStore, config: APIConfig) {
         services = APIServices(store: store, config: config)
         router = Router(routes: Routes.all)
         pageRouter = Router(routes: PageRoutes.all)

@@ -2,6 +2,7 @@ import ACSCore
 import Engine
 import Foundation
 import HTTPAuth
+import Scripting
 import Storage
 
 /// Settings of the REST API.
@@ -15,8 +16,12 @@ public struct APIConfig: Sendable {
     /// Login session lifetime.
     public var sessionSeconds: Int64 = 12 * 3600
     public var profiles = ProfileRegistry()
+    /// The loaded profile files (sources for admins, validation of candidates); nil when the API runs without one.
+    public var profileLibrary: ProfileLibrary?
     /// The BBF data-model XML files (writability and value checks of parameters).
     public var dataModelDirectory = "datamodels"
+    /// The script library (`reports/`, `campaigns/` below it); missing = empty.
+    public var scriptsDirectory = "scripts"
 
     public init(filesDirectory: String, fileBaseURL: String) {
         self.filesDirectory = filesDirectory
@@ -26,9 +31,13 @@ public struct APIConfig: Sendable {
 
 public enum PasswordHashDefaults { public static let iterations = PasswordHash.defaultIterations }
 
-/// Shared state of the API: store, password worker, login throttle.
+/// What the API needs of the store: accounts and organisations, plus campaigns and report queries.
+public typealias APIStore = OperatorStore & AutomationStore
+
+/// Shared state of the API: store, password worker, login throttle, the Lua worker.
 final class APIServices: Sendable {
-    let store: OperatorStore
+    let store: APIStore
+    let scripts = ScriptWorker()
     let config: APIConfig
     let passwords: PasswordWorker
     let throttle = LockedThrottle()
@@ -37,7 +46,7 @@ final class APIServices: Sendable {
     let schemas: ModelSchemas
     let dashboards = DashboardCache()
 
-    init(store: OperatorStore, config: APIConfig) {
+    init(store: APIStore, config: APIConfig) {
         self.store = store
         self.config = config
         passwords = PasswordWorker(iterations: config.passwordIterations)

@@ -11,7 +11,9 @@ extension APIHandler {
         var ac = APIConfig(filesDirectory: (c.dataDirectory as NSString).appendingPathComponent("files"), fileBaseURL: c.fileBaseURL ?? "")
         ac.maxUploadBytes = c.maxUploadBytes
         ac.profiles = server.profiles
+        ac.profileLibrary = server.profileLibrary
         ac.passwordIterations = passwordIterations
+        ac.scriptsDirectory = c.scriptsDirectory ?? "scripts"
         let api = APIHandler(store: server.store, config: ac)
         server.operatorRoutes = { await api.handle($0) }
         server.operatorMaxBodyBytes = max(c.maxUploadBytes, JSON.maxBodyBytes)

@@ -30,7 +30,7 @@ final class RequestContext: @unchecked Sendable {
         self.api = api
     }
 
-    var store: OperatorStore { api.store }
+    var store: APIStore { api.store }
     var me: Caller { caller! }
 
     func pathID(_ name: String = "id") throws -> Int64 {
@@ -81,6 +81,11 @@ final class RequestContext: @unchecked Sendable {
     func token(_ id: Int64) throws -> APIToken {
         guard let t = try store.token(id: id), me.sees(try organisationPath(t.organisationID)) else { throw APIError.notFound("token \(id)") }
         return t
+    }
+
+    func campaign(_ id: Int64) throws -> CampaignRecord {
+        guard let c = try store.campaign(id: id), me.sees(try organisationPath(c.organisationID)) else { throw APIError.notFound("campaign \(id)") }
+        return c
     }
 
     /// Notes what a mutating call touches, for the audit log.

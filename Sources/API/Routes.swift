@@ -29,8 +29,9 @@ enum Routes {
         Route(method: "POST", pattern: "/faults/{id}/retry", permission: .role(.operator), action: "fault.retry", handler: FaultHandlers.retry),
         Route(method: "DELETE", pattern: "/faults/{id}", permission: .role(.operator), action: "fault.delete", handler: FaultHandlers.delete),
 
-        Route(method: "GET", pattern: "/profiles", permission: .role(.viewer), action: "profile.list", handler: FleetHandlers.profiles),
-        Route(method: "GET", pattern: "/profiles/{name}", permission: .role(.viewer), action: "profile.read", handler: FleetHandlers.profile),
+        Route(method: "GET", pattern: "/profiles", permission: .role(.viewer), action: "profile.list", handler: ProfileHandlers.list),
+        Route(method: "GET", pattern: "/profiles/{name}", permission: .role(.viewer), action: "profile.read", handler: ProfileHandlers.show),
+        Route(method: "POST", pattern: "/profiles/validate", permission: .role(.admin), action: "profile.validate", handler: ProfileHandlers.validate),
         Route(method: "GET", pattern: "/analytics/devices", permission: .role(.viewer), action: "analytics.devices", handler: FleetHandlers.analytics),
 
         Route(method: "GET", pattern: "/files", permission: .role(.viewer), action: "file.list", handler: FileHandlers.list),
@@ -57,6 +58,19 @@ enum Routes {
 
         Route(method: "GET", pattern: "/audit", permission: .role(.admin), action: "audit.list", handler: AuditHandlers.list),
         Route(method: "GET", pattern: "/audit/export", permission: .role(.admin), action: "audit.export", handler: AuditHandlers.export),
+
+        Route(method: "GET", pattern: "/campaigns", permission: .role(.viewer), action: "campaign.list", handler: CampaignHandlers.list),
+        Route(method: "POST", pattern: "/campaigns", permission: .role(.admin), action: "campaign.start", handler: CampaignHandlers.start),
+        Route(method: "POST", pattern: "/campaigns/dry-run", permission: .role(.admin), action: "campaign.dry_run", handler: CampaignHandlers.dryRun),
+        Route(method: "GET", pattern: "/campaigns/{id}", permission: .role(.viewer), action: "campaign.read", handler: CampaignHandlers.show),
+        Route(method: "GET", pattern: "/campaigns/{id}/devices", permission: .role(.viewer), action: "campaign.devices", handler: CampaignHandlers.devices),
+        Route(method: "POST", pattern: "/campaigns/{id}/pause", permission: .role(.admin), action: "campaign.pause", handler: CampaignHandlers.pause),
+        Route(method: "POST", pattern: "/campaigns/{id}/resume", permission: .role(.admin), action: "campaign.resume", handler: CampaignHandlers.resume),
+        Route(method: "POST", pattern: "/campaigns/{id}/cancel", permission: .role(.admin), action: "campaign.cancel", handler: CampaignHandlers.cancel),
+        Route(method: "GET", pattern: "/campaign-scripts", permission: .role(.viewer), action: "campaign.scripts", handler: CampaignHandlers.library),
+        // Library reports: viewer. An ad-hoc `script` needs admin, checked in the handler (it depends on the body).
+        Route(method: "GET", pattern: "/reports", permission: .role(.viewer), action: "report.list", handler: ReportHandlers.library),
+        Route(method: "POST", pattern: "/reports/run", permission: .role(.viewer), action: "report.run", handler: ReportHandlers.run),
 
         Route(method: "GET", pattern: "/preprovisioning", permission: .role(.viewer), action: "preprovisioning.list", handler: PreprovisionHandlers.list),
         Route(method: "POST", pattern: "/preprovisioning/import", permission: .role(.admin), action: "preprovisioning.import", handler: PreprovisionHandlers.importCSV),

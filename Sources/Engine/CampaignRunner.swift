@@ -97,7 +97,9 @@ public final class CampaignRunner: @unchecked Sendable {
 
     private func loadScript(_ c: CampaignRecord, now: Int64) throws -> CampaignScript {
         if let s = scripts[c.id] { return s }
-        let s = try CampaignScript(source: c.script, name: c.scriptName, store: store, registry: registry, now: now)
+        // The targets were snapshotted at start; queries apply(dev) may make stay in the campaign's subtree.
+        let scope = try store.organisationPath(id: c.organisationID) ?? "/nowhere/"
+        let s = try CampaignScript(source: c.script, name: c.scriptName, store: store, registry: registry, now: now, scope: scope)
         scripts[c.id] = s
         return s
     }

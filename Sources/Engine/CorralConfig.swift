@@ -21,6 +21,9 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var profilesDirectory: String?
     /// Secrets profiles refer to with `secret "name"` (also CORRAL_SECRET_<NAME>).
     public var secrets: [String: String] = [:]
+    /// The script library the API and WebGUI offer: `<dir>/reports/*.lua` and `<dir>/campaigns/*.lua`
+    /// (default `scripts`, relative to the working directory; a missing directory is an empty library).
+    public var scriptsDirectory: String?
     /// Informs (the per-device contact history) older than this many days are deleted; 0 keeps them forever.
     public var informRetentionDays: Int = 30
     /// KPI samples (written by profiles' KPIs) older than this many days are deleted; 0 keeps them forever.
@@ -41,7 +44,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         case dataDirectory = "data", host, cwmpPort = "cwmp_port", httpPort = "http_port"
         case sessionIdleTimeout = "session_idle_timeout", maxSessions = "max_sessions", maxBodyBytes = "max_body_bytes", profiles
         case fileBaseURL = "file_base_url", maxUploadBytes = "max_upload_bytes"
-        case profilesDirectory = "profiles_dir", secrets
+        case profilesDirectory = "profiles_dir", secrets, scriptsDirectory = "scripts_dir"
         case informRetentionDays = "inform_retention_days", kpiRetentionDays = "kpi_retention_days"
     }
 
@@ -60,6 +63,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         maxUploadBytes = try c.decodeIfPresent(Int.self, forKey: .maxUploadBytes) ?? d.maxUploadBytes
         profilesDirectory = try c.decodeIfPresent(String.self, forKey: .profilesDirectory)
         secrets = try c.decodeIfPresent([String: String].self, forKey: .secrets) ?? [:]
+        scriptsDirectory = try c.decodeIfPresent(String.self, forKey: .scriptsDirectory)
         informRetentionDays = try c.decodeIfPresent(Int.self, forKey: .informRetentionDays) ?? d.informRetentionDays
         kpiRetentionDays = try c.decodeIfPresent(Int.self, forKey: .kpiRetentionDays) ?? d.kpiRetentionDays
     }
@@ -80,7 +84,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         }
     }
 
-    /// CORRAL_DATA, CORRAL_HOST, CORRAL_CWMP_PORT, CORRAL_HTTP_PORT, CORRAL_PROFILES (profile directory),
+    /// CORRAL_DATA, CORRAL_HOST, CORRAL_CWMP_PORT, CORRAL_HTTP_PORT, CORRAL_PROFILES (profile directory), CORRAL_SCRIPTS,
     /// CORRAL_SECRET_<NAME> (secret "name", upper-cased, other characters as '_'), and per profile
     /// CORRAL_ONBOARDING_<PROFILE>_USERNAME / _PASSWORD (profile name upper-cased, '-' as '_').
     public mutating func merge(environment env: [String: String]) throws {
@@ -90,6 +94,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         if let v = env["CORRAL_HTTP_PORT"] { httpPort = try Self.port(v, "CORRAL_HTTP_PORT") }
         if let v = env["CORRAL_FILE_BASE_URL"] { fileBaseURL = v }
         if let v = env["CORRAL_PROFILES"] { profilesDirectory = v }
+        if let v = env["CORRAL_SCRIPTS"] { scriptsDirectory = v }
         for (key, value) in env.sorted(by: { $0.key < $1.key }) {
             if key.hasPrefix("CORRAL_SECRET_") {
                 environmentSecrets[String(key.dropFirst("CORRAL_SECRET_".count))] = value

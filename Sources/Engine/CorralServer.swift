@@ -17,6 +17,8 @@ public final class CorralServer: @unchecked Sendable {
     private var textIndexer: Task<Void, Never>?
     /// The device profiles this server loaded (built-ins + profiles directory).
     public let profiles: ProfileRegistry
+    /// Their sources and secrets (the API shows sources and validates candidate files against them).
+    public let profileLibrary: ProfileLibrary
     public private(set) var cwmpPort = 0
     public private(set) var httpPort = 0
     /// Extra handler on the operator port (the REST API), set before `start()`; nil answers fall through.
@@ -38,6 +40,7 @@ public final class CorralServer: @unchecked Sendable {
         }
         engine.profiles = library.registry
         profiles = library.registry
+        profileLibrary = library
         engine.scripting = ScriptEngine(library: library)
         engine.nonceSecret = try Self.loadSecret(directory: config.dataDirectory)
         cwmp = CWMPService(store: store, config: engine)

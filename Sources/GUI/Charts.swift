@@ -86,6 +86,32 @@ public enum Charts {
             """
     }
 
+    /// A time series as a line with a dot per sample, its scale, and the minimum, maximum and last value printed
+    /// (KPI history on the device page). `points` are (Unix time, value) in time order; `range` is the scale unless a
+    /// value falls outside it.
+    public static func line(_ points: [(at: Int64, value: Double)], title: String, unit: String, range: ClosedRange<Double>) -> Markup {
+        guard points.count >= 2, let first = points.first?.at, let last = points.last?.at else { return empty(title) }
+        let w = 320.0, h = 100.0, left = 34.0, right = 6.0, top = 8.0, bottom = 8.0
+        let values = points.map(\.value)
+        let lo = min(range.lowerBound, values.min() ?? range.lowerBound), hi = max(range.upperBound, values.max() ?? range.upperBound)
+        let span = max(1, Double(last - first)), vspan = max(1e-9, hi - lo)
+        func x(_ t: Int64) -> Int { Int((left + (w - left - right) * Double(t - first) / span).rounded()) }
+        func y(_ v: Double) -> Int { Int((top + (h - top - bottom) * (1 - (v - lo) / vspan)).rounded()) }
+        func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String((v * 10).rounded() / 10) }
+        let coords = points.map { "\(x($0.at)),\(y($0.value))" }.joined(separator: " ")
+        let dots: [Markup] = points.map { p in "<circle cx=\"\(x(p.at))\" cy=\"\(y(p.value))\" r=\"2.5\" class=\"dot\"><title>\(fmt(p.value))\(unit)</title></circle>" }
+        let summary = "last \(fmt(values.last ?? 0))\(unit), min \(fmt(values.min() ?? 0)), max \(fmt(values.max() ?? 0)) over \(points.count) samples"
+        return """
+            <figure class="chart spark"><svg viewBox="0 0 \(Int(w)) \(Int(h))" role="img" aria-label="\(title): \(summary)" \
+            data-chart="line" data-points="\(points.count)"><title>\(title)</title>\
+            <text x="\(Int(left) - 4)" y="\(Int(top) + 4)" text-anchor="end" class="val small">\(fmt(hi))</text>\
+            <text x="\(Int(left) - 4)" y="\(Int(h - bottom))" text-anchor="end" class="val small">\(fmt(lo))</text>\
+            <line x1="\(Int(left))" y1="\(Int(h - bottom))" x2="\(Int(w - right))" y2="\(Int(h - bottom))" class="axis"/>\
+            <polyline points="\(coords)" class="trend"/>\(dots)</svg>\
+            <figcaption class="muted small">\(summary)</figcaption></figure>
+            """
+    }
+
     static func link(_ href: String?, _ body: Markup, _ label: String) -> Markup {
         guard let href else { return body }
         return "<a href=\"\(href)\" aria-label=\"\(label)\">\(body)</a>"

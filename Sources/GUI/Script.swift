@@ -3,7 +3,7 @@
 /// `data-poll` refresh themselves from the server; `details[data-tree]` load a parameter subtree when opened.
 public enum Assets {
     /// Bumped when css/js change (part of their URLs; they are served cacheable).
-    public static let version = "1"
+    public static let version = "3"
 }
 
 extension Assets {
@@ -31,7 +31,7 @@ function put(obj, keys, v) {
 function formJSON(form) {
   var out = form.dataset.body ? JSON.parse(form.dataset.body) : {};
   Array.prototype.forEach.call(form.elements, function (el) {
-    if (!el.name || el.disabled || el.type === 'file') return;
+    if (!el.name || el.disabled || el.matches(':disabled') || el.type === 'file') return;
     var v = el.type === 'checkbox' ? el.checked : el.value, kind = el.dataset.kind;
     if (kind === 'int') { if (v === '') return; v = Number(v); }
     else if (kind === 'list') v = v.split(',').map(function (s) { return s.trim(); }).filter(Boolean);
@@ -52,6 +52,10 @@ function describe(r) {
     return s;
   }
   if (d && d.token) return 'Token (shown once): ' + d.token;
+  if (d && d.valid !== undefined) {
+    var ps = (d.problems || []).map(function (p) { return p.kind + ': ' + p.message; });
+    return (d.valid ? 'Valid: ' + d.profiles.map(function (p) { return p.name; }).join(', ') : 'Not valid') + (ps.length ? ' - ' + ps.join('; ') : '');
+  }
   return 'Done.';
 }
 function selected() { return Array.prototype.map.call(document.querySelectorAll('input[name="sel"]:checked'), function (c) { return c; }); }
@@ -86,8 +90,90 @@ async function upload(form) {
   var q = new URLSearchParams({name: form.elements.name.value || f.name, file_type: form.elements.file_type.value});
   return api('POST', '/api/v1/files?' + q.toString(), buf, h);
 }
+function el(tag, text, cls) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; }
+function table(columns, rows, id) {
+  var wrap = el('div', undefined, 'tablewrap'), t = el('table'), head = el('tr'), body = el('tbody');
+  if (id) t.id = id;
+  columns.forEach(function (c) { head.appendChild(el('th', c)); });
+  rows.forEach(function (r) {
+    var tr = el('tr');
+    r.forEach(function (v) { tr.appendChild(el('td', v === null || v === undefined ? '' : String(v), 'wrap')); });
+    body.appendChild(tr);
+  });
+  var thead = el('thead'); thead.appendChild(head); t.appendChild(thead); t.appendChild(body); wrap.appendChild(t);
+  return wrap;
+}
+function say(out, text, ok) { if (out) { out.textContent = text; out.className = ok ? 'ok' : 'err'; } }
+async function campaign(form, op) {
+  var out = form.querySelector('output'), box = document.getElementById('c-preview');
+  var body = {script: form.elements.script.value};
+  if (form.elements.name.value) body.name = form.elements.name.value;
+  if (op === 'start') {
+    if (!window.confirm('Start this campaign on every device its target matches?')) return;
+    var s = await api('POST', '/api/v1/campaigns', body);
+    if (!s.ok) return say(out, describe(s), false);
+    say(out, 'Campaign #' + s.data.id + ' (' + s.data.name + ') started: ' + s.data.progress.total + ' devices.', true);
+    refreshAll();
+    return;
+  }
+  var r = await api('POST', '/api/v1/campaigns/dry-run', body);
+  box.textContent = '';
+  if (!r.ok) return say(out, describe(r), false);
+  var d = r.data;
+  say(out, d.campaign.name + ': ' + d.count + ' devices' + (d.truncated ? ' (preview of the first ' + d.preview.length + ')' : '') +
+      '; ' + d.campaign.per_minute + '/min, ' + d.campaign.concurrent + ' at once' + (d.campaign.waves.length ? ', waves ' + d.campaign.waves.join(', ') : '') + '.', true);
+  box.appendChild(table(['Device', 'Serial', 'Actions'], d.preview.map(function (p) {
+    return [p.name, p.serial, p.error ? 'error: ' + p.error : (p.actions.length ? p.actions.join('; ') : 'nothing to change')];
+  }), 'c-preview-table'));
+}
+async function report(form, format) {
+  var out = form.querySelector('output'), box = document.getElementById('r-result');
+  var body = formJSON(form);
+  delete body.format;
+  if (!body.library) delete body.library; else delete body.script;
+  body.format = format;
+  if (format === 'csv') {
+    var res = await fetch('/api/v1/reports/run', {method: 'POST', credentials: 'same-origin',
+      headers: {'X-CSRF-Token': csrf(), 'Content-Type': 'application/json'}, body: JSON.stringify(body)});
+    if (!res.ok) { var t = await res.text(), p = null; try { p = JSON.parse(t); } catch (e) {} return say(out, (p && p.detail) || ('HTTP ' + res.status), false); }
+    var url = URL.createObjectURL(await res.blob()), a = el('a');
+    a.href = url; a.download = (body.library || 'report') + '.csv'; document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 5000);
+    return say(out, 'CSV downloaded: ' + res.headers.get('X-Report-Rows') + ' rows' + (res.headers.get('X-Report-Truncated') === 'true' ? ' (truncated)' : '') + '.', true);
+  }
+  var r = await api('POST', '/api/v1/reports/run', body);
+  box.textContent = '';
+  if (!r.ok) return say(out, describe(r), false);
+  say(out, r.data.row_count + ' rows' + (r.data.truncated ? ' (showing the first ' + r.data.rows.length + ')' : '') + '.', true);
+  box.appendChild(table(r.data.columns, r.data.rows, 'r-table'));
+}
+function idsTemplate(ids) {
+  return 'campaign {\n  name = "selected devices",\n  target = { ids = { ' + ids.join(', ') + ' } },\n' +
+    '  rate = { per_minute = 60, concurrent = 10 },\n  connection_request = true,\n  apply = function(dev)\n' +
+    '    -- e.g. dev:set("wifi.ssid", "Guest")\n  end,\n}\n';
+}
 document.addEventListener('submit', async function (ev) {
   var form = ev.target;
+  if (form.matches('form[data-campaign], form[data-report]')) {
+    ev.preventDefault();
+    var op = ev.submitter ? ev.submitter.value : (form.matches('form[data-campaign]') ? 'dry-run' : 'json');
+    var bs = form.querySelectorAll('button'), o = form.querySelector('output');
+    bs.forEach(function (b) { b.disabled = true; });
+    if (o) { o.textContent = 'Working…'; o.className = 'busy'; }
+    try { if (form.matches('form[data-campaign]')) await campaign(form, op); else await report(form, op); }
+    catch (e) { say(o, String(e), false); }
+    finally { bs.forEach(function (b) { b.disabled = false; }); if (o && o.className === 'busy') o.textContent = ''; }
+    return;
+  }
+  if (form.matches('form[data-bulk="campaign"]')) {
+    ev.preventDefault();
+    var ids = selected().map(function (c) { return c.value; });
+    if (!ids.length) return say(form.querySelector('output'), 'Select devices first.', false);
+    if (ids.length > 10000) return say(form.querySelector('output'), 'At most 10,000 devices per selection.', false);
+    sessionStorage.setItem('corral.campaign.ids', JSON.stringify(ids));
+    location.href = '/admin/campaigns#new-campaign';
+    return;
+  }
   if (form.matches('form[data-fragment]')) {
     ev.preventDefault();
     var target = document.getElementById(form.dataset.fragment);
@@ -157,9 +243,26 @@ document.addEventListener('toggle', function (ev) {
 }, true);
 document.addEventListener('DOMContentLoaded', function () {
   document.querySelectorAll('details[data-tree][open]').forEach(function (d) { if (!d.dataset.loaded) loadTree(d); });
+  var ta = document.getElementById('c-script'), ids = sessionStorage.getItem('corral.campaign.ids');
+  if (ta && ids) {
+    sessionStorage.removeItem('corral.campaign.ids');
+    ta.value = idsTemplate(JSON.parse(ids));
+    ta.focus();
+  }
 });
 document.addEventListener('change', function (ev) {
   var t = ev.target;
+  if (t.matches('select[data-fill]')) {
+    var opt = t.options[t.selectedIndex], target = document.getElementById(t.dataset.fill);
+    if (target && opt && opt.dataset.source !== undefined) target.value = opt.dataset.source;
+    var nm = t.form && t.form.elements.name;
+    if (nm && opt && opt.value) nm.value = opt.value + '.lua';
+  }
+  if (t.matches('form[data-report] select[name="library"]')) {
+    t.form.querySelectorAll('fieldset[data-args-for]').forEach(function (f) { var on = f.dataset.argsFor === t.value; f.hidden = !on; f.disabled = !on; });
+    var ed = t.form.querySelector('[data-adhoc]');
+    if (ed) { ed.hidden = t.value !== ''; ed.querySelector('textarea').disabled = t.value !== ''; }
+  }
   if (t.matches('input[data-select-all]')) document.querySelectorAll('input[name="sel"]').forEach(function (c) { c.checked = t.checked; });
   if (t.matches('input[name="sel"], input[data-select-all]')) {
     var n = document.querySelectorAll('input[name="sel"]:checked').length, s = document.getElementById('selcount');

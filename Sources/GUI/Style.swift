@@ -4,6 +4,7 @@ extension Assets {
 :root{--bg:#f4f6f8;--fg:#1c2430;--muted:#5b6776;--card:#fff;--line:#d8dee6;--accent:#1f6feb;--accent2:#0b4aa8;
 --ok:#1a7f37;--warn:#b35900;--bad:#c62828;--never:#6e7781;--s0:#1f6feb;--s1:#2da44e;--s2:#bf8700;--s3:#8250df;--s4:#cf222e;--s5:#0a7ea4}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 html{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--fg);background:var(--bg)}
 body{margin:0}
 a{color:var(--accent2)}
@@ -22,6 +23,7 @@ main{padding:18px;max-width:1500px;margin:0 auto}
 h1{font-size:1.45rem;margin:.2rem 0 1rem}
 h2{font-size:1.1rem;margin:0 0 .6rem}
 .grid{display:grid;gap:16px;grid-template-columns:repeat(auto-fit,minmax(360px,1fr))}
+.grid2{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(220px,1fr))}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px;min-width:0}
 .tiles{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));margin-bottom:16px}
 .tile{display:block;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px;text-decoration:none;color:var(--fg)}
@@ -30,6 +32,8 @@ h2{font-size:1.1rem;margin:0 0 .6rem}
 .chart{margin:0}.chart svg{width:100%;height:auto;max-height:420px;font-size:12px}
 .chart .lbl{fill:var(--fg)}.chart .val{fill:var(--muted)}.chart .small{font-size:10px}.chart .axis{stroke:var(--line)}
 .chart a:hover rect,.chart a:focus rect{opacity:.75}
+.spark .trend{fill:none;stroke:var(--accent);stroke-width:2}.spark .dot{fill:var(--accent2)}
+.spark figcaption{font-size:12px}
 .bar.s0{fill:var(--s0)}.bar.s1{fill:var(--s1)}.bar.s2{fill:var(--s2)}.bar.s3{fill:var(--s3)}.bar.s4{fill:var(--s4)}.bar.s5{fill:var(--s5)}
 svg.stacked{height:28px;border-radius:6px}
 rect.st-online{fill:var(--ok)}rect.st-offline{fill:var(--warn)}rect.st-never{fill:var(--never)}
@@ -49,6 +53,7 @@ form.filters{display:flex;flex-wrap:wrap;gap:8px 12px;align-items:flex-end;margi
 label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted);gap:2px}
 label.check{flex-direction:row;align-items:center;gap:6px;color:var(--fg)}
 input,select,textarea,button{font:inherit}
+textarea.code,pre.source{font-family:ui-monospace,monospace;font-size:13px}pre.source{max-height:420px;overflow:auto;background:#f7f9fb;border:1px solid var(--line);padding:8px;border-radius:6px}
 input,select,textarea{padding:6px 8px;border:1px solid #b7c1cd;border-radius:6px;background:#fff;color:var(--fg);min-height:36px}
 input[type=checkbox]{min-height:auto;width:18px;height:18px}
 button,.button{display:inline-block;padding:7px 14px;border-radius:6px;border:1px solid var(--accent);background:var(--accent);color:#fff;
@@ -67,6 +72,12 @@ output.ok{color:var(--ok)}output.err{color:var(--bad)}output.busy{color:var(--mu
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:0}
 dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;overflow-wrap:anywhere}
 meter{width:120px;height:14px}
+progress{width:140px;height:14px;vertical-align:middle;accent-color:var(--ok)}
+.badge.st-running{background:var(--accent)}.badge.st-paused{background:var(--warn)}.badge.st-stopped,.badge.st-failed{background:var(--bad)}
+textarea{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.88rem;width:100%;max-width:100%}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;border:1px solid var(--line);padding:8px 10px;border-radius:6px}
+.button[aria-current=page]{background:var(--accent);color:#fff}
+fieldset{border:1px solid var(--line);border-radius:8px;padding:6px 10px}legend{font-size:.85rem;color:var(--muted)}
 .pager{display:flex;gap:10px;align-items:center;margin:10px 0}
 .bulk{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-end;background:#eaf1fb;border:1px solid #c7d8f2;border-radius:10px;padding:8px 10px;margin-bottom:10px}
 .tree details{margin-left:14px}.tree summary{cursor:pointer;padding:2px 0}.tree .leaf{margin-left:28px;padding:2px 0;display:flex;flex-wrap:wrap;gap:4px 10px;align-items:center}

@@ -149,9 +149,9 @@ extension Bridge {
         },
 
         // MARK: population
-        BridgeFunction("devices", [.campaign, .report], args: [BridgeArg("filter", .table, optional: true, "profile, status, manufacturer, model, software_version, group, location, text, informed_before, where, order, desc, limit")],
+        BridgeFunction("devices", [.campaign, .report], args: [BridgeArg("filter", .table, optional: true, "profile, status, manufacturer, model, software_version, group, location, text, informed_before, ids, where, order, desc, limit")],
                        returns: "iterator of device objects",
-                       "Streams the devices matching the filter, pushed down to SQL, page by page (never all in memory). `where` takes conditions on aliases or paths: {{\"lte.rssi\", \"<\", -100}} or \"lte.rssi < -100 and wifi.channel = 6\".") { c in
+                       "Streams the devices matching the filter, pushed down to SQL, page by page (never all in memory). `where` takes conditions on aliases or paths: {{\"lte.rssi\", \"<\", -100}} or \"lte.rssi < -100 and wifi.channel = 6\". `ids` is a list of device IDs (at most 10,000). A run started through the API or the WebGUI sees only the devices of its caller's organisation subtree.") { c in
             guard let p = c.run.population else { return .raise("devices{} has no population here") }
             do {
                 let cursor = try p.open(c.table(0) ?? LuaTable())

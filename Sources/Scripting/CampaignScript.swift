@@ -25,9 +25,10 @@ public final class CampaignScript {
     let access: StoreScriptAccess
     let run: ScriptRun
 
-    public init(source: String, name: String, store: AutomationStore, registry: ProfileRegistry, now: Int64) throws {
+    /// `scope`: the organisation subtree (path) the campaign may target; every query of the script stays inside it.
+    public init(source: String, name: String, store: AutomationStore, registry: ProfileRegistry, now: Int64, scope: String? = nil) throws {
         vm = LuaVM()
-        access = StoreScriptAccess(store: store, registry: registry, now: now)
+        access = StoreScriptAccess(store: store, registry: registry, now: now, scope: scope)
         let sink = CampaignSink()
         run = ScriptRun(context: .campaign, name: name, now: now, seed: 0)
         run.sink = sink
@@ -47,8 +48,24 @@ public final class CampaignScript {
 
     /// Every target device, in order (streamed from the store; used to start the campaign and for dry runs).
     public func targets(_ body: (Device) throws -> Void) throws {
+        try targets(max: .max, body)
+    }
+
+    /// The first `max` target devices, in order.
+    public func targets(max: Int, _ body: (Device) throws -> Void) throws {
         let cursor = try access.open(definition.target)
-        while let (d, _) = try access.next(cursor: cursor) { try body(d) }
+        var n = 0
+        while n < max, let (d, _) = try access.next(cursor: cursor) {
+            n += 1
+            try body(d)
+        }
+    }
+
+    /// How many devices the target matches (one SQL count, honouring the target's `limit`).
+    public func targetCount() throws -> Int {
+        let (q, limit) = try access.query(definition.target)
+        let n = try access.store.countDevices(q, now: access.now)
+        return limit.map { Swift.min($0, n) } ?? n
     }
 
     /// Runs apply(dev) for one device and returns what it asked for (nothing is sent here).

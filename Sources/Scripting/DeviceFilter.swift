@@ -6,7 +6,7 @@ import Storage
 /// store runs in SQL. Pure.
 enum DeviceFilter {
     static let keys: Set<String> = ["profile", "status", "manufacturer", "model", "software_version", "group", "tag", "location",
-                                    "text", "informed_before", "where", "order", "desc", "limit"]
+                                    "text", "informed_before", "where", "order", "desc", "limit", "ids"]
 
     static func query(_ t: LuaTable, registry: ProfileRegistry) throws -> (DeviceQuery, limit: Int?) {
         var q = DeviceQuery()
@@ -56,6 +56,18 @@ enum DeviceFilter {
                 q.parameters.append(try condition(name, op, v, registry))
             }
         default: throw QueryError("where must be a string or a list of {name, op, value}")
+        }
+        switch t["ids"] {
+        case .null: break
+        case .table(let list):
+            guard list.keys.isEmpty, list.array.count <= DeviceQuery.maxIDs else {
+                throw QueryError("ids is a list of at most \(DeviceQuery.maxIDs) device IDs, e.g. ids = {12, 13}")
+            }
+            q.ids = try list.array.map { v in
+                guard let id = v.int, id > 0 else { throw QueryError("ids are positive device IDs") }
+                return id
+            }
+        default: throw QueryError("ids is a list of device IDs, e.g. ids = {12, 13}")
         }
         var limit: Int?
         if !t["limit"].isNil {

@@ -149,3 +149,28 @@ final class ProfileSink: DeclarationSink {
         return nil
     }
 }
+
+extension ProfileLibrary {
+    /// Checks a profile file against the loaded ones without installing it: it may extend them, or replace the
+    /// file of the same name. Returns the profiles it defines and the problems (errors and warnings) that are its own.
+    public func validate(file: String, text: String) -> (profiles: [DeviceProfile], problems: [ScriptError]) {
+        var others = sources.filter { $0.file != file }
+        others.append(ProfileSource(file: file, text: text))
+        let (candidate, problems) = Self.load(sources: others, secrets: secrets)
+        let mine = candidate.registry.profiles.filter { $0.source == file }
+        var own = problems.filter { $0.message.contains(file) }
+        // A name taken by another file would silently replace that profile once installed.
+        for p in mine {
+            if let taken = registry.profile(named: p.name), taken.source != file {
+                own.append(ScriptError(.warning, "\(file): profile '\(p.name)' is already defined in \(taken.source); this file would replace it"))
+            }
+        }
+        if mine.isEmpty && !own.contains(where: { $0.kind != .warning }) {
+            own.append(ScriptError(.invalid, "\(file): no profile was defined"))
+        }
+        return (mine, own)
+    }
+
+    /// The Lua text a profile was loaded from.
+    public func sourceText(of profile: DeviceProfile) -> String? { sources.first { $0.file == profile.source }?.text }
+}

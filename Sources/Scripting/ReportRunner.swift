@@ -19,8 +19,8 @@ public struct ReportSummary: Sendable, Equatable {
 public enum ReportRunner {
     public static func run(source: String, name: String, store: AutomationStore, registry: ProfileRegistry,
                            args: [String: String] = [:], now: Int64, output: ReportOutput, vm: LuaVM = LuaVM(),
-                           limits: ScriptLimits = .report, log: @escaping (String) -> Void = { _ in }) throws -> ReportSummary {
-        let access = StoreScriptAccess(store: store, registry: registry, now: now)
+                           limits: ScriptLimits = .report, scope: String? = nil, log: @escaping (String) -> Void = { _ in }) throws -> ReportSummary {
+        let access = StoreScriptAccess(store: store, registry: registry, now: now, scope: scope)
         let sink = ReportSink(access: access, output: output)
         let run = ScriptRun(context: .report, name: name, now: now, seed: 0, log: log)
         run.population = access

@@ -15,6 +15,9 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
     let store: AutomationStore
     let registry: ProfileRegistry
     let now: Int64
+    /// The organisation subtree (an `Organisation.path`) the run may see: every query of the run is confined to it.
+    /// nil = the whole population (the CLI, and the server's own runs).
+    public let scope: String?
     static let pageSize = 500
 
     struct Cursor {
@@ -42,8 +45,16 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
     /// Campaign context: what apply(dev) asked, by device ID, in order.
     public private(set) var actions: [Int64: [CampaignAction]] = [:]
 
-    public init(store: AutomationStore, registry: ProfileRegistry, now: Int64) {
-        self.store = store; self.registry = registry; self.now = now
+    public init(store: AutomationStore, registry: ProfileRegistry, now: Int64, scope: String? = nil) {
+        self.store = store; self.registry = registry; self.now = now; self.scope = scope
+    }
+
+    /// A Lua filter as a query confined to the run's scope. The one place filters become queries here, so no
+    /// `devices{}`, `count{}` or `count_by()` of a scoped run reaches outside its subtree.
+    func query(_ filter: LuaTable) throws -> (DeviceQuery, limit: Int?) {
+        var r = try DeviceFilter.query(filter, registry: registry)
+        r.0.organisationPath = scope
+        return r
     }
 
     // MARK: handles
@@ -69,7 +80,7 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
     // MARK: PopulationAccess
 
     public func open(_ filter: LuaTable) throws -> Int {
-        let (q, limit) = try DeviceFilter.query(filter, registry: registry)
+        let (q, limit) = try query(filter)
         var query = q
         query.limit = min(Self.pageSize, limit ?? Self.pageSize)
         let id = nextCursor
@@ -103,7 +114,7 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
     }
 
     public func count(_ filter: LuaTable) throws -> Int {
-        try store.countDevices(DeviceFilter.query(filter, registry: registry).0, now: now)
+        try store.countDevices(query(filter).0, now: now)
     }
 
     public func countBy(_ field: String, _ filter: LuaTable) throws -> [(String, Int)] {
@@ -119,7 +130,7 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
         guard let g = DeviceGroupField(luaName: field) else {
             throw QueryError("count_by cannot group on '\(field)' (use \(DeviceGroupField.allCases.map(\.rawValue).joined(separator: ", ")), status)")
         }
-        return try store.countDevices(by: g, DeviceFilter.query(filter, registry: registry).0, now: now)
+        return try store.countDevices(by: g, query(filter).0, now: now)
     }
 
     // MARK: DeviceAccess

@@ -73,6 +73,7 @@ public final class VirtualCPE: @unchecked Sendable {
     func makeInform(now: Date) -> Inform {
         lock.withLock {
             refreshUpTime()
+            driftRadio()
             var names = model.template.forcedInformParameters
             for extra in [root + "ManagementServer.ConnectionRequestURL", root + "DeviceInfo.SoftwareVersion"] where !names.contains(extra) {
                 names.append(extra)
@@ -111,6 +112,25 @@ public final class VirtualCPE: @unchecked Sendable {
         lock.withLock {
             refreshUpTime()
             return RPCHandler.handle(request, model: &model)
+        }
+    }
+
+    /// Signal levels wander a little between sessions (±2 within the metric's range), so sampled KPIs draw a
+    /// history rather than a flat line. Only values the model already has and that are not the BBF default 0.
+    static let radio: [(suffix: String, range: ClosedRange<Int>)] = [("RSSI", -113...(-51)), ("RSRP", -140...(-44)), ("RSRQ", -20...(-3)), ("SINR", -10...30)]
+    var radioPaths: [(path: String, range: ClosedRange<Int>)]?
+
+    /// Call with the lock held.
+    private func driftRadio() {
+        if radioPaths == nil {
+            let base = root + "Cellular.Interface.1."
+            radioPaths = (model.parameterNames(under: base) ?? []).compactMap { n in
+                Self.radio.first { n.hasSuffix($0.suffix) && !n.dropFirst(base.count).contains(".") }.map { (n, $0.range) }
+            }
+        }
+        for (path, range) in radioPaths ?? [] {
+            guard let v = Int(model[path] ?? ""), v != 0 else { continue }
+            _ = model.force(path, String(min(range.upperBound, max(range.lowerBound, v + Int.random(in: -2...2)))))
         }
     }
 

@@ -46,6 +46,10 @@ public struct CampaignRecord: Sendable, Equatable {
     public var stopReason = ""
     public var createdAt: Int64
     public var updatedAt: Int64
+    /// The organisation whose subtree the target was chosen in (the starter's); only that subtree sees the campaign.
+    public var organisationID: Int64 = 1
+    /// Who started it ("admin", "alice (token crm)", "cli").
+    public var createdBy = ""
 
     public init(name: String, scriptName: String, script: String, perMinute: Int, concurrent: Int, failureRate: Double,
                 minDevices: Int, connectionRequest: Bool, createdAt: Int64) {
@@ -122,6 +126,12 @@ public protocol AutomationStore: CorralStore {
     func createCampaign(_ c: CampaignRecord, targets: [(deviceID: Int64, wave: Int)]) async throws -> CampaignRecord
     func campaign(id: Int64) throws -> CampaignRecord?
     func campaigns(states: [CampaignState]) throws -> [CampaignRecord]
+    /// Campaigns of organisations in a subtree (an `Organisation.path`), newest first.
+    func campaigns(states: [CampaignState], under path: String, limit: Int) throws -> [CampaignRecord]
+    /// A page of a campaign's devices in target order, after a position (keyset pagination).
+    func campaignDevices(campaignID: Int64, states: [CampaignDeviceState], afterPosition: Int, limit: Int) throws -> [CampaignDevice]
+    /// The materialised path of an organisation (a campaign's scope), nil if it is gone.
+    func organisationPath(id: Int64) throws -> String?
     func campaignDevices(campaignID: Int64, states: [CampaignDeviceState], limit: Int) throws -> [CampaignDevice]
     func campaignProgress(campaignID: Int64) throws -> CampaignProgress
 }

@@ -37,6 +37,9 @@ public struct DeviceQuery: Sendable, Equatable {
     public var createdFrom: Int64?
     public var createdBefore: Int64?
     public var parameters: [ParameterCondition] = []
+    /// Only these device IDs (a selection from the inventory; at most `maxIDs`).
+    public var ids: [Int64]?
+    public static let maxIDs = 10_000
     /// Last Inform before this Unix time (never-seen devices excluded): "offline for more than N days".
     public var informedBefore: Int64?
     public var sort: Sort = .id
@@ -101,6 +104,12 @@ enum DeviceQuerySQL {
         for path in [q.organisationPath, q.organisationPath2].compactMap({ $0 }) where path != rootPath {
             clauses.append("organisation_id IN (SELECT id FROM organisations WHERE path LIKE ? ESCAPE '\\')")
             args.append(.text(escapeLike(path) + "%"))
+        }
+        if let ids = q.ids {
+            guard ids.count <= DeviceQuery.maxIDs else { throw QueryError("at most \(DeviceQuery.maxIDs) device ids") }
+            // One bound JSON array: one cached statement whatever the number of IDs.
+            clauses.append("id IN (SELECT value FROM json_each(?))")
+            args.append(.text("[" + ids.map(String.init).joined(separator: ",") + "]"))
         }
         if let t = q.createdFrom { clauses.append("created_at >= ?"); args.append(.int(t)) }
         if let t = q.createdBefore { clauses.append("created_at < ?"); args.append(.int(t)) }

@@ -100,7 +100,7 @@ extension SQLiteStore: AutomationStore {
 
     static let campaignColumns = """
         id, name, script_name, script, state, per_minute, concurrent, failure_rate, min_devices, connection_request,
-        stop_reason, created_at, updated_at
+        stop_reason, created_at, updated_at, organisation_id, created_by
         """
 
     static func campaign(_ r: SQLiteConnection.Row) -> CampaignRecord {
@@ -111,6 +111,8 @@ extension SQLiteStore: AutomationStore {
         c.state = CampaignState(rawValue: r.text(4)) ?? .stopped
         c.stopReason = r.text(10)
         c.updatedAt = r.int(12)
+        c.organisationID = r.int(13)
+        c.createdBy = r.text(14)
         return c
     }
 
@@ -120,10 +122,10 @@ extension SQLiteStore: AutomationStore {
         return try await db.write { conn in
             try conn.run("""
                 INSERT INTO campaigns(name, script_name, script, state, per_minute, concurrent, failure_rate, min_devices,
-                connection_request, stop_reason, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+                connection_request, stop_reason, created_at, updated_at, organisation_id, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """, [.text(rec.name), .text(rec.scriptName), .text(rec.script), .text(rec.state.rawValue), .int(Int64(rec.perMinute)),
                       .int(Int64(rec.concurrent)), .double(rec.failureRate), .int(Int64(rec.minDevices)), .int(rec.connectionRequest ? 1 : 0),
-                      .text(rec.stopReason), .int(rec.createdAt), .int(rec.updatedAt)])
+                      .text(rec.stopReason), .int(rec.createdAt), .int(rec.updatedAt), .int(rec.organisationID), .text(rec.createdBy)])
             var created = rec
             created.id = conn.lastInsertRowID
             for (i, t) in ts.enumerated() {
@@ -153,14 +155,39 @@ extension SQLiteStore: AutomationStore {
         }
     }
 
+    public func campaigns(states: [CampaignState], under path: String, limit: Int) throws -> [CampaignRecord] {
+        try db.read { c in
+            var out: [CampaignRecord] = []
+            let marks = states.isEmpty ? "" : " AND state IN (" + states.map { _ in "?" }.joined(separator: ",") + ")"
+            try c.query("""
+                SELECT \(Self.campaignColumns) FROM campaigns
+                WHERE organisation_id IN (SELECT id FROM organisations WHERE path LIKE ? ESCAPE '\\')\(marks) ORDER BY id DESC LIMIT ?
+                """, [.text(DeviceQuerySQL.escapeLike(path) + "%")] + states.map { .text($0.rawValue) } + [.int(Int64(limit))]) {
+                out.append(Self.campaign($0))
+            }
+            return out
+        }
+    }
+
+    public func organisationPath(id: Int64) throws -> String? {
+        try db.read { c in
+            let v = try c.scalar("SELECT path FROM organisations WHERE id = ?", [.int(id)])
+            return v.isNull ? nil : v.text
+        }
+    }
+
     public func campaignDevices(campaignID: Int64, states: [CampaignDeviceState], limit: Int) throws -> [CampaignDevice] {
+        try campaignDevices(campaignID: campaignID, states: states, afterPosition: -1, limit: limit)
+    }
+
+    public func campaignDevices(campaignID: Int64, states: [CampaignDeviceState], afterPosition: Int, limit: Int) throws -> [CampaignDevice] {
         try db.read { c in
             var out: [CampaignDevice] = []
             let marks = states.isEmpty ? "" : " AND state IN (" + states.map { _ in "?" }.joined(separator: ",") + ")"
             try c.query("""
                 SELECT device_id, position, wave, state, tasks, error, updated_at FROM campaign_devices
-                WHERE campaign_id = ?\(marks) ORDER BY position LIMIT ?
-                """, [.int(campaignID)] + states.map { .text($0.rawValue) } + [.int(Int64(limit))]) { r in
+                WHERE campaign_id = ?\(marks) AND position > ? ORDER BY position LIMIT ?
+                """, [.int(campaignID)] + states.map { .text($0.rawValue) } + [.int(Int64(afterPosition)), .int(Int64(limit))]) { r in
                 out.append(CampaignDevice(campaignID: campaignID, deviceID: r.int(0), position: Int(r.int(1)), wave: Int(r.int(2)),
                                           state: CampaignDeviceState(rawValue: r.text(3)) ?? .pending,
                                           taskIDs: r.text(4).split(separator: ",").compactMap { Int64($0) }, error: r.text(5), updatedAt: r.int(6)))

@@ -14,15 +14,17 @@ extension SQLiteStore {
         }
     }
 
-    /// Each path is its own branch with the path as a literal (escaped), so SQLite can use the partial index
-    /// parameters_lte_signal (migration 6) for the dashboard's paths; other paths still work, by a scan.
+    /// Each path is its own branch; a cellular path's branch repeats the condition of the partial index
+    /// parameters_cellular (migration 6) so that SQLite reads the index, not the table. Other paths still work,
+    /// by a scan of the parameters.
     public func parameterValueCounts(paths: [String], under path: String) throws -> [(value: Int, count: Int)] {
         guard !paths.isEmpty else { return [] }
         let subtree = Self.subtreeClause(path, column: "d.organisation_id")
         let branches = paths.map { p in
             """
             SELECT p.device_id AS did, p.value AS v FROM parameters p
-            WHERE p.path = '\(p.replacingOccurrences(of: "'", with: "''"))' AND (p.value GLOB '[0-9]*' OR p.value GLOB '-[0-9]*')
+            WHERE p.path = ?\(p.contains(".Cellular.") ? " AND instr(p.path, '.Cellular.') > 0" : "")
+              AND (p.value GLOB '[0-9]*' OR p.value GLOB '-[0-9]*')
             """
         }.joined(separator: " UNION ALL ")
         let join = subtree.sql.isEmpty ? "" : " JOIN devices d ON d.id = did WHERE 1\(subtree.sql)"
@@ -31,7 +33,7 @@ extension SQLiteStore {
             try c.query("""
                 SELECT CAST(round(CAST(v AS REAL)) AS INTEGER), count(DISTINCT did) FROM (\(branches))\(join)
                 GROUP BY 1 ORDER BY 1
-                """, subtree.args) { out.append((value: Int($0.int(0)), count: Int($0.int(1)))) }
+                """, paths.map { .text($0) } + subtree.args) { out.append((value: Int($0.int(0)), count: Int($0.int(1)))) }
             return out
         }
     }

@@ -87,6 +87,11 @@ extension SQLiteStore: OperatorStore {
                 let n = try c.scalar("SELECT count(*) FROM \(table) WHERE \(column) = ?", [.int(id)]).int
                 if n > 0 { throw StoreConflict("the organisation still has \(n) \(what)") }
             }
+            let active = try c.scalar("SELECT count(*) FROM campaigns WHERE organisation_id = ? AND state IN ('running', 'paused')", [.int(id)]).int
+            if active > 0 { throw StoreConflict("the organisation still has \(active) running or paused campaigns") }
+            // Finished campaigns stay visible to whoever saw them: they move up to the parent.
+            try c.run("UPDATE campaigns SET organisation_id = (SELECT parent_id FROM organisations WHERE id = ?) WHERE organisation_id = ?",
+                      [.int(id), .int(id)])
             try c.run("DELETE FROM organisations WHERE id = ?", [.int(id)])
         }
     }

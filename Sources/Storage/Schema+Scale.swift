@@ -8,9 +8,10 @@ extension Schema {
     /// - (model_name | software_version, name | serial): a model's or a version's devices in name or serial order are
     ///   an index range, not a sort of every device of the model (512 ms for a model + group page sorted by serial).
     ///   Identity columns: a periodic session does not rewrite them.
-    /// - parameters_lte_signal: the WebGUI dashboard's LTE RSSI/SINR histograms (`Pages/Aliases.swift`) read these
-    ///   rows only, instead of one primary-key probe per device (7 s at 1M devices). Partial: the other parameters
-    ///   are not indexed twice.
+    /// - parameters_cellular: the cellular parameters (paths containing ".Cellular.": the TR-181 LTE values and the
+    ///   vendor extensions under them), so the dashboard's LTE RSSI/SINR histograms read those rows only instead of
+    ///   one primary-key probe per device (7 s at 1M devices). Partial: the other parameters are not indexed twice.
+    ///   A query uses it when it repeats the term `instr(path, '.Cellular.') > 0` (SQLiteStore.parameterValueCounts).
     /// - devices_text: an FTS5 trigram index of name, serial and description. It only narrows the candidates of a
     ///   free-text search (its matches plus the devices in devices_text_pending); the LIKE the API documents is still
     ///   applied to them, so the answer is exact whether or not the index is up to date. Triggers only note changed
@@ -28,9 +29,7 @@ extension Schema {
         CREATE INDEX devices_model_name ON devices(model_name, name);
         CREATE INDEX devices_version_name ON devices(software_version, name);
         CREATE INDEX devices_version_serial ON devices(software_version, serial);
-        CREATE INDEX parameters_lte_signal ON parameters(path, value)
-            WHERE path = 'Device.Cellular.Interface.1.RSSI' OR path = 'Device.Cellular.Interface.1.SINR'
-            OR path = 'Device.Cellular.Interface.1.X_CORRAL_SINR';
+        CREATE INDEX parameters_cellular ON parameters(path, value) WHERE instr(path, '.Cellular.') > 0;
 
         CREATE VIRTUAL TABLE devices_text USING fts5(name, serial, description, tokenize='trigram');
         INSERT INTO devices_text(rowid, name, serial, description) SELECT id, name, serial, description FROM devices;

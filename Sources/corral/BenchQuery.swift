@@ -70,7 +70,8 @@ struct BenchQuery: ParsableCommand {
 
         // Analytics.
         // The WebGUI dashboard of the root organisation, uncached (status tiles, six charts).
-        try time("dashboard_root", runs: 3) { try DashboardPage.renderCharts(store: s, path: "/1/", now: now).utf8.count }
+        let profiles = config.profileLibrary().0.registry
+        try time("dashboard_root", runs: 3) { try DashboardPage.renderCharts(store: s, path: "/1/", profiles: profiles, now: now).utf8.count }
 
         try time("groupby_software_version") { try s.deviceCounts(by: .softwareVersion, now: now).count }
         try time("groupby_model") { try s.deviceCounts(by: .model, now: now).count }

@@ -45,7 +45,7 @@ struct CampaignCommand: AsyncParsableCommand {
                     print("dry run: \(n) devices, \(failures) would fail; nothing was changed")
                     return
                 }
-                let c = try await service.start(source: source, name: name, now: CampaignCommand.now)
+                let c = try await service.start(source: source, name: name, now: CampaignCommand.now, createdBy: "cli")
                 print("campaign #\(c.id) \(c.name) started: \(try store.campaignProgress(campaignID: c.id).total) devices; `corral campaign status \(c.id)` to follow it")
             } catch let e as ScriptError {
                 FileHandle.standardError.write(Data("corral campaign: \(e.message)\n".utf8))

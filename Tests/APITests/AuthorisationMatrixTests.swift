@@ -18,7 +18,7 @@ import Storage
         "device.parameters": .viewer, "task.list": .viewer, "task.create": .operator, "task.factory_reset": .admin,
         "task.download": .admin, "device.summon": .operator, "task.read": .viewer, "task.cancel": .operator,
         "fault.list": .viewer, "fault.retry": .operator, "fault.delete": .operator,
-        "profile.list": .viewer, "profile.read": .viewer, "analytics.devices": .viewer,
+        "profile.list": .viewer, "profile.read": .viewer, "profile.validate": .admin, "analytics.devices": .viewer,
         "file.list": .viewer, "file.upload": .admin, "file.read": .viewer, "file.delete": .admin,
         "organisation.list": .viewer, "organisation.create": .admin, "organisation.read": .viewer, "organisation.update": .admin,
         "organisation.move": .admin, "organisation.delete": .admin,
@@ -26,6 +26,9 @@ import Storage
         "token.list": .admin, "token.create": .admin, "token.revoke": .admin,
         "audit.list": .admin, "audit.export": .admin,
         "preprovisioning.list": .viewer, "preprovisioning.import": .admin, "preprovisioning.export": .admin, "preprovisioning.delete": .admin,
+        "campaign.list": .viewer, "campaign.start": .admin, "campaign.dry_run": .admin, "campaign.read": .viewer, "campaign.devices": .viewer,
+        "campaign.pause": .admin, "campaign.resume": .admin, "campaign.cancel": .admin, "campaign.scripts": .viewer,
+        "report.list": .viewer, "report.run": .viewer,
     ]
 
     struct Sample {
@@ -73,6 +76,18 @@ import Storage
                                                   sha256: "", downloadKey: "k", createdAt: 1, uploadedBy: "t"))
         }
 
+        /// A campaign of `org` over one of its devices (the runner leaves it alone: the device never connects).
+        func campaign(_ org: Organisation, state: CampaignState = .running) async throws -> CampaignRecord {
+            let d = try await device(org)
+            var c = CampaignRecord(name: "c\(n)", scriptName: "c.lua", script: "campaign{}", perMinute: 1, concurrent: 1, failureRate: 1,
+                                   minDevices: 1, connectionRequest: false, createdAt: 1)
+            c.organisationID = org.id
+            c.state = state
+            return try await store.createCampaign(c, targets: [(d.id, 0)])
+        }
+
+        static let campaignScript = #"campaign { name = "noop", target = {}, apply = function(dev) end }"#
+
         func org(_ parent: Organisation) async throws -> Organisation {
             try await store.createOrganisation(name: unique(), parentID: parent.id, now: 1)
         }
@@ -109,6 +124,7 @@ import Storage
             case "fault.delete": return Sample(method: "DELETE", path: "/faults/\(try await fault(org))")
             case "profile.list": return Sample(method: "GET", path: "/profiles")
             case "profile.read": return Sample(method: "GET", path: "/profiles/generic-tr181")
+            case "profile.validate": return Sample(method: "POST", path: "/profiles/validate", json: ["script": "return profile { name = \"\(unique())\" }"])
             case "analytics.devices": return Sample(method: "GET", path: "/analytics/devices")
             case "file.list": return Sample(method: "GET", path: "/files")
             case "file.upload": return Sample(method: "POST", path: "/files?name=fw.bin&organisation_id=\(org.id)", raw: Array("firmware".utf8))
@@ -139,6 +155,19 @@ import Storage
                 let serial = "PD\(unique())"
                 try await store.savePreprovisions([Preprovision(serial: serial, organisationID: org.id)])
                 return Sample(method: "DELETE", path: "/preprovisioning/\(serial)")
+            case "campaign.list": return Sample(method: "GET", path: "/campaigns")
+            case "campaign.start":
+                _ = try await device(org)
+                return Sample(method: "POST", path: "/campaigns", json: ["script": Self.campaignScript])
+            case "campaign.dry_run": return Sample(method: "POST", path: "/campaigns/dry-run", json: ["script": Self.campaignScript])
+            case "campaign.read": return Sample(method: "GET", path: "/campaigns/\(try await campaign(org).id)")
+            case "campaign.devices": return Sample(method: "GET", path: "/campaigns/\(try await campaign(org).id)/devices")
+            case "campaign.pause": return Sample(method: "POST", path: "/campaigns/\(try await campaign(org).id)/pause")
+            case "campaign.resume": return Sample(method: "POST", path: "/campaigns/\(try await campaign(org, state: .paused).id)/resume")
+            case "campaign.cancel": return Sample(method: "POST", path: "/campaigns/\(try await campaign(org).id)/cancel")
+            case "campaign.scripts": return Sample(method: "GET", path: "/campaign-scripts")
+            case "report.list": return Sample(method: "GET", path: "/reports")
+            case "report.run": return Sample(method: "POST", path: "/reports/run", json: ["library": "software-census"])
             default: return nil
             }
         }

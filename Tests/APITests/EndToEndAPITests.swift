@@ -50,6 +50,21 @@ import Storage
         #expect((entry["after"] as? String)?.contains("Guest-From-API") == true)
         #expect(entry["remote"] as? String == "127.0.0.1")
 
+        // The same through the device profile's aliases (generic-tr181: wifi.ssid, wifi.channel); an unknown alias is a 422
+        // naming the profile's aliases, and nothing is queued.
+        let byAlias = try await crm.send("POST", "/devices/\(id)/tasks", json: [
+            "action": "set", "parameters": [["path": "wifi.ssid", "value": "Alias-From-API"]], "connection_request": true, "timeout": 20,
+        ])
+        #expect(byAlias.json["state"] as? String == "done", "\(byAlias.text)")
+        #expect(sim.device(serial: "API-000001")?.value("Device.WiFi.SSID.1.SSID") == "Alias-From-API")
+        let read = try await crm.send("POST", "/devices/\(id)/tasks", json: ["action": "get", "paths": ["wifi.ssid", "wifi.channel"], "connection_request": true])
+        let values = (read.json["result"] as? [String: Any])?["values"] as? [[String: Any]] ?? []
+        #expect(values.map { $0["path"] as? String ?? "" }.sorted() == ["Device.WiFi.Radio.1.Channel", "Device.WiFi.SSID.1.SSID"], "\(read.text)")
+        let tasksBefore = try live.store.tasks(deviceID: Int64(id), states: []).count
+        let unknown = try await crm.send("POST", "/devices/\(id)/tasks", json: ["action": "get", "paths": ["wifi.nonsense"]])
+        #expect(unknown.status == 422 && unknown.text.contains("generic-tr181") && unknown.text.contains("wifi.ssid"), "\(unknown.text)")
+        #expect(try live.store.tasks(deviceID: Int64(id), states: []).count == tasksBefore)
+
         // A viewer may read but not change; a fault comes back as state "fault" with the CPE's code.
         let viewer = APIClient(port: live.server.httpPort, token: try await live.token(role: .viewer, org: 1))
         #expect(try await viewer.send("POST", "/devices/\(id)/tasks", json: ["action": "reboot"]).status == 403)

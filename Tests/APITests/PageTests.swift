@@ -90,13 +90,102 @@ import Storage
         #expect(page.text.contains("id=\"count-total\"><span>Devices</span><b>4</b>"))
         #expect(page.text.contains("id=\"count-never\"><span>Never</span><b>4</b>"))
         // RSSI -95, -85, -75: one device in each of three 10 dB buckets, each linked to the inventory filter.
-        #expect(page.text.contains("/devices?param=Device.Cellular.Interface.1.RSSI%3E%3D-100&amp;param=Device.Cellular.Interface.1.RSSI%3C-90"))
+        #expect(page.text.contains("/devices?param=lte.rssi%3E%3D-100&amp;param=lte.rssi%3C-90"))
         let rssi = try #require(page.text.range(of: "id=\"chart-rssi\"")).upperBound
         let section = String(page.text[rssi...].prefix(6000))
         #expect(section.contains("data-points=\"7\""))
         #expect(section.contains("<title>≥ -60 dBm: 0</title>") && section.contains("<title>-100…-90 dBm: 1</title>"))
         let filtered = try await c.send("GET", "//devices?param=Device.Cellular.Interface.1.RSSI%3E%3D-90&param=Device.Cellular.Interface.1.RSSI%3C-80")
         #expect(filtered.text.contains("00C0FF-N1") && !filtered.text.contains("00C0FF-N0") && !filtered.text.contains("00C0FF-N2"))
+        // The chart's links use the profile alias; the inventory resolves it through every profile that defines it.
+        let byAlias = try await c.send("GET", "//devices?param=lte.rssi%3E%3D-90&param=lte.rssi%3C-80")
+        #expect(byAlias.status == 200)
+        #expect(byAlias.text.contains("00C0FF-N1") && !byAlias.text.contains("00C0FF-N0") && !byAlias.text.contains("00C0FF-N2"))
         await c.close()
+    }
+
+    /// The WiFi and LTE cards come from the device's profile aliases; the LTE history from its KPI samples.
+    @Test func deviceCardsFollowProfileAliasesWithKPIHistory() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let now = Int64(Date().timeIntervalSince1970)
+        var lte = Device(name: "00C0FF-L1", oui: "00C0FF", productClass: "", serialNumber: "L1", createdAt: now)
+        lte.profile = "generic-tr181"
+        lte.dataModel = .tr181
+        lte = try await live.store.createDevice(lte)
+        try await live.store.apply([.parameters(deviceID: lte.id, values: [
+            .init(name: "Device.WiFi.SSID.1.SSID", value: "Cafe <Wifi>", type: .string),
+            .init(name: "Device.WiFi.Radio.1.Channel", value: "11", type: .unsignedInt),
+            .init(name: "Device.Cellular.Interface.1.RSSI", value: "-81", type: .int),
+        ], at: now)])
+        try await live.store.apply([.automation(.kpiSamples((0..<5).map { KPISample(deviceID: lte.id, name: "lte.rssi", at: now - 300 * Int64($0), value: Double(-80 - $0)) }))])
+        var old = Device(name: "00C0FF-T1", oui: "00C0FF", productClass: "", serialNumber: "T1", createdAt: now)
+        old.profile = "generic-tr098"
+        old.dataModel = .tr098
+        old = try await live.store.createDevice(old)
+        try await live.store.apply([.parameters(deviceID: old.id, values: [
+            .init(name: "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID", value: "Legacy", type: .string),
+        ], at: now)])
+        _ = try await live.user("opal", role: .operator, org: 1)
+        let (c, _) = try await signIn(live, "opal")
+
+        let page = try await c.send("GET", "//devices/\(lte.id)")
+        #expect(page.status == 200)
+        #expect(page.text.contains("id=\"ssid-value-0\">Cafe &lt;Wifi&gt;</dd><dt>Channel</dt><dd>11</dd>"))
+        // Forms send the alias; the API resolves it through the profile.
+        #expect(page.text.contains("name=\"parameters.0.path\" value=\"wifi.ssid\""))
+        #expect(page.text.contains("aria-label=\"RSSI\">-81</meter>"))
+        let history = try #require(page.text.range(of: "id=\"lte-history\"")).upperBound
+        let chart = String(page.text[history...].prefix(3000))
+        #expect(chart.contains("data-kpi=\"lte.rssi\"") && chart.contains("data-chart=\"line\" data-points=\"5\""))
+        #expect(chart.contains("last -80 dBm, min -84, max -80 over 5 samples"))
+
+        let legacy = try await c.send("GET", "//devices/\(old.id)")
+        #expect(legacy.text.contains("id=\"ssid-value-0\">Legacy</dd>"))
+        #expect(!legacy.text.contains("id=\"lte-card\""))   // generic-tr098 defines no lte.* alias
+        await c.close()
+    }
+
+    @Test func campaignAndReportPagesFollowTheRoleAndSubtree() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let north = try await live.store.createOrganisation(name: "North", parentID: 1, now: 1)
+        let south = try await live.store.createOrganisation(name: "South", parentID: 1, now: 1)
+        var ids: [Int64] = []
+        for (org, name) in [(north.id, "<b>north</b>"), (south.id, "south-secret")] {
+            var c = CampaignRecord(name: name, scriptName: "x.lua", script: "", perMinute: 1, concurrent: 1, failureRate: 1, minDevices: 1,
+                                   connectionRequest: false, createdAt: 1)
+            c.organisationID = org
+            c.state = .paused
+            ids.append(try await live.store.createCampaign(c, targets: []).id)
+        }
+        _ = try await live.user("ada", role: .admin, org: north.id)
+        _ = try await live.user("vic", role: .viewer, org: north.id)
+
+        let (admin, _) = try await signIn(live, "ada")
+        let page = try await admin.send("GET", "//admin/campaigns")
+        #expect(page.status == 200)
+        #expect(page.text.contains("&lt;b&gt;north&lt;/b&gt;") && !page.text.contains("south-secret"))
+        #expect(page.text.contains("data-api=\"/api/v1/campaigns/") && page.text.contains("/resume\""))
+        #expect(!page.text.contains("/pause\""))   // paused: only resume and cancel are offered
+        #expect(page.text.contains("data-campaign") && page.text.contains("value=\"wifi-rename\""))
+        let detail = try await admin.send("GET", "//admin/campaigns/\(ids[0])")
+        #expect(detail.status == 200 && detail.text.contains("id=\"campaign-devices\"") && detail.text.contains("/resume\""))
+        #expect(try await admin.send("GET", "//admin/campaigns/\(ids[1])").status == 404)
+        #expect(try await admin.send("GET", "//admin/campaigns/\(ids[0])?part=summary").text.hasPrefix("<dl"))
+        let rows = try await admin.send("GET", "//admin/campaigns?part=rows")
+        #expect(rows.text.hasPrefix("<tr") && !rows.text.contains("<html"))
+        let reports = try await admin.send("GET", "//admin/reports")
+        #expect(reports.text.contains("value=\"software-census\"") && reports.text.contains("name=\"args.days\"") && reports.text.contains("r-script"))
+        #expect(try await admin.send("GET", "//devices").text.contains("data-bulk=\"campaign\""))
+
+        // A viewer: the list without buttons, no new-campaign form, library reports without the ad-hoc editor.
+        let (viewer, _) = try await signIn(live, "vic")
+        let vpage = try await viewer.send("GET", "//admin/campaigns")
+        #expect(vpage.text.contains("&lt;b&gt;north&lt;/b&gt;") && !vpage.text.contains("data-api=\"/api/v1/campaigns") && !vpage.text.contains("data-campaign>"))
+        let vreports = try await viewer.send("GET", "//admin/reports")
+        #expect(vreports.text.contains("value=\"software-census\"") && !vreports.text.contains("r-script"))
+        #expect(!(try await viewer.send("GET", "//devices")).text.contains("data-bulk=\"campaign\""))
+        for x in [admin, viewer] { await x.close() }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ACSCore
 @testable import API
 import Storage
 
@@ -38,6 +39,21 @@ import Storage
         #expect(throws: APIError.self) { try DeviceHandlers.parameterCondition("Device.X<abc") }
         #expect(throws: APIError.self) { try DeviceHandlers.parameterCondition("no operator") }
         #expect(throws: APIError.self) { try DeviceHandlers.parameterCondition("bad path!=1") }
+    }
+
+    @Test func parameterConditionsOnProfileAliases() throws {
+        var a = DeviceProfile(name: "a")
+        a.match.dataModel = .tr181
+        a.aliases = ["lte.rssi": "Device.Cellular.Interface.1.RSSI"]
+        var b = DeviceProfile(name: "b")
+        b.match.dataModel = .tr181
+        b.aliases = ["lte.rssi": "Cellular.Interface.1.X_B_RSSI"]   // relative to the data-model root
+        let registry = ProfileRegistry([a, b])
+        let c = try DeviceHandlers.parameterCondition("lte.rssi<-100", aliases: registry)
+        #expect(c.paths == ["Device.Cellular.Interface.1.RSSI", "Device.Cellular.Interface.1.X_B_RSSI"] && c.op == .lt && c.value == "-100")
+        #expect(throws: APIError.self) { try DeviceHandlers.parameterCondition("lte.sinr<0", aliases: registry) }
+        // Without aliases a lower-case name is not a path.
+        #expect(throws: APIError.self) { try DeviceHandlers.parameterCondition("lte.rssi<-100") }
     }
 }
 

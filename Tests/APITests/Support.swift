@@ -53,6 +53,7 @@ final class LiveServer: @unchecked Sendable {
         c.httpPort = 0
         c.sessionIdleTimeout = 10
         c.maxUploadBytes = 4 << 20
+        c.scriptsDirectory = Paths.packageRoot + "/scripts"
         for name in ["generic-tr181", "generic-tr098"] {
             c.profiles[name] = CorralConfig.ProfileOverride(onboardingUsername: nil, onboardingPassword: nil, informInterval: informInterval)
         }

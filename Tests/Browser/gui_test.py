@@ -11,9 +11,11 @@ from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/corral")
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ACME_SECRET = "acme-" + secrets.token_hex(8)  # the ACME LTE profile's onboarding password (secret "acme-r1-onboarding")
 SHOTS = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "test-output/screenshots")
 WAIT = 30  # seconds, the bound of every wait
 PASSED = []
@@ -43,7 +45,8 @@ class Corral:
     def __init__(self):
         self.data = tempfile.mkdtemp(prefix="corral-gui-")
         self.procs = []
-        env = dict(os.environ, CORRAL_LOG="error")
+        # The repository's profiles (ACME LTE router with vendor aliases and LTE KPIs) next to the built-in ones.
+        env = dict(os.environ, CORRAL_LOG="error", CORRAL_PROFILES=os.path.join(REPO, "profiles"), CORRAL_SECRET_ACME_R1_ONBOARDING=ACME_SECRET)
         self.out = open(os.path.join(self.data, "serve.log"), "w+")
         self.procs.append(subprocess.Popen([BIN, "serve", "--data", self.data, "--host", "127.0.0.1", "--cwmp-port", "0", "--http-port", "0"],
                                            stdout=self.out, stderr=subprocess.STDOUT, env=env))
@@ -66,10 +69,11 @@ class Corral:
         assert r.returncode == 0, f"corral {' '.join(args)} failed: {r.stderr}"
         return r.stdout
 
-    def sim(self, count, model, prefix, offset=0):
-        log_file = open(os.path.join(self.data, f"sim-{model}.log"), "w")
+    def sim(self, count, model, prefix, offset=0, credentials=()):
+        log_file = open(os.path.join(self.data, f"sim-{os.path.basename(model).split('.')[0]}.log"), "w")
+        login = ["--username", credentials[0], "--password", credentials[1]] if credentials else []
         self.procs.append(subprocess.Popen([BIN, "sim", "--acs", f"http://127.0.0.1:{self.cwmp}/cwmp", "--count", str(count), "--model", model,
-                                            "--serial-prefix", prefix, "--serial-offset", str(offset)],
+                                            "--serial-prefix", prefix, "--serial-offset", str(offset), *login],
                                            stdout=log_file, stderr=subprocess.STDOUT, env=dict(os.environ, CORRAL_LOG="error")))
 
     def api(self, method, path, body=None, timeout=60):
@@ -208,7 +212,7 @@ def main():
             d.find_element(By.LINK_TEXT, target["name"]).click()
             WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "act-reboot")))
             d.find_element(By.ID, "act-wifi").click()
-            toast(d, r"refresh\): done")
+            toast(d, r"\(get\): done")
             field = WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "ssid-0")))
             assert d.find_element(By.ID, "ssid-value-0").text == "Corral-0003"
             new = "NOC-" + secrets.token_hex(3)
@@ -230,7 +234,7 @@ def main():
         @test("device page: LTE card, parameter tree and path search")
         def _():
             d.find_element(By.ID, "act-lte").click()
-            toast(d, r"refresh\): done")
+            toast(d, r"\(get\): done")
             wait_for("LTE values", lambda: "RSSI" in d.find_element(By.ID, "lte-values").text)
             d.refresh()  # the tree was drawn before the WiFi subtree was read
             tree = wait_for("the WiFi node of the tree",
@@ -299,6 +303,123 @@ def main():
             toast(d, r"Token \(shown once\): crl_")
         _()
 
+        @test("LTE router: cards from its profile's vendor aliases, sampled signal history")
+        def _():
+            c.sim(1, os.path.join(REPO, "profiles/fixtures/acme-lte-r1.json"), "LTE", credentials=("acme-r1", ACME_SECRET))
+            lte = wait_for("the ACME router to onboard with its profile",
+                           lambda: next((x for x in c.api("GET", "/devices?profile=acme-lte-r1")[1]["devices"] if x["serial"] == "LTE000000"), None),
+                           timeout=60)
+            d.get(c.base + f"/devices/{lte['id']}")
+            # Each session samples the profile's KPIs: reading the values now (a connection request) adds one.
+            d.find_element(By.ID, "act-lte").click()
+            toast(d, r"\(get\): done")
+            time.sleep(2)  # samples are stamped in seconds: spread them so the chart has a time axis
+            st, _ = c.api("POST", f"/devices/{lte['id']}/summon")
+            assert st == 200, st
+            chart = wait_for("the RSSI history chart", lambda: [e for e in d.find_elements(By.CSS_SELECTOR, "#lte-history [data-kpi='lte.rssi'] svg")
+                                                                if int(e.get_attribute("data-points")) >= 3], timeout=45)[0]
+            assert chart.find_elements(By.CSS_SELECTOR, "polyline"), "no line drawn"
+            # SINR is ACME's own parameter (X_ACME_SINR), found through the profile's alias.
+            assert "SINR" in d.find_element(By.ID, "lte-values").text
+            d.execute_script("document.getElementById('lte-card').scrollIntoView()")
+            shot(d, "11-device-lte")
+        _()
+
+        @test("profiles: view rules and aliases, validate an edited profile")
+        def _():
+            d.get(c.base + "/admin/profiles")
+            d.find_element(By.LINK_TEXT, "acme-lte-r1").click()
+            aliases = wait_for("the alias table", lambda: d.find_element(By.ID, "profile-aliases").text)
+            assert "lte.sinr" in aliases and "X_ACME_SINR" in aliases, aliases
+            assert "return profile {" in d.find_element(By.ID, "profile-source").text
+            box = d.find_element(By.ID, "v-script")
+            box.clear()
+            box.send_keys('return profile { name = "acme-lte-r1", extends = "nowhere" ')
+            d.find_element(By.ID, "validate-profile").click()
+            toast(d, r"Not valid - syntax: acme-lte-r1\.lua:1:")
+            box.clear()
+            d.find_element(By.ID, "v-file").clear()
+            d.find_element(By.ID, "v-file").send_keys("acme-lte-r2.lua")  # a new file next to acme-lte-r1.lua
+            box.send_keys('return profile { name = "acme-lte-r2", extends = "acme-lte-r1", match = { oui = "00D09E", product_class = "LTE-R2" } }')
+            d.find_element(By.ID, "validate-profile").click()
+            toast(d, r"Valid: acme-lte-r2")
+            shot(d, "12-profile", full=False)
+            # Validation installed nothing.
+            names = [p["name"] for p in c.api("GET", "/profiles")[1]["profiles"]]
+            assert "acme-lte-r2" not in names and "acme-lte-r1" in names, names
+        _()
+
+        @test("campaigns: inventory selection, dry run preview, start, progress reaches 100 %")
+        def _():
+            d.get(c.base + "/devices?sort=serial")
+            picked = [devices[f"GUI00000{i}"] for i in range(3)]
+            for x in picked:
+                d.find_element(By.CSS_SELECTOR, f"input[name='sel'][value='{x['id']}']").click()
+            d.find_element(By.ID, "bulk-campaign").click()
+            WebDriverWait(d, WAIT).until(EC.url_contains("/admin/campaigns"))
+            area = WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "c-script")))
+            script = wait_for("the form prefilled with the selection", lambda: "ids = {" in area.get_attribute("value") and area.get_attribute("value"))
+            assert all(str(x["id"]) in script for x in picked), script
+            # The operator writes the change in apply(dev) (typed into the textarea like a person would).
+            d.execute_script("arguments[0].value = arguments[0].value.replace(arguments[1], arguments[2])", area,
+                             '-- e.g. dev:set("wifi.ssid", "Guest")', 'dev:set("wifi.ssid", "Camp-" .. dev.serial:sub(-4))')
+            d.find_element(By.ID, "c-name").send_keys("gui-rename.lua")
+            d.find_element(By.ID, "c-dry").click()
+            wait_for("the dry-run preview", lambda: len(d.find_elements(By.CSS_SELECTOR, "#c-preview-table tbody tr")) == 3)
+            preview = d.find_element(By.ID, "c-preview-table").text
+            assert "set Device.WiFi.SSID.1.SSID=Camp-0000" in preview, preview
+            assert "3 devices" in d.find_element(By.ID, "c-output").text
+            assert c.api("GET", "/campaigns")[1]["campaigns"] == [], "a dry run wrote a campaign"
+            shot(d, "13-campaign-dry-run")
+            d.find_element(By.ID, "c-start").click()
+            WebDriverWait(d, WAIT).until(EC.alert_is_present()).accept()
+            wait_for("the start message", lambda: re.search(r"Campaign #\d+ .* started: 3 devices", d.find_element(By.ID, "c-output").text))
+            row = lambda: d.find_element(By.CSS_SELECTOR, "#campaigns tbody tr[data-campaign]")
+            wait_for("progress to reach 100 % (the list polls)", lambda: "100 %" in row().find_element(By.CLASS_NAME, "pct").text
+                     and "done" in row().text, timeout=60)
+            assert row().find_element(By.TAG_NAME, "progress").get_attribute("value") == "100"
+            shot(d, "14-campaigns")
+            for x in picked:  # read back from the CPE itself
+                st, t = c.api("POST", f"/devices/{x['id']}/tasks", {"action": "get", "paths": ["Device.WiFi.SSID.1.SSID"], "connection_request": True})
+                assert st == 200 and t["result"]["values"][0]["value"] == "Camp-" + x["serial"][-4:], (st, t)
+            camp = c.api("GET", "/campaigns")[1]["campaigns"][0]
+            assert camp["state"] == "done" and camp["progress"]["percent"] == 100 and camp["created_by"] == "admin", camp
+            row().find_element(By.LINK_TEXT, "selected devices").click()
+            WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "campaign-devices")))
+            devices_text = d.find_element(By.ID, "campaign-devices").text
+            assert all(x["serial"] in devices_text for x in picked) and devices_text.count("done") >= 3, devices_text
+            shot(d, "15-campaign-detail")
+        _()
+
+        @test("reports: run a library report and an ad-hoc one, download CSV")
+        def _():
+            d.get(c.base + "/admin/reports")
+            assert not d.find_element(By.ID, "r-script").is_displayed(), "the ad-hoc editor shows before it is chosen"
+            Select(d.find_element(By.ID, "r-library")).select_by_value("software-census")
+            assert not d.find_element(By.ID, "r-offline-days").is_displayed(), "another report's arguments show"
+            d.find_element(By.ID, "r-run").click()
+            wait_for("report rows", lambda: len(d.find_elements(By.CSS_SELECTOR, "#r-table tbody tr")) >= 2)
+            table = d.find_element(By.ID, "r-table").text
+            assert "software_version" in table and "devices" in table, table
+            assert re.search(r"\d+ rows", d.find_element(By.ID, "r-output").text)
+            shot(d, "16-report")
+            d.find_element(By.ID, "r-csv").click()
+            wait_for("the CSV download", lambda: "CSV downloaded" in d.find_element(By.ID, "r-output").text)
+            Select(d.find_element(By.ID, "r-library")).select_by_value("offline")
+            assert d.find_element(By.ID, "r-offline-days").is_displayed()
+            Select(d.find_element(By.ID, "r-library")).select_by_value("")
+            ed = d.find_element(By.ID, "r-script")
+            ed.clear()
+            ed.send_keys('report { columns = { "serial", "model" } }\nfor dev in devices { text = "GUI00000", order = "serial" } do emit(dev) end')
+            d.find_element(By.ID, "r-run").click()
+            wait_for("7 ad-hoc rows", lambda: len(d.find_elements(By.CSS_SELECTOR, "#r-table tbody tr")) == 7)
+            ed.clear()
+            ed.send_keys("report { columns = { 'a' } }\nerror('no such thing')")
+            d.find_element(By.ID, "r-run").click()
+            wait_for("the Lua error", lambda: "no such thing" in d.find_element(By.ID, "r-output").text)
+            shot(d, "17-report-error", full=False)
+        _()
+
         @test("RBAC: a viewer sees no actions and the server refuses a forged POST")
         def _():
             d.find_element(By.CSS_SELECTOR, ".who button").click()  # log out
@@ -328,6 +449,9 @@ def main():
                     body: '{"location":"x"}'}).then(r => done(r.status));
             """ % target["id"])
             assert status == 403, status
+            d.get(c.base + "/admin/campaigns")
+            assert "done" in d.find_element(By.ID, "campaigns").text
+            assert not d.find_elements(By.CSS_SELECTOR, "form[data-campaign], #campaigns form"), "viewer sees campaign actions"
             d.get(c.base + "/admin/users")
             assert "Forbidden" in d.find_element(By.TAG_NAME, "h1").text
             a = c.api("GET", "/audit?actor=noc-viewer&action=task.create")[1]["entries"]

@@ -73,3 +73,41 @@ import ACSCore
         #expect(try store.audit(q).count == 2)
     }
 }
+
+/// Migration 5: campaigns belong to an organisation; lists by subtree, newest first; old rows are root's.
+@Suite struct CampaignScopeStorageTests {
+    @Test func campaignsListBySubtree() async throws {
+        let store = try SQLiteStore(directory: NSTemporaryDirectory() + "corral-campscope-" + UUID().uuidString.prefix(8))
+        let a = try await store.createOrganisation(name: "A", parentID: 1, now: 1)
+        let a1 = try await store.createOrganisation(name: "A1", parentID: a.id, now: 1)
+        let b = try await store.createOrganisation(name: "B", parentID: 1, now: 1)
+        func make(_ org: Int64?, _ name: String) async throws -> CampaignRecord {
+            var c = CampaignRecord(name: name, scriptName: "x.lua", script: "", perMinute: 1, concurrent: 1, failureRate: 1, minDevices: 1,
+                                   connectionRequest: false, createdAt: 1)
+            if let org { c.organisationID = org; c.createdBy = "alice" }
+            return try await store.createCampaign(c, targets: [])
+        }
+        let legacy = try await make(nil, "cli")
+        _ = try await make(a.id, "a")
+        _ = try await make(a1.id, "a1")
+        _ = try await make(b.id, "b")
+        #expect(try store.campaigns(states: [], under: a.path, limit: 10).map(\.name) == ["a1", "a"])
+        #expect(try store.campaigns(states: [], under: "/1/", limit: 10).map(\.name) == ["b", "a1", "a", "cli"])
+        #expect(try store.campaigns(states: [.done], under: "/1/", limit: 10).isEmpty)
+        #expect(try store.campaigns(states: [], under: "/1/", limit: 2).count == 2)
+        let read = try #require(try store.campaign(id: legacy.id))
+        #expect(read.organisationID == 1 && read.createdBy == "")
+        #expect(try store.campaign(id: legacy.id + 1)?.createdBy == "alice")
+        #expect(try store.organisationPath(id: a1.id) == a1.path)
+        #expect(try store.organisationPath(id: 999) == nil)
+        // Deleting an organisation: refused while one of its campaigns is active; finished ones move to the parent.
+        let gone = try await store.createOrganisation(name: "Gone", parentID: a.id, now: 1)
+        var active = try await make(gone.id, "active")
+        await #expect(throws: StoreConflict.self) { try await store.deleteOrganisation(id: gone.id) }
+        active.state = .done
+        try await store.apply([.automation(.updateCampaign(active))])
+        try await store.deleteOrganisation(id: gone.id)
+        #expect(try store.campaign(id: active.id)?.organisationID == a.id)
+        store.close()
+    }
+}

@@ -27,7 +27,7 @@ enum DeviceHandlers {
         if let org = try q.id("organisation_id") { dq.organisationPath2 = try ctx.organisation(org).path }
         let params = q.all("param")
         guard params.count <= 10 else { throw APIError.badRequest("at most 10 param conditions") }
-        dq.parameters = try params.map(parameterCondition)
+        dq.parameters = try params.map { try parameterCondition($0, aliases: ctx.api.config.profiles) }
         if let s = q["sort"] {
             guard let sort = DeviceQuery.Sort(rawValue: s) else {
                 throw APIError.badRequest("sort must be one of \(DeviceQuery.Sort.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -44,8 +44,9 @@ enum DeviceHandlers {
         return dq
     }
 
-    /// "Device.WiFi.SSID.1.SSID=Guest", "…UpTime>=3600", "…SSID~guest" (contains).
-    static func parameterCondition(_ s: String) throws -> DeviceQuery.ParameterCondition {
+    /// "Device.WiFi.SSID.1.SSID=Guest", "…UpTime>=3600", "…SSID~guest" (contains), or with a profile alias:
+    /// "lte.rssi<-100" matches the alias's path in every profile that defines it.
+    static func parameterCondition(_ s: String, aliases: ProfileRegistry = ProfileRegistry()) throws -> DeviceQuery.ParameterCondition {
         let ops: [(String, DeviceQuery.ParameterCondition.Op)] = [("!=", .ne), ("<=", .le), (">=", .ge), ("=", .eq), ("<", .lt), (">", .gt), ("~", .contains)]
         var best: (String.Index, String, DeviceQuery.ParameterCondition.Op)?
         for (text, op) in ops {
@@ -57,7 +58,12 @@ enum DeviceHandlers {
         let path = try Validate.path(String(s[..<at]), object: false)
         let value = String(s[s.index(at, offsetBy: text.count)...])
         if [.lt, .le, .gt, .ge].contains(op) && Double(value) == nil { throw APIError.badRequest("\(text) needs a number in param \(s)") }
-        return DeviceQuery.ParameterCondition(paths: [path], op: op, value: value)
+        if path.hasPrefix("Device.") || path.hasPrefix("InternetGatewayDevice.") {
+            return DeviceQuery.ParameterCondition(paths: [path], op: op, value: value)
+        }
+        let paths = aliases.profiles.contains { $0.aliases[path] != nil } ? aliases.paths(forAlias: path) : []
+        guard !paths.isEmpty else { throw APIError.badRequest("\(path.prefix(80)) in param is neither a parameter path nor a profile alias") }
+        return DeviceQuery.ParameterCondition(paths: paths, op: op, value: value)
     }
 
     struct Page: Encodable {

@@ -3,27 +3,8 @@ import Foundation
 import NetHTTP
 import Storage
 
-/// Profiles (read-only until Lua profiles land) and analytics.
+/// Analytics and the OpenAPI document.
 enum FleetHandlers {
-    struct ProfileView: Encodable {
-        var name: String
-        var dataModel: String?
-        var onboardingUsername: String
-        var informInterval: Int
-        init(_ p: DeviceProfile) { name = p.name; dataModel = p.dataModel?.rawValue; onboardingUsername = p.onboardingUsername; informInterval = p.informInterval }
-    }
-    struct ProfileList: Encodable { var profiles: [ProfileView] }
-
-    static func profiles(_ ctx: RequestContext) async throws -> HTTPResponse {
-        JSON.response(ProfileList(profiles: ctx.api.config.profiles.profiles.map(ProfileView.init)))
-    }
-
-    static func profile(_ ctx: RequestContext) async throws -> HTTPResponse {
-        let name = ctx.params["name"] ?? ""
-        guard let p = ctx.api.config.profiles.profile(named: name) else { throw APIError.notFound("profile \(name.prefix(80))") }
-        return JSON.response(ProfileView(p))
-    }
-
     struct Count: Encodable { var key: String; var count: Int }
     struct Analytics: Encodable {
         var total: Int

@@ -31,13 +31,15 @@ enum TaskHandlers {
         let kind: TaskKind
         switch body.action {
         case "get":
-            let paths = try (body.paths ?? []).map { try Validate.path($0) }
+            let paths = try (body.paths ?? []).map { try resolve($0, device: device, ctx) }
             guard !paths.isEmpty, paths.count <= 100 else { throw APIError.invalid("get needs 1-100 paths") }
             kind = .getParameterValues(paths)
         case "set":
             let ps = body.parameters ?? []
             guard !ps.isEmpty, ps.count <= 100 else { throw APIError.invalid("set needs 1-100 parameters") }
             kind = .setParameterValues(try ps.map { p in
+                var p = p
+                p.path = try resolve(p.path, device: device, ctx, object: false)
                 let v = try parameterValue(p, device: device, store: ctx.store)
                 let def = ctx.api.schemas.definition(device.dataModel, v.name)
                 if def?.isObject == false && def?.writable == false { throw APIError.invalid("\(v.name) is read-only in the data model") }
@@ -47,7 +49,7 @@ enum TaskHandlers {
                 return v
             })
         case "refresh":
-            kind = .refresh(try Validate.path(body.path ?? ""))
+            kind = .refresh(try resolve(body.path ?? "", device: device, ctx))
         case "add_object":
             kind = .addObject(try Validate.path(body.path ?? "", object: true))
         case "delete_object":
@@ -60,6 +62,19 @@ enum TaskHandlers {
             throw APIError.invalid("action must be one of get, set, refresh, add_object, delete_object, reboot")
         }
         return try await run(kind, on: device, options: RunOptions(connectionRequest: body.connectionRequest, timeout: body.timeout), ctx)
+    }
+
+    /// A parameter path as given, or an alias of the device's profile ("wifi.ssid") turned into its path.
+    static func resolve(_ name: String, device: Device, _ ctx: RequestContext, object: Bool? = nil) throws -> String {
+        if name.hasPrefix("Device.") || name.hasPrefix("InternetGatewayDevice.") || name.isEmpty { return try Validate.path(name, object: object) }
+        guard let profile = ctx.api.config.profiles.profile(named: device.profile), !profile.aliases.isEmpty else {
+            throw APIError.invalid("\(name.prefix(80)) is neither a parameter path nor an alias (device \(device.id) has no profile with aliases)")
+        }
+        guard profile.aliases[name] != nil, let path = profile.path(for: name, kind: device.dataModel) else {
+            let known = profile.aliases.keys.sorted().prefix(40).joined(separator: ", ")
+            throw APIError.invalid("\(name.prefix(80)) is neither a parameter path nor an alias of profile \(profile.name) (aliases: \(known))")
+        }
+        return try Validate.path(path, object: object)
     }
 
     static func parameterValue(_ v: ParameterValueView, device: Device, store: OperatorStore) throws -> ParameterValue {

@@ -4,7 +4,7 @@ import GUI
 import NetHTTP
 import Storage
 
-/// Admin: organisations, users, tokens, files, profiles, audit log. Lists come from the store through the
+/// Admin: organisations, users, tokens, files, audit log (profiles: ProfilePages). Lists come from the store through the
 /// caller's subtree; every form goes to the matching API route.
 enum AdminPages {
     static func index(_ ctx: RequestContext) async throws -> HTTPResponse {
@@ -14,8 +14,8 @@ enum AdminPages {
             ("API tokens", "/admin/tokens", "gui.tokens", "Tokens for automation; shown once at creation."),
             ("Files", "/admin/files", "gui.files", "Firmware and configuration files CPEs download."),
             ("Profiles", "/admin/profiles", "gui.profiles", "Device profiles and their onboarding settings."),
-            ("Campaigns", "/admin/campaigns", "gui.campaigns", "Fleet-wide changes in waves."),
-            ("Reports", "/admin/reports", "gui.reports", "Scheduled and ad-hoc reports."),
+            ("Campaigns", "/admin/campaigns", "gui.campaigns", "Fleet-wide changes in waves: dry run, start, pause, cancel."),
+            ("Reports", "/admin/reports", "gui.reports", "Library and ad-hoc Lua reports, as a table or CSV."),
             ("Audit log", "/admin/audit", "gui.audit", "Every change, who made it, before and after."),
         ]
         let items: [Markup] = links.filter { ctx.can($0.2) }.map { t, href, _, text in
@@ -121,7 +121,7 @@ enum AdminPages {
             """)
     }
 
-    // MARK: files, profiles
+    // MARK: files
 
     static func files(_ ctx: RequestContext) async throws -> HTTPResponse {
         let files = try ctx.store.files(under: ctx.me.organisation.path)
@@ -148,34 +148,8 @@ enum AdminPages {
             """)
     }
 
-    static func profiles(_ ctx: RequestContext) async throws -> HTTPResponse {
-        let counts = Dictionary(try ctx.store.deviceCounts(by: .profile, under: ctx.me.organisation.path).map { ($0.key, $0.count) }, uniquingKeysWith: +)
-        let rows: [Markup] = ctx.api.config.profiles.profiles.map { p in
-            """
-            <tr><td>\(p.name)</td><td>\(p.dataModel?.rawValue ?? "any")</td><td>\(p.onboardingUsername)</td><td>\(p.informInterval) s</td>\
-            <td><a href="/devices?profile=\(URLText.component(p.name))">\(counts[p.name] ?? 0)</a></td></tr>
-            """
-        }
-        return PageKit.page(ctx, "Profiles", section: "admin", """
-            <h1>Profiles</h1><div class="tablewrap"><table id="profiles"><thead><tr><th>Name</th><th>Data model</th><th>Onboarding user</th><th>Inform interval</th><th>Devices</th></tr></thead>\
-            <tbody>\(rows)</tbody></table></div>
-            <p class="notice">Profiles are built in and configured in corral.json. Editing and validating Lua profiles: not available yet (Lua scripting work).</p>
-            """)
-    }
-
-    static func campaigns(_ ctx: RequestContext) async throws -> HTTPResponse {
-        PageKit.page(ctx, "Campaigns", section: "admin", """
-            <h1>Campaigns</h1><p class="notice">Not available yet: campaigns (dry run, waves, pause, cancel) come with the Lua scripting work,
-            and this page will use their API routes. Meanwhile, select devices in the <a href="/devices">inventory</a> to reboot, group or move them.</p>
-            """)
-    }
-
-    static func reports(_ ctx: RequestContext) async throws -> HTTPResponse {
-        PageKit.page(ctx, "Reports", section: "admin", """
-            <h1>Reports</h1><p class="notice">Not available yet: reports come with the Lua scripting work. The inventory's
-            <a href="/devices">CSV export</a> (any filter) and the audit log's CSV export are available now.</p>
-            """)
-    }
+    static func campaigns(_ ctx: RequestContext) async throws -> HTTPResponse { try await CampaignPages.campaigns(ctx) }
+    static func reports(_ ctx: RequestContext) async throws -> HTTPResponse { try await CampaignPages.reports(ctx) }
 
     // MARK: audit
 

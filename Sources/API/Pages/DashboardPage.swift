@@ -18,17 +18,18 @@ public enum DashboardPage {
     static func link(_ pairs: [(String, String)]) -> String { "/devices?" + URLText.query(pairs) }
 
     static func charts(_ ctx: RequestContext) throws -> Markup {
-        try charts(store: ctx.store, path: ctx.me.organisation.path, names: try PageKit.organisationNames(ctx), now: Time.now)
+        try charts(store: ctx.store, path: ctx.me.organisation.path, names: try PageKit.organisationNames(ctx), profiles: ctx.api.config.profiles,
+                   now: Time.now)
     }
 
     /// The dashboard's charts for the subtree at `path`, uncached (`corral bench query` times this at 1M devices).
-    public static func renderCharts(store: OperatorStore, path: String, now: Int64) throws -> String {
+    public static func renderCharts(store: OperatorStore, path: String, profiles: ProfileRegistry, now: Int64) throws -> String {
         var names: [Int64: String] = [:]
         for o in try store.organisations(under: path) { names[o.id] = o.name }
-        return try charts(store: store, path: path, names: names, now: now).description
+        return try charts(store: store, path: path, names: names, profiles: profiles, now: now).description
     }
 
-    static func charts(store: OperatorStore, path: String, names: [Int64: String], now: Int64) throws -> Markup {
+    static func charts(store: OperatorStore, path: String, names: [Int64: String], profiles: ProfileRegistry, now: Int64) throws -> Markup {
         // Status: three counts, each a range of an index (devices_offline_at, last_inform); the per-column charts come
         // from device_tallies (migration 6). 3.9 s at 1M devices before (one scan per chart).
         var counts: [DeviceStatus: Int] = [:]
@@ -72,10 +73,12 @@ public enum DashboardPage {
         }
 
         func histogram(_ s: Aliases.Signal) throws -> [ChartItem] {
-            let values = try store.parameterValueCounts(paths: s.paths, under: path)
+            let paths = profiles.paths(forAlias: s.alias)
+            guard !paths.isEmpty else { return [] }
+            let values = try store.parameterValueCounts(paths: paths, under: path)
             guard !values.isEmpty else { return [] }
             var items: [ChartItem] = []
-            let p = s.paths[0]
+            let p = s.alias
             let below = values.filter { $0.value < s.edges[0] }.reduce(0) { $0 + $1.count }
             items.append(ChartItem("< \(s.edges[0])", below, href: link([("param", "\(p)<\(s.edges[0])")])))
             for (i, lo) in s.edges.enumerated() {

@@ -104,60 +104,100 @@ enum DevicePage {
         return "<section class=\"card\" aria-labelledby=\"h-actions\"><h2 id=\"h-actions\">Actions</h2>\(body)</section>"
     }
 
-    static func values(_ ctx: RequestContext, _ d: Device, prefix: String) throws -> [String: StoredParameter] {
-        var out: [String: StoredParameter] = [:]
-        for p in try ctx.store.parameters(deviceID: d.id, prefix: prefix) { out[p.path] = p }
+    /// The stored value of each alias that the device's profile defines.
+    static func aliasValues(_ ctx: RequestContext, _ d: Device, _ aliases: [String]) throws -> [String: (path: String, value: StoredParameter?)] {
+        var out: [String: (path: String, value: StoredParameter?)] = [:]
+        for a in aliases {
+            guard let path = Aliases.path(a, d, ctx.api.config.profiles) else { continue }
+            out[a] = (path, try ctx.store.parameters(deviceID: d.id, prefix: path).first { $0.path == path })
+        }
         return out
     }
 
-    static func cards(_ ctx: RequestContext, _ d: Device) throws -> Markup {
-        let root = d.dataModel?.root ?? "Device."
-        let wifiValues = try values(ctx, d, prefix: d.dataModel == .tr098 ? root + "LANDevice." : root + "WiFi.")
-        let canSet = ctx.can("task.create")
-        var wifi: [Markup] = []
-        for (i, w) in Aliases.wifi(d.dataModel).enumerated() {
-            guard let ssid = wifiValues[w.ssid], i == 0 || !ssid.value.isEmpty else { continue }
-            let channel = wifiValues[w.channel]?.value ?? "—"
-            let form: Markup = canSet ? PageKit.apiForm("/api/v1/devices/\(d.id)/tasks", body: #"{"action":"set","connection_request":true}"#,
-                                                        cls: "stack", label: "Change \(w.label)", """
-                <input type="hidden" name="parameters.0.path" value="\(w.ssid)">
-                <label for="ssid-\(i)">New SSID<input id="ssid-\(i)" name="parameters.0.value" value="\(ssid.value)" required maxlength="32"></label>
-                <button type="submit" id="set-ssid-\(i)">Change SSID</button>
-                """) + PageKit.apiForm("/api/v1/devices/\(d.id)/tasks", body: #"{"action":"set","connection_request":true}"#,
-                                       cls: "stack", label: "Change \(w.label) password", """
-                <input type="hidden" name="parameters.0.path" value="\(w.passphrase)">
-                <label for="psk-\(i)">New WiFi password (8-63 characters)<input id="psk-\(i)" name="parameters.0.value" type="password" \
-                minlength="8" maxlength="63" autocomplete="new-password" required></label>
-                <button type="submit" id="set-psk-\(i)">Change password</button>
-                """) : .empty
-            wifi.append("""
-                <div class="stack"><dl class="kv"><dt>\(w.label)</dt><dd id="ssid-value-\(i)">\(ssid.value)</dd><dt>Channel</dt><dd>\(channel)</dd>
-                <dt>Read</dt><dd>\(Layout.ago(ssid.updatedAt, now: Time.now, iso: Time.iso(ssid.updatedAt)))</dd></dl>\(form)</div>
-                """)
-        }
-        let wifiRoot = d.dataModel == .tr098 ? root + "LANDevice.1.WLANConfiguration." : root + "WiFi."
-        let readWiFi: Markup = canSet
-            ? taskForm(d, #"{"action":"refresh","path":"\#(wifiRoot)","connection_request":true}"#, "Read WiFi values now", id: "act-wifi") : .empty
-        let wifiCard: Markup = """
-            <section class="card" id="wifi-card" aria-labelledby="h-wifi"><h2 id="h-wifi">WiFi</h2>\
-            \(wifi.isEmpty ? "<p class=\"muted\">No WiFi values stored yet.</p>" : wifi.joined())\(readWiFi)</section>
-            """
+    /// A "get" task reading these aliases now (the API resolves them through the device's profile).
+    static func readForm(_ d: Device, _ aliases: [String], _ label: Markup, id: String) -> Markup {
+        let paths = aliases.map { "\"\($0)\"" }.joined(separator: ",")
+        return taskForm(d, #"{"action":"get","paths":[\#(paths)],"connection_request":true}"#, label, id: id)
+    }
 
-        let lteValues = try values(ctx, d, prefix: Aliases.lteRoot)
-        var rows: [Markup] = []
-        for s in Aliases.signals {
-            guard let p = s.paths.lazy.compactMap({ lteValues[$0] }).first, let v = Double(p.value) else { continue }
-            rows.append("""
-                <dt>\(s.name)</dt><dd><meter min="\(Int(s.worst))" max="\(Int(s.best))" low="\(Int(s.good))" high="\(Int(s.best))" \
-                optimum="\(Int(s.best))" value="\(p.value)" aria-label="\(s.name)">\(p.value)</meter> \(p.value) \(s.unit)</dd>
+    static func cards(_ ctx: RequestContext, _ d: Device) throws -> Markup {
+        try wifiCard(ctx, d) + lteCard(ctx, d)
+    }
+
+    /// WiFi from the profile's wifi.* / wifi5.* aliases: SSID, channel, and forms to change SSID and password.
+    static func wifiCard(_ ctx: RequestContext, _ d: Device) throws -> Markup {
+        let canSet = ctx.can("task.create")
+        var bands: [Markup] = []
+        var known: [String] = []
+        for (i, band) in Aliases.wifiBands.enumerated() {
+            let names = ["ssid", "channel", "password", "enable"].map { band.prefix + "." + $0 }
+            let v = try aliasValues(ctx, d, names)
+            guard let ssid = v[names[0]] else { continue }
+            known += names.filter { v[$0] != nil && !$0.hasSuffix(".password") }
+            guard let stored = ssid.value, i == 0 || !stored.value.isEmpty else { continue }
+            let channel = v[names[1]]?.value?.value ?? "—"
+            var form: Markup = .empty
+            if canSet {
+                form = PageKit.apiForm("/api/v1/devices/\(d.id)/tasks", body: #"{"action":"set","connection_request":true}"#,
+                                       cls: "stack", label: "Change \(band.label) SSID", """
+                    <input type="hidden" name="parameters.0.path" value="\(names[0])">
+                    <label for="ssid-\(i)">New SSID<input id="ssid-\(i)" name="parameters.0.value" value="\(stored.value)" required maxlength="32"></label>
+                    <button type="submit" id="set-ssid-\(i)">Change SSID</button>
+                    """)
+                if v[names[2]] != nil {
+                    form = form + PageKit.apiForm("/api/v1/devices/\(d.id)/tasks", body: #"{"action":"set","connection_request":true}"#,
+                                                  cls: "stack", label: "Change \(band.label) password", """
+                        <input type="hidden" name="parameters.0.path" value="\(names[2])">
+                        <label for="psk-\(i)">New WiFi password (8-63 characters)<input id="psk-\(i)" name="parameters.0.value" type="password" \
+                        minlength="8" maxlength="63" autocomplete="new-password" required></label>
+                        <button type="submit" id="set-psk-\(i)">Change password</button>
+                        """)
+                }
+            }
+            bands.append("""
+                <div class="stack"><dl class="kv"><dt>\(band.label)</dt><dd id="ssid-value-\(i)">\(stored.value)</dd><dt>Channel</dt><dd>\(channel)</dd>
+                <dt>Read</dt><dd>\(Layout.ago(stored.updatedAt, now: Time.now, iso: Time.iso(stored.updatedAt)))</dd></dl>\(form)</div>
                 """)
         }
-        let refreshLTE: Markup = canSet && d.dataModel != .tr098
-            ? taskForm(d, #"{"action":"refresh","path":"\#(Aliases.lteRoot)","connection_request":true}"#, "Read LTE values now", id: "act-lte") : .empty
-        let lteBody: Markup = rows.isEmpty
-            ? "<p class=\"muted\">No LTE values stored (no cellular interface read yet).</p>"
-            : "<dl class=\"kv\" id=\"lte-values\">\(rows)</dl><p class=\"muted\">Current values; charts of sampled history need KPI sampling, which is not built yet.</p>"
-        return wifiCard + "<section class=\"card\" id=\"lte-card\" aria-labelledby=\"h-lte\"><h2 id=\"h-lte\">LTE signal</h2>\(lteBody)\(refreshLTE)</section>"
+        let read: Markup = canSet && !known.isEmpty ? readForm(d, known, "Read WiFi values now", id: "act-wifi") : .empty
+        let empty: Markup = known.isEmpty
+            ? "<p class=\"muted\">Profile \(d.profile.isEmpty ? "(none)" : d.profile) defines no wifi.ssid alias.</p>"
+            : "<p class=\"muted\">No WiFi values stored yet.</p>"
+        return """
+            <section class="card" id="wifi-card" aria-labelledby="h-wifi"><h2 id="h-wifi">WiFi</h2>\
+            \(bands.isEmpty ? empty : bands.joined())\(read)</section>
+            """
+    }
+
+    /// LTE from the profile's lte.* aliases: current value as a meter, and the sampled history when the profile
+    /// lists the alias under `kpis` (newest 96 samples).
+    static func lteCard(_ ctx: RequestContext, _ d: Device) throws -> Markup {
+        let v = try aliasValues(ctx, d, Aliases.signals.map(\.alias))
+        guard !v.isEmpty else { return .empty }
+        var rows: [Markup] = []
+        var charts: [Markup] = []
+        for s in Aliases.signals {
+            if let p = v[s.alias]?.value, Double(p.value) != nil {
+                rows.append("""
+                    <dt>\(s.name)</dt><dd><meter min="\(Int(s.worst))" max="\(Int(s.best))" low="\(Int(s.good))" high="\(Int(s.best))" \
+                    optimum="\(Int(s.best))" value="\(p.value)" aria-label="\(s.name)">\(p.value)</meter> \(p.value) \(s.unit)</dd>
+                    """)
+            }
+            let samples = try ctx.store.kpiSamples(deviceID: d.id, name: s.alias, limit: 96).reversed().map { (at: $0.at, value: $0.value) }
+            if !samples.isEmpty {
+                charts.append("<div class=\"stack\" data-kpi=\"\(s.alias)\"><h3>\(s.name) history (\(s.unit))</h3>\(Charts.line(Array(samples), title: "\(s.name) history", unit: " \(s.unit)", range: s.worst...s.best))</div>")
+            }
+        }
+        let canSet = ctx.can("task.create")
+        let read: Markup = canSet ? readForm(d, Aliases.signals.map(\.alias).filter { v[$0] != nil }, "Read LTE values now", id: "act-lte") : .empty
+        let current: Markup = rows.isEmpty ? "<p class=\"muted\">No LTE values stored yet.</p>" : "<dl class=\"kv\" id=\"lte-values\">\(rows)</dl>"
+        let profile = ctx.api.config.profiles.profile(named: d.profile)
+        let history: Markup = charts.isEmpty
+            ? (profile?.kpis.contains { $0.hasPrefix("lte.") } == true
+                ? "<p class=\"muted\">No samples yet: they are taken at each Inform.</p>"
+                : "<p class=\"muted\">No history: profile \(d.profile) samples no lte.* KPIs (add them to its <code>kpis</code>).</p>")
+            : "<div class=\"grid2\" id=\"lte-history\">\(charts)</div>"
+        return "<section class=\"card\" id=\"lte-card\" aria-labelledby=\"h-lte\"><h2 id=\"h-lte\">LTE signal</h2>\(current)\(history)\(read)</section>"
     }
 
     static func tasks(_ ctx: RequestContext, _ d: Device) throws -> Markup {

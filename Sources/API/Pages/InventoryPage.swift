@@ -145,8 +145,11 @@ enum InventoryPage {
                 <button type="submit">Move</button><output></output></form>
                 """)
         }
-        if ctx.can("task.create") {
-            parts.append("<span class=\"muted\" title=\"Campaigns come with the Lua scripting work\">Start campaign: not available yet</span>")
+        if ctx.can("campaign.start") {
+            // Opens the new-campaign form with `target = { ids = {...} }` for the selection (at most 10,000 devices).
+            parts.append("""
+                <form data-bulk="campaign" class="row"><button type="submit" id="bulk-campaign" class="secondary">Start a campaign…</button><output></output></form>
+                """)
         }
         return parts.count > 1 ? "<div class=\"bulk\" aria-label=\"Actions on selected devices\">\(parts)</div>" : .empty
     }
