@@ -53,7 +53,7 @@ public final class CorralServer: @unchecked Sendable {
         if let data = FileManager.default.contents(atPath: path), data.count >= 16 { return Array(data) }
         var g = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &g) }
-        FileManager.default.createFile(atPath: path, contents: Data(secret), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: path, contents: Data(secret), attributes: [.posixPermissions: 0o600])
         return secret
     }
 
