@@ -86,6 +86,8 @@ public protocol OperatorStore: CorralStore {
     func devicesCreatedPerDay(under path: String, since: Int64) throws -> [(day: Int64, count: Int)]
     /// Devices per numeric value (rounded to an integer) of any of these stored parameters, e.g. an LTE RSSI.
     func parameterValueCounts(paths: [String], under path: String) throws -> [(value: Int, count: Int)]
+    /// Stored values of these exact paths for these devices, in one read (device → path → value).
+    func parameterValues(deviceIDs: [Int64], paths: [String]) throws -> [Int64: [String: StoredParameter]]
     /// One device's newest KPI samples (newest first), as its profile's `kpis` store them on each Inform.
     func kpiSamples(deviceID: Int64, name: String, limit: Int) throws -> [KPISample]
 }

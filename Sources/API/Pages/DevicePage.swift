@@ -104,14 +104,11 @@ enum DevicePage {
         return "<section class=\"card\" aria-labelledby=\"h-actions\"><h2 id=\"h-actions\">Actions</h2>\(body)</section>"
     }
 
-    /// The stored value of each alias that the device's profile defines.
+    /// The stored value of each alias that the device's profile defines (one read for all of them).
     static func aliasValues(_ ctx: RequestContext, _ d: Device, _ aliases: [String]) throws -> [String: (path: String, value: StoredParameter?)] {
-        var out: [String: (path: String, value: StoredParameter?)] = [:]
-        for a in aliases {
-            guard let path = Aliases.path(a, d, ctx.api.config.profiles) else { continue }
-            out[a] = (path, try ctx.store.parameters(deviceID: d.id, prefix: path).first { $0.path == path })
-        }
-        return out
+        let paths = Dictionary(aliases.compactMap { a in Aliases.path(a, d, ctx.api.config.profiles).map { (a, $0) } }, uniquingKeysWith: { a, _ in a })
+        let stored = try ctx.store.parameterValues(deviceIDs: [d.id], paths: Array(Set(paths.values)))[d.id] ?? [:]
+        return paths.mapValues { ($0, stored[$0]) }
     }
 
     /// A "get" task reading these aliases now (the API resolves them through the device's profile).
