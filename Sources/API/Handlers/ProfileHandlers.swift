@@ -89,7 +89,9 @@ enum ProfileHandlers {
         guard body.script.utf8.count <= maxScriptBytes else { throw APIError.tooLarge("profile scripts are limited to \(maxScriptBytes) bytes") }
         guard let library = ctx.api.config.profileLibrary else { throw APIError.conflict("this server has no profile library loaded") }
         ctx.touching("profile", file, organisation: ctx.me.organisation.id)
-        let (profiles, problems) = library.validate(file: file, text: body.script)
+        // Lua runs on the script worker like reports and campaigns, not on the cooperative pool.
+        let text = body.script
+        let (profiles, problems) = try await ctx.api.scripts.run { library.validate(file: file, text: text) }
         let valid = !profiles.isEmpty && !problems.contains { $0.kind != .warning }
         return JSON.response(ValidateResult(valid: valid, file: file, problems: problems.map { Problem(kind: $0.kind.rawValue, message: $0.message) },
                                             profiles: profiles.map { ProfileView($0) }))
