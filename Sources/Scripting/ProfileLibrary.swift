@@ -158,7 +158,7 @@ extension ProfileLibrary {
         others.append(ProfileSource(file: file, text: text))
         let (candidate, problems) = Self.load(sources: others, secrets: secrets)
         let mine = candidate.registry.profiles.filter { $0.source == file }
-        var own = problems.filter { $0.message.contains(file) }
+        var own = problems.filter { $0.message.hasPrefix(file + ":") }
         // A name taken by another file would silently replace that profile once installed.
         for p in mine {
             if let taken = registry.profile(named: p.name), taken.source != file {
