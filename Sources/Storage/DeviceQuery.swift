@@ -117,7 +117,7 @@ enum DeviceQuerySQL {
             // Three characters or more: the trigram index (devices_text, migration 6) finds the candidates (a superset:
             // it folds case at least as widely as LIKE), plus the devices changed since it was last brought up to date;
             // the LIKE below keeps the documented semantics exactly.
-            if textIndex && t.unicodeScalars.count >= 3 {
+            if textIndex && indexable(t) {
                 clauses.append("id IN (SELECT rowid FROM devices_text WHERE devices_text MATCH ? UNION ALL SELECT id FROM devices_text_pending)")
                 args.append(.text(ftsPhrase(t)))
             }
@@ -175,6 +175,10 @@ enum DeviceQuerySQL {
     static let rootPath = "/\(Organisation.rootID)/"
 
     /// An FTS5 query matching `text` as one phrase: with the trigram tokenizer, rows containing it (any case).
+    /// Whether the trigram index can serve a search: 3+ characters, and no NUL (an FTS5 query string ends at the
+    /// first NUL: "unterminated string"). Other searches are a scan with LIKE.
+    static func indexable(_ text: String) -> Bool { text.unicodeScalars.count >= 3 && !text.unicodeScalars.contains("\0") }
+
     static func ftsPhrase(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
     static func escapeLike(_ s: String) -> String {

@@ -54,7 +54,7 @@ extension SQLiteStore {
     /// common (more than `textIndexCandidateLimit` devices: FTS5 stops counting there, a few ms): then a scan in the
     /// page's order finds the first matches sooner than the index lists a million of them (681 ms for "generated").
     func buildQuery(_ q: DeviceQuery, now: Int64) throws -> DeviceQuerySQL.Built {
-        guard let t = q.text, t.unicodeScalars.count >= 3 else { return try DeviceQuerySQL.build(q, now: now) }
+        guard let t = q.text, DeviceQuerySQL.indexable(t) else { return try DeviceQuerySQL.build(q, now: now) }
         let limit = Self.textIndexCandidateLimit
         let n = try db.read { c in
             try c.scalar("SELECT count(*) FROM (SELECT rowid FROM devices_text WHERE devices_text MATCH ? LIMIT ?)",
