@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "DataModel", dependencies: ["CLibXML2", "CWMP"]),
         .target(name: "HTTPAuth"),
         .target(name: "ACSCore", dependencies: ["CWMP", "DataModel", "HTTPAuth"]),
+        // STUN (RFC 3489/5389 + TR-111) and Annex G UDP connection requests: codec and responder, no sockets.
+        .target(name: "STUN", dependencies: ["HTTPAuth"]),
 
         // I/O.
         .target(name: "NetHTTP", dependencies: [
@@ -32,8 +34,8 @@ let package = Package(
         ]),
         .target(name: "Storage", dependencies: ["CSQLite", "ACSCore", "HTTPAuth"]),
         .target(name: "Scripting", dependencies: ["CLua", "ACSCore", "CWMP", "DataModel", "Storage"]),
-        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "Scripting", "NetHTTP", "CWMP", "DataModel", "HTTPAuth"]),
-        .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth"]),
+        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "Scripting", "NetHTTP", "STUN", "CWMP", "DataModel", "HTTPAuth"]),
+        .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth", "STUN"]),
         // The WebGUI's markup, charts, stylesheet and script (pure); its pages live in API/Pages.
         .target(name: "GUI"),
         .target(name: "API", dependencies: ["ACSCore", "Storage", "NetHTTP", "HTTPAuth", "Engine", "CWMP", "DataModel", "GUI", "Scripting"],
@@ -47,6 +49,7 @@ let package = Package(
         .testTarget(name: "DataModelTests", dependencies: ["DataModel"], path: "Tests/DataModelTests"),
         .testTarget(name: "HTTPAuthTests", dependencies: ["HTTPAuth"], path: "Tests/HTTPAuthTests"),
         .testTarget(name: "NetHTTPTests", dependencies: ["NetHTTP"], path: "Tests/NetHTTPTests"),
+        .testTarget(name: "STUNTests", dependencies: ["STUN"], path: "Tests/STUNTests"),
         .testTarget(name: "ACSCoreTests", dependencies: ["ACSCore"], path: "Tests/ACSCoreTests"),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], path: "Tests/StorageTests"),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "ACSCore", "Storage"], path: "Tests/ScriptingTests"),
