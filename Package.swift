@@ -34,8 +34,9 @@ let package = Package(
         ]),
         .target(name: "Storage", dependencies: ["CSQLite", "ACSCore", "HTTPAuth"]),
         .target(name: "Scripting", dependencies: ["CLua", "ACSCore", "CWMP", "DataModel", "Storage"]),
-        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "Scripting", "NetHTTP", "STUN", "CWMP", "DataModel", "HTTPAuth"]),
-        .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth", "STUN"]),
+        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "Scripting", "NetHTTP", "STUN", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), "CWMP", "DataModel", "HTTPAuth"]),
+        .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth", "STUN",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         // The WebGUI's markup, charts, stylesheet and script (pure); its pages live in API/Pages.
         .target(name: "GUI"),
         .target(name: "API", dependencies: ["ACSCore", "Storage", "NetHTTP", "HTTPAuth", "Engine", "CWMP", "DataModel", "GUI", "Scripting"],
@@ -53,7 +54,7 @@ let package = Package(
         .testTarget(name: "ACSCoreTests", dependencies: ["ACSCore"], path: "Tests/ACSCoreTests"),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], path: "Tests/StorageTests"),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "ACSCore", "Storage"], path: "Tests/ScriptingTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["Engine", "Simulator", "Storage", "NetHTTP", "Scripting"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["Engine", "Simulator", "Storage", "NetHTTP", "Scripting", "STUN"], path: "Tests/IntegrationTests"),
         .testTarget(name: "GUITests", dependencies: ["GUI"], path: "Tests/GUITests"),
         .testTarget(name: "APITests", dependencies: ["API", "GUI", "Engine", "Simulator", "Storage", "NetHTTP", "HTTPAuth", "ACSCore"], path: "Tests/APITests"),
     ]

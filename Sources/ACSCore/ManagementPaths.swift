@@ -15,6 +15,7 @@ public struct ManagementPaths: Sendable {
     public var softwareVersion: String { root + "DeviceInfo.SoftwareVersion" }
     public var hardwareVersion: String { root + "DeviceInfo.HardwareVersion" }
     public var modelName: String { root + "DeviceInfo.ModelName" }
+    public var udpConnectionRequestAddress: String { root + "ManagementServer.UDPConnectionRequestAddress" }
     public var manufacturer: String { root + "DeviceInfo.Manufacturer" }
     public var upTime: String { root + "DeviceInfo.UpTime" }
 

@@ -66,7 +66,9 @@ public enum Onboarding {
     }
 
     /// The RPCs of an onboarding: credentials and periodic interval in one atomic SPV, then identity.
-    public static func workItems(kind: DataModelKind, credentials c: GeneratedCredentials, informInterval: Int) -> [WorkItem] {
+    /// With `stun` (the profile switches STUN on), active notification on UDPConnectionRequestAddress, so the CPE
+    /// reports every new NAT mapping at once (4 VALUE CHANGE), and a read of its current value.
+    public static func workItems(kind: DataModelKind, credentials c: GeneratedCredentials, informInterval: Int, stun: Bool = false) -> [WorkItem] {
         let p = ManagementPaths(kind)
         let spv: [ParameterValue] = [
             ParameterValue(name: p.username, value: c.username),
@@ -76,9 +78,15 @@ public enum Onboarding {
             ParameterValue(name: p.periodicInformEnable, value: "1", type: .boolean),
             ParameterValue(name: p.periodicInformInterval, value: String(informInterval), type: .unsignedInt),
         ]
-        return [
+        var items = [
             WorkItem(origin: .onboardingCredentials, request: .setParameterValues(parameters: spv, parameterKey: "corral-onboard")),
             WorkItem(origin: .deviceInfo, request: .getParameterValues(names: p.deviceInfo)),
         ]
+        if stun {
+            items.append(WorkItem(origin: .deviceInfo, request: .setParameterAttributes(parameters: [
+                SetParameterAttribute(name: p.udpConnectionRequestAddress, notificationChange: true, notification: 2)])))
+            items.append(WorkItem(origin: .deviceInfo, request: .getParameterValues(names: [p.udpConnectionRequestAddress])))
+        }
+        return items
     }
 }

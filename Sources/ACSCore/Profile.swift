@@ -58,6 +58,11 @@ public struct DeviceProfile: Sendable, Equatable {
     public var verifyAfter = 86_400
     /// Events with a Lua hook ("inform", "boot", ...).
     public var hooks: [String] = []
+    /// Connection-request methods in the order tried (`wake = { "udp", "http" }`); nil = WakeMethod.defaultOrder.
+    public var wakeOrder: [WakeMethod]?
+    /// STUN is switched on by the profile (`stun = { enable = true }`): Corral asks for active notification on
+    /// UDPConnectionRequestAddress at onboarding.
+    public var stunEnabled = false
 
     public init(name: String) { self.name = name }
 

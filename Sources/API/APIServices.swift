@@ -22,6 +22,8 @@ public struct APIConfig: Sendable {
     public var dataModelDirectory = "datamodels"
     /// The script library (`reports/`, `campaigns/` below it); missing = empty.
     public var scriptsDirectory = "scripts"
+    /// Wakes devices for `connection_request` and summon (nil: HTTP connection requests only).
+    public var waker: Waker?
 
     public init(filesDirectory: String, fileBaseURL: String) {
         self.filesDirectory = filesDirectory

@@ -14,6 +14,7 @@ extension APIHandler {
         ac.profileLibrary = server.profileLibrary
         ac.passwordIterations = passwordIterations
         ac.scriptsDirectory = c.scriptsDirectory ?? "scripts"
+        ac.waker = server.waker
         let api = APIHandler(store: server.store, config: ac)
         server.operatorRoutes = { await api.handle($0) }
         server.operatorMaxBodyBytes = max(c.maxUploadBytes, JSON.maxBodyBytes)

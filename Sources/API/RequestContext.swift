@@ -1,4 +1,5 @@
 import ACSCore
+import Engine
 import Foundation
 import NetHTTP
 import Storage
@@ -31,6 +32,14 @@ final class RequestContext: @unchecked Sendable {
     }
 
     var store: APIStore { api.store }
+
+    /// Wakes a device by the best method it has (XMPP/UDP/HTTP, the profile's order); throws what was tried.
+    @discardableResult
+    func wake(_ device: Device) async throws -> WakeAttempt? {
+        if let waker = api.config.waker { return try await waker.wakeOrThrow(device) }
+        try await ConnectionRequester.send(to: device)
+        return nil
+    }
     var me: Caller { caller! }
 
     func pathID(_ name: String = "id") throws -> Int64 {

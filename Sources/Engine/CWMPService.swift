@@ -15,6 +15,8 @@ public final class CWMPService: Sendable {
     let admission: AdmissionControl
     let log: Log
     let provisioning: ProvisioningRunner?
+    /// When each device last opened a session (wake-ups wait for it).
+    public let sessionOpens = SessionOpenLog()
 
     public init(store: CorralStore, config: EngineConfig, log: Log = Log(label: "cwmp")) {
         self.store = store
@@ -171,7 +173,7 @@ public final class CWMPService: Sendable {
             device.credentialsConfirmed = false
             device.informInterval = profile.informInterval
             if let kind {
-                onboarding = Onboarding.workItems(kind: kind, credentials: creds, informInterval: profile.informInterval)
+                onboarding = Onboarding.workItems(kind: kind, credentials: creds, informInterval: profile.informInterval, stun: profile.stunEnabled)
             }
         case .refuse:
             return .text(401, "Refused")
@@ -208,6 +210,7 @@ public final class CWMPService: Sendable {
             return .text(500, "unexpected session state")
         }
         let ctx = SessionContext(token: SessionContext.newToken(), connectionID: x.connectionID, machine: machine, device: device, now: now)
+        sessionOpens.record(device.id, at: now)
         provisioning?.begin(ctx, inform: inform, now: nowS)
         if let previous = sessions.insert(ctx) {
             // One session per device: a new Inform means the CPE gave up on the old one.

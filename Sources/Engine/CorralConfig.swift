@@ -8,6 +8,8 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var host: String = "0.0.0.0"
     public var cwmpPort: Int = 7547
     public var httpPort: Int = 8080
+    /// UDP port of Corral's STUN server (TR-111), which UDP connection requests also leave from; 0 = off.
+    public var stunPort: Int = 3478
     public var sessionIdleTimeout: Double = 30
     public var maxSessions: Int = 20_000
     public var maxBodyBytes: Int = 4 << 20
@@ -41,7 +43,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case dataDirectory = "data", host, cwmpPort = "cwmp_port", httpPort = "http_port"
+        case dataDirectory = "data", host, cwmpPort = "cwmp_port", httpPort = "http_port", stunPort = "stun_port"
         case sessionIdleTimeout = "session_idle_timeout", maxSessions = "max_sessions", maxBodyBytes = "max_body_bytes", profiles
         case fileBaseURL = "file_base_url", maxUploadBytes = "max_upload_bytes"
         case profilesDirectory = "profiles_dir", secrets, scriptsDirectory = "scripts_dir"
@@ -55,6 +57,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
         cwmpPort = try c.decodeIfPresent(Int.self, forKey: .cwmpPort) ?? d.cwmpPort
         httpPort = try c.decodeIfPresent(Int.self, forKey: .httpPort) ?? d.httpPort
+        stunPort = try c.decodeIfPresent(Int.self, forKey: .stunPort) ?? d.stunPort
         sessionIdleTimeout = try c.decodeIfPresent(Double.self, forKey: .sessionIdleTimeout) ?? d.sessionIdleTimeout
         maxSessions = try c.decodeIfPresent(Int.self, forKey: .maxSessions) ?? d.maxSessions
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
@@ -84,7 +87,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         }
     }
 
-    /// CORRAL_DATA, CORRAL_HOST, CORRAL_CWMP_PORT, CORRAL_HTTP_PORT, CORRAL_PROFILES (profile directory), CORRAL_SCRIPTS,
+    /// CORRAL_DATA, CORRAL_HOST, CORRAL_CWMP_PORT, CORRAL_HTTP_PORT, CORRAL_STUN_PORT, CORRAL_PROFILES (profile directory), CORRAL_SCRIPTS,
     /// CORRAL_SECRET_<NAME> (secret "name", upper-cased, other characters as '_'), and per profile
     /// CORRAL_ONBOARDING_<PROFILE>_USERNAME / _PASSWORD (profile name upper-cased, '-' as '_').
     public mutating func merge(environment env: [String: String]) throws {
@@ -92,6 +95,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         if let v = env["CORRAL_HOST"] { host = v }
         if let v = env["CORRAL_CWMP_PORT"] { cwmpPort = try Self.port(v, "CORRAL_CWMP_PORT") }
         if let v = env["CORRAL_HTTP_PORT"] { httpPort = try Self.port(v, "CORRAL_HTTP_PORT") }
+        if let v = env["CORRAL_STUN_PORT"] { stunPort = try Self.port(v, "CORRAL_STUN_PORT") }
         if let v = env["CORRAL_FILE_BASE_URL"] { fileBaseURL = v }
         if let v = env["CORRAL_PROFILES"] { profilesDirectory = v }
         if let v = env["CORRAL_SCRIPTS"] { scriptsDirectory = v }

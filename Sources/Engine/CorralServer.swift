@@ -10,6 +10,10 @@ public final class CorralServer: @unchecked Sendable {
     public let store: SQLiteStore
     public let cwmp: CWMPService
     public let campaigns: CampaignRunner
+    /// Corral's STUN server (nil with stun_port 0); UDP connection requests leave from its socket.
+    public let stun: STUNServer?
+    /// Wakes devices by XMPP/UDP/HTTP in their profile's order; used by the API, the GUI and campaigns.
+    public let waker: Waker
     private var cwmpServer: HTTPServer?
     private var httpServer: HTTPServer?
     private var sweeper: Task<Void, Never>?
@@ -21,6 +25,7 @@ public final class CorralServer: @unchecked Sendable {
     public let profileLibrary: ProfileLibrary
     public private(set) var cwmpPort = 0
     public private(set) var httpPort = 0
+    public private(set) var stunPort = 0
     /// Extra handler on the operator port (the REST API), set before `start()`; nil answers fall through.
     public var operatorRoutes: (@Sendable (HTTPRequest) async -> HTTPResponse?)?
     /// Largest request body on the operator port (file uploads).
@@ -44,7 +49,11 @@ public final class CorralServer: @unchecked Sendable {
         engine.scripting = ScriptEngine(library: library)
         engine.nonceSecret = try Self.loadSecret(directory: config.dataDirectory)
         cwmp = CWMPService(store: store, config: engine)
-        campaigns = CampaignRunner(store: store, registry: library.registry)
+        let stun = config.stunPort == 0 ? nil : STUNServer(host: config.host, port: config.stunPort)
+        self.stun = stun
+        let waker = Waker(store: store, udp: stun.map { .server($0) }, watch: cwmp.sessionOpens, profiles: library.registry)
+        self.waker = waker
+        campaigns = CampaignRunner(store: store, registry: library.registry, wake: { _ = await waker.wake($0) })
     }
 
     /// Digest nonces are HMACs under this secret; keeping it lets CPEs finish a handshake across a restart.
@@ -66,11 +75,18 @@ public final class CorralServer: @unchecked Sendable {
         cwmpPort = try await cwmpServer.start()
         self.cwmpServer = cwmpServer
 
+        if let stun {
+            do { stunPort = try await stun.start() } catch {
+                throw ConfigError("cannot listen for STUN on udp \(config.host):\(config.stunPort): \(error) (set stun_port, --stun-port or CORRAL_STUN_PORT; 0 turns STUN off)")
+            }
+        }
+
         let store = self.store
         let routes = operatorRoutes
+        let stun = self.stun, waker = self.waker
         let httpServer = HTTPServer(host: config.host, port: config.httpPort, limits: ServerLimits(maxBodyBytes: operatorMaxBodyBytes)) { request in
             if let routes, let response = await routes(request) { return response }
-            return OperatorEndpoint.handle(request, store: store, cwmp: cwmp)
+            return OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker)
         }
         httpPort = try await httpServer.start()
         self.httpServer = httpServer
@@ -101,7 +117,7 @@ public final class CorralServer: @unchecked Sendable {
         }
         retention = HistoryRetention(store: store, policy: .init(informDays: config.informRetentionDays, kpiDays: config.kpiRetentionDays)).start()
         campaigns.start()
-        log.info("CWMP on \(config.host):\(cwmpPort), HTTP on \(config.host):\(httpPort), data in \(config.dataDirectory)")
+        log.info("CWMP on \(config.host):\(cwmpPort), HTTP on \(config.host):\(httpPort), STUN on \(stun == nil ? "(off)" : "udp \(config.host):\(stunPort)"), data in \(config.dataDirectory)")
     }
 
     public func stop() async {
@@ -111,7 +127,41 @@ public final class CorralServer: @unchecked Sendable {
         await campaigns.stop()
         try? await cwmpServer?.shutdown()
         try? await httpServer?.shutdown()
+        await stun?.stop()
         store.close()
+    }
+}
+
+extension OperatorEndpoint {
+    static func reachabilityMetrics(stun: STUNServer?, waker: Waker) -> String {
+        var out = ""
+        if let stun {
+            let c = stun.stats.counts
+            out += """
+                # HELP corral_stun_requests_total STUN datagrams received, by what became of them.
+                # TYPE corral_stun_requests_total counter
+                corral_stun_requests_total{result="answered"} \(c.answered)
+                corral_stun_requests_total{result="error"} \(c.errors)
+                corral_stun_requests_total{result="dropped"} \(c.dropped)
+                corral_stun_requests_total{result="rate_limited"} \(c.rateLimited)
+                # HELP corral_stun_bindings NAT bindings the STUN server has seen.
+                # TYPE corral_stun_bindings gauge
+                corral_stun_bindings \(stun.bindings.count)
+                # HELP corral_udp_connection_requests_total UDP connection requests sent (each as several copies).
+                # TYPE corral_udp_connection_requests_total counter
+                corral_udp_connection_requests_total \(c.connectionRequestsSent)
+
+                """
+        }
+        let w = waker.log.counts
+        out += """
+            # HELP corral_wakeups_total Wake-ups of devices, by the method that woke them ("none": nothing did).
+            # TYPE corral_wakeups_total counter
+
+            """
+        for m in WakeMethod.allCases { out += "corral_wakeups_total{method=\"\(m.rawValue)\"} \(w.woken[m] ?? 0)\n" }
+        out += "corral_wakeups_total{method=\"none\"} \(w.failed)\n"
+        return out
     }
 }
 
@@ -135,7 +185,7 @@ enum CWMPEndpoint {
 
 /// The operator HTTP port: health and metrics here; the REST API comes in through `operatorRoutes`.
 enum OperatorEndpoint {
-    static func handle(_ request: HTTPRequest, store: SQLiteStore, cwmp: CWMPService) -> HTTPResponse {
+    static func handle(_ request: HTTPRequest, store: SQLiteStore, cwmp: CWMPService, stun: STUNServer?, waker: Waker) -> HTTPResponse {
         switch (request.method, request.path) {
         case ("GET", "/healthz"):
             return HTTPResponse(status: 200, text: "ok\n")
@@ -149,7 +199,7 @@ enum OperatorEndpoint {
                 # TYPE corral_devices gauge
                 corral_devices \(devices)
 
-                """
+                """ + Self.reachabilityMetrics(stun: stun, waker: waker)
             return HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], body: Array(text.utf8))
         default:
             return HTTPResponse(status: 404, text: "Not found. The REST API is under /api/v1 (see /api/v1/openapi.json).\n")

@@ -7,7 +7,7 @@ enum ProfileParser {
     static let hookEvents = ["inform", "bootstrap", "boot", "periodic", "value_change", "connection_request",
                              "transfer_complete", "diagnostics_complete", "reboot", "download"]
     static let knownKeys: Set<String> = ["name", "description", "extends", "priority", "match", "onboarding", "inform_interval",
-                                         "aliases", "desired", "stun", "kpis", "verify_after", "on", "test"]
+                                         "aliases", "desired", "stun", "wake", "kpis", "verify_after", "on", "test"]
 
     struct Parsed {
         var profile: DeviceProfile
@@ -104,7 +104,17 @@ enum ProfileParser {
                 case .failure(let e): return fail("stun.\(key): \(e.message)")
                 }
             }
+            if case .bool(let b) = s["enable"] { p.stunEnabled = b } else if let str = s["enable"].string { p.stunEnabled = str == "1" || str == "true" }
             explicit.insert("desired")
+        }
+        if let w = t["wake"].table {
+            var order: [WakeMethod] = []
+            for v in w.array {
+                guard let name = v.string, let m = WakeMethod(rawValue: name) else { return fail("wake must list \"xmpp\", \"udp\" and/or \"http\"") }
+                if !order.contains(m) { order.append(m) }
+            }
+            guard !order.isEmpty, order.count == w.array.count else { return fail("wake must list \"xmpp\", \"udp\" and/or \"http\", each once") }
+            p.wakeOrder = order
         }
         if let k = t["kpis"].table {
             p.kpis = k.array.compactMap(\.string)
@@ -151,6 +161,8 @@ enum ProfileParser {
         if !c.explicit.contains("inform_interval") { c.profile.informInterval = p.informInterval }
         if !c.explicit.contains("verify_after") { c.profile.verifyAfter = p.verifyAfter }
         if !c.explicit.contains("kpis") { c.profile.kpis = p.kpis }
+        if !c.explicit.contains("stun") { c.profile.stunEnabled = p.stunEnabled }
+        if !c.explicit.contains("wake") { c.profile.wakeOrder = p.wakeOrder }
         c.profile.aliases = p.aliases.merging(c.profile.aliases) { _, mine in mine }
         let mine = Set(c.profile.desired.map(\.name))
         c.profile.desired = p.desired.filter { !mine.contains($0.name) } + c.profile.desired

@@ -3,6 +3,7 @@ import DataModel
 import Foundation
 import HTTPAuth
 import NetHTTP
+import STUN
 
 /// Thousands of virtual CPEs in one process, talking to an ACS only over CWMP/HTTP.
 public final class Simulator: @unchecked Sendable {
@@ -19,6 +20,7 @@ public final class Simulator: @unchecked Sendable {
     private let running = RunningCount()
     private let stopped = Flag()
     private let nonces = NonceSource.random()
+    private var stunClients: [STUNClient] = []
 
     public init(config: SimulatorConfig) throws {
         self.config = config
@@ -26,6 +28,7 @@ public final class Simulator: @unchecked Sendable {
             throw SimulatorError("--acs must be an http:// URL, got \(config.acsURL)")
         }
         self.acs = acs
+        if let s = config.stunServer, Endpoint(s) == nil { throw SimulatorError("--stun must be ip:port, got \(s)") }
         template = try Self.loadTemplate(config)
     }
 
@@ -42,12 +45,14 @@ public final class Simulator: @unchecked Sendable {
     public func device(serial: String) -> VirtualCPE? { bySerial[serial] }
 
     public func start() async throws {
-        let server = HTTPServer(host: config.crHost, port: config.crPort, limits: ServerLimits(maxBodyBytes: 4096)) { [weak self] request in
-            guard let self else { return HTTPResponse(status: 503) }
-            return self.connectionRequest(request)
+        if config.httpConnectionRequests {
+            let server = HTTPServer(host: config.crHost, port: config.crPort, limits: ServerLimits(maxBodyBytes: 4096)) { [weak self] request in
+                guard let self else { return HTTPResponse(status: 503) }
+                return self.connectionRequest(request)
+            }
+            crPort = try await server.start()
+            crServer = server
         }
-        crPort = try await server.start()
-        crServer = server
 
         let root = template.root
         let creds = config.onboardingCredentials(for: kind)
@@ -55,6 +60,12 @@ public final class Simulator: @unchecked Sendable {
         for i in 0..<config.count {
             let serial = config.serialPrefix + String(format: "%06d", config.serialOffset + i)
             let cpe = VirtualCPE(index: i, serial: serial, template: template, identity: identity(serial: serial, root: root), onboarding: creds)
+            cpe.localAddress = config.crHost
+            if let stun = config.stunServer.flatMap(Endpoint.init) {
+                let client = STUNClient(cpe: cpe, server: stun, keepAlive: config.stunKeepAlive, stats: stats) { [weak self] in self?.wake($0) }
+                try await client.start(host: config.crHost)
+                stunClients.append(client)
+            }
             devices.append(cpe)
             bySerial[serial] = cpe
             let first = now + (config.startSpread > 0 ? Double.random(in: 0...config.startSpread) : 0)
@@ -68,6 +79,7 @@ public final class Simulator: @unchecked Sendable {
         stopped.set()
         loop?.cancel()
         _ = await loop?.value
+        for c in stunClients { await c.stop() }
         try? await crServer?.shutdown()
     }
 
@@ -85,8 +97,14 @@ public final class Simulator: @unchecked Sendable {
             root + "ManagementServer.URL": config.acsURL,
             root + "ManagementServer.PeriodicInformEnable": "1",
             root + "ManagementServer.PeriodicInformInterval": String(config.informInterval),
-            root + "ManagementServer.ConnectionRequestURL": "http://\(config.crHost):\(crPort)/cr/\(serial)",
+            root + "ManagementServer.ConnectionRequestURL": config.httpConnectionRequests ? "http://\(config.crHost):\(crPort)/cr/\(serial)" : "",
         ]
+        if let stun = config.stunServer.flatMap(Endpoint.init) {
+            id[root + "ManagementServer.STUNEnable"] = "true"
+            id[root + "ManagementServer.STUNServerAddress"] = stun.host
+            id[root + "ManagementServer.STUNServerPort"] = String(stun.port)
+            id[root + "ManagementServer.STUNMinimumKeepAlivePeriod"] = String(Int(config.stunKeepAlive.lowerBound))
+        }
         let ssid = "Corral-" + serial.suffix(4)
         if kind == .tr181 {
             id["Device.RootDataModelVersion"] = "2.19"

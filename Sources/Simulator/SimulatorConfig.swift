@@ -31,6 +31,13 @@ public struct SimulatorConfig: Sendable {
     /// Benchmark mode: each device starts its next session as soon as the previous one ends (ignoring the
     /// periodic interval). Every session is still a full CWMP session over a new connection with Digest.
     public var backToBack = false
+    /// "host:port" of a STUN server (`--stun`): every CPE becomes a TR-111 client from its own UDP port, which also
+    /// takes Annex G UDP connection requests.
+    public var stunServer: String?
+    /// Keep-alive period range in seconds (TR-069's STUNMinimumKeepAlivePeriod..STUNMaximumKeepAlivePeriod).
+    public var stunKeepAlive: ClosedRange<Double> = 30...60
+    /// false (`--no-http-cr`): no HTTP connection-request listener and an empty ConnectionRequestURL.
+    public var httpConnectionRequests = true
 
     public init(acsURL: String, count: Int, model: String) {
         self.acsURL = acsURL; self.count = count; self.model = model

@@ -24,6 +24,10 @@ public final class VirtualCPE: @unchecked Sendable {
     var bootedAt = Date().timeIntervalSince1970
     let onboarding: (username: String, password: String)
     let identity: [String: String]
+    /// Parameters with notification on that changed since the last Inform (sent with 4 VALUE CHANGE).
+    private var changed: Set<String> = []
+    /// The address the CPE's sockets are bound to (NAT detection compares the STUN-mapped address with it).
+    var localAddress = ""
 
     public var root: String { model.template.root }
 
@@ -75,7 +79,7 @@ public final class VirtualCPE: @unchecked Sendable {
             refreshUpTime()
             driftRadio()
             var names = model.template.forcedInformParameters
-            for extra in [root + "ManagementServer.ConnectionRequestURL", root + "DeviceInfo.SoftwareVersion"] where !names.contains(extra) {
+            for extra in [root + "ManagementServer.ConnectionRequestURL", root + "DeviceInfo.SoftwareVersion"] + changed.sorted() where !names.contains(extra) {
                 names.append(extra)
             }
             let params: [ParameterValue] = names.compactMap { n in
@@ -98,6 +102,7 @@ public final class VirtualCPE: @unchecked Sendable {
                 e.code == EventCode.transferComplete || e.code == EventCode.mDownload || e.code == EventCode.mUpload
             }
             events.removeAll { e in sent.contains(e) && !(keepTransferEvents && isTransfer(e)) }
+            if sent.contains(where: { $0.code == EventCode.valueChange }) { changed.removeAll() }
         }
     }
 
@@ -153,6 +158,27 @@ public final class VirtualCPE: @unchecked Sendable {
     }
 
     func set(_ path: String, _ value: String) { lock.withLock { _ = model.force(path, value) } }
+
+    var stunEnabled: Bool {
+        lock.withLock { model[root + "ManagementServer.STUNEnable"].map { $0 == "1" || $0 == "true" } ?? false }
+    }
+
+    /// The STUN client learned a new mapping: UDPConnectionRequestAddress and NATDetected follow it. With
+    /// notification on the address, the next Inform carries 4 VALUE CHANGE; returns true when it is active (2), i.e.
+    /// the CPE must inform now.
+    func mappedAddressChanged(to address: String, natDetected: Bool) -> Bool {
+        lock.withLock {
+            let path = root + "ManagementServer.UDPConnectionRequestAddress"
+            _ = model.force(path, address)
+            _ = model.force(root + "ManagementServer.NATDetected", natDetected ? "true" : "false")
+            let notification = (try? model.getParameterAttributes([path]).get())?.first?.notification ?? 0
+            guard notification > 0 else { return false }
+            changed.insert(path)
+            let e = EventStruct(EventCode.valueChange)
+            if !events.contains(e) { events.append(e) }
+            return notification == 2
+        }
+    }
 }
 
 enum SimClock {

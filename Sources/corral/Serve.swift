@@ -21,6 +21,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on (default 0.0.0.0, or CORRAL_HOST).") var host: String?
     @Option(name: .customLong("cwmp-port"), help: "CWMP port (default 7547, or CORRAL_CWMP_PORT).") var cwmpPort: Int?
     @Option(name: .customLong("http-port"), help: "Operator HTTP port (default 8080, or CORRAL_HTTP_PORT).") var httpPort: Int?
+    @Option(name: .customLong("stun-port"), help: "STUN server UDP port for TR-111 bindings and UDP connection requests (default 3478, or CORRAL_STUN_PORT; 0 = off).") var stunPort: Int?
 
     func run() async throws {
         NetRuntime.installNIOExecutor()
@@ -28,6 +29,10 @@ struct Serve: AsyncParsableCommand {
         if let host { config.host = host }
         if let cwmpPort { config.cwmpPort = cwmpPort }
         if let httpPort { config.httpPort = httpPort }
+        if let stunPort {
+            guard (0...65535).contains(stunPort) else { throw ValidationError("--stun-port must be 0-65535") }
+            config.stunPort = stunPort
+        }
         let server = try CorralServer(config: config)
         let api = APIHandler.install(on: server)
         let firstAdmin = try await AccountBootstrap.ensureFirstAdmin(store: server.store)
@@ -39,6 +44,8 @@ struct Serve: AsyncParsableCommand {
         }
         // Written unbuffered: supervisors and tests read this line from a pipe.
         FileHandle.standardOutput.write(Data("corral: CWMP listening on \(config.host):\(server.cwmpPort), HTTP on \(config.host):\(server.httpPort), data in \(config.dataDirectory)\n".utf8))
+        FileHandle.standardOutput.write(Data((server.stun == nil ? "corral: STUN off (stun_port 0)\n"
+                                              : "corral: STUN listening on udp \(config.host):\(server.stunPort)\n").utf8))
         await waitForTermination()
         print("corral: shutting down")
         await server.stop()

@@ -31,6 +31,10 @@ struct Sim: AsyncParsableCommand {
     @Option(help: "Concurrent sessions at most.") var concurrency = 256
     @Option(name: .customLong("cr-host"), help: "Address of the connection-request listener.") var crHost = "127.0.0.1"
     @Option(name: .customLong("cr-port"), help: "Port of the connection-request listener (0 = any free port).") var crPort = 0
+    @Option(help: "STUN server ip:port: every CPE becomes a TR-111 client (binding and UDP connection requests on one UDP port each).")
+    var stun: String?
+    @Option(name: .customLong("stun-keepalive"), help: "STUN keep-alive period in seconds (min-max, e.g. 30-60).") var stunKeepAlive = "30-60"
+    @Flag(name: .customLong("no-http-cr"), help: "No HTTP connection-request listener; ConnectionRequestURL stays empty.") var noHTTPCR = false
     @Option(name: .customLong("datamodels"), help: "Directory with the BBF data-model XML files.") var datamodels = "datamodels"
     @Option(help: "Stop after this many seconds (default: run until interrupted).") var duration: Double?
     @Flag(name: .customLong("back-to-back"), help: "Benchmark: each CPE starts its next session as soon as the last one ends (full CWMP sessions with Digest, new connection each).")
@@ -51,6 +55,14 @@ struct Sim: AsyncParsableCommand {
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be at least 1") }
         guard oui.count == 6, oui.allSatisfy(\.isHexDigit) else { throw ValidationError("--oui must be 6 hex digits") }
+        guard keepAliveRange != nil else { throw ValidationError("--stun-keepalive must be seconds or min-max seconds, e.g. 30-60") }
+    }
+
+    var keepAliveRange: ClosedRange<Double>? {
+        let parts = stunKeepAlive.split(separator: "-").compactMap { Double($0) }
+        guard (1...2).contains(parts.count), parts.count == stunKeepAlive.split(separator: "-").count,
+              let lo = parts.first, let hi = parts.last, lo >= 1, hi >= lo else { return nil }
+        return lo...hi
     }
 
     func run() async throws {
@@ -61,9 +73,13 @@ struct Sim: AsyncParsableCommand {
         c.startSpread = spread; c.maxConcurrentSessions = concurrency; c.crHost = crHost; c.crPort = crPort
         c.dataModelDirectory = datamodels
         c.backToBack = backToBack
+        c.stunServer = stun
+        c.stunKeepAlive = keepAliveRange ?? 30...60
+        c.httpConnectionRequests = !noHTTPCR
         let sim = try Simulator(config: c)
         try await sim.start()
-        print("corral sim: \(count) \(sim.kind.rawValue) CPEs (\(sim.template.entryCount) parameters each) -> \(acs); connection requests on \(crHost):\(sim.crPort)")
+        print("corral sim: \(count) \(sim.kind.rawValue) CPEs (\(sim.template.entryCount) parameters each) -> \(acs); connection requests on \(noHTTPCR ? "(no HTTP)" : "\(crHost):\(sim.crPort)")"
+              + (stun.map { ", STUN to \($0)" } ?? ""))
         let reporter = Task {
             var last = 0
             while !Task.isCancelled {

@@ -48,8 +48,11 @@ struct TaskCommand: AsyncParsableCommand {
             return
         }
         do {
-            try await ConnectionRequester.send(to: dev)
-            print("connection request accepted by \(dev.name)")
+            // UDP connection requests leave from the STUN port that `serve` shares (SO_REUSEPORT), so NATs let them in.
+            let waker = Waker(store: s, udp: config.stunPort == 0 ? nil : .sharedPort(config.stunPort), watch: StoreSessionWatch(store: s),
+                              profiles: config.profileLibrary().0.registry)
+            let attempt = try await waker.wakeOrThrow(dev)
+            print("\(dev.name) \(attempt.summary)")
         } catch {
             print("connection request failed: \(error)")
             print("task #\(task.id) stays queued for the next session")

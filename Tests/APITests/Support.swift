@@ -51,6 +51,7 @@ final class LiveServer: @unchecked Sendable {
         c.host = "127.0.0.1"
         c.cwmpPort = 0
         c.httpPort = 0
+        c.stunPort = 0
         c.sessionIdleTimeout = 10
         c.maxUploadBytes = 4 << 20
         c.scriptsDirectory = Paths.packageRoot + "/scripts"

@@ -43,6 +43,7 @@ func serverConfig(data: String, cwmpPort: Int = 0, informInterval: Int = 2) -> C
     c.host = "127.0.0.1"
     c.cwmpPort = cwmpPort
     c.httpPort = 0
+    c.stunPort = 0
     c.sessionIdleTimeout = 10
     for name in ["generic-tr181", "generic-tr098"] {
         c.profiles[name] = CorralConfig.ProfileOverride(onboardingUsername: nil, onboardingPassword: nil, informInterval: informInterval)

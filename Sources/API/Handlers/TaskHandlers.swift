@@ -150,7 +150,7 @@ enum TaskHandlers {
         ctx.audit.objectID = String(task.id)
         guard options.connectionRequest == true else { return JSON.response(TaskView(task), status: 201) }
         do {
-            try await ConnectionRequester.send(to: device)
+            try await ctx.wake(device)
         } catch {
             var view = TaskView(task)
             view.connectionRequestError = "\(error)"
@@ -196,7 +196,7 @@ enum TaskHandlers {
         let d = try ctx.device(try ctx.pathID())
         ctx.touching("device", String(d.id), organisation: d.organisationID)
         do {
-            try await ConnectionRequester.send(to: d)
+            try await ctx.wake(d)
         } catch {
             throw APIError(409, "device-unreachable", "Connection request failed", "\(error)")
         }

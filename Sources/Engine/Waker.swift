@@ -1,0 +1,163 @@
+import ACSCore
+import CWMP
+import Foundation
+import STUN
+import Storage
+
+/// Tells whether a device opened a session since a moment: in `serve` from the session table, in the CLI from the
+/// store.
+public protocol SessionWatch: Sendable {
+    func sessionOpened(deviceID: Int64, since: Double) -> Bool
+}
+
+/// The last session start per device, kept by the CWMP service (in memory, for wake-ups in this process).
+public final class SessionOpenLog: SessionWatch, @unchecked Sendable {
+    private let lock = NSLock()
+    private var opened: [Int64: Double] = [:]
+    public init() {}
+    func record(_ deviceID: Int64, at: Double) {
+        lock.withLock {
+            if opened.count > 2_000_000 { opened.removeAll() }
+            opened[deviceID] = at
+        }
+    }
+    public func sessionOpened(deviceID: Int64, since: Double) -> Bool { lock.withLock { (opened[deviceID] ?? 0) >= since } }
+}
+
+/// For a process without the CWMP service (the CLI): an Inform carrying 6 CONNECTION REQUEST stored since then.
+public struct StoreSessionWatch: SessionWatch {
+    let store: CorralStore
+    public init(store: CorralStore) { self.store = store }
+    public func sessionOpened(deviceID: Int64, since: Double) -> Bool {
+        guard let last = try? store.informs(deviceID: deviceID, limit: 1).first else { return false }
+        return Double(last.at) >= since.rounded(.down) && last.events.contains(EventCode.connectionRequest)
+    }
+}
+
+/// How UDP connection requests leave: from the running STUN server's socket, or (CLI) a socket sharing its port.
+public enum UDPRoute: Sendable {
+    case server(STUNServer)
+    case sharedPort(Int)
+}
+
+/// Wakes a device by the best method it has, in its profile's order, falling back when one gives no session.
+public struct Waker: Sendable {
+    let store: CorralStore
+    let udp: UDPRoute?
+    let watch: SessionWatch
+    let profiles: ProfileRegistry
+    public let log: WakeLog
+    /// How long a UDP connection request (which has no answer) may take to bring a session before the next method.
+    public var udpTimeout: Double = 3
+
+    public init(store: CorralStore, udp: UDPRoute?, watch: SessionWatch, profiles: ProfileRegistry, log: WakeLog = WakeLog()) {
+        self.store = store; self.udp = udp; self.watch = watch; self.profiles = profiles; self.log = log
+    }
+
+    public var availableMethods: Set<WakeMethod> { udp == nil ? [.http] : [.udp, .http] }
+
+    public func facts(for device: Device) -> ReachabilityFacts {
+        let root = device.dataModel == .tr098 ? "InternetGatewayDevice." : "Device."
+        let values = ((try? store.parameters(deviceID: device.id, prefix: root + "ManagementServer.")) ?? [])
+            .reduce(into: [String: String]()) { $0[$1.path] = $1.value }
+        return ReachabilityFacts.from(values: values, root: root, connectionRequestURL: device.connectionRequestURL)
+    }
+
+    /// Tries the device's methods in order; returns what happened (also kept in `log`).
+    public func wake(_ device: Device) async -> WakeAttempt {
+        let facts = facts(for: device)
+        let order = profiles.profile(named: device.profile)?.wakeOrder ?? WakeMethod.defaultOrder
+        let start = Date().timeIntervalSince1970
+        var attempt = WakeAttempt(deviceID: device.id, at: Int64(start), tried: [], woke: nil, millis: 0)
+        let methods = facts.methods(order: order, available: availableMethods)
+        if methods.isEmpty {
+            attempt.tried.append(WakeTry(method: .http, outcome: "\(device.name) has not reported a ConnectionRequestURL or UDP address yet", millis: 0))
+        }
+        for m in methods {
+            let t0 = Date().timeIntervalSince1970
+            let outcome = await attemptOne(m, device: device, facts: facts, since: t0)
+            let ms = Int((Date().timeIntervalSince1970 - t0) * 1000)
+            attempt.tried.append(WakeTry(method: m, outcome: outcome, millis: ms))
+            if outcome == "woke" {
+                attempt.woke = m
+                break
+            }
+        }
+        attempt.millis = Int((Date().timeIntervalSince1970 - start) * 1000)
+        log.record(attempt)
+        return attempt
+    }
+
+    /// `wake`, throwing when nothing woke the device (for callers that report an error).
+    public func wakeOrThrow(_ device: Device) async throws -> WakeAttempt {
+        let a = await wake(device)
+        guard a.woke != nil else { throw WakeFailure(attempt: a, device: device.name) }
+        return a
+    }
+
+    private func attemptOne(_ m: WakeMethod, device: Device, facts: ReachabilityFacts, since: Double) async -> String {
+        switch m {
+        case .http:
+            do {
+                try await ConnectionRequester.send(to: device)
+                return "woke"
+            } catch {
+                return "\(error)"
+            }
+        case .udp:
+            guard let target = Endpoint(facts.udpAddress) else { return "UDPConnectionRequestAddress '\(facts.udpAddress)' is not ip:port" }
+            do {
+                switch udp {
+                case .server(let s)?:
+                    try await s.sendConnectionRequest(to: target, username: device.connectionRequestUsername, password: device.connectionRequestPassword)
+                case .sharedPort(let p)?:
+                    try await STUNSender.sendConnectionRequest(fromPort: p, to: target, username: device.connectionRequestUsername,
+                                                               password: device.connectionRequestPassword)
+                case nil:
+                    return "no STUN socket"
+                }
+            } catch {
+                return "send to \(target) failed: \(error)"
+            }
+            // No answer comes over UDP: the CPE's session is the proof.
+            let deadline = since + udpTimeout
+            while Date().timeIntervalSince1970 < deadline {
+                if watch.sessionOpened(deviceID: device.id, since: since) { return "woke" }
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+            return "no session within \(LuaNumberFormat.short(udpTimeout)) s"
+        case .xmpp:
+            return "XMPP connection requests are not available in this build"
+        }
+    }
+}
+
+public struct WakeFailure: Error, CustomStringConvertible {
+    public let attempt: WakeAttempt
+    public let device: String
+    public var description: String {
+        attempt.tried.count == 1 ? attempt.tried[0].outcome : "\(device) could not be woken: " + attempt.summary
+    }
+}
+
+/// The last wake-up of each device and counters per method (shown on the device, in the API and in /metrics).
+public final class WakeLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: [Int64: WakeAttempt] = [:]
+    private var woken: [WakeMethod: Int] = [:]
+    private var failed = 0
+    public init() {}
+    func record(_ a: WakeAttempt) {
+        lock.withLock {
+            if last.count > 1_000_000 { last.removeAll() }
+            last[a.deviceID] = a
+            if let m = a.woke { woken[m, default: 0] += 1 } else { failed += 1 }
+        }
+    }
+    public func last(deviceID: Int64) -> WakeAttempt? { lock.withLock { last[deviceID] } }
+    public var counts: (woken: [WakeMethod: Int], failed: Int) { lock.withLock { (woken, failed) } }
+}
+
+enum LuaNumberFormat {
+    static func short(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
+}
