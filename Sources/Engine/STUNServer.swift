@@ -14,8 +14,8 @@ public final class STUNServer: @unchecked Sendable {
     let ratePerSource: Double
     private let lock = NSLock()
     private var channel: Channel?
-    /// Last `ts` sent per target: Annex G receivers drop a request whose ts is not newer than the last one.
-    private var lastTimestamp: [Endpoint: UInt64] = [:]
+    /// Last `ts` sent per device: Annex G receivers drop a request whose ts is not newer than the last one.
+    private var lastTimestamp: [Int64: UInt64] = [:]
     public private(set) var port = 0
 
     /// `ratePerSource`: Binding Requests answered per second from one IP (a CGNAT address carries many CPEs, each
@@ -47,11 +47,12 @@ public final class STUNServer: @unchecked Sendable {
     }
 
     /// Sends a signed Annex G connection request to `target`, `copies` times (UDP may lose one).
-    public func sendConnectionRequest(to target: Endpoint, username: String, password: String, copies: Int = 3) async throws {
+    public func sendConnectionRequest(to target: Endpoint, deviceID: Int64, username: String, password: String, notBefore: UInt64 = 0,
+                                      copies: Int = 3) async throws {
         guard let ch = lock.withLock({ channel }) else { throw STUNServerError.notRunning }
         let message = lock.withLock { () -> UDPConnectionRequest in
-            let ts = max(UInt64(Date().timeIntervalSince1970), (lastTimestamp[target] ?? 0) + 1)
-            lastTimestamp[target] = ts
+            let ts = max(UInt64(Date().timeIntervalSince1970), (lastTimestamp[deviceID] ?? 0) + 1, notBefore)
+            lastTimestamp[deviceID] = ts
             if lastTimestamp.count > 100_000 { lastTimestamp.removeAll() }
             return UDPConnectionRequest(host: target.host, port: target.port, timestamp: ts, messageID: UInt32.random(in: 1...UInt32.max),
                                         username: username, cnonce: Self.cnonce(), password: password)
@@ -85,7 +86,7 @@ public enum STUNServerError: Error, CustomStringConvertible {
 /// Requests that reach it meanwhile are answered too, so no CPE's keep-alive goes unanswered.
 public enum STUNSender {
     public static func sendConnectionRequest(fromPort port: Int, host: String = "0.0.0.0", to target: Endpoint,
-                                             username: String, password: String) async throws {
+                                             username: String, password: String, notBefore: UInt64 = 0) async throws {
         let ch = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .channelOption(ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
@@ -96,7 +97,7 @@ public enum STUNSender {
             }
             .bind(host: host, port: port).get()
         defer { ch.close(promise: Optional<EventLoopPromise<Void>>.none) }
-        let m = UDPConnectionRequest(host: target.host, port: target.port, timestamp: UInt64(Date().timeIntervalSince1970),
+        let m = UDPConnectionRequest(host: target.host, port: target.port, timestamp: max(UInt64(Date().timeIntervalSince1970), notBefore),
                                      messageID: UInt32.random(in: 1...UInt32.max), username: username, cnonce: STUNServer.cnonce(),
                                      password: password)
         try await STUNServer.send(m.encode(), to: target, on: ch, copies: 3)

@@ -105,30 +105,51 @@ public struct Waker: Sendable {
                 return "\(error)"
             }
         case .udp:
-            guard let target = Endpoint(facts.udpAddress) else { return "UDPConnectionRequestAddress '\(facts.udpAddress)' is not ip:port" }
-            do {
-                switch udp {
-                case .server(let s)?:
-                    try await s.sendConnectionRequest(to: target, username: device.connectionRequestUsername, password: device.connectionRequestPassword)
-                case .sharedPort(let p)?:
-                    try await STUNSender.sendConnectionRequest(fromPort: p, to: target, username: device.connectionRequestUsername,
-                                                               password: device.connectionRequestPassword)
-                case nil:
-                    return "no STUN socket"
+            var address = facts.udpAddress
+            // A CPE whose NAT mapping just changed reports the new one in a VALUE CHANGE Inform: if that arrives while
+            // we wait, the request went to the old mapping, so it is sent once more to the new one.
+            for round in 0..<2 {
+                if let outcome = await sendUDP(to: address, device: device) { return outcome }
+                let deadline = Date().timeIntervalSince1970 + udpTimeout
+                while Date().timeIntervalSince1970 < deadline {
+                    if watch.sessionOpened(deviceID: device.id, since: since) { return "woke" }
+                    try? await Task.sleep(for: .milliseconds(2))
                 }
-            } catch {
-                return "send to \(target) failed: \(error)"
-            }
-            // No answer comes over UDP: the CPE's session is the proof.
-            let deadline = since + udpTimeout
-            while Date().timeIntervalSince1970 < deadline {
-                if watch.sessionOpened(deviceID: device.id, since: since) { return "woke" }
-                try? await Task.sleep(for: .milliseconds(2))
+                let now = self.facts(for: device).udpAddress
+                guard round == 0, !now.isEmpty, now != address else { break }
+                address = now
             }
             return "no session within \(LuaNumberFormat.short(udpTimeout)) s"
         case .xmpp:
             return "XMPP connection requests are not available in this build"
         }
+    }
+}
+
+extension Waker {
+    /// Sends one UDP connection request; nil when sent, else why not.
+    func sendUDP(to address: String, device: Device) async -> String? {
+        guard let target = Endpoint(address) else { return "UDPConnectionRequestAddress '\(address)' is not ip:port" }
+        // Annex G receivers drop a request whose ts is not newer than the last one they took. The last one they took
+        // is at most the second of the last Inform it caused, so one past that is always accepted (also when another
+        // process, e.g. `corral task --now`, sent the last one within this second).
+        let lastCR = (try? store.informs(deviceID: device.id, limit: 5))?.first { $0.events.contains(EventCode.connectionRequest) }
+        let floor = lastCR.map { UInt64(max(0, $0.at)) + 1 } ?? 0
+        do {
+            switch udp {
+            case .server(let s)?:
+                try await s.sendConnectionRequest(to: target, deviceID: device.id, username: device.connectionRequestUsername,
+                                                  password: device.connectionRequestPassword, notBefore: floor)
+            case .sharedPort(let p)?:
+                try await STUNSender.sendConnectionRequest(fromPort: p, to: target, username: device.connectionRequestUsername,
+                                                           password: device.connectionRequestPassword, notBefore: floor)
+            case nil:
+                return "no STUN socket"
+            }
+        } catch {
+            return "send to \(target) failed: \(error)"
+        }
+        return nil
     }
 }
 

@@ -85,7 +85,7 @@ struct Sim: AsyncParsableCommand {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(5))
                 let s = sim.stats.snapshot
-                print("sessions \(s.sessions) (+\(s.sessions - last)), first sessions \(s.firstSessions), failures \(s.failures), 503s \(s.busyRefusals), mean session \(String(format: "%.1f", s.meanSessionMs)) ms"
+                print("sessions \(s.sessions) (+\(s.sessions - last)), first sessions \(s.firstSessions), failures \(s.failures), 503s \(s.busyRefusals), mean session \(String(format: "%.1f", s.meanSessionMs)) ms, connection requests \(sim.stats.connectionRequests) taken, \(sim.stats.connectionRequestsRefused) refused"
                       + (sim.stats.errors.last.map { "; last error: \($0)" } ?? ""))
                 last = s.sessions
             }
