@@ -59,9 +59,13 @@ struct Devices: ParsableCommand {
             let params = try s.parameters(deviceID: d.id, prefix: prefix)
             let tasks = try s.tasks(deviceID: d.id, states: [])
             let faults = try s.faults(deviceID: d.id, limit: 20)
+            // From the stored parameters; the STUN binding table and the wake log live in the serving process (API).
+            let reach = Waker(store: s, udp: nil, watch: StoreSessionWatch(store: s), profiles: config.profileLibrary().0.registry).report(for: d)
             if json {
-                struct Out: Encodable { let device: DeviceJSON; let parameters: [StoredParameter]; let tasks: [DeviceTask]; let faults: [FaultRecord] }
-                print(try DeviceJSON.encode(Out(device: DeviceJSON(device: d, now: now), parameters: params, tasks: tasks, faults: faults)))
+                struct Out: Encodable {
+                    let device: DeviceJSON; let reachability: ReachabilityReport; let parameters: [StoredParameter]; let tasks: [DeviceTask]; let faults: [FaultRecord]
+                }
+                print(try DeviceJSON.encode(Out(device: DeviceJSON(device: d, now: now), reachability: reach, parameters: params, tasks: tasks, faults: faults)))
                 return
             }
             let j = DeviceJSON(device: d, now: now)
@@ -72,6 +76,8 @@ struct Devices: ParsableCommand {
                            ("IP", j.ip), ("Last inform", j.lastInform ?? "never"), ("Connection request URL", d.connectionRequestURL)] {
                 print("\(k.padding(toLength: 24, withPad: " ", startingAt: 0)) \(v)")
             }
+            print("\nReachability:")
+            for l in reach.lines { print("  " + l) }
             print("\nParameters (\(params.count)):")
             for p in params { print("  \(p.path) = \(p.value)  [\(p.type.rawValue)]") }
             print("\nTasks (\(tasks.count)):")

@@ -48,6 +48,8 @@ struct NATReachabilityTests {
         #expect(device.connectionRequestURL.hasPrefix("http://192.0.2.2:"))
         #expect(device.ipAddress == "198.51.100.2")
         let first = try udpAddress(device.name)
+        let show = try lab.run(in: "acs", [Paths.corralBinary, "devices", "show", "--data", data, device.name], env: env)
+        #expect(show.output.contains("NAT detected: yes, STUN on, UDP address \(first)"), "\(show.output)")
 
         let wake1 = try lab.run(in: "acs", [Paths.corralBinary, "task", "--data", data, device.name, "get", "Device.DeviceInfo.UpTime",
                                             "--now", "--timeout", "20"], env: env)

@@ -1,4 +1,5 @@
 import ACSCore
+import Engine
 import CWMP
 import Foundation
 import NetHTTP
@@ -106,13 +107,15 @@ enum DeviceHandlers {
         var device: DeviceView
         var recentInforms: [Inform]
         var openTasks: [TaskView]
+        var reachability: ReachabilityReport?
     }
 
     static func show(_ ctx: RequestContext) async throws -> HTTPResponse {
         let d = try ctx.device(try ctx.pathID())
         let informs = try ctx.store.informs(deviceID: d.id, limit: 10).map { Detail.Inform(at: Time.iso($0.at), events: $0.events, remote: $0.remote) }
         let open = try ctx.store.tasks(deviceID: d.id, states: [.pending, .sent, .waiting]).map { TaskView($0) }
-        return JSON.response(Detail(device: DeviceView(d, now: Time.now), recentInforms: informs, openTasks: open))
+        return JSON.response(Detail(device: DeviceView(d, now: Time.now), recentInforms: informs, openTasks: open,
+                                    reachability: ctx.api.config.waker?.report(for: d)))
     }
 
     struct MetadataPatch: Decodable {

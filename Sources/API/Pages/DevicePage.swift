@@ -1,5 +1,6 @@
 import ACSCore
 import CWMP
+import Engine
 import Foundation
 import GUI
 import NetHTTP
@@ -61,7 +62,19 @@ enum DevicePage {
             <dt>Last inform</dt><dd>\(Layout.ago(d.lastInform, now: now, iso: Time.iso(d.lastInform)))</dd>
             <dt>Last boot</dt><dd>\(Layout.ago(d.lastBoot, now: now, iso: Time.iso(d.lastBoot)))</dd>
             <dt>Inform interval</dt><dd>\(d.informInterval) s</dd>
+            \(reachability(ctx, d))
             </dl>
+            """
+    }
+
+    /// Connection-request methods, NAT, the STUN binding and the last wake-up (what was tried, what woke it).
+    static func reachability(_ ctx: RequestContext, _ d: Device) -> Markup {
+        guard let r = ctx.api.config.waker?.report(for: d) else { return "" }
+        let lines = r.lines
+        return """
+            <dt>Wake-up</dt><dd id="device-wake">\(lines[0])</dd>
+            <dt>NAT</dt><dd id="device-nat">\(lines[1])</dd>
+            \(Markup(raw: lines.dropFirst(2).map { "<dt>\(Markup.escape($0.hasPrefix("STUN") ? "STUN binding" : "Last wake-up"))</dt><dd>\(Markup.escape($0))</dd>" }.joined()))
             """
     }
 
