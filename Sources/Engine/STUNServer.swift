@@ -30,6 +30,11 @@ public final class STUNServer: @unchecked Sendable {
             .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             // `corral task --now` in another process sends its UDP connection requests from this same port.
             .channelOption(ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
+            // Keep-alives of many CPEs arrive in bursts: a 4 MiB receive buffer instead of the kernel's ~200 KiB, and
+            // up to 32 datagrams per recvmmsg.
+            .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 4 << 20)
+            .channelOption(ChannelOptions.datagramVectorReadMessageCount, value: 32)
+            .channelOption(ChannelOptions.maxMessagesPerRead, value: 64)
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
                     try ch.pipeline.syncOperations.addHandler(STUNHandler(bindings: bindings, stats: stats, ratePerSource: rate))
@@ -57,15 +62,18 @@ public final class STUNServer: @unchecked Sendable {
             return UDPConnectionRequest(host: target.host, port: target.port, timestamp: ts, messageID: UInt32.random(in: 1...UInt32.max),
                                         username: username, cnonce: Self.cnonce(), password: password)
         }
-        try await Self.send(message.encode(), to: target, on: ch, copies: copies)
+        let bytes = message.encode()
+        try await Self.send(bytes, to: target, on: ch, copies: 1)
         stats.count(\.connectionRequestsSent)
+        // The other copies go out while the caller already waits for the session.
+        if copies > 1 { Task { try? await Self.send(bytes, to: target, on: ch, copies: copies - 1, firstDelay: true) } }
     }
 
-    static func send(_ bytes: [UInt8], to target: Endpoint, on ch: Channel, copies: Int) async throws {
+    static func send(_ bytes: [UInt8], to target: Endpoint, on ch: Channel, copies: Int, firstDelay: Bool = false) async throws {
         let address = try SocketAddress(ipAddress: target.host, port: Int(target.port))
         for i in 0..<max(1, copies) {
             // Spread a little: a burst lost to one queue overflow loses every copy.
-            if i > 0 { try? await Task.sleep(for: .milliseconds(i == 1 ? 10 : 50)) }
+            if i > 0 || firstDelay { try? await Task.sleep(for: .milliseconds(i == 0 ? 10 : 50)) }
             let envelope = AddressedEnvelope(remoteAddress: address, data: ch.allocator.buffer(bytes: bytes))
             try await ch.writeAndFlush(envelope)
         }

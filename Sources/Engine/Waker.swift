@@ -64,9 +64,9 @@ public struct Waker: Sendable {
     }
 
     /// Tries the device's methods in order; returns what happened (also kept in `log`).
-    public func wake(_ device: Device) async -> WakeAttempt {
+    public func wake(_ device: Device, order forced: [WakeMethod]? = nil) async -> WakeAttempt {
         let facts = facts(for: device)
-        let order = profiles.profile(named: device.profile)?.wakeOrder ?? WakeMethod.defaultOrder
+        let order = forced ?? profiles.profile(named: device.profile)?.wakeOrder ?? WakeMethod.defaultOrder
         let start = Date().timeIntervalSince1970
         var attempt = WakeAttempt(deviceID: device.id, at: Int64(start), tried: [], woke: nil, millis: 0)
         let methods = facts.methods(order: order, available: availableMethods)
