@@ -80,5 +80,24 @@ struct ProfileTests {
         #expect(problem("for d in devices{} do end") == "bad.lua:1: devices is not available while loading a profile")
         #expect(problem("while true do end").contains("instruction limit exceeded"))
         #expect(problem("x = 1") == "bad.lua: the file never calls profile{}")
+        #expect(problem("return profile { name = 'x', wake = { 'udp', 'carrier-pigeon' } }").contains("wake must list"))
+        #expect(problem("return profile { name = 'x', wake = { 'udp', 'udp' } }").contains("each once"))
+    }
+
+    @Test func stunAndWakeOrderAreParsedAndInherited() throws {
+        let (lib, problems) = ProfileLibrary.load(sources: [
+            ProfileSource(file: "p.lua", text: "return profile { name = 'p', match = { data_model = 'tr181' }, stun = { enable = true, server = '' }, wake = { 'udp', 'http' } }"),
+            ProfileSource(file: "c.lua", text: "return profile { name = 'c', extends = 'p' }"),
+        ])
+        #expect(problems.filter { $0.kind != .warning }.isEmpty, "\(problems)")
+        for name in ["p", "c"] {
+            let p = try #require(lib.registry.profile(named: name))
+            #expect(p.stunEnabled)
+            #expect(p.wakeOrder == [.udp, .http])
+            #expect(p.desired.contains { $0.name == "ManagementServer.STUNServerAddress" && $0.value == "" })
+        }
+        let (plain, _) = ProfileLibrary.load(sources: [ProfileSource(file: "q.lua", text: "return profile { name = 'q' }")])
+        #expect(plain.registry.profile(named: "q")?.wakeOrder == nil)
+        #expect(plain.registry.profile(named: "q")?.stunEnabled == false)
     }
 }

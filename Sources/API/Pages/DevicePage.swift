@@ -74,7 +74,7 @@ enum DevicePage {
         return """
             <dt>Wake-up</dt><dd id="device-wake">\(lines[0])</dd>
             <dt>NAT</dt><dd id="device-nat">\(lines[1])</dd>
-            \(Markup(raw: lines.dropFirst(2).map { "<dt>\(Markup.escape($0.hasPrefix("STUN") ? "STUN binding" : "Last wake-up"))</dt><dd>\(Markup.escape($0))</dd>" }.joined()))
+            \(Markup(raw: lines.dropFirst(2).map { "<dt>\(Markup.escape($0.hasPrefix("STUN") ? "STUN binding" : "Last wake-up"))</dt><dd>\(Markup.escape($0.hasPrefix("last wake-up ") ? String($0.dropFirst(13)) : $0))</dd>" }.joined()))
             """
     }
 
