@@ -67,11 +67,6 @@ public struct ReachabilityFacts: Sendable, Equatable {
         self.jabberID = jabberID; self.reportedMethods = reportedMethods; self.natDetected = natDetected
     }
 
-    /// The parameter names (below the data-model root) these facts come from.
-    public static let names = ["ManagementServer.UDPConnectionRequestAddress", "ManagementServer.STUNEnable",
-                               "ManagementServer.ConnReqJabberID", "ManagementServer.SupportedConnReqMethods",
-                               "ManagementServer.NATDetected"]
-
     /// From stored values keyed by full path.
     public static func from(values: [String: String], root: String, connectionRequestURL: String) -> ReachabilityFacts {
         func v(_ n: String) -> String { values[root + "ManagementServer." + n] ?? "" }

@@ -1,5 +1,5 @@
 import ACSCore
-import Foundation
+import CWMP
 
 /// How a device can be reached, for the device page, `corral devices show` and the API (snake_case keys).
 public struct ReachabilityReport: Encodable, Sendable {
@@ -36,9 +36,7 @@ public struct ReachabilityReport: Encodable, Sendable {
         case stunEnabled = "stun_enabled", natDetected = "nat_detected", stunBinding = "stun_binding", lastWake = "last_wake"
     }
 
-    static func iso(_ t: Int64) -> String? {
-        t > 0 ? ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(t))) : nil
-    }
+    static func iso(_ t: Int64) -> String? { t > 0 ? CWMPDateTime.format(unixSeconds: t) : nil }
 
     /// Lines for a terminal.
     public var lines: [String] {

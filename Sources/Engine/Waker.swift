@@ -8,6 +8,8 @@ import Storage
 /// store.
 public protocol SessionWatch: Sendable {
     func sessionOpened(deviceID: Int64, since: Double) -> Bool
+    /// How often a waiting wake-up asks (a memory lookup can be asked often, a store read less so).
+    var pollInterval: Duration { get }
 }
 
 /// The last session start per device, kept by the CWMP service (in memory, for wake-ups in this process).
@@ -22,12 +24,14 @@ public final class SessionOpenLog: SessionWatch, @unchecked Sendable {
         }
     }
     public func sessionOpened(deviceID: Int64, since: Double) -> Bool { lock.withLock { (opened[deviceID] ?? 0) >= since } }
+    public var pollInterval: Duration { .milliseconds(2) }
 }
 
 /// For a process without the CWMP service (the CLI): an Inform carrying 6 CONNECTION REQUEST stored since then.
 public struct StoreSessionWatch: SessionWatch {
     let store: CorralStore
     public init(store: CorralStore) { self.store = store }
+    public var pollInterval: Duration { .milliseconds(20) }
     public func sessionOpened(deviceID: Int64, since: Double) -> Bool {
         guard let last = try? store.informs(deviceID: deviceID, limit: 1).first else { return false }
         return Double(last.at) >= since.rounded(.down) && last.events.contains(EventCode.connectionRequest)
@@ -113,13 +117,13 @@ public struct Waker: Sendable {
                 let deadline = Date().timeIntervalSince1970 + udpTimeout
                 while Date().timeIntervalSince1970 < deadline {
                     if watch.sessionOpened(deviceID: device.id, since: since) { return "woke" }
-                    try? await Task.sleep(for: .milliseconds(2))
+                    try? await Task.sleep(for: watch.pollInterval)
                 }
                 let now = self.facts(for: device).udpAddress
                 guard round == 0, !now.isEmpty, now != address else { break }
                 address = now
             }
-            return "no session within \(LuaNumberFormat.short(udpTimeout)) s"
+            return "no session within \(String(format: "%g", udpTimeout)) s"
         case .xmpp:
             return "XMPP connection requests are not available in this build"
         }
@@ -177,8 +181,4 @@ public final class WakeLog: @unchecked Sendable {
     }
     public func last(deviceID: Int64) -> WakeAttempt? { lock.withLock { last[deviceID] } }
     public var counts: (woken: [WakeMethod: Int], failed: Int) { lock.withLock { (woken, failed) } }
-}
-
-enum LuaNumberFormat {
-    static func short(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
 }

@@ -69,7 +69,7 @@ public struct STUNMessage: Sendable, Equatable {
     public var hasBindingChange: Bool { attribute(AttributeType.bindingChange) != nil }
     /// Comprehension-required attribute types (0x0000-0x7FFF) this codec does not know.
     public var unknownRequired: [UInt16] {
-        attributes.map(\.type).filter { $0 < 0x8000 && !AttributeType.understood.contains($0) && $0 < 0xC000 }
+        attributes.map(\.type).filter { $0 < 0x8000 && !AttributeType.understood.contains($0) }
     }
 
     // MARK: decoding

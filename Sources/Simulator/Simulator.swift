@@ -21,6 +21,8 @@ public final class Simulator: @unchecked Sendable {
     private let stopped = Flag()
     private let nonces = NonceSource.random()
     private var stunClients: [STUNClient] = []
+    /// `--stun`, parsed once.
+    let stunTarget: Endpoint?
 
     public init(config: SimulatorConfig) throws {
         self.config = config
@@ -28,7 +30,8 @@ public final class Simulator: @unchecked Sendable {
             throw SimulatorError("--acs must be an http:// URL, got \(config.acsURL)")
         }
         self.acs = acs
-        if let s = config.stunServer, Endpoint(s) == nil { throw SimulatorError("--stun must be ip:port, got \(s)") }
+        stunTarget = config.stunServer.flatMap(Endpoint.init)
+        if let s = config.stunServer, stunTarget == nil { throw SimulatorError("--stun must be ip:port, got \(s)") }
         template = try Self.loadTemplate(config)
     }
 
@@ -61,7 +64,7 @@ public final class Simulator: @unchecked Sendable {
             let serial = config.serialPrefix + String(format: "%06d", config.serialOffset + i)
             let cpe = VirtualCPE(index: i, serial: serial, template: template, identity: identity(serial: serial, root: root), onboarding: creds)
             cpe.localAddress = config.crHost
-            if let stun = config.stunServer.flatMap(Endpoint.init) {
+            if let stun = stunTarget {
                 let client = STUNClient(cpe: cpe, server: stun, keepAlive: config.stunKeepAlive, stats: stats) { [weak self] in self?.wake($0) }
                 try await client.start(host: config.crHost)
                 stunClients.append(client)
@@ -99,7 +102,7 @@ public final class Simulator: @unchecked Sendable {
             root + "ManagementServer.PeriodicInformInterval": String(config.informInterval),
             root + "ManagementServer.ConnectionRequestURL": config.httpConnectionRequests ? "http://\(config.crHost):\(crPort)/cr/\(serial)" : "",
         ]
-        if let stun = config.stunServer.flatMap(Endpoint.init) {
+        if let stun = stunTarget {
             id[root + "ManagementServer.STUNEnable"] = "true"
             id[root + "ManagementServer.STUNServerAddress"] = stun.host
             id[root + "ManagementServer.STUNServerPort"] = String(stun.port)
