@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // System libraries (Debian -dev packages). The shims wrap macros and globals Swift cannot import.
@@ -24,6 +26,14 @@ let package = Package(
         .target(name: "ACSCore", dependencies: ["CWMP", "DataModel", "HTTPAuth"]),
         // STUN (RFC 3489/5389 + TR-111) and Annex G UDP connection requests: codec and responder, no sockets.
         .target(name: "STUN", dependencies: ["HTTPAuth"]),
+        // XMPP client for TR-069 Annex K connection requests: stream parser, SASL, session machine (pure) and its NIO driver.
+        .target(name: "XMPP", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
+        ]),
 
         // I/O.
         .target(name: "NetHTTP", dependencies: [
@@ -34,8 +44,8 @@ let package = Package(
         ]),
         .target(name: "Storage", dependencies: ["CSQLite", "ACSCore", "HTTPAuth"]),
         .target(name: "Scripting", dependencies: ["CLua", "ACSCore", "CWMP", "DataModel", "Storage"]),
-        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "Scripting", "NetHTTP", "STUN", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), "CWMP", "DataModel", "HTTPAuth"]),
-        .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth", "STUN",
+        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "Scripting", "NetHTTP", "STUN", "XMPP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), "CWMP", "DataModel", "HTTPAuth"]),
+        .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth", "STUN", "XMPP",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         // The WebGUI's markup, charts, stylesheet and script (pure); its pages live in API/Pages.
         .target(name: "GUI"),
@@ -51,10 +61,11 @@ let package = Package(
         .testTarget(name: "HTTPAuthTests", dependencies: ["HTTPAuth"], path: "Tests/HTTPAuthTests"),
         .testTarget(name: "NetHTTPTests", dependencies: ["NetHTTP"], path: "Tests/NetHTTPTests"),
         .testTarget(name: "STUNTests", dependencies: ["STUN"], path: "Tests/STUNTests"),
+        .testTarget(name: "XMPPTests", dependencies: ["XMPP"], path: "Tests/XMPPTests"),
         .testTarget(name: "ACSCoreTests", dependencies: ["ACSCore"], path: "Tests/ACSCoreTests"),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], path: "Tests/StorageTests"),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "ACSCore", "Storage"], path: "Tests/ScriptingTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["Engine", "Simulator", "Storage", "NetHTTP", "Scripting", "STUN"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["Engine", "Simulator", "Storage", "NetHTTP", "Scripting", "STUN", "XMPP"], path: "Tests/IntegrationTests"),
         .testTarget(name: "GUITests", dependencies: ["GUI"], path: "Tests/GUITests"),
         .testTarget(name: "APITests", dependencies: ["API", "GUI", "Engine", "Simulator", "Storage", "NetHTTP", "HTTPAuth", "ACSCore"], path: "Tests/APITests"),
     ]

@@ -16,6 +16,7 @@ public struct ManagementPaths: Sendable {
     public var hardwareVersion: String { root + "DeviceInfo.HardwareVersion" }
     public var modelName: String { root + "DeviceInfo.ModelName" }
     public var udpConnectionRequestAddress: String { root + "ManagementServer.UDPConnectionRequestAddress" }
+    public var connReqJabberID: String { root + "ManagementServer.ConnReqJabberID" }
     public var manufacturer: String { root + "DeviceInfo.Manufacturer" }
     public var upTime: String { root + "DeviceInfo.UpTime" }
 

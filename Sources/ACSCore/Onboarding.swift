@@ -68,7 +68,10 @@ public enum Onboarding {
     /// The RPCs of an onboarding: credentials and periodic interval in one atomic SPV, then identity.
     /// With `stun` (the profile switches STUN on), active notification on UDPConnectionRequestAddress, so the CPE
     /// reports every new NAT mapping at once (4 VALUE CHANGE), and a read of its current value.
-    public static func workItems(kind: DataModelKind, credentials c: GeneratedCredentials, informInterval: Int, stun: Bool = false) -> [WorkItem] {
+    /// With `xmpp` (the profile or Corral's configuration uses XMPP), a read of ConnReqJabberID (TR-181 only), in a
+    /// request of its own so that a CPE without it faults that read alone.
+    public static func workItems(kind: DataModelKind, credentials c: GeneratedCredentials, informInterval: Int, stun: Bool = false,
+                                 xmpp: Bool = false) -> [WorkItem] {
         let p = ManagementPaths(kind)
         let spv: [ParameterValue] = [
             ParameterValue(name: p.username, value: c.username),
@@ -86,6 +89,9 @@ public enum Onboarding {
             items.append(WorkItem(origin: .deviceInfo, request: .setParameterAttributes(parameters: [
                 SetParameterAttribute(name: p.udpConnectionRequestAddress, notificationChange: true, notification: 2)])))
             items.append(WorkItem(origin: .deviceInfo, request: .getParameterValues(names: [p.udpConnectionRequestAddress])))
+        }
+        if xmpp, kind == .tr181 {
+            items.append(WorkItem(origin: .deviceInfo, request: .getParameterValues(names: [p.connReqJabberID])))
         }
         return items
     }

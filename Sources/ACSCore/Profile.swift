@@ -63,6 +63,9 @@ public struct DeviceProfile: Sendable, Equatable {
     /// STUN is switched on by the profile (`stun = { enable = true }`): Corral asks for active notification on
     /// UDPConnectionRequestAddress at onboarding.
     public var stunEnabled = false
+    /// XMPP is switched on by the profile (`xmpp = { enable = true }`): Corral reads ConnReqJabberID at onboarding
+    /// (it is active-notification by default, so later changes arrive as 4 VALUE CHANGE).
+    public var xmppEnabled = false
 
     public init(name: String) { self.name = name }
 

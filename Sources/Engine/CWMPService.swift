@@ -173,7 +173,8 @@ public final class CWMPService: Sendable {
             device.credentialsConfirmed = false
             device.informInterval = profile.informInterval
             if let kind {
-                onboarding = Onboarding.workItems(kind: kind, credentials: creds, informInterval: profile.informInterval, stun: profile.stunEnabled)
+                onboarding = Onboarding.workItems(kind: kind, credentials: creds, informInterval: profile.informInterval, stun: profile.stunEnabled,
+                                                      xmpp: profile.xmppEnabled || config.xmppConfigured)
             }
         case .refuse:
             return .text(401, "Refused")

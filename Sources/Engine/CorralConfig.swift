@@ -30,6 +30,8 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var informRetentionDays: Int = 30
     /// KPI samples (written by profiles' KPIs) older than this many days are deleted; 0 keeps them forever.
     public var kpiRetentionDays: Int = 90
+    /// Corral's XMPP account for Annex K connection requests; nil = no XMPP.
+    public var xmpp: XMPPSettings?
 
     public struct ProfileOverride: Sendable, Codable, Equatable {
         public var onboardingUsername: String?
@@ -47,7 +49,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         case sessionIdleTimeout = "session_idle_timeout", maxSessions = "max_sessions", maxBodyBytes = "max_body_bytes", profiles
         case fileBaseURL = "file_base_url", maxUploadBytes = "max_upload_bytes"
         case profilesDirectory = "profiles_dir", secrets, scriptsDirectory = "scripts_dir"
-        case informRetentionDays = "inform_retention_days", kpiRetentionDays = "kpi_retention_days"
+        case informRetentionDays = "inform_retention_days", kpiRetentionDays = "kpi_retention_days", xmpp
     }
 
     public init(from decoder: Decoder) throws {
@@ -69,6 +71,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         scriptsDirectory = try c.decodeIfPresent(String.self, forKey: .scriptsDirectory)
         informRetentionDays = try c.decodeIfPresent(Int.self, forKey: .informRetentionDays) ?? d.informRetentionDays
         kpiRetentionDays = try c.decodeIfPresent(Int.self, forKey: .kpiRetentionDays) ?? d.kpiRetentionDays
+        xmpp = try c.decodeIfPresent(XMPPSettings.self, forKey: .xmpp)
     }
 
     /// Reads a JSON config file; a missing file is not an error when `required` is false.
@@ -99,6 +102,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         if let v = env["CORRAL_FILE_BASE_URL"] { fileBaseURL = v }
         if let v = env["CORRAL_PROFILES"] { profilesDirectory = v }
         if let v = env["CORRAL_SCRIPTS"] { scriptsDirectory = v }
+        try mergeXMPP(server: env["CORRAL_XMPP_SERVER"], jid: env["CORRAL_XMPP_JID"], password: env["CORRAL_XMPP_PASSWORD"], source: "the environment")
         for (key, value) in env.sorted(by: { $0.key < $1.key }) {
             if key.hasPrefix("CORRAL_SECRET_") {
                 environmentSecrets[String(key.dropFirst("CORRAL_SECRET_".count))] = value
@@ -130,6 +134,33 @@ public struct CorralConfig: Sendable, Codable, Equatable {
             }
         }
         return (library, problems)
+    }
+
+    /// Applies XMPP settings from the environment or the command line; a server without a JID (or the reverse) is an
+    /// error only when no config file gave the other.
+    public mutating func mergeXMPP(server: String?, jid: String?, password: String?, source: String) throws {
+        guard server != nil || jid != nil || password != nil else { return }
+        if xmpp == nil, server == nil, jid == nil {
+            // A password alone (CORRAL_XMPP_PASSWORD) waits for the server and JID from the command line.
+            pendingXMPPPassword = password
+            return
+        }
+        var x = xmpp ?? XMPPSettings(server: "", jid: "", password: pendingXMPPPassword)
+        if let server { x.server = server }
+        if let jid { x.jid = jid }
+        if let password { x.password = password; x.passwordSecret = nil }
+        guard !x.server.isEmpty, !x.jid.isEmpty else {
+            throw ConfigError("XMPP needs both a server and a JID (from \(source): --xmpp-server and --xmpp-jid, CORRAL_XMPP_SERVER and CORRAL_XMPP_JID, or \"xmpp\" in corral.json)")
+        }
+        xmpp = x
+    }
+
+    var pendingXMPPPassword: String?
+
+    /// Corral's XMPP client for this configuration (nil without one); the error names the wrong setting.
+    public func xmppService(resource: String? = nil) throws -> XMPPService? {
+        guard let xmpp else { return nil }
+        return try XMPPService(settings: xmpp, secrets: secrets, environmentSecrets: environmentSecrets, resource: resource)
     }
 
     static func port(_ s: String, _ name: String) throws -> Int {

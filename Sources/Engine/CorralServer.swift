@@ -3,6 +3,7 @@ import Foundation
 import Scripting
 import NetHTTP
 import Storage
+import XMPP
 
 /// `corral serve`: the store, the CWMP endpoint and the operator HTTP port in one process.
 public final class CorralServer: @unchecked Sendable {
@@ -14,6 +15,8 @@ public final class CorralServer: @unchecked Sendable {
     public let stun: STUNServer?
     /// Wakes devices by XMPP/UDP/HTTP in their profile's order; used by the API, the GUI and campaigns.
     public let waker: Waker
+    /// Corral's XMPP session for Annex K connection requests (nil without `xmpp` settings).
+    public let xmpp: XMPPService?
     private var cwmpServer: HTTPServer?
     private var httpServer: HTTPServer?
     private var sweeper: Task<Void, Never>?
@@ -48,10 +51,13 @@ public final class CorralServer: @unchecked Sendable {
         profileLibrary = library
         engine.scripting = ScriptEngine(library: library)
         engine.nonceSecret = try Self.loadSecret(directory: config.dataDirectory)
+        engine.xmppConfigured = config.xmpp != nil
         cwmp = CWMPService(store: store, config: engine)
         let stun = config.stunPort == 0 ? nil : STUNServer(host: config.host, port: config.stunPort)
         self.stun = stun
-        let waker = Waker(store: store, udp: stun.map { .server($0) }, watch: cwmp.sessionOpens, profiles: library.registry)
+        let xmpp = try config.xmppService()
+        self.xmpp = xmpp
+        let waker = Waker(store: store, udp: stun.map { .server($0) }, xmpp: xmpp, watch: cwmp.sessionOpens, profiles: library.registry)
         self.waker = waker
         campaigns = CampaignRunner(store: store, registry: library.registry, wake: { _ = await waker.wake($0) })
     }
@@ -81,12 +87,15 @@ public final class CorralServer: @unchecked Sendable {
             }
         }
 
+        // Logging in happens in the background: an XMPP server that is down delays nothing else (backoff, logged).
+        xmpp?.start()
+
         let store = self.store
         let routes = operatorRoutes
-        let stun = self.stun, waker = self.waker
+        let stun = self.stun, waker = self.waker, xmpp = self.xmpp
         let httpServer = HTTPServer(host: config.host, port: config.httpPort, limits: ServerLimits(maxBodyBytes: operatorMaxBodyBytes)) { request in
             if let routes, let response = await routes(request) { return response }
-            return OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker)
+            return OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp)
         }
         httpPort = try await httpServer.start()
         self.httpServer = httpServer
@@ -128,13 +137,28 @@ public final class CorralServer: @unchecked Sendable {
         try? await cwmpServer?.shutdown()
         try? await httpServer?.shutdown()
         await stun?.stop()
+        await xmpp?.stop()
         store.close()
     }
 }
 
 extension OperatorEndpoint {
-    static func reachabilityMetrics(stun: STUNServer?, waker: Waker) -> String {
+    static func reachabilityMetrics(stun: STUNServer?, waker: Waker, xmpp: XMPPService?) -> String {
         var out = ""
+        if let xmpp {
+            let counts = xmpp.outcomeCounts
+            out += """
+                # HELP corral_xmpp_connected 1 while Corral is logged in to its XMPP server.
+                # TYPE corral_xmpp_connected gauge
+                corral_xmpp_connected \(xmpp.status.connected ? 1 : 0)
+                # HELP corral_xmpp_connection_requests_total Annex K connection requests, by the device's answer.
+                # TYPE corral_xmpp_connection_requests_total counter
+
+                """
+            for k in ["accepted", "not_authorized", "refused", "failed"] {
+                out += "corral_xmpp_connection_requests_total{outcome=\"\(k)\"} \(counts[k] ?? 0)\n"
+            }
+        }
         if let stun {
             let c = stun.stats.counts
             out += """
@@ -185,7 +209,7 @@ enum CWMPEndpoint {
 
 /// The operator HTTP port: health and metrics here; the REST API comes in through `operatorRoutes`.
 enum OperatorEndpoint {
-    static func handle(_ request: HTTPRequest, store: SQLiteStore, cwmp: CWMPService, stun: STUNServer?, waker: Waker) -> HTTPResponse {
+    static func handle(_ request: HTTPRequest, store: SQLiteStore, cwmp: CWMPService, stun: STUNServer?, waker: Waker, xmpp: XMPPService?) -> HTTPResponse {
         switch (request.method, request.path) {
         case ("GET", "/healthz"):
             return HTTPResponse(status: 200, text: "ok\n")
@@ -199,7 +223,7 @@ enum OperatorEndpoint {
                 # TYPE corral_devices gauge
                 corral_devices \(devices)
 
-                """ + Self.reachabilityMetrics(stun: stun, waker: waker)
+                """ + Self.reachabilityMetrics(stun: stun, waker: waker, xmpp: xmpp)
             return HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], body: Array(text.utf8))
         default:
             return HTTPResponse(status: 404, text: "Not found. The REST API is under /api/v1 (see /api/v1/openapi.json).\n")

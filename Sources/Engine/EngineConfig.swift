@@ -21,5 +21,7 @@ public struct EngineConfig: Sendable {
     public var scripting: ScriptEngine?
     /// Persisted so that Digest nonces stay valid across restarts.
     public var nonceSecret: [UInt8] = []
+    /// Corral has an XMPP account: onboarding reads every TR-181 device's ConnReqJabberID.
+    public var xmppConfigured = false
     public init() {}
 }

@@ -27,6 +27,8 @@ public struct ReachabilityReport: Encodable, Sendable {
     public var udpConnectionRequestAddress: String
     public var stunEnabled: Bool
     public var natDetected: Bool
+    /// The device's ConnReqJabberID (Annex K), empty when it reported none.
+    public var xmppJID: String
     /// What Corral's STUN server saw of the reported mapping (nil: not seen by this process, or STUN off).
     public var stunBinding: Binding?
     public var lastWake: Wake?
@@ -34,6 +36,7 @@ public struct ReachabilityReport: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case supportedMethods = "supported_methods", wakeOrder = "wake_order", udpConnectionRequestAddress = "udp_connection_request_address"
         case stunEnabled = "stun_enabled", natDetected = "nat_detected", stunBinding = "stun_binding", lastWake = "last_wake"
+        case xmppJID = "xmpp_jid"
     }
 
     static func iso(_ t: Int64) -> String? { t > 0 ? CWMPDateTime.format(unixSeconds: t) : nil }
@@ -42,7 +45,8 @@ public struct ReachabilityReport: Encodable, Sendable {
     public var lines: [String] {
         var out = ["connection requests: \(supportedMethods.isEmpty ? "none reported" : supportedMethods.joined(separator: ", ")) (tried in order: \(wakeOrder.joined(separator: ", ")))",
                    "NAT detected: \(natDetected ? "yes" : "no"), STUN \(stunEnabled ? "on" : "off")"
-                   + (udpConnectionRequestAddress.isEmpty ? "" : ", UDP address \(udpConnectionRequestAddress)")]
+                   + (udpConnectionRequestAddress.isEmpty ? "" : ", UDP address \(udpConnectionRequestAddress)")
+                   + (xmppJID.isEmpty ? "" : ", XMPP JID \(xmppJID)")]
         if let b = stunBinding {
             out.append("STUN binding \(b.address): \(b.requests) requests since \(b.firstSeen ?? "-"), last \(b.lastRequest ?? "-"), \(b.bindingChanges) binding changes")
         }
@@ -69,7 +73,8 @@ extension Waker {
         }
         return ReachabilityReport(supportedMethods: f.supportedMethods, wakeOrder: order.map(\.rawValue),
                                   udpConnectionRequestAddress: f.udpAddress, stunEnabled: f.stunEnabled,
-                                  natDetected: f.natDetected(sessionAddress: device.ipAddress), stunBinding: binding, lastWake: wake)
+                                  natDetected: f.natDetected(sessionAddress: device.ipAddress), xmppJID: f.jabberID,
+                                  stunBinding: binding, lastWake: wake)
     }
 
     var bindings: STUNBindingTable? {

@@ -3,6 +3,7 @@ import CWMP
 import Foundation
 import STUN
 import Storage
+import XMPP
 
 /// Tells whether a device opened a session since a moment: in `serve` from the session table, in the CLI from the
 /// store.
@@ -48,17 +49,26 @@ public enum UDPRoute: Sendable {
 public struct Waker: Sendable {
     let store: CorralStore
     let udp: UDPRoute?
+    /// Corral's XMPP session (nil: no XMPP configured).
+    let xmpp: XMPPService?
     let watch: SessionWatch
     let profiles: ProfileRegistry
     public let log: WakeLog
     /// How long a UDP connection request (which has no answer) may take to bring a session before the next method.
     public var udpTimeout: Double = 3
+    /// How long a device that accepted an XMPP connection request may take to open its session.
+    public var xmppSessionTimeout: Double = 3
 
-    public init(store: CorralStore, udp: UDPRoute?, watch: SessionWatch, profiles: ProfileRegistry, log: WakeLog = WakeLog()) {
-        self.store = store; self.udp = udp; self.watch = watch; self.profiles = profiles; self.log = log
+    public init(store: CorralStore, udp: UDPRoute?, xmpp: XMPPService? = nil, watch: SessionWatch, profiles: ProfileRegistry, log: WakeLog = WakeLog()) {
+        self.store = store; self.udp = udp; self.xmpp = xmpp; self.watch = watch; self.profiles = profiles; self.log = log
     }
 
-    public var availableMethods: Set<WakeMethod> { udp == nil ? [.http] : [.udp, .http] }
+    public var availableMethods: Set<WakeMethod> {
+        var m: Set<WakeMethod> = [.http]
+        if udp != nil { m.insert(.udp) }
+        if xmpp != nil { m.insert(.xmpp) }
+        return m
+    }
 
     public func facts(for device: Device) -> ReachabilityFacts {
         let root = device.dataModel == .tr098 ? "InternetGatewayDevice." : "Device."
@@ -125,7 +135,17 @@ public struct Waker: Sendable {
             }
             return "no session within \(String(format: "%g", udpTimeout)) s"
         case .xmpp:
-            return "XMPP connection requests are not available in this build"
+            guard let xmpp else { return "XMPP is not configured" }
+            let outcome = await xmpp.connectionRequest(to: facts.jabberID, username: device.connectionRequestUsername,
+                                                       password: device.connectionRequestPassword)
+            guard outcome == .accepted else { return "\(facts.jabberID): \(outcome)" }
+            // The device accepted; it counts as woken once its session opens.
+            let deadline = Date().timeIntervalSince1970 + xmppSessionTimeout
+            while Date().timeIntervalSince1970 < deadline {
+                if watch.sessionOpened(deviceID: device.id, since: since) { return "woke" }
+                try? await Task.sleep(for: watch.pollInterval)
+            }
+            return "\(facts.jabberID) accepted, but no session within \(String(format: "%g", xmppSessionTimeout)) s"
         }
     }
 }

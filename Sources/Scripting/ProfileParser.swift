@@ -7,7 +7,7 @@ enum ProfileParser {
     static let hookEvents = ["inform", "bootstrap", "boot", "periodic", "value_change", "connection_request",
                              "transfer_complete", "diagnostics_complete", "reboot", "download"]
     static let knownKeys: Set<String> = ["name", "description", "extends", "priority", "match", "onboarding", "inform_interval",
-                                         "aliases", "desired", "stun", "wake", "kpis", "verify_after", "on", "test"]
+                                         "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test"]
 
     struct Parsed {
         var profile: DeviceProfile
@@ -107,6 +107,29 @@ enum ProfileParser {
             if case .bool(let b) = s["enable"] { p.stunEnabled = b } else if let str = s["enable"].string { p.stunEnabled = str == "1" || str == "true" }
             explicit.insert("desired")
         }
+        if let x = t["xmpp"].table {
+            // XMPP connection requests (TR-069 Annex K, TR-181 Device.XMPP.): the device's connection settings, and
+            // ManagementServer.ConnReqXMPPConnection pointing at them. Static values: one account per device is the
+            // device's (or the operator's provisioning) business; a shared account with per-device resources works.
+            let conn = "XMPP.Connection.1."
+            let map: [(String, String, XSDType?)] = [
+                ("enable", conn + "Enable", .boolean), ("server", conn + "Server.1.ServerAddress", nil),
+                ("port", conn + "Server.1.Port", .unsignedInt), ("domain", conn + "Domain", nil),
+                ("username", conn + "Username", nil), ("password", conn + "Password", nil), ("resource", conn + "Resource", nil),
+                ("use_tls", conn + "UseTLS", .boolean), ("keepalive", conn + "KeepAliveInterval", .long)]
+            for k in x.keys where !map.contains(where: { $0.0 == k }) { return fail("unknown xmpp setting '\(k)'") }
+            for (key, param, type) in map where !x[key].isNil {
+                switch desiredValue(x[key], secrets: secrets) {
+                case .success(let (v, t)): p.desired.append(DesiredValue(name: param, value: v, type: type ?? t))
+                case .failure(let e): return fail("xmpp.\(key): \(e.message)")
+                }
+            }
+            if case .bool(let b) = x["enable"] { p.xmppEnabled = b } else if let str = x["enable"].string { p.xmppEnabled = str == "1" || str == "true" }
+            if p.xmppEnabled {
+                p.desired.append(DesiredValue(name: "ManagementServer.ConnReqXMPPConnection", value: "Device.XMPP.Connection.1", type: .string))
+            }
+            explicit.insert("desired")
+        }
         if let w = t["wake"].table {
             var order: [WakeMethod] = []
             for v in w.array {
@@ -162,6 +185,7 @@ enum ProfileParser {
         if !c.explicit.contains("verify_after") { c.profile.verifyAfter = p.verifyAfter }
         if !c.explicit.contains("kpis") { c.profile.kpis = p.kpis }
         if !c.explicit.contains("stun") { c.profile.stunEnabled = p.stunEnabled }
+        if !c.explicit.contains("xmpp") { c.profile.xmppEnabled = p.xmppEnabled }
         if !c.explicit.contains("wake") { c.profile.wakeOrder = p.wakeOrder }
         c.profile.aliases = p.aliases.merging(c.profile.aliases) { _, mine in mine }
         let mine = Set(c.profile.desired.map(\.name))

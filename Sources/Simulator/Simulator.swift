@@ -21,6 +21,9 @@ public final class Simulator: @unchecked Sendable {
     private let stopped = Flag()
     private let nonces = NonceSource.random()
     private var stunClients: [STUNClient] = []
+    private var xmppClients: [XMPPCPEClient] = []
+    /// `--xmpp`, parsed once.
+    let xmppTarget: (host: String, port: Int)?
     /// `--stun`, parsed once.
     let stunTarget: Endpoint?
 
@@ -32,6 +35,8 @@ public final class Simulator: @unchecked Sendable {
         self.acs = acs
         stunTarget = config.stunServer.flatMap(Endpoint.init)
         if let s = config.stunServer, stunTarget == nil { throw SimulatorError("--stun must be ip:port, got \(s)") }
+        xmppTarget = config.xmppServer.flatMap(Self.hostPort)
+        if let s = config.xmppServer, xmppTarget == nil { throw SimulatorError("--xmpp must be host:port, got \(s)") }
         template = try Self.loadTemplate(config)
     }
 
@@ -69,13 +74,34 @@ public final class Simulator: @unchecked Sendable {
                 try await client.start(host: config.crHost)
                 stunClients.append(client)
             }
+            if let x = xmppTarget {
+                xmppClients.append(XMPPCPEClient(cpe: cpe, host: x.host, port: x.port, domain: config.xmppDomain,
+                                                 keepAlive: .milliseconds(Int64(config.xmppKeepAlive * 1000)), stats: stats) { [weak self] in self?.wake($0) })
+            }
             devices.append(cpe)
             bySerial[serial] = cpe
             let first = now + (config.startSpread > 0 ? Double.random(in: 0...config.startSpread) : 0)
             cpe.lock.withLock { cpe.nextInformAt = first }
             schedule.push(first, i)
         }
+        // Log every CPE in to XMPP (32 at a time) before the first Informs, so that they report their JIDs.
+        let clients = xmppClients
+        for start in stride(from: 0, to: clients.count, by: 32) {
+            await withTaskGroup(of: Void.self) { g in
+                for c in clients[start..<min(clients.count, start + 32)] { g.addTask { await c.start() } }
+            }
+        }
+        if let failed = clients.first(where: { !$0.lastError.isEmpty }) {
+            FileHandle.standardError.write(Data("sim: XMPP login of \(failed.cpe.serial) failed: \(failed.lastError) (retrying in the background)\n".utf8))
+        }
         loop = Task { [weak self] in await self?.runLoop() }
+    }
+
+    static func hostPort(_ s: String) -> (host: String, port: Int)? {
+        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        var host = String(s[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
     }
 
     public func stop() async {
@@ -83,6 +109,7 @@ public final class Simulator: @unchecked Sendable {
         loop?.cancel()
         _ = await loop?.value
         for c in stunClients { await c.stop() }
+        for c in xmppClients { await c.stop() }
         try? await crServer?.shutdown()
     }
 
@@ -107,6 +134,11 @@ public final class Simulator: @unchecked Sendable {
             id[root + "ManagementServer.STUNServerAddress"] = stun.host
             id[root + "ManagementServer.STUNServerPort"] = String(stun.port)
             id[root + "ManagementServer.STUNMinimumKeepAlivePeriod"] = String(Int(config.stunKeepAlive.lowerBound))
+        }
+        if xmppTarget != nil {
+            id[root + "ManagementServer.ConnReqJabberID"] = ""
+            let methods = (config.httpConnectionRequests ? ["HTTP"] : []) + (stunTarget != nil ? ["STUN"] : []) + ["XMPP"]
+            id[root + "ManagementServer.SupportedConnReqMethods"] = methods.joined(separator: ",")
         }
         let ssid = "Corral-" + serial.suffix(4)
         if kind == .tr181 {

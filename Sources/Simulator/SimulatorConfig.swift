@@ -38,6 +38,13 @@ public struct SimulatorConfig: Sendable {
     public var stunKeepAlive: ClosedRange<Double> = 30...60
     /// false (`--no-http-cr`): no HTTP connection-request listener and an empty ConnectionRequestURL.
     public var httpConnectionRequests = true
+    /// "host:port" of an XMPP server (`--xmpp`): every CPE registers an account there (XEP-0077), keeps a session
+    /// and takes Annex K connection requests; its JID is `<serial>@<xmppDomain>/cwmp`.
+    public var xmppServer: String?
+    /// The XMPP domain of the CPEs' accounts (`--xmpp-domain`).
+    public var xmppDomain = "corral.test"
+    /// Seconds between the CPEs' XMPP pings (a lost session is noticed and re-opened within about twice this).
+    public var xmppKeepAlive: Double = 30
 
     public init(acsURL: String, count: Int, model: String) {
         self.acsURL = acsURL; self.count = count; self.model = model

@@ -163,6 +163,21 @@ public final class VirtualCPE: @unchecked Sendable {
         lock.withLock { model[root + "ManagementServer.STUNEnable"].map { $0 == "1" || $0 == "true" } ?? false }
     }
 
+    /// The XMPP client bound a (new) JID. ConnReqJabberID is active-notification by default (TR-181), so with `notify`
+    /// a change is reported at once: returns true when the CPE must inform now.
+    func jabberIDChanged(to jid: String, notify: Bool) -> Bool {
+        lock.withLock {
+            let path = root + "ManagementServer.ConnReqJabberID"
+            guard model[path] != jid else { return false }
+            _ = model.force(path, jid)
+            guard notify else { return false }
+            changed.insert(path)
+            let e = EventStruct(EventCode.valueChange)
+            if !events.contains(e) { events.append(e) }
+            return true
+        }
+    }
+
     /// The STUN client learned a new mapping: UDPConnectionRequestAddress and NATDetected follow it. With
     /// notification on the address, the next Inform carries 4 VALUE CHANGE; returns true when it is active (2), i.e.
     /// the CPE must inform now.

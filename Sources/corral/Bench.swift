@@ -10,7 +10,7 @@ import Storage
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmark tools (used by scripts/bench): push latency, population generator, query timings.",
-        subcommands: [BenchPush.self, BenchCount.self, BenchPopulate.self, BenchQuery.self, BenchEngine.self, BenchSTUN.self])
+        subcommands: [BenchPush.self, BenchCount.self, BenchPopulate.self, BenchQuery.self, BenchEngine.self, BenchSTUN.self, BenchSTUNSoak.self])
 }
 
 /// Percentiles and JSON output shared by the bench commands.

@@ -14,6 +14,10 @@ struct BenchSTUN: AsyncParsableCommand {
     @Option(help: "Wake-ups per method.") var wakes = 200
     @Option(help: "Simulated CPEs for the wake-ups.") var devices = 20
     @Option(name: .customLong("datamodels"), help: "Directory with the BBF data-model XML files.") var datamodels = "datamodels"
+    @Option(help: "XMPP server host:port (e.g. scripts/xmpp-lab): XMPP wake-ups too, as acs@<xmpp-domain>.") var xmpp: String?
+    @Option(name: .customLong("xmpp-domain"), help: "Domain of the XMPP accounts.") var xmppDomain = "corral.test"
+    @Option(name: .customLong("xmpp-ca"), help: "PEM the XMPP server's certificate chains to.") var xmppCA: String?
+    @Option(name: .customLong("xmpp-password"), help: "Password of acs@<xmpp-domain>.") var xmppPassword = "acs-secret"
 
     func run() async throws {
         // 1. The responder alone, one thread: what one core can answer.
@@ -42,16 +46,18 @@ struct BenchSTUN: AsyncParsableCommand {
         await server.stop()
 
         // 3. Wake-ups: a server with STUN and simulated TR-111 CPEs that have both an HTTP and a UDP CR port.
-        let (udp, http) = try await wakeLatencies()
+        let (udp, http, xmppWakes) = try await wakeLatencies()
         struct Out: Encodable {
             let stun_binding_per_core_per_s: Int, stun_binding_socket_per_s: Int, stun_cpu_us_per_request: Double, stun_answered: Int, stun_sent: Int
             let wake_udp_p50_ms: Double, wake_udp_p99_ms: Double, wake_http_p50_ms: Double, wake_http_p99_ms: Double, wakes_per_method: Int
+            let wake_xmpp_p50_ms: Double?, wake_xmpp_p99_ms: Double?
         }
         let sent = batches * perBatch * sockets.count
         let out = Out(stun_binding_per_core_per_s: Int(pureRate), stun_binding_socket_per_s: Int(Double(answered) / max(wall, 1e-9)),
                       stun_cpu_us_per_request: (cpu / Double(max(answered, 1))) * 1e6, stun_answered: answered, stun_sent: sent,
                       wake_udp_p50_ms: Self.pct(udp, 0.5), wake_udp_p99_ms: Self.pct(udp, 0.99),
-                      wake_http_p50_ms: Self.pct(http, 0.5), wake_http_p99_ms: Self.pct(http, 0.99), wakes_per_method: wakes)
+                      wake_http_p50_ms: Self.pct(http, 0.5), wake_http_p99_ms: Self.pct(http, 0.99), wakes_per_method: wakes,
+                      wake_xmpp_p50_ms: xmpp == nil ? nil : Self.pct(xmppWakes, 0.5), wake_xmpp_p99_ms: xmpp == nil ? nil : Self.pct(xmppWakes, 0.99))
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         print(String(decoding: try enc.encode(out), as: UTF8.self))
@@ -63,7 +69,7 @@ struct BenchSTUN: AsyncParsableCommand {
         return (s[min(s.count - 1, Int(Double(s.count) * p))] * 100).rounded() / 100
     }
 
-    func wakeLatencies() async throws -> ([Double], [Double]) {
+    func wakeLatencies() async throws -> ([Double], [Double], [Double]) {
         let data = NSTemporaryDirectory() + "corral-bench-stun-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: data) }
         let profiles = data + "-profiles"
@@ -78,6 +84,11 @@ struct BenchSTUN: AsyncParsableCommand {
         c.dataDirectory = data; c.host = "127.0.0.1"; c.cwmpPort = 0; c.httpPort = 0; c.stunPort = stunPort
         c.profilesDirectory = profiles
         c.profiles["bench-stun"] = CorralConfig.ProfileOverride(informInterval: 3600)
+        if let xmpp {
+            var x = XMPPSettings(server: xmpp, jid: "acs@\(xmppDomain)", password: xmppPassword)
+            x.ca = xmppCA
+            c.xmpp = x
+        }
         let server = try CorralServer(config: c)
         try await server.start()
         var sc = SimulatorConfig(acsURL: "http://127.0.0.1:\(server.cwmpPort)/cwmp", count: devices, model: "tr181")
@@ -85,6 +96,8 @@ struct BenchSTUN: AsyncParsableCommand {
         sc.serialPrefix = "BST-"
         sc.stunServer = "127.0.0.1:\(stunPort)"
         sc.stunKeepAlive = 30...60
+        sc.xmppServer = xmpp
+        sc.xmppDomain = xmppDomain
         let sim = try Simulator(config: sc)
         try await sim.start()
         defer { Task { await sim.stop(); await server.stop() } }
@@ -92,23 +105,26 @@ struct BenchSTUN: AsyncParsableCommand {
         var ready: [Device] = []
         while Date() < deadline {
             ready = try server.store.devices(limit: devices, offset: 0).filter { d in
-                d.credentialsConfirmed && !server.waker.facts(for: d).udpAddress.isEmpty
+                let f = server.waker.facts(for: d)
+                return d.credentialsConfirmed && !f.udpAddress.isEmpty && (xmpp == nil || !f.jabberID.isEmpty)
             }
-            if ready.count == devices { break }
+            if ready.count == devices, xmpp == nil || server.xmpp?.status.connected == true { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        guard !ready.isEmpty else { throw ValidationError("no simulated CPE reported a UDP address within 60 s") }
-        var udp: [Double] = [], http: [Double] = []
-        for i in 0..<(wakes * 2) {
+        guard !ready.isEmpty else { throw ValidationError("no simulated CPE reported a UDP address (and JID) within 60 s") }
+        let methods: [WakeMethod] = xmpp == nil ? [.udp, .http] : [.udp, .http, .xmpp]
+        var latency: [WakeMethod: [Double]] = [:]
+        for i in 0..<(wakes * methods.count) {
             let d = ready[i % ready.count]
+            let m = methods[i % methods.count]
             // Let the previous session of this device end first (a wake during a session only queues another).
             try await Task.sleep(for: .milliseconds(30))
-            let a = await server.waker.wake(d, order: i % 2 == 0 ? [.udp] : [.http])
+            let a = await server.waker.wake(d, order: [m])
             guard a.woke != nil else { continue }
-            if i % 2 == 0 { udp.append(Double(a.millis)) } else { http.append(Double(a.millis)) }
+            latency[m, default: []].append(Double(a.millis))
         }
         _ = sim
-        return (udp, http)
+        return (latency[.udp] ?? [], latency[.http] ?? [], latency[.xmpp] ?? [])
     }
 }
 

@@ -22,6 +22,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("cwmp-port"), help: "CWMP port (default 7547, or CORRAL_CWMP_PORT).") var cwmpPort: Int?
     @Option(name: .customLong("http-port"), help: "Operator HTTP port (default 8080, or CORRAL_HTTP_PORT).") var httpPort: Int?
     @Option(name: .customLong("stun-port"), help: "STUN server UDP port for TR-111 bindings and UDP connection requests (default 3478, or CORRAL_STUN_PORT; 0 = off).") var stunPort: Int?
+    @OptionGroup var xmpp: XMPPOptions
 
     func run() async throws {
         NetRuntime.installNIOExecutor()
@@ -33,6 +34,7 @@ struct Serve: AsyncParsableCommand {
             guard (0...65535).contains(stunPort) else { throw ValidationError("--stun-port must be 0-65535") }
             config.stunPort = stunPort
         }
+        try xmpp.apply(to: &config)
         let server = try CorralServer(config: config)
         let api = APIHandler.install(on: server)
         let firstAdmin = try await AccountBootstrap.ensureFirstAdmin(store: server.store)
@@ -46,6 +48,9 @@ struct Serve: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data("corral: CWMP listening on \(config.host):\(server.cwmpPort), HTTP on \(config.host):\(server.httpPort), data in \(config.dataDirectory)\n".utf8))
         FileHandle.standardOutput.write(Data((server.stun == nil ? "corral: STUN off (stun_port 0)\n"
                                               : "corral: STUN listening on udp \(config.host):\(server.stunPort)\n").utf8))
+        if let x = server.xmpp {
+            FileHandle.standardOutput.write(Data("corral: XMPP connection requests as \(x.account.bareJID) via \(x.host):\(x.port) (logging in in the background)\n".utf8))
+        }
         await waitForTermination()
         print("corral: shutting down")
         await server.stop()

@@ -35,6 +35,10 @@ struct Sim: AsyncParsableCommand {
     var stun: String?
     @Option(name: .customLong("stun-keepalive"), help: "STUN keep-alive period in seconds (min-max, e.g. 30-60).") var stunKeepAlive = "30-60"
     @Flag(name: .customLong("no-http-cr"), help: "No HTTP connection-request listener; ConnectionRequestURL stays empty.") var noHTTPCR = false
+    @Option(help: "XMPP server host:port: every CPE registers an account (XEP-0077), stays logged in and takes Annex K connection requests.")
+    var xmpp: String?
+    @Option(name: .customLong("xmpp-domain"), help: "XMPP domain of the CPEs' accounts (JID <serial>@<domain>/cwmp).") var xmppDomain = "corral.test"
+    @Option(name: .customLong("xmpp-keepalive"), help: "Seconds between the CPEs' XMPP pings.") var xmppKeepAlive: Double = 30
     @Option(name: .customLong("datamodels"), help: "Directory with the BBF data-model XML files.") var datamodels = "datamodels"
     @Option(help: "Stop after this many seconds (default: run until interrupted).") var duration: Double?
     @Flag(name: .customLong("back-to-back"), help: "Benchmark: each CPE starts its next session as soon as the last one ends (full CWMP sessions with Digest, new connection each).")
@@ -76,6 +80,9 @@ struct Sim: AsyncParsableCommand {
         c.stunServer = stun
         c.stunKeepAlive = keepAliveRange ?? 30...60
         c.httpConnectionRequests = !noHTTPCR
+        c.xmppServer = xmpp
+        c.xmppDomain = xmppDomain
+        c.xmppKeepAlive = max(1, xmppKeepAlive)
         let sim = try Simulator(config: c)
         try await sim.start()
         print("corral sim: \(count) \(sim.kind.rawValue) CPEs (\(sim.template.entryCount) parameters each) -> \(acs); connection requests on \(noHTTPCR ? "(no HTTP)" : "\(crHost):\(sim.crPort)")"

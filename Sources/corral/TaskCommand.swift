@@ -30,9 +30,11 @@ struct TaskCommand: AsyncParsableCommand {
     @Option(name: .customLong("type"), help: "Download file type: firmware, web-content, config, or a TR-069 FileType string.") var fileType = "firmware"
     @Option(name: .customLong("file-size"), help: "Download file size in bytes (0 = unknown).") var fileSize: UInt32 = 0
     @Option(name: .customLong("target-file"), help: "Download target file name.") var targetFile = ""
+    @OptionGroup var xmpp: XMPPOptions
 
     func run() async throws {
-        let config = try ConfigLoading.load(store)
+        var config = try ConfigLoading.load(store)
+        try xmpp.apply(to: &config)
         let s = try SQLiteStore(directory: config.dataDirectory)
         defer { s.close() }
         let service = TaskService(store: s)
@@ -49,9 +51,12 @@ struct TaskCommand: AsyncParsableCommand {
         }
         do {
             // UDP connection requests leave from the STUN port that `serve` shares (SO_REUSEPORT), so NATs let them in.
-            let waker = Waker(store: s, udp: config.stunPort == 0 ? nil : .sharedPort(config.stunPort), watch: StoreSessionWatch(store: s),
-                              profiles: config.profileLibrary().0.registry)
+            // XMPP: a session of its own for this request, under its own resource so that serve's stays logged in.
+            let xmppClient = try config.xmppService(resource: "corral-cli-\(ProcessInfo.processInfo.processIdentifier)")
+            let waker = Waker(store: s, udp: config.stunPort == 0 ? nil : .sharedPort(config.stunPort), xmpp: xmppClient,
+                              watch: StoreSessionWatch(store: s), profiles: config.profileLibrary().0.registry)
             let attempt = try await waker.wakeOrThrow(dev)
+            await xmppClient?.stop()
             print("\(dev.name) \(attempt.summary)")
         } catch {
             print("connection request failed: \(error)")
