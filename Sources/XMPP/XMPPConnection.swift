@@ -82,7 +82,7 @@ public final class XMPPConnection: @unchecked Sendable {
         return connection
     }
 
-    /// Called once with why the connection ended (not after `close()`).
+    /// Called once with why the connection ended (`.closed` after `close()`).
     public func onClose(_ handler: @escaping @Sendable (XMPPError) -> Void) {
         let already = lock.withLock { () -> XMPPError? in
             if closedError == nil { closeHandlers.append(handler) }
@@ -136,7 +136,6 @@ public final class XMPPConnection: @unchecked Sendable {
     }
 
     public func close() async {
-        lock.withLock { closeHandlers.removeAll() }
         let task = lock.withLock { keepAliveTask }
         task?.cancel()
         send("</stream:stream>")
