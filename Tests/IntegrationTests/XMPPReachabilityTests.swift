@@ -11,8 +11,7 @@ import XMPP
 /// Annex K connection requests through a real XMPP server (Debian's prosody, started by scripts/xmpp-lab): simulated
 /// CPEs register their own accounts and are woken only over XMPP; failures are clear and fall back. (Through a real
 /// NAT: NATReachabilityTests.)
-@Suite(.serialized, .enabled(if: XMPPLab.available, "needs prosody (scripts/install-deps)"),
-       .disabled("hangs in the first test (not yet diagnosed); XMPP integration is unfinished, see issue 10"))
+@Suite(.serialized, .enabled(if: XMPPLab.available, "needs prosody (scripts/install-deps)"))
 struct XMPPReachabilityTests {
     static func xmppProfile() -> String {
         """
