@@ -22,7 +22,11 @@ let package = Package(
         // Pure libraries: no network, no database.
         .target(name: "CWMP", dependencies: ["CLibXML2"]),
         .target(name: "DataModel", dependencies: ["CLibXML2", "CWMP"]),
-        .target(name: "HTTPAuth"),
+        // Digest, Basic, nonces, password hashes; the primitives come from swift-crypto.
+        .target(name: "HTTPAuth", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
+        ]),
         .target(name: "ACSCore", dependencies: ["CWMP", "DataModel", "HTTPAuth"]),
         // STUN (RFC 3489/5389 + TR-111) and Annex G UDP connection requests: codec and responder, no sockets.
         .target(name: "STUN", dependencies: ["HTTPAuth"]),
@@ -41,6 +45,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "Storage", dependencies: ["CSQLite", "ACSCore", "HTTPAuth"]),
         .target(name: "Scripting", dependencies: ["CLua", "ACSCore", "CWMP", "DataModel", "Storage"]),

@@ -66,6 +66,9 @@ public struct DeviceProfile: Sendable, Equatable {
     /// XMPP is switched on by the profile (`xmpp = { enable = true }`): Corral reads ConnReqJabberID at onboarding
     /// (it is active-notification by default, so later changes arrive as 4 VALUE CHANGE).
     public var xmppEnabled = false
+    /// `auth = { basic_over_http = true }`: devices that can do nothing but Basic may use it over plain HTTP
+    /// (otherwise Basic is accepted over TLS only). Warned about at start and on the profile page.
+    public var basicOverHTTP = false
 
     public init(name: String) { self.name = name }
 
@@ -86,6 +89,8 @@ public struct ProfileRegistry: Sendable {
     public init(_ profiles: [DeviceProfile] = []) { self.profiles = profiles }
 
     public func profile(named name: String) -> DeviceProfile? { profiles.first { $0.name == name } }
+    /// True when some profile lets its devices use Basic over plain HTTP (then plain-HTTP challenges offer Basic too).
+    public var anyBasicOverHTTP: Bool { profiles.contains { $0.basicOverHTTP } }
     public func profile(onboardingUsername user: String) -> DeviceProfile? {
         profiles.first { !$0.onboardingUsername.isEmpty && !$0.onboardingPassword.isEmpty && $0.onboardingUsername == user }
     }

@@ -25,7 +25,7 @@ extension APIHandler {
     public func serverStarted(_ server: CorralServer) {
         guard services.fileBaseURL.isEmpty else { return }
         let host = ["0.0.0.0", "::", ""].contains(server.config.host) ? ProcessInfo.processInfo.hostName : server.config.host
-        services.fileBaseURL = "http://\(host.contains(":") ? "[\(host)]" : host):\(server.httpPort)"
+        services.fileBaseURL = "\(server.tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(server.httpPort)"
     }
 }
 

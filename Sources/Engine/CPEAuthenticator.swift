@@ -16,9 +16,11 @@ struct CPEAuthenticator: Sendable {
         case challenge([String], reason: String)
     }
 
+    /// Digest always (first: CPEs take the first scheme they support); Basic too over TLS, or over plain HTTP when a
+    /// profile opts in (`auth = { basic_over_http = true }`).
     func challenge(stale: Bool = false, tls: Bool) -> [String] {
-        if tls { return [basicChallenge(realm: Onboarding.realm)] }
-        return [DigestChallenge(realm: Onboarding.realm, nonce: nonces.make(), qop: "auth", algorithm: "MD5", stale: stale).headerValue]
+        let digest = DigestChallenge(realm: Onboarding.realm, nonce: nonces.make(), qop: "auth", algorithm: "MD5", stale: stale).headerValue
+        return tls || profiles.anyBasicOverHTTP ? [digest, basicChallenge(realm: Onboarding.realm)] : [digest]
     }
 
     func authenticate(_ authorization: String?, uri: String, tls: Bool, store: CorralStore) throws -> Result {
@@ -27,11 +29,15 @@ struct CPEAuthenticator: Sendable {
         }
         switch parsed {
         case .basic(let user, let password):
-            // Basic only over TLS: in clear text it would hand the password to anyone on the path.
-            guard tls else { return .challenge(challenge(tls: false), reason: "Basic refused without TLS") }
+            // Basic over TLS; over plain HTTP it hands the password to anyone on the path, so only for the devices of
+            // profiles that opt in.
             let ha1 = Digest.ha1(username: user, realm: Onboarding.realm, password: password)
             guard let principal = try candidates(user, store: store).first(where: { constantTimeEquals(ha1, $0.ha1) })?.principal else {
-                return .challenge(challenge(tls: true), reason: "wrong credentials for \(user)")
+                return .challenge(challenge(tls: tls), reason: "wrong credentials for \(user)")
+            }
+            let allowedInClear = try profile(of: principal, store: store)?.basicOverHTTP == true
+            guard tls || allowedInClear else {
+                return .challenge(challenge(tls: false), reason: "Basic refused without TLS (profile without auth.basic_over_http)")
             }
             return .ok(principal)
         case .digest(let creds):
@@ -62,6 +68,13 @@ struct CPEAuthenticator: Sendable {
             d = d.firstIndex(of: "/").map { d[$0...] } ?? "/"
         }
         return d == requestURI
+    }
+
+    private func profile(of principal: Principal, store: CorralStore) throws -> DeviceProfile? {
+        switch principal {
+        case .onboarding(let name): return profiles.profile(named: name)
+        case .device(let id), .devicePreviousCredentials(let id): return try store.device(id: id).flatMap { profiles.profile(named: $0.profile) }
+        }
     }
 
     /// Who a username can be, with the HA1 to check: the device's current credentials, its previous ones while

@@ -1,5 +1,6 @@
 import ACSCore
 import Foundation
+import NetHTTP
 import Scripting
 
 /// Server settings: defaults < config file (`<data>/corral.json` or --config) < environment < command line.
@@ -32,6 +33,16 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var kpiRetentionDays: Int = 90
     /// Corral's XMPP account for Annex K connection requests; nil = no XMPP.
     public var xmpp: XMPPSettings?
+    /// PEM certificate chain and key: with both, the CWMP and operator ports speak HTTPS only.
+    public var tlsCert: String?
+    public var tlsKey: String?
+    /// With TLS on, an extra plain-HTTP CWMP port for legacy devices (Digest only there); nil = none.
+    public var cwmpPlainPort: Int?
+    /// CA (PEM) that CPE client certificates must chain to, for profiles that require mutual TLS.
+    public var clientCA: String?
+
+    /// True when the CWMP and operator ports speak HTTPS.
+    public var tlsEnabled: Bool { tlsCert != nil && tlsKey != nil }
 
     public struct ProfileOverride: Sendable, Codable, Equatable {
         public var onboardingUsername: String?
@@ -50,6 +61,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         case fileBaseURL = "file_base_url", maxUploadBytes = "max_upload_bytes"
         case profilesDirectory = "profiles_dir", secrets, scriptsDirectory = "scripts_dir"
         case informRetentionDays = "inform_retention_days", kpiRetentionDays = "kpi_retention_days", xmpp
+        case tlsCert = "tls_cert", tlsKey = "tls_key", cwmpPlainPort = "cwmp_plain_port", clientCA = "client_ca"
     }
 
     public init(from decoder: Decoder) throws {
@@ -72,6 +84,10 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         informRetentionDays = try c.decodeIfPresent(Int.self, forKey: .informRetentionDays) ?? d.informRetentionDays
         kpiRetentionDays = try c.decodeIfPresent(Int.self, forKey: .kpiRetentionDays) ?? d.kpiRetentionDays
         xmpp = try c.decodeIfPresent(XMPPSettings.self, forKey: .xmpp)
+        tlsCert = try c.decodeIfPresent(String.self, forKey: .tlsCert)
+        tlsKey = try c.decodeIfPresent(String.self, forKey: .tlsKey)
+        cwmpPlainPort = try c.decodeIfPresent(Int.self, forKey: .cwmpPlainPort)
+        clientCA = try c.decodeIfPresent(String.self, forKey: .clientCA)
     }
 
     /// Reads a JSON config file; a missing file is not an error when `required` is false.
@@ -91,6 +107,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     }
 
     /// CORRAL_DATA, CORRAL_HOST, CORRAL_CWMP_PORT, CORRAL_HTTP_PORT, CORRAL_STUN_PORT, CORRAL_PROFILES (profile directory), CORRAL_SCRIPTS,
+    /// CORRAL_TLS_CERT, CORRAL_TLS_KEY, CORRAL_CWMP_PLAIN_PORT, CORRAL_CLIENT_CA,
     /// CORRAL_SECRET_<NAME> (secret "name", upper-cased, other characters as '_'), and per profile
     /// CORRAL_ONBOARDING_<PROFILE>_USERNAME / _PASSWORD (profile name upper-cased, '-' as '_').
     public mutating func merge(environment env: [String: String]) throws {
@@ -100,6 +117,10 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         if let v = env["CORRAL_HTTP_PORT"] { httpPort = try Self.port(v, "CORRAL_HTTP_PORT") }
         if let v = env["CORRAL_STUN_PORT"] { stunPort = try Self.port(v, "CORRAL_STUN_PORT") }
         if let v = env["CORRAL_FILE_BASE_URL"] { fileBaseURL = v }
+        if let v = env["CORRAL_TLS_CERT"] { tlsCert = v }
+        if let v = env["CORRAL_TLS_KEY"] { tlsKey = v }
+        if let v = env["CORRAL_CWMP_PLAIN_PORT"] { cwmpPlainPort = try Self.port(v, "CORRAL_CWMP_PLAIN_PORT") }
+        if let v = env["CORRAL_CLIENT_CA"] { clientCA = v }
         if let v = env["CORRAL_PROFILES"] { profilesDirectory = v }
         if let v = env["CORRAL_SCRIPTS"] { scriptsDirectory = v }
         try mergeXMPP(server: env["CORRAL_XMPP_SERVER"], jid: env["CORRAL_XMPP_JID"], password: env["CORRAL_XMPP_PASSWORD"], source: "the environment")
@@ -134,6 +155,23 @@ public struct CorralConfig: Sendable, Codable, Equatable {
             }
         }
         return (library, problems)
+    }
+
+    /// The TLS identity of the CWMP and operator ports; nil without tls_cert/tls_key. Half a pair, or a plain CWMP port
+    /// without TLS, is a start-up error naming the setting.
+    public func tlsIdentity() throws -> TLSServerIdentity? {
+        switch (tlsCert, tlsKey) {
+        case (nil, nil):
+            if cwmpPlainPort != nil { throw ConfigError("cwmp_plain_port needs TLS (tls_cert and tls_key): without TLS the CWMP port is plain already") }
+            if clientCA != nil { throw ConfigError("client_ca needs TLS (tls_cert and tls_key)") }
+            return nil
+        case (.some, nil): throw ConfigError("tls_cert is set but tls_key is not (--tls-key, CORRAL_TLS_KEY)")
+        case (nil, .some): throw ConfigError("tls_key is set but tls_cert is not (--tls-cert, CORRAL_TLS_CERT)")
+        case (.some(let cert), .some(let key)):
+            do { return try TLSServerIdentity(certificatePath: cert, keyPath: key, clientCAPath: clientCA) } catch {
+                throw ConfigError("\(error)")
+            }
+        }
     }
 
     /// Applies XMPP settings from the environment or the command line; a server without a JID (or the reverse) is an

@@ -17,7 +17,10 @@ public final class CorralServer: @unchecked Sendable {
     public let waker: Waker
     /// Corral's XMPP session for Annex K connection requests (nil without `xmpp` settings).
     public let xmpp: XMPPService?
+    /// Certificate and key of the CWMP and operator ports (nil = plain HTTP); `reloadTLS()` re-reads them.
+    public let tls: TLSServerIdentity?
     private var cwmpServer: HTTPServer?
+    private var cwmpPlainServer: HTTPServer?
     private var httpServer: HTTPServer?
     private var sweeper: Task<Void, Never>?
     private var retention: Task<Void, Never>?
@@ -27,6 +30,8 @@ public final class CorralServer: @unchecked Sendable {
     /// Their sources and secrets (the API shows sources and validates candidate files against them).
     public let profileLibrary: ProfileLibrary
     public private(set) var cwmpPort = 0
+    /// The extra plain-HTTP CWMP port next to a TLS one (cwmp_plain_port); 0 = none.
+    public private(set) var cwmpPlainPort = 0
     public private(set) var httpPort = 0
     public private(set) var stunPort = 0
     /// Extra handler on the operator port (the REST API), set before `start()`; nil answers fall through.
@@ -34,9 +39,13 @@ public final class CorralServer: @unchecked Sendable {
     /// Largest request body on the operator port (file uploads).
     public var operatorMaxBodyBytes = 1 << 20
     let log = Log(label: "serve")
+    private let lock: DataDirectoryLock
 
     public init(config: CorralConfig) throws {
         self.config = config
+        tls = try config.tlsIdentity()
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        lock = try DataDirectoryLock(directory: config.dataDirectory)
         store = try SQLiteStore(directory: config.dataDirectory)
         var engine = EngineConfig()
         engine.sessionIdleTimeout = config.sessionIdleTimeout
@@ -75,11 +84,18 @@ public final class CorralServer: @unchecked Sendable {
     public func start() async throws {
         let cwmp = self.cwmp
         let limits = ServerLimits(maxBodyBytes: config.maxBodyBytes)
-        let cwmpServer = HTTPServer(host: config.host, port: config.cwmpPort, limits: limits) { request in
+        let cwmpServer = HTTPServer(host: config.host, port: config.cwmpPort, limits: limits, tls: tls) { request in
             await CWMPEndpoint.handle(request, service: cwmp)
         }
         cwmpPort = try await cwmpServer.start()
         self.cwmpServer = cwmpServer
+        if tls != nil, let plain = config.cwmpPlainPort {
+            let server = HTTPServer(host: config.host, port: plain, limits: limits) { request in
+                await CWMPEndpoint.handle(request, service: cwmp)
+            }
+            cwmpPlainPort = try await server.start()
+            cwmpPlainServer = server
+        }
 
         if let stun {
             do { stunPort = try await stun.start() } catch {
@@ -93,9 +109,14 @@ public final class CorralServer: @unchecked Sendable {
         let store = self.store
         let routes = operatorRoutes
         let stun = self.stun, waker = self.waker, xmpp = self.xmpp
-        let httpServer = HTTPServer(host: config.host, port: config.httpPort, limits: ServerLimits(maxBodyBytes: operatorMaxBodyBytes)) { request in
-            if let routes, let response = await routes(request) { return response }
-            return OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp)
+        let httpServer = HTTPServer(host: config.host, port: config.httpPort, limits: ServerLimits(maxBodyBytes: operatorMaxBodyBytes), tls: tls) { request in
+            var response: HTTPResponse
+            if let routes, let r = await routes(request) { response = r } else {
+                response = OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp)
+            }
+            // Browsers that saw the operator port over TLS never fall back to plain HTTP for it.
+            if request.isTLS { response.headers.set("Strict-Transport-Security", "max-age=31536000") }
+            return response
         }
         httpPort = try await httpServer.start()
         self.httpServer = httpServer
@@ -126,7 +147,23 @@ public final class CorralServer: @unchecked Sendable {
         }
         retention = HistoryRetention(store: store, policy: .init(informDays: config.informRetentionDays, kpiDays: config.kpiRetentionDays)).start()
         campaigns.start()
-        log.info("CWMP on \(config.host):\(cwmpPort), HTTP on \(config.host):\(httpPort), STUN on \(stun == nil ? "(off)" : "udp \(config.host):\(stunPort)"), data in \(config.dataDirectory)")
+        let scheme = tls == nil ? "" : "https "
+        log.info("CWMP on \(scheme)\(config.host):\(cwmpPort)\(cwmpPlainPort > 0 ? " (plain http on \(cwmpPlainPort))" : ""), \(tls == nil ? "HTTP" : "HTTPS") on \(config.host):\(httpPort), STUN on \(stun == nil ? "(off)" : "udp \(config.host):\(stunPort)"), data in \(config.dataDirectory)")
+    }
+
+    /// SIGHUP: re-reads the certificate and key; new connections use them, open ones keep theirs. On an error the
+    /// old certificate stays and the error is returned (and logged).
+    @discardableResult
+    public func reloadTLS() -> String? {
+        guard let tls else { return nil }
+        do {
+            try tls.reload()
+            log.info("TLS certificate reloaded from \(tls.certificatePath)")
+            return nil
+        } catch {
+            log.error("TLS reload failed, keeping the previous certificate: \(error)")
+            return "\(error)"
+        }
     }
 
     public func stop() async {
@@ -135,10 +172,12 @@ public final class CorralServer: @unchecked Sendable {
         textIndexer?.cancel()
         await campaigns.stop()
         try? await cwmpServer?.shutdown()
+        try? await cwmpPlainServer?.shutdown()
         try? await httpServer?.shutdown()
         await stun?.stop()
         await xmpp?.stop()
         store.close()
+        lock.release()
     }
 }
 

@@ -1,15 +1,27 @@
 /// Salted slow password hashes: "pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>". The iteration count travels
 /// with the hash, so it can be raised later without invalidating stored passwords.
 public enum PasswordHash {
-    /// OWASP (2023) suggests 600k for PBKDF2-SHA256 with native code; our SHA-256 is plain Swift, so 150k keeps a
-    /// login near 0.1 s of one core in release builds while making offline guessing expensive.
-    public static let defaultIterations = 150_000
+    /// OWASP's figure for PBKDF2-HMAC-SHA256 (600k). Hashes made with fewer (Corral before swift-crypto used 150k)
+    /// still verify and are re-hashed at this count on the next successful login (`needsRehash`).
+    public static let defaultIterations = 600_000
     public static let scheme = "pbkdf2-sha256"
 
     public static func make(password: String, iterations: Int = defaultIterations) -> String {
         let salt = randomBytes(16)
         let hash = PBKDF2.sha256(password: Array(password.utf8), salt: salt, iterations: iterations)
         return "\(scheme)$\(iterations)$\(hex(salt))$\(hex(hash))"
+    }
+
+    /// The iteration count a stored hash was made with; nil if it is not one of ours.
+    public static func iterations(of stored: String) -> Int? {
+        let parts = stored.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == scheme else { return nil }
+        return Int(parts[1])
+    }
+
+    /// True when a stored hash is weaker than `iterations` and should be replaced once the password is known.
+    public static func needsRehash(_ stored: String, iterations: Int = defaultIterations) -> Bool {
+        (Self.iterations(of: stored) ?? 0) < iterations
     }
 
     /// Constant-time check; false for any malformed stored value.

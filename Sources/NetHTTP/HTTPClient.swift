@@ -2,6 +2,7 @@ import HTTPAuth
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A request handed to the client pipeline together with the promise for its response.
 struct ClientRequest {
@@ -114,6 +115,8 @@ final class HTTPClientResponseHandler: ChannelDuplexHandler {
         let mapped: Error
         if error is HTTPParserError || error is ByteToMessageDecoderError {
             mapped = HTTPClientError.protocolError(String(describing: error))
+        } else if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
+            mapped = HTTPClientError.tls(String(describing: error))
         } else {
             mapped = HTTPClientError.closed
         }
@@ -127,12 +130,14 @@ final class HTTPClientResponseHandler: ChannelDuplexHandler {
 public final class HTTPClientConnection: Sendable {
     public let host: String
     public let port: Int
+    public let isTLS: Bool
     private let channel: Channel
     private let closedFlag: Locked<Bool>
 
-    private init(host: String, port: Int, channel: Channel, closedFlag: Locked<Bool>) {
+    private init(host: String, port: Int, isTLS: Bool, channel: Channel, closedFlag: Locked<Bool>) {
         self.host = host
         self.port = port
+        self.isTLS = isTLS
         self.channel = channel
         self.closedFlag = closedFlag
     }
@@ -140,7 +145,8 @@ public final class HTTPClientConnection: Sendable {
     /// Default cap on response bodies.
     public static let defaultMaxResponseBytes = 16 << 20
 
-    public static func connect(host: String, port: Int, timeout: Duration = .seconds(10),
+    /// With `tls`, the connection speaks HTTPS and the server certificate must verify against its trust roots.
+    public static func connect(host: String, port: Int, tls: TLSClientContext? = nil, timeout: Duration = .seconds(10),
                                maxResponseBytes: Int = defaultMaxResponseBytes,
                                group: EventLoopGroup = NIOSingletons.posixEventLoopGroup) async throws
         -> HTTPClientConnection
@@ -151,6 +157,7 @@ public final class HTTPClientConnection: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try tls.handler(host: host)) }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPClientResponseHandler(maxBodyBytes: maxResponseBytes, closedFlag: closedFlag))
@@ -158,7 +165,7 @@ public final class HTTPClientConnection: Sendable {
             }
         do {
             let channel = try await bootstrap.connect(host: host, port: port).get()
-            return HTTPClientConnection(host: host, port: port, channel: channel, closedFlag: closedFlag)
+            return HTTPClientConnection(host: host, port: port, isTLS: tls != nil, channel: channel, closedFlag: closedFlag)
         } catch let e as ChannelError {
             if case .connectTimeout = e { throw HTTPClientError.timeout }
             throw HTTPClientError.connectFailed("\(host):\(port): \(e)")
@@ -172,7 +179,7 @@ public final class HTTPClientConnection: Sendable {
 
     public var hostHeader: String {
         let h = host.contains(":") ? "[\(host)]" : host
-        return port == 80 ? h : "\(h):\(port)"
+        return port == (isTLS ? 443 : 80) ? h : "\(h):\(port)"
     }
 
     /// Sends one request and waits for the complete response. Adds Host and Content-Length.
@@ -206,11 +213,12 @@ public final class HTTPClientConnection: Sendable {
 /// One-shot helpers.
 public enum HTTPClient {
     /// Sends one request on a fresh connection (`Connection: close`); `timeout` covers connect + response.
+    /// `https://` URLs use `tls` (default: the system's trust store).
     public static func send(url: String, method: String = "GET", headers: HTTPFields = HTTPFields(),
-                            body: [UInt8] = [], timeout: Duration = .seconds(30)) async throws -> HTTPResponse {
+                            body: [UInt8] = [], timeout: Duration = .seconds(30), tls: TLSClientContext? = nil) async throws -> HTTPResponse {
         let parts = try parseHTTP(url)
         let deadline = ContinuousClock.now + timeout
-        let conn = try await HTTPClientConnection.connect(host: parts.host, port: parts.port, timeout: timeout)
+        let conn = try await HTTPClientConnection.connect(host: parts.host, port: parts.port, tls: try tlsContext(parts, tls), timeout: timeout)
         var h = headers
         if !h.contains("host") { h.set("Host", parts.hostHeader) }
         h.set("Connection", "close")
@@ -230,10 +238,11 @@ public enum HTTPClient {
     /// Returns the final response (200/204 = success, 401 = wrong credentials). `timeout` is overall.
     public static func getWithDigest(url: String, username: String, password: String,
                                      timeout: Duration = .seconds(10), allowBasic: Bool = false,
-                                     headers: HTTPFields = HTTPFields()) async throws -> HTTPResponse {
+                                     headers: HTTPFields = HTTPFields(), tls: TLSClientContext? = nil) async throws -> HTTPResponse {
         let parts = try parseHTTP(url)
         let deadline = ContinuousClock.now + timeout
-        var conn = try await HTTPClientConnection.connect(host: parts.host, port: parts.port, timeout: timeout)
+        let context = try tlsContext(parts, tls)
+        var conn = try await HTTPClientConnection.connect(host: parts.host, port: parts.port, tls: context, timeout: timeout)
         var base = headers
         if !base.contains("host") { base.set("Host", parts.hostHeader) }
         do {
@@ -259,7 +268,7 @@ public enum HTTPClient {
             }
             if !conn.isOpen {
                 await conn.close()
-                conn = try await HTTPClientConnection.connect(host: parts.host, port: parts.port,
+                conn = try await HTTPClientConnection.connect(host: parts.host, port: parts.port, tls: context,
                                                               timeout: remaining(deadline))
             }
             var h = base
@@ -276,8 +285,15 @@ public enum HTTPClient {
 
     static func parseHTTP(_ url: String) throws -> URLParts {
         guard let parts = URLParts.parse(url) else { throw HTTPClientError.invalidURL(url) }
-        guard parts.scheme == "http" else { throw HTTPClientError.unsupportedScheme(parts.scheme) }
+        guard parts.scheme == "http" || parts.scheme == "https" else { throw HTTPClientError.unsupportedScheme(parts.scheme) }
         return parts
+    }
+
+    /// nil for http; for https the given context or the system's trust store.
+    static func tlsContext(_ parts: URLParts, _ given: TLSClientContext?) throws -> TLSClientContext? {
+        guard parts.scheme == "https" else { return nil }
+        guard let context = given ?? TLSClientContext.system else { throw HTTPClientError.tls("no trust store for https") }
+        return context
     }
 
     static func remaining(_ deadline: ContinuousClock.Instant) throws -> Duration {

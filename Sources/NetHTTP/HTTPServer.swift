@@ -1,13 +1,16 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// Minimal HTTP/1.1 server on SwiftNIO. The handler runs as a Swift task per request; requests on one
-/// connection are handled one at a time, in order. Responses always carry Content-Length.
+/// connection are handled one at a time, in order. Responses always carry Content-Length. With `tls` it speaks
+/// HTTPS only: a plain-HTTP client fails the handshake and is closed.
 public final class HTTPServer: Sendable {
     public let host: String
     public let port: Int
     public let limits: ServerLimits
+    public let tls: TLSServerIdentity?
     private let handler: @Sendable (HTTPRequest) async -> HTTPResponse
     private let group: EventLoopGroup
 
@@ -22,12 +25,13 @@ public final class HTTPServer: Sendable {
     /// Process-wide connection IDs, so IDs never collide between servers in one process.
     private static let connectionIDs = Locked<UInt64>(0)
 
-    public init(host: String, port: Int, limits: ServerLimits = ServerLimits(),
+    public init(host: String, port: Int, limits: ServerLimits = ServerLimits(), tls: TLSServerIdentity? = nil,
                 group: EventLoopGroup = NIOSingletons.posixEventLoopGroup,
                 handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
         self.host = host
         self.port = port
         self.limits = limits
+        self.tls = tls
         self.group = group
         self.handler = handler
     }
@@ -40,6 +44,7 @@ public final class HTTPServer: Sendable {
     public func start() async throws -> Int {
         let limits = self.limits
         let handler = self.handler
+        let tls = self.tls
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -52,7 +57,8 @@ public final class HTTPServer: Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let timers = ConnectionTimerHandler(idleTimeout: TimeAmount(limits.idleTimeout),
-                                                        bodyTimeout: TimeAmount(limits.bodyTimeout))
+                                                        bodyTimeout: TimeAmount(limits.bodyTimeout),
+                                                        firstByteTimeout: TimeAmount(limits.firstByteTimeout))
                     var decoderLimits = NIOHTTPDecoderLimitConfiguration()
                     if limits.maxHeaderBytes > 0 {
                         // The decoder enforces a hard cap; the handler answers 431 for the soft limit.
@@ -60,13 +66,15 @@ public final class HTTPServer: Sendable {
                         decoderLimits.maxHeaderFieldSize = decoderLimits.maxHeaderListSize
                     }
                     let sync = channel.pipeline.syncOperations
+                    // The timers see raw bytes first, so a client stalling in the TLS handshake meets the idle timeout.
                     try sync.addHandler(timers)
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls.context)) }
                     try sync.configureHTTPServerPipeline(
                         withPipeliningAssistance: false, withErrorHandling: false,
                         withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: decoderLimits)
                     try sync.addHandler(HTTPServerConnectionHandler(
-                        handler: handler, limits: limits, connectionID: id, timers: timers, isTLS: false))
+                        handler: handler, limits: limits, connectionID: id, timers: timers, isTLS: tls != nil))
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()

@@ -100,16 +100,20 @@ public struct ServerLimits: Sendable {
     public var maxHeaderBytes: Int
     /// A keep-alive connection with no request in progress is closed after this.
     public var idleTimeout: Duration
-    /// A request must arrive completely (head and body) within this, counted from its first byte.
+    /// A request must arrive completely (head and body) within this, counted from its first byte (with TLS the
+    /// handshake's first byte: handshake and first request share it).
     public var bodyTimeout: Duration
+    /// A new connection that sends nothing for this long is closed (a stalled TLS handshake, a port scan).
+    public var firstByteTimeout: Duration
     /// Further connections are closed right after accept. nil = unlimited.
     public var maxConnections: Int?
     /// On `shutdown()`, in-flight requests get this long before connections are force-closed.
     public var shutdownGrace: Duration
 
     public init(maxBodyBytes: Int = 4 << 20, maxHeaderBytes: Int = 64 << 10, idleTimeout: Duration = .seconds(60),
-                bodyTimeout: Duration = .seconds(30), maxConnections: Int? = nil,
+                bodyTimeout: Duration = .seconds(30), firstByteTimeout: Duration = .seconds(10), maxConnections: Int? = nil,
                 shutdownGrace: Duration = .seconds(10)) {
+        self.firstByteTimeout = firstByteTimeout
         self.maxBodyBytes = maxBodyBytes
         self.maxHeaderBytes = maxHeaderBytes
         self.idleTimeout = idleTimeout
@@ -131,17 +135,20 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     /// A request is already in flight on this connection.
     case busy
     case protocolError(String)
+    /// The TLS handshake or record layer failed (certificate not trusted, wrong name, protocol mismatch…).
+    case tls(String)
 
     public var description: String {
         switch self {
         case .invalidURL(let u): return "invalid URL: \(u)"
-        case .unsupportedScheme(let s): return "unsupported URL scheme: \(s) (only http)"
+        case .unsupportedScheme(let s): return "unsupported URL scheme: \(s) (http or https)"
         case .connectFailed(let why): return "connect failed: \(why)"
         case .timeout: return "timed out"
         case .closed: return "connection closed before a complete response"
         case .tooLarge(let limit): return "response larger than \(limit) bytes"
         case .busy: return "a request is already in flight on this connection"
         case .protocolError(let why): return "HTTP protocol error: \(why)"
+        case .tls(let why): return "TLS failed: \(why)"
         }
     }
 }

@@ -16,18 +16,20 @@ final class ConnectionTimerHandler: ChannelInboundHandler {
 
     private let idleTimeout: TimeAmount
     private let bodyTimeout: TimeAmount
+    private let firstByteTimeout: TimeAmount
     private var state = State.idle
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
-    init(idleTimeout: TimeAmount, bodyTimeout: TimeAmount) {
+    init(idleTimeout: TimeAmount, bodyTimeout: TimeAmount, firstByteTimeout: TimeAmount) {
         self.idleTimeout = idleTimeout
         self.bodyTimeout = bodyTimeout
+        self.firstByteTimeout = min(firstByteTimeout, idleTimeout)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if context.channel.isActive { arm(idleTimeout) }
+        if context.channel.isActive { arm(firstByteTimeout) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -37,7 +39,7 @@ final class ConnectionTimerHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        arm(idleTimeout)
+        arm(firstByteTimeout)
         context.fireChannelActive()
     }
 

@@ -6,7 +6,7 @@ import DataModel
 enum ProfileParser {
     static let hookEvents = ["inform", "bootstrap", "boot", "periodic", "value_change", "connection_request",
                              "transfer_complete", "diagnostics_complete", "reboot", "download"]
-    static let knownKeys: Set<String> = ["name", "description", "extends", "priority", "match", "onboarding", "inform_interval",
+    static let knownKeys: Set<String> = ["name", "auth", "description", "extends", "priority", "match", "onboarding", "inform_interval",
                                          "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test"]
 
     struct Parsed {
@@ -130,6 +130,16 @@ enum ProfileParser {
             }
             explicit.insert("desired")
         }
+        if let a = t["auth"].table {
+            for k in a.keys where k != "basic_over_http" { return fail("unknown auth setting '\(k)' (known: basic_over_http)") }
+            if !a["basic_over_http"].isNil {
+                guard case .bool(let b) = a["basic_over_http"] else { return fail("auth.basic_over_http must be true or false") }
+                p.basicOverHTTP = b
+                if b { warnings.append("\(file): auth.basic_over_http: devices of this profile may send their password in clear text over plain HTTP") }
+            }
+        } else if !t["auth"].isNil {
+            return fail("auth must be a table")
+        }
         if let w = t["wake"].table {
             var order: [WakeMethod] = []
             for v in w.array {
@@ -187,6 +197,7 @@ enum ProfileParser {
         if !c.explicit.contains("stun") { c.profile.stunEnabled = p.stunEnabled }
         if !c.explicit.contains("xmpp") { c.profile.xmppEnabled = p.xmppEnabled }
         if !c.explicit.contains("wake") { c.profile.wakeOrder = p.wakeOrder }
+        if !c.explicit.contains("auth") { c.profile.basicOverHTTP = p.basicOverHTTP }
         c.profile.aliases = p.aliases.merging(c.profile.aliases) { _, mine in mine }
         let mine = Set(c.profile.desired.map(\.name))
         c.profile.desired = p.desired.filter { !mine.contains($0.name) } + c.profile.desired

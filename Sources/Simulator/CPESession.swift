@@ -8,6 +8,9 @@ import NetHTTP
 struct CPESession {
     let cpe: VirtualCPE
     let acs: URLParts
+    var tls: TLSClientContext? = nil
+    /// Answer challenges with Basic only (a CPE that cannot do Digest).
+    var basicOnly = false
     let timeout: Duration
 
     enum Failure: Error, CustomStringConvertible {
@@ -36,7 +39,7 @@ struct CPESession {
     /// `result` collects what the CPE accepted even if the session fails later: a real CPE still reboots after
     /// answering a Reboot whose session was cut.
     func run(into result: inout Result, now: Date = Date()) async throws {
-        let conn = try await HTTPClientConnection.connect(host: acs.host, port: acs.port, timeout: timeout)
+        let conn = try await HTTPClientConnection.connect(host: acs.host, port: acs.port, tls: tls, timeout: timeout)
         var connection = conn
         var cookie: String?
         defer { let c = connection; Task { await c.close() } }
@@ -44,7 +47,7 @@ struct CPESession {
         func post(_ body: [UInt8], authorization: String? = nil) async throws -> HTTPResponse {
             if !connection.isOpen {
                 // CPEs reconnect mid-session; the session cookie keeps it together.
-                connection = try await HTTPClientConnection.connect(host: acs.host, port: acs.port, timeout: timeout)
+                connection = try await HTTPClientConnection.connect(host: acs.host, port: acs.port, tls: tls, timeout: timeout)
             }
             var h = HTTPFields()
             h.set("SOAPAction", "")
@@ -69,11 +72,21 @@ struct CPESession {
         var response = try await post(informBody)
         if response.status == 401 {
             let (user, pass) = cpe.credentials
-            guard let challenge = DigestChallenge.parse(response.headers.all("WWW-Authenticate")),
-                  let creds = Digest.authorize(challenge: challenge, username: user, password: pass, method: "POST", uri: acs.pathAndQuery) else {
-                throw Failure.authentication("no usable Digest challenge")
+            let challenges = response.headers.all("WWW-Authenticate")
+            let authorization: String
+            if basicOnly {
+                guard challenges.flatMap({ AuthParams.parse($0) }).contains(where: { $0.scheme.lowercased() == "basic" }) else {
+                    throw Failure.authentication("the ACS offers no Basic challenge (\(challenges.joined(separator: ", ")))")
+                }
+                authorization = BasicCredentials(username: user, password: pass).headerValue
+            } else {
+                guard let challenge = DigestChallenge.parse(challenges),
+                      let creds = Digest.authorize(challenge: challenge, username: user, password: pass, method: "POST", uri: acs.pathAndQuery) else {
+                    throw Failure.authentication("no usable Digest challenge")
+                }
+                authorization = creds.headerValue
             }
-            response = try await post(informBody, authorization: creds.headerValue)
+            response = try await post(informBody, authorization: authorization)
             if response.status == 401 { throw Failure.authentication("ACS refused \(user): \(response.bodyString.prefix(120))") }
         }
         guard response.status == 200 else { throw Failure.http(response.status, response.bodyString) }

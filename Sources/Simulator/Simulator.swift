@@ -12,6 +12,8 @@ public final class Simulator: @unchecked Sendable {
     public private(set) var devices: [VirtualCPE] = []
     public let stats = SimulatorStats()
     let acs: URLParts
+    /// TLS towards an https:// ACS (one context for all CPEs: it loads the trust store once).
+    let tls: TLSClientContext?
     private var bySerial: [String: VirtualCPE] = [:]
     private let schedule = WakeSchedule()
     private var crServer: HTTPServer?
@@ -29,10 +31,18 @@ public final class Simulator: @unchecked Sendable {
 
     public init(config: SimulatorConfig) throws {
         self.config = config
-        guard let acs = URLParts.parse(config.acsURL), acs.scheme == "http" else {
-            throw SimulatorError("--acs must be an http:// URL, got \(config.acsURL)")
+        guard let acs = URLParts.parse(config.acsURL) else {
+            throw SimulatorError("--acs must be an http:// or https:// URL, got \(config.acsURL)")
         }
         self.acs = acs
+        if acs.scheme == "https" {
+            do {
+                tls = try TLSClientContext(caPath: config.caFile, clientCertificatePath: config.clientCertificate, clientKeyPath: config.clientKey)
+            } catch { throw SimulatorError("TLS: \(error)") }
+        } else {
+            guard config.caFile == nil, config.clientCertificate == nil else { throw SimulatorError("--ca and --client-cert need an https:// ACS URL") }
+            tls = nil
+        }
         stunTarget = config.stunServer.flatMap(Endpoint.init)
         if let s = config.stunServer, stunTarget == nil { throw SimulatorError("--stun must be ip:port, got \(s)") }
         xmppTarget = config.xmppServer.flatMap(Self.hostPort)
@@ -209,7 +219,7 @@ public final class Simulator: @unchecked Sendable {
     private func session(_ cpe: VirtualCPE) async -> Double? {
         let clock = ContinuousClock()
         let started = clock.now
-        let runner = CPESession(cpe: cpe, acs: acs, timeout: .milliseconds(Int(config.httpTimeoutSeconds * 1000)))
+        let runner = CPESession(cpe: cpe, acs: acs, tls: tls, basicOnly: config.basicOnly, timeout: .milliseconds(Int(config.httpTimeoutSeconds * 1000)))
         if cpe.lock.withLock({ () -> Bool in let p = cpe.periodicDue; cpe.periodicDue = false; return p }) {
             cpe.addEvent(EventStruct(EventCode.periodic))
         }

@@ -46,6 +46,14 @@ public struct SimulatorConfig: Sendable {
     /// Seconds between the CPEs' XMPP pings (a lost session is noticed and re-opened within about twice this).
     public var xmppKeepAlive: Double = 30
 
+    /// For an https:// ACS: the CA (PEM) its certificate must chain to (`--ca`; nil = the system's trust store).
+    public var caFile: String?
+    /// A client certificate and key (PEM) every CPE presents (`--client-cert`, `--client-key`), for mutual TLS.
+    public var clientCertificate: String?
+    public var clientKey: String?
+    /// CPEs that answer challenges with Basic only (`--basic-only`), as some real ones do; Digest challenges fail.
+    public var basicOnly = false
+
     public init(acsURL: String, count: Int, model: String) {
         self.acsURL = acsURL; self.count = count; self.model = model
     }

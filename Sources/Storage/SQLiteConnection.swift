@@ -87,7 +87,15 @@ public final class SQLiteConnection {
             case .null: rc = sqlite3_bind_null(stmt, idx)
             case .int(let v): rc = sqlite3_bind_int64(stmt, idx, v)
             case .double(let v): rc = sqlite3_bind_double(stmt, idx, v)
-            case .text(let s): rc = sqlite3_bind_text(stmt, idx, s, -1, corral_sqlite_transient())
+            case .text(let s):
+                // With its byte length: a NUL inside the value must not cut it short ("ab\0x" is not "ab").
+                var s = s
+                rc = s.withUTF8 { utf8 in
+                    guard let base = utf8.baseAddress, utf8.count > 0 else { return sqlite3_bind_text(stmt, idx, "", 0, corral_sqlite_transient()) }
+                    return base.withMemoryRebound(to: CChar.self, capacity: utf8.count) {
+                        sqlite3_bind_text(stmt, idx, $0, Int32(utf8.count), corral_sqlite_transient())
+                    }
+                }
             }
             if rc != SQLITE_OK { throw SQLiteError(code: rc, message: lastMessage) }
         }
@@ -142,7 +150,8 @@ public final class SQLiteConnection {
         public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
         public func text(_ i: Int32) -> String {
             guard let p = sqlite3_column_text(stmt, i) else { return "" }
-            return String(cString: p)
+            // With its byte length, like the binding: a stored NUL comes back.
+            return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i))), as: UTF8.self)
         }
     }
 }

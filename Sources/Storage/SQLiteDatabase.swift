@@ -52,7 +52,9 @@ public final class SQLiteDatabase: @unchecked Sendable {
             rs.append(PooledReader(c))
         }
         readers = rs
-        let t = Thread { [unowned self] in self.writerLoop() }
+        // unowned(unsafe): deinit calls close(), which waits for this thread to finish, so the object outlives every
+        // access; a checked `unowned` traps when the last release happens with the thread still running.
+        let t = Thread { [unowned(unsafe) self] in self.writerLoop() }
         t.name = "corral-sqlite-writer"
         thread = t
         t.start()

@@ -8,9 +8,17 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     public let db: SQLiteDatabase
 
     /// Opens (creating and migrating) `<directory>/corral.db`.
+    /// The directory is made (or set) 0700 and the database files 0600: they hold credentials and hashes. (The file is
+    /// not made before SQLite does: other processes treat an existing file as a migrated database.)
     public convenience init(directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try self.init(path: (directory as NSString).appendingPathComponent("corral.db"))
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+        let path = (directory as NSString).appendingPathComponent("corral.db")
+        try self.init(path: path)
+        for f in [path, path + "-wal", path + "-shm"] where fm.fileExists(atPath: f) {
+            try? fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: f)
+        }
     }
 
     public init(path: String) throws {

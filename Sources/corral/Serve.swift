@@ -23,6 +23,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("http-port"), help: "Operator HTTP port (default 8080, or CORRAL_HTTP_PORT).") var httpPort: Int?
     @Option(name: .customLong("stun-port"), help: "STUN server UDP port for TR-111 bindings and UDP connection requests (default 3478, or CORRAL_STUN_PORT; 0 = off).") var stunPort: Int?
     @OptionGroup var xmpp: XMPPOptions
+    @OptionGroup var tls: TLSOptions
 
     func run() async throws {
         NetRuntime.installNIOExecutor()
@@ -35,6 +36,7 @@ struct Serve: AsyncParsableCommand {
             config.stunPort = stunPort
         }
         try xmpp.apply(to: &config)
+        try tls.apply(to: &config)
         let server = try CorralServer(config: config)
         let api = APIHandler.install(on: server)
         let firstAdmin = try await AccountBootstrap.ensureFirstAdmin(store: server.store)
@@ -45,7 +47,12 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("corral: created the first user: admin (superadmin), password \(firstAdmin)\n".utf8))
         }
         // Written unbuffered: supervisors and tests read this line from a pipe.
+        let secure = server.tls != nil
         FileHandle.standardOutput.write(Data("corral: CWMP listening on \(config.host):\(server.cwmpPort), HTTP on \(config.host):\(server.httpPort), data in \(config.dataDirectory)\n".utf8))
+        FileHandle.standardOutput.write(Data((secure
+            ? "corral: TLS on: CWMP \(server.cwmpPort) and operator \(server.httpPort) speak HTTPS only (certificate \(config.tlsCert ?? ""); SIGHUP reloads it)\(server.cwmpPlainPort > 0 ? "; plain-HTTP CWMP on \(server.cwmpPlainPort) (Digest only)" : "")\n"
+            : "corral: TLS off: CWMP and operator ports are plain HTTP (--tls-cert/--tls-key to turn it on)\n").utf8))
+        if secure { onSignal(SIGHUP) { server.reloadTLS() } }
         FileHandle.standardOutput.write(Data((server.stun == nil ? "corral: STUN off (stun_port 0)\n"
                                               : "corral: STUN listening on udp \(config.host):\(server.stunPort)\n").utf8))
         if let x = server.xmpp {
@@ -69,6 +76,15 @@ func waitForTermination() async {
             SignalSources.keep(source)
         }
     }
+}
+
+/// Runs `action` on the main queue each time `sig` arrives.
+func onSignal(_ sig: Int32, _ action: @escaping @Sendable () -> Void) {
+    signal(sig, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+    source.setEventHandler(handler: action)
+    source.resume()
+    SignalSources.keep(source)
 }
 
 final class OnceFlag: @unchecked Sendable {

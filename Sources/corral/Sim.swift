@@ -25,7 +25,7 @@ struct Sim: AsyncParsableCommand {
     @Option(name: .customLong("product-class"), help: "ProductClass (default by model).") var productClass: String?
     @Option(name: .customLong("software-version"), help: "Initial software version.") var softwareVersion = "1.0.0"
     @Option(help: "Onboarding username (default: the generic profile's).") var username: String?
-    @Option(help: "Onboarding password (default: the generic profile's).") var password: String?
+    @Option(help: "Onboarding password (default: CORRAL_SIM_PASSWORD, else the generic profile's; prefer the environment: `ps` shows command lines).") var password: String?
     @Option(help: "Periodic inform interval (s) until the ACS sets one.") var interval = 300
     @Option(help: "Spread the first Informs over this many seconds.") var spread: Double = 0
     @Option(help: "Concurrent sessions at most.") var concurrency = 256
@@ -39,6 +39,10 @@ struct Sim: AsyncParsableCommand {
     var xmpp: String?
     @Option(name: .customLong("xmpp-domain"), help: "XMPP domain of the CPEs' accounts (JID <serial>@<domain>/cwmp).") var xmppDomain = "corral.test"
     @Option(name: .customLong("xmpp-keepalive"), help: "Seconds between the CPEs' XMPP pings.") var xmppKeepAlive: Double = 30
+    @Option(help: "For an https:// ACS: CA certificate (PEM) to trust (default: the system's).") var ca: String?
+    @Option(name: .customLong("client-cert"), help: "Client certificate (PEM) every CPE presents (mutual TLS).") var clientCert: String?
+    @Option(name: .customLong("client-key"), help: "Key (PEM) of --client-cert.") var clientKey: String?
+    @Flag(name: .customLong("basic-only"), help: "CPEs answer challenges with Basic only (allowed by Corral over TLS).") var basicOnly = false
     @Option(name: .customLong("datamodels"), help: "Directory with the BBF data-model XML files.") var datamodels = "datamodels"
     @Option(help: "Stop after this many seconds (default: run until interrupted).") var duration: Double?
     @Flag(name: .customLong("back-to-back"), help: "Benchmark: each CPE starts its next session as soon as the last one ends (full CWMP sessions with Digest, new connection each).")
@@ -73,7 +77,7 @@ struct Sim: AsyncParsableCommand {
         NetRuntime.installNIOExecutor()
         var c = SimulatorConfig(acsURL: acs, count: count, model: model)
         c.serialOffset = serialOffset; c.serialPrefix = serialPrefix; c.oui = oui.uppercased(); c.productClass = productClass
-        c.softwareVersion = softwareVersion; c.username = username; c.password = password; c.informInterval = interval
+        c.softwareVersion = softwareVersion; c.username = username; c.password = password ?? ProcessInfo.processInfo.environment["CORRAL_SIM_PASSWORD"]; c.informInterval = interval
         c.startSpread = spread; c.maxConcurrentSessions = concurrency; c.crHost = crHost; c.crPort = crPort
         c.dataModelDirectory = datamodels
         c.backToBack = backToBack
@@ -83,6 +87,7 @@ struct Sim: AsyncParsableCommand {
         c.xmppServer = xmpp
         c.xmppDomain = xmppDomain
         c.xmppKeepAlive = max(1, xmppKeepAlive)
+        c.caFile = ca; c.clientCertificate = clientCert; c.clientKey = clientKey; c.basicOnly = basicOnly
         let sim = try Simulator(config: c)
         try await sim.start()
         print("corral sim: \(count) \(sim.kind.rawValue) CPEs (\(sim.template.entryCount) parameters each) -> \(acs); connection requests on \(noHTTPCR ? "(no HTTP)" : "\(crHost):\(sim.crPort)")"

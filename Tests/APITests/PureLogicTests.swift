@@ -5,6 +5,15 @@ import ACSCore
 import Storage
 
 @Suite struct PureLogicTests {
+    @Test func onlySameSitePathsAreFollowedAfterLogin() {
+        for ok in ["/devices?q=x", "/devices/12", "/"] { #expect(PageKit.safeNext(ok) == ok) }
+        // Tabs and newlines are dropped by browsers ("/\t/evil" becomes "//evil"); backslashes read as slashes.
+        for bad in ["/\t/evil.example/", "/\n/evil.example", "//evil.example", "/\\evil.example", "https://evil.example",
+                    "evil", "/login?next=/x", " /devices", "/d\u{7f}", "/ü", nil] {
+            #expect(PageKit.safeNext(bad) == "/", "\(String(describing: bad))")
+        }
+    }
+
     @Test func csvRoundTripAndFormulaGuard() throws {
         let line = CSV.line(["plain", "with,comma", "say \"hi\"", "multi\nline", "=SUM(A1)", "-12", "-x"])
         #expect(line == "plain,\"with,comma\",\"say \"\"hi\"\"\",\"multi\nline\",'=SUM(A1),-12,'-x\r\n")

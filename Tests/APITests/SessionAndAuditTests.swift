@@ -7,6 +7,25 @@ import NetHTTP
 import Storage
 
 @Suite(.serialized) struct SessionAndAuditTests {
+    @Test func anOlderCheaperPasswordHashIsUpgradedOnTheNextSuccessfulLogin() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        // A hash made before the cost went up (fewer iterations than the server's worker uses).
+        let old = PasswordHash.make(password: "correct-horse-battery", iterations: testIterations / 2)
+        _ = try await live.store.createUser(UserAccount(username: "legacy", passwordHash: old, organisationID: 1, role: .operator, createdAt: 1))
+        let c = APIClient(port: live.server.httpPort)
+        #expect(try await c.send("POST", "/auth/login", json: ["username": "legacy", "password": "wrong-password-1"]).status == 401)
+        #expect(try live.store.user(username: "legacy")?.passwordHash == old, "a failed login must not touch the hash")
+        #expect(try await c.send("POST", "/auth/login", json: ["username": "legacy", "password": "correct-horse-battery"]).status == 200)
+        let upgraded = try #require(try live.store.user(username: "legacy")?.passwordHash)
+        #expect(upgraded != old)
+        #expect(PasswordHash.iterations(of: upgraded) == testIterations)
+        #expect(PasswordHash.verify(password: "correct-horse-battery", against: upgraded))
+        // Once upgraded, a login leaves it alone.
+        #expect(try await c.send("POST", "/auth/login", json: ["username": "legacy", "password": "correct-horse-battery"]).status == 200)
+        #expect(try live.store.user(username: "legacy")?.passwordHash == upgraded)
+    }
+
     @Test func loginSessionCookieCSRFAndThrottling() async throws {
         let live = try await LiveServer()
         defer { Task { await live.stop() } }

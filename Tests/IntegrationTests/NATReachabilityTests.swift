@@ -28,7 +28,7 @@ struct NATReachabilityTests {
         let serve = try lab.spawn(in: "acs", [Paths.corralBinary, "serve", "--data", data, "--host", "0.0.0.0", "--cwmp-port", "7547",
                                               "--http-port", "8080", "--stun-port", "3478"], env: env, log: data + "/serve.out")
         defer { serve.terminate(); serve.waitUntilExit() }
-        try await waitUntil("serve listening", seconds: 30) { FileManager.default.fileExists(atPath: data + "/corral.db") }
+        try await waitUntil("serve listening", seconds: 30) { ((try? String(contentsOfFile: data + "/serve.out", encoding: .utf8)) ?? "").contains("CWMP listening") }
         let sim = try lab.spawn(in: "home", [Paths.corralBinary, "sim", "--acs", "http://198.51.100.1:7547/cwmp", "--count", "2",
                                              "--serial-prefix", "NAT-", "--cr-host", "192.0.2.2", "--stun", "198.51.100.1:3478",
                                              "--stun-keepalive", "1-2", "--datamodels", Paths.datamodels], env: [:], log: data + "/sim.out")
@@ -107,7 +107,7 @@ extension NATReachabilityTests {
         let serve = try lab.spawn(in: "acs", [Paths.corralBinary, "serve", "--data", data, "--host", "0.0.0.0", "--cwmp-port", "7547",
                                               "--http-port", "8080", "--stun-port", "0"], env: env, log: data + "/serve.out")
         defer { serve.terminate(); serve.waitUntilExit() }
-        try await waitUntil("serve listening", seconds: 30) { FileManager.default.fileExists(atPath: data + "/corral.db") }
+        try await waitUntil("serve listening", seconds: 30) { ((try? String(contentsOfFile: data + "/serve.out", encoding: .utf8)) ?? "").contains("CWMP listening") }
         let sim = try lab.spawn(in: "home", [Paths.corralBinary, "sim", "--acs", "http://198.51.100.1:7547/cwmp", "--count", "2",
                                              "--serial-prefix", "NATX-", "--cr-host", "192.0.2.2", "--xmpp", "198.51.100.1:5222",
                                              "--xmpp-domain", XMPPLab.domain, "--xmpp-keepalive", "2", "--datamodels", Paths.datamodels],

@@ -11,6 +11,36 @@ func temporaryDirectory() -> String {
 }
 
 @Suite struct SQLiteStoreTests {
+    @Test func theDataDirectoryIsOwnerOnlyAndSoIsTheDatabase() async throws {
+        let dir = temporaryDirectory() + "/data"
+        defer { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
+        let store = try SQLiteStore(directory: dir)
+        _ = try await store.createDevice(Device(name: "00D09E-P1", oui: "00D09E", productClass: "R1", serialNumber: "P1", createdAt: 1))
+        func mode(_ p: String) throws -> Int { (try FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as? Int ?? -1) & 0o777 }
+        #expect(try mode(dir) == 0o700)
+        for f in ["corral.db", "corral.db-wal", "corral.db-shm"] where FileManager.default.fileExists(atPath: dir + "/" + f) {
+            #expect(try mode(dir + "/" + f) == 0o600, "\(f)")
+        }
+        #expect(FileManager.default.fileExists(atPath: dir + "/corral.db-wal"))
+        store.close()
+    }
+
+    @Test func textWithANULIsStoredComparedAndReadWhole() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let c = try SQLiteConnection(path: dir + "/t.db")
+        try c.execute("CREATE TABLE t (v TEXT)")
+        try c.run("INSERT INTO t VALUES (?)", [.text("ab")])
+        try c.run("INSERT INTO t VALUES (?)", [.text("ab\u{0}x")])
+        try c.run("INSERT INTO t VALUES (?)", [.text("")])
+        // Bound with its length, "ab\0x" is not "ab" (bound as a C string it was cut to "ab" and matched it).
+        #expect(try c.scalar("SELECT count(*) FROM t WHERE v = ?", [.text("ab\u{0}x")]) == .int(1))
+        #expect(try c.scalar("SELECT count(*) FROM t WHERE v = ?", [.text("ab")]) == .int(1))
+        var read: [String] = []
+        try c.query("SELECT v FROM t ORDER BY rowid") { read.append($0.text(0)) }
+        #expect(read == ["ab", "ab\u{0}x", ""])
+    }
+
     @Test func devicesRoundTripAndSurviveReopen() async throws {
         let dir = temporaryDirectory()
         var id: Int64 = 0

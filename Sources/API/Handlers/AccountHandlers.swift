@@ -30,6 +30,12 @@ enum AccountHandlers {
         }
         ctx.api.throttle.succeeded(user: userKey)
         ctx.audit.organisationID = user.organisationID
+        if PasswordHash.needsRehash(user.passwordHash, iterations: ctx.api.passwords.iterations) {
+            // The password is known only now: bring an older, cheaper hash up to today's cost.
+            var upgraded = user
+            upgraded.passwordHash = try await ctx.api.passwords.hash(body.password)
+            try await ctx.store.updateUser(upgraded)
+        }
         let secret = Secrets.newSessionSecret()
         let csrf = Secrets.newCSRF()
         let expires = now + ctx.api.config.sessionSeconds

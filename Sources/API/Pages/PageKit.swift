@@ -87,9 +87,11 @@ enum PageKit {
         return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
     }
 
-    /// Only same-site paths are followed after login.
+    /// Only same-site paths are followed after login. Browsers drop tabs and newlines from URLs and treat `\\` as `/`,
+    /// so `/\t/evil.example` would become `//evil.example`: anything but visible ASCII is refused outright.
     static func safeNext(_ s: String?) -> String {
-        guard let s, s.hasPrefix("/"), !s.hasPrefix("//"), !s.contains("\\"), !s.hasPrefix("/login") else { return "/" }
+        guard let s, s.count <= 2048, s.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }),
+              s.hasPrefix("/"), !s.hasPrefix("//"), !s.contains("\\"), !s.hasPrefix("/login") else { return "/" }
         return s
     }
 }
