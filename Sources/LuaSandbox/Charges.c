@@ -91,8 +91,9 @@ static lua_Integer u_pos(lua_Integer pos, size_t len) {
 static int charged_utf8_len(lua_State *L) {
     size_t len = str_len(L, 1);
     lua_Integer i = u_pos(opt_int(L, 2, 1), len), j = u_pos(opt_int(L, 3, -1), len);
+    if (i < 1) i = 1;                           /* clamped for the estimate only: Lua checks the bounds */
+    if (j > (lua_Integer)len) j = (lua_Integer)len;
     long long bytes = j >= i ? (long long)(j - i + 1) : 0;
-    if (bytes > (long long)len) bytes = (long long)len;
     sb_charge(L, 1 + bytes / DECODE_BYTES_PER_UNIT);
     return ORIGINAL(L)(L);
 }
@@ -195,7 +196,7 @@ static int sb_insert(lua_State *L) {
         case 3:
             pos = luaL_checkinteger(L, 2);
             luaL_argcheck(L, (lua_Unsigned)pos - 1u < (lua_Unsigned)end, 2, "position out of bounds");
-            sb_charge(L, 1 + (end - pos));
+            sb_charge(L, 1 + (end > pos ? end - pos : 0));     /* end may have wrapped to the minimum */
             for (lua_Integer i = end; i > pos; i--) {       /* shift up */
                 lua_geti(L, 1, i - 1);
                 lua_seti(L, 1, i);
@@ -242,7 +243,7 @@ static int sb_move(lua_State *L) {
         luaL_argcheck(L, f > 0 || e < LUA_MAXINTEGER + f, 3, "too many elements to move");
         lua_Integer n = e - f + 1;
         luaL_argcheck(L, t <= LUA_MAXINTEGER - n + 1, 4, "destination wrap around");
-        sb_charge(L, 1 + n);
+        sb_charge(L, n);        /* n >= 1, and up to LUA_MAXINTEGER */
         /* Copy forwards unless the destination starts inside the source range of the same table. */
         if (t > e || t <= f || (dst != 1 && !lua_compare(L, 1, dst, LUA_OPEQ))) {
             for (lua_Integer i = 0; i < n; i++) {

@@ -85,9 +85,11 @@ void sb_charge(lua_State *L, long long units) {
     corral_vm *vm = sb_vm(L);
     if (!vm || !vm->enforce) return;
     if (atomic_load_explicit(&vm->time_hit, memory_order_relaxed)) raise_limit(L, vm, CORRAL_LIMIT_TIME);
-    if (vm->budget_hit) raise_limit(L, vm, CORRAL_LIMIT_INSTRUCTIONS);
+    if (vm->budget_hit || units > vm->budget) {    /* (compared, not subtracted: units may be near LLONG_MAX) */
+        vm->budget = -1;
+        raise_limit(L, vm, CORRAL_LIMIT_INSTRUCTIONS);
+    }
     vm->budget -= units;
-    if (vm->budget < 0) raise_limit(L, vm, CORRAL_LIMIT_INSTRUCTIONS);
 }
 
 void sb_need_memory(lua_State *L, size_t bytes) {
@@ -143,6 +145,7 @@ lua_State *corral_newstate(void *host, corral_dispatch_fn dispatch) {
     if (!vm) return NULL;
     vm->host = host;
     vm->dispatch = dispatch;
+    atomic_init(&vm->time_hit, 0);
     lua_State *L = lua_newstate(sb_alloc, vm);
     if (!L) { free(vm); return NULL; }
     lua_atpanic(L, sb_panic);

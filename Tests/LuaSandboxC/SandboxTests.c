@@ -220,6 +220,14 @@ static void test_c_library_is_charged(lua_State *L) {
     EXPECT_LIMIT(run_main(L, "local t = setmetatable({}, {__len = function() return 2^40 end}) table.insert(t, 1, 0)", B, 64 * MB, 0), CORRAL_LIMIT_INSTRUCTIONS, 0.5);
     EXPECT_LIMIT(run_main(L, "local t = setmetatable({}, {__len = function() return 2^40 end}) table.remove(t, 1)", B, 64 * MB, 0), CORRAL_LIMIT_INSTRUCTIONS, 0.5);
     EXPECT_LIMIT(run_main(L, "table.move({}, 1, 2^40, 2)", B, 64 * MB, 0), CORRAL_LIMIT_INSTRUCTIONS, 0.5);
+    // Extreme lengths and ranges: charged without overflowing (UBSan checks the arithmetic).
+    EXPECT_LIMIT(run_main(L, "table.move({}, 0, math.maxinteger - 1, 1)", B, 64 * MB, 0), CORRAL_LIMIT_INSTRUCTIONS, 0.5);
+    EXPECT_LIMIT(run_main(L, "table.move({}, -2^40, 2^40, 1)", B, 64 * MB, 0), CORRAL_LIMIT_INSTRUCTIONS, 0.5);
+    EXPECT_OK(run_main(L, "local t = setmetatable({}, {__len = function() return math.maxinteger end}) table.insert(t, 1, 'x') return rawget(t, 1)", B, 64 * MB, 0), "x");
+    EXPECT_LIMIT(run_main(L, "local t = setmetatable({}, {__len = function() return math.maxinteger - 1 end}) table.insert(t, 1, 'x')", B, 64 * MB, 0), CORRAL_LIMIT_INSTRUCTIONS, 0.5);
+    EXPECT_LIMIT(run_main(L, "local t = setmetatable({}, {__len = function() return math.maxinteger end}) table.remove(t, 1)", B, 64 * MB, 0), CORRAL_LIMIT_INSTRUCTIONS, 0.5);
+    EXPECT_LIMIT(run_main(L, "return #table.concat({}, '', math.mininteger, math.maxinteger)", B, 64 * MB, 0), CORRAL_LIMIT_NONE, 0.5);
+    EXPECT_LIMIT(run_main(L, "return utf8.offset(('x'):rep(100), math.maxinteger, 1), utf8.len('abc', math.mininteger, math.maxinteger)", B, 64 * MB, 0), CORRAL_LIMIT_NONE, 0.5);
     EXPECT_LIMIT(run_main(L, "local t = {} for i = 1, 1e5 do t[i] = 'x' end return #table.concat(t, ('y'):rep(1000))", B, 512 * MB, 0), CORRAL_LIMIT_INSTRUCTIONS, 0.5);
     EXPECT_LIMIT(run_main(L, "return #('x'):rep(1e8)", B, 512 * MB, 0), CORRAL_LIMIT_INSTRUCTIONS, 0.5);
     EXPECT_LIMIT(run_main(L, "local s = ('a'):rep(1e6) for i = 1, 1e4 do utf8.len(s) end", B, 64 * MB, 0), CORRAL_LIMIT_INSTRUCTIONS, 0.5);
