@@ -48,7 +48,9 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "Storage", dependencies: ["CSQLite", "ACSCore", "HTTPAuth"]),
-        .target(name: "Scripting", dependencies: ["CLua", "ACSCore", "CWMP", "DataModel", "Storage"]),
+        // The Lua sandbox in C: limits (instructions, memory, wall clock), bridge trampoline, sandboxed libraries.
+        .target(name: "LuaSandbox", dependencies: ["CLua"]),
+        .target(name: "Scripting", dependencies: ["CLua", "LuaSandbox", "ACSCore", "CWMP", "DataModel", "Storage"]),
         .target(name: "Engine", dependencies: ["ACSCore", "Storage", "Scripting", "NetHTTP", "STUN", "XMPP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), "CWMP", "DataModel", "HTTPAuth"]),
         .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth", "STUN", "XMPP",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),

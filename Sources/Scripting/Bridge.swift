@@ -1,5 +1,6 @@
 import ACSCore
 import CLua
+import LuaSandbox
 
 /// The type a bridge argument must have.
 public enum ArgType: String, Sendable {

@@ -1,5 +1,6 @@
 import CLua
 import Foundation
+import LuaSandbox
 
 /// Every Lua function Corral provides, declared once. Order matters only for the generated docs.
 extension Bridge {

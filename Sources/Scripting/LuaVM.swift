@@ -1,8 +1,9 @@
 import CLua
 import Foundation
+import LuaSandbox
 
 /// One sandboxed Lua state: safe libraries, the bridge, limits. Not thread-safe: callers hold `lock` (or own the
-/// VM outright) while they load or run anything. Errors raised by Lua stay in C frames (see CLua/shim.h).
+/// VM outright) while they load or run anything. Errors raised by Lua stay in C frames (see Sources/LuaSandbox).
 public final class LuaVM: @unchecked Sendable {
     let L: OpaquePointer
     public let lock = NSLock()

@@ -1,6 +1,7 @@
 import ACSCore
 import CLua
 import Foundation
+import LuaSandbox
 
 /// The text of one profile file.
 public struct ProfileSource: Sendable, Equatable {
