@@ -79,7 +79,7 @@ public final class LuaVM: @unchecked Sendable {
     private func callTop(nargs: Int32, run: ScriptRun, limits: ScriptLimits, results: Int32) throws -> [LuaValue] {
         let base = lua_gettop(L) - nargs   // the function's slot
         self.run = run
-        corral_begin_run(L, L, limits.instructions, limits.memoryBytes)
+        corral_begin_run_wall(L, L, limits.instructions, limits.memoryBytes, limits.wallMilliseconds)
         let status = corral_pcall(L, nargs, results)
         corral_end_run(L)
         self.run = nil
@@ -128,7 +128,8 @@ public final class LuaVM: @unchecked Sendable {
     }
 
     /// Runs the coroutine until it finishes, fails or suspends in a bridge call. `values` become that call's results.
-    func resume(_ co: inout Coroutine, values: [LuaValue], first: Bool, run: ScriptRun, memoryBytes: Int) -> Resumed {
+    func resume(_ co: inout Coroutine, values: [LuaValue], first: Bool, run: ScriptRun, memoryBytes: Int,
+                wallMilliseconds: Int64 = ScriptLimits.session.wallMilliseconds) -> Resumed {
         let T = co.thread
         let nargs: Int32
         if first {
@@ -138,7 +139,7 @@ public final class LuaVM: @unchecked Sendable {
             nargs = Int32(values.count)
         }
         self.run = run
-        corral_begin_run(L, T, co.budget, memoryBytes)
+        corral_begin_run_wall(L, T, co.budget, memoryBytes, wallMilliseconds)
         var nresults: Int32 = 0
         let status = lua_resume(T, L, nargs, &nresults)
         co.budget = max(0, corral_budget_left(L))
@@ -152,7 +153,7 @@ public final class LuaVM: @unchecked Sendable {
             lua_settop(T, 0)
             return .suspended
         default:
-            let e = failure(status, name: run.name, limits: ScriptLimits(instructions: co.budget, memoryBytes: memoryBytes), on: T)
+            let e = failure(status, name: run.name, limits: ScriptLimits(instructions: co.budget, memoryBytes: memoryBytes, wallMilliseconds: wallMilliseconds), on: T)
             lua_settop(T, 0)
             return .failed(e)
         }
@@ -168,11 +169,17 @@ public final class LuaVM: @unchecked Sendable {
     private func failure(_ status: Int32, name: String, limits: ScriptLimits, on T: OpaquePointer? = nil) -> ScriptError {
         let S = T ?? L
         let message = errorMessage(-1, on: S)
-        if corral_budget_hit(L) != 0 { return ScriptError(.instructionLimit, message) }
-        if status == LUA_ERRMEM || corral_memory_hit(L) != 0 {
-            return ScriptError(.memoryLimit, "\(name): memory limit of \(limits.memoryBytes >> 20) MiB exceeded")
+        // The first limit that stopped the run names the error (a later one can follow while the stack unwinds).
+        let whereText = String(cString: corral_limit_where(L))
+        let at = whereText.isEmpty ? name : whereText
+        switch corral_limit_hit(L) {
+        case CORRAL_LIMIT_INSTRUCTIONS: return ScriptError(.instructionLimit, message)
+        case CORRAL_LIMIT_TIME: return ScriptError(.timeLimit, "\(at): wall-clock limit of \(limits.wallMilliseconds) ms exceeded")
+        case CORRAL_LIMIT_MEMORY: return ScriptError(.memoryLimit, "\(at): memory limit of \(limits.memoryBytes >> 20) MiB exceeded")
+        default:
+            if status == LUA_ERRMEM { return ScriptError(.memoryLimit, "\(name): memory limit of \(limits.memoryBytes >> 20) MiB exceeded") }
+            return ScriptError(.runtime, message)
         }
-        return ScriptError(.runtime, message)
     }
 
     private func errorMessage(_ index: Int32, on S: OpaquePointer? = nil) -> String {

@@ -264,7 +264,8 @@ public final class ProvisioningSession: DeviceAccess {
                 // A local copy: the bridge callbacks update `scripts` while the coroutine runs.
                 var co = scripts[i].co
                 shard.vm.lock.lock()
-                let outcome = shard.vm.resume(&co, values: resumeValues, first: first, run: run, memoryBytes: shard.limits.memoryBytes)
+                let outcome = shard.vm.resume(&co, values: resumeValues, first: first, run: run, memoryBytes: shard.limits.memoryBytes,
+                                               wallMilliseconds: shard.limits.wallMilliseconds)
                 shard.vm.lock.unlock()
                 scripts[i].co = co
                 current = nil

@@ -26,19 +26,26 @@ public struct ScriptLimits: Sendable, Equatable {
     public var instructions: Int64
     /// Bytes the run may allocate on top of what the state already holds.
     public var memoryBytes: Int
+    /// Wall-clock milliseconds per run (per resume for session coroutines), enforced by the sandbox's watchdog
+    /// thread: the last line of defence for work the instruction count does not price. 0 = none.
+    public var wallMilliseconds: Int64
 
-    public init(instructions: Int64, memoryBytes: Int) { self.instructions = instructions; self.memoryBytes = memoryBytes }
+    public init(instructions: Int64, memoryBytes: Int, wallMilliseconds: Int64 = 5_000) {
+        self.instructions = instructions; self.memoryBytes = memoryBytes; self.wallMilliseconds = wallMilliseconds
+    }
 
-    public static let profileLoad = ScriptLimits(instructions: 1_000_000, memoryBytes: 16 << 20)
-    public static let session = ScriptLimits(instructions: 2_000_000, memoryBytes: 16 << 20)
-    public static let campaign = ScriptLimits(instructions: 2_000_000, memoryBytes: 32 << 20)
+    // Wall limits sit far above what the instruction budgets allow on a slow core (2M instructions ≈ 20-50 ms), so
+    // only work the budget cannot see meets them.
+    public static let profileLoad = ScriptLimits(instructions: 1_000_000, memoryBytes: 16 << 20, wallMilliseconds: 2_000)
+    public static let session = ScriptLimits(instructions: 2_000_000, memoryBytes: 16 << 20, wallMilliseconds: 2_000)
+    public static let campaign = ScriptLimits(instructions: 2_000_000, memoryBytes: 32 << 20, wallMilliseconds: 5_000)
     /// Reports walk the whole population: the budget is per report, so it is large.
-    public static let report = ScriptLimits(instructions: 2_000_000_000, memoryBytes: 256 << 20)
+    public static let report = ScriptLimits(instructions: 2_000_000_000, memoryBytes: 256 << 20, wallMilliseconds: 600_000)
 }
 
 /// A script failure, with the script name and line when Lua knows them ("weak-signal.lua:12: ...").
 public struct ScriptError: Error, CustomStringConvertible, Equatable, Sendable {
-    public enum Kind: String, Sendable { case syntax, runtime, instructionLimit = "instruction-limit", memoryLimit = "memory-limit", invalid, warning }
+    public enum Kind: String, Sendable { case syntax, runtime, instructionLimit = "instruction-limit", memoryLimit = "memory-limit", timeLimit = "time-limit", invalid, warning }
     public let kind: Kind
     public let message: String
     public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Scripting
 
@@ -88,5 +89,56 @@ struct SandboxTests {
         let a = try run("return math.random(1, 1000000) .. ',' .. math.random(6)")
         let b = try run("return math.random(1, 1000000) .. ',' .. math.random(6)")
         #expect(a == b)
+    }
+
+    // The issue's attack inputs, each through the Swift VM (the C tests cover them one level down).
+    @Test func workInsideCLibraryFunctionsIsCountedAndStops() throws {
+        let budget = ScriptLimits(instructions: 1_000_000, memoryBytes: 8 << 20)
+        let clock = ContinuousClock()
+        for source in ["return string.find(('a'):rep(3000), '.-.-.-.-b')",
+                       "return string.find(('a'):rep(1e5), ('a*'):rep(100) .. 'b')",
+                       "local t = {} for i = 1, 1000 do t[i] = ('x'):rep(1000) end for i = 1, 1e5 do local s = table.concat(t) end",
+                       "local s = ('x'):rep(1e6) for i = 1, 1e4 do s:upper() end"] {
+            let started = clock.now
+            let e = failure(source, limits: budget)
+            #expect(e?.kind == .instructionLimit, "\(source): \(String(describing: e))")
+            #expect(clock.now - started < .seconds(5), "\(source) ran \(clock.now - started)")
+        }
+        // Ordinary pattern use is unchanged.
+        #expect(try run("return (string.gsub('hello world', '(%w+)', '<%1>'))") == .string("<hello> <world>"))
+        #expect(try run("return string.match('key=value', '(%w+)=(%w+)')") == .string("key"))
+    }
+
+    @Test func noFinalizerRunsAfterTheScriptAndHandlersKeepTheBudget() throws {
+        let e = failure("setmetatable({}, { __gc = function() while true do end end })")
+        #expect(e != nil && e?.message.contains("__gc") == true, "\(String(describing: e))")
+        // An xpcall message handler that loops is stopped like any other code.
+        let h = failure("xpcall(function() error('x') end, function() while true do end end)",
+                        limits: ScriptLimits(instructions: 1_000_000, memoryBytes: 8 << 20))
+        #expect(h?.kind == .instructionLimit || h?.message.contains("error in error handling") == true, "\(String(describing: h))")
+        #expect(try run("return select(2, xpcall(function() error('boom', 0) end, function(m) return 'handled ' .. m end))") == .string("handled boom"))
+    }
+
+    @Test func hugeRandomRangesAreLuaErrorsNotCrashes() throws {
+        for arg in ["2^63", "1e308", "math.huge", "0/0", "-2^63, 2^63"] {
+            let e = failure("return math.random(\(arg))")
+            #expect(e?.kind == .runtime, "math.random(\(arg)): \(String(describing: e))")
+        }
+        if case .int(let n) = try run("return math.random(math.maxinteger)") { #expect(n >= 1) } else { Issue.record("no integer") }
+        #expect(try run("return math.random(3, 3)") == .int(3))
+    }
+
+    @Test func theWallClockStopsWhatTheCountDoesNotSee() throws {
+        // A huge instruction budget and a 200 ms wall limit: the watchdog ends the run, naming the limit.
+        let clock = ContinuousClock()
+        let started = clock.now
+        let e = failure("local n = 0\nwhile true do n = n + 1 end", name: "slow.lua",
+                        limits: ScriptLimits(instructions: 1 << 60, memoryBytes: 8 << 20, wallMilliseconds: 200))
+        #expect(e?.kind == .timeLimit, "\(String(describing: e))")
+        #expect(e?.message.contains("wall-clock limit of 200 ms") == true, "\(String(describing: e))")
+        #expect(e?.message.hasPrefix("slow.lua:") == true, "\(String(describing: e))")
+        #expect(clock.now - started < .seconds(3))
+        // The state runs the next script normally, with the watchdog disarmed.
+        #expect(try run("return 2 * 21") == .int(42))
     }
 }
