@@ -87,7 +87,18 @@ public final class CampaignRunner: @unchecked Sendable {
         // Waves: a later wave starts only when every earlier device has finished (canary first).
         let earlierRunning = p.waves.filter { $0.key < wave }.contains { ($0.value[.running] ?? 0) > 0 }
         guard !earlierRunning else { allowance[c.id] = bucket; return }
-        let script = try loadScript(c, now: nowS)
+        let script: CampaignScript
+        do { script = try loadScript(c, now: nowS) } catch let e as ScriptError {
+            // A script that cannot start is disabled with its reason, never retried every tick (it stays stopped
+            // across restarts too).
+            c.state = .stopped
+            c.stopReason = "script failed to start: \(e.message)"
+            c.updatedAt = nowS
+            try await store.apply([.automation(.updateCampaign(c))])
+            log.error("campaign #\(c.id) \(c.name) stopped: \(c.stopReason)")
+            try await wind(c, now: nowS)
+            return
+        }
         for cd in next where cd.wave == wave {
             bucket.tokens -= 1
             try await startDevice(cd, campaign: c, script: script, now: nowS)

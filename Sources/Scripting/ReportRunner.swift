@@ -21,7 +21,7 @@ public enum ReportRunner {
                            args: [String: String] = [:], now: Int64, output: ReportOutput, vm: LuaVM = LuaVM(),
                            limits: ScriptLimits = .report, scope: String? = nil, log: @escaping (String) -> Void = { _ in }) throws -> ReportSummary {
         let access = StoreScriptAccess(store: store, registry: registry, now: now, scope: scope)
-        let sink = ReportSink(access: access, output: output)
+        let sink = ReportSink(access: access, output: output, limits: limits)
         let run = ScriptRun(context: .report, name: name, now: now, seed: 0, log: log)
         run.population = access
         run.devices = access
@@ -36,12 +36,16 @@ public enum ReportRunner {
             argTable.keys.append(k)
         }
         vm.setGlobal(of: ref, "args", .table(argTable))
-        try vm.call(ref, run: run, limits: limits, results: 0)
+        do {
+            try vm.call(ref, run: run, limits: limits, results: 0)
+        } catch let e as ScriptError where sink.outputExceeded { throw ScriptError(.outputLimit, e.message) }
         if let rows = sink.rowsFunction {
             // Drive `rows = devices{...}` in Lua: one emit per device object.
             let driver = try vm.load("local rows = ...\nfor dev in rows do emit(dev) end", name: name)
             defer { vm.release(driver); vm.release(rows) }
-            try vm.call(driver, args: [.function(ref: rows)], run: run, limits: limits, results: 0)
+            do {
+                try vm.call(driver, args: [.function(ref: rows)], run: run, limits: limits, results: 0)
+            } catch let e as ScriptError where sink.outputExceeded { throw ScriptError(.outputLimit, e.message) }
         }
         guard sink.columns != nil else { throw ScriptError(.invalid, "\(name): the script never calls report{}") }
         if let e = sink.failure { throw ScriptError(.runtime, "\(name): \(e)") }
@@ -58,8 +62,30 @@ final class ReportSink: DeclarationSink {
     var rowsFunction: Int32?
     var rows = 0
     var failure: String?
+    /// Output budget: rows and bytes of cell text emitted so far, against the run's limits.
+    let limits: ScriptLimits
+    var bytes = 0
+    var outputExceeded = false
 
-    init(access: StoreScriptAccess, output: ReportOutput) { self.access = access; self.output = output }
+    init(access: StoreScriptAccess, output: ReportOutput, limits: ScriptLimits = .report) {
+        self.access = access; self.output = output; self.limits = limits
+    }
+
+    /// Counts a row against the output budget before it is written; the error stops the script.
+    func charge(_ values: [LuaValue]) -> String? {
+        for v in values {
+            switch v {
+            case .string(let s): bytes += s.utf8.count
+            default: bytes += 16
+            }
+        }
+        guard rows < limits.outputRows, bytes <= limits.outputBytes else {
+            outputExceeded = true
+            return rows >= limits.outputRows ? "report output limit of \(limits.outputRows) rows exceeded"
+                                             : "report output limit of \(limits.outputBytes >> 20) MiB exceeded"
+        }
+        return nil
+    }
 
     func report(_ def: LuaTable) -> String? {
         guard columns == nil else { return "report{} may be called once" }
@@ -84,9 +110,12 @@ final class ReportSink: DeclarationSink {
                 case .suspend: return "cannot suspend in a report"
                 }
             }
+            if let e = charge(values) { return e }
             output.row(values)
         } else {
-            output.row(columns.map { row[$0] })
+            let values = columns.map { row[$0] }
+            if let e = charge(values) { return e }
+            output.row(values)
         }
         rows += 1
         return nil

@@ -29,6 +29,9 @@ public struct ScriptLimits: Sendable, Equatable {
     /// Wall-clock milliseconds per run (per resume for session coroutines), enforced by the sandbox's watchdog
     /// thread: the last line of defence for work the instruction count does not price. 0 = none.
     public var wallMilliseconds: Int64
+    /// What a report may emit: rows and bytes of cell text (the writers' output is about this size).
+    public var outputRows: Int = 10_000_000
+    public var outputBytes: Int = 256 << 20
 
     public init(instructions: Int64, memoryBytes: Int, wallMilliseconds: Int64 = 5_000) {
         self.instructions = instructions; self.memoryBytes = memoryBytes; self.wallMilliseconds = wallMilliseconds
@@ -45,7 +48,7 @@ public struct ScriptLimits: Sendable, Equatable {
 
 /// A script failure, with the script name and line when Lua knows them ("weak-signal.lua:12: ...").
 public struct ScriptError: Error, CustomStringConvertible, Equatable, Sendable {
-    public enum Kind: String, Sendable { case syntax, runtime, instructionLimit = "instruction-limit", memoryLimit = "memory-limit", timeLimit = "time-limit", invalid, warning }
+    public enum Kind: String, Sendable { case syntax, runtime, instructionLimit = "instruction-limit", memoryLimit = "memory-limit", timeLimit = "time-limit", outputLimit = "output-limit", invalid, warning }
     public let kind: Kind
     public let message: String
     public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }

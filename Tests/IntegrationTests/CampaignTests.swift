@@ -22,6 +22,24 @@ import Storage
         return sim
     }
 
+    @Test func aCampaignWhoseScriptCannotStartIsStoppedOnceWithItsReason() async throws {
+        let data = temporaryDirectory("camp-broken")
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let store = try SQLiteStore(directory: data)
+        defer { store.close() }
+        let d = try await store.createDevice(Device(name: "00C0FF-B1", oui: "00C0FF", productClass: "P", serialNumber: "B1", createdAt: 1))
+        // Saved as running (as after an upgrade or a hand edit), but its top level fails every time it is loaded.
+        var record = CampaignRecord(name: "broken", scriptName: "broken.lua", script: "campaign { name = 'broken' }\nerror('cannot start')",
+                                    perMinute: 60, concurrent: 1, failureRate: 1, minDevices: 1, connectionRequest: false, createdAt: Self.now)
+        record.state = .running
+        let c = try await store.createCampaign(record, targets: [(deviceID: d.id, wave: 0)])
+        let runner = CampaignRunner(store: store, registry: Self.registry)
+        for i in 0..<3 { await runner.step(now: Double(Self.now + Int64(i))) }
+        let after = try #require(try store.campaign(id: c.id))
+        #expect(after.state == .stopped)
+        #expect(after.stopReason.contains("script failed to start") && after.stopReason.contains("cannot start"), "\(after.stopReason)")
+    }
+
     @Test func stopRuleTripsOnCPEFaults() async throws {
         let server = try CorralServer(config: serverConfig(data: temporaryDirectory("camp-stop")))
         try await server.start()

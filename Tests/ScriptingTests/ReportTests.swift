@@ -117,4 +117,27 @@ import Testing
         #expect(failure("emit{}")?.message == "bad.lua:1: call report{ columns = {...} } before emit")
         #expect(failure("local x = 1")?.message == "bad.lua: the script never calls report{}")
     }
+
+    @Test func reportOutputHasABudget() throws {
+        let (store, registry) = Self.fleet
+        var written = 0
+        var limits = ScriptLimits(instructions: 100_000_000, memoryBytes: 64 << 20)
+        limits.outputBytes = 4 << 20
+        limits.outputRows = 1000
+        func run(_ source: String) -> ScriptError? {
+            do {
+                _ = try ReportRunner.run(source: source, name: "big.lua", store: store, registry: registry, now: Self.now,
+                                         output: ReportWriter(format: .csv) { written += $0.utf8.count }, limits: limits)
+                return nil
+            } catch let e as ScriptError { return e } catch { return ScriptError(.invalid, "\(error)") }
+        }
+        // One 1 MiB string emitted again and again (the attack emitted 10 MiB 60 times): stopped at the byte budget.
+        let bytes = run("report{columns={'x'}}\nlocal s = ('x'):rep(1 << 20)\nfor i = 1, 60 do emit{x = s} end")
+        #expect(bytes?.kind == .outputLimit, "\(String(describing: bytes))")
+        #expect(bytes?.message == "big.lua:3: report output limit of 4 MiB exceeded", "\(String(describing: bytes))")
+        #expect(written <= 5 << 20, "\(written) bytes written")
+        let rows = run("report{columns={'n'}}\nfor i = 1, 1e6 do emit{n = i} end")
+        #expect(rows?.kind == .outputLimit && rows?.message.contains("1000 rows") == true, "\(String(describing: rows))")
+        #expect(run("report{columns={'n'}}\nfor i = 1, 1000 do emit{n = i} end") == nil)
+    }
 }
