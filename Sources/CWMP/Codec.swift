@@ -9,7 +9,15 @@ public struct CodecLimits: Sendable {
     public var maxBytes: Int
     /// Maximum element nesting depth (the Envelope is depth 1). Checked while parsing.
     public var maxDepth: Int
-    public init(maxBytes: Int = 4 << 20, maxDepth: Int = 64) { self.maxBytes = maxBytes; self.maxDepth = maxDepth }
+    /// Attributes on one element (CWMP uses a handful: namespace declarations, arrayType, xsi:type). Checked before
+    /// parsing, in linear time.
+    public var maxAttributesPerElement: Int
+    /// Elements in one message (a full TR-181 GetParameterValuesResponse of ~20,000 parameters has ~60,000).
+    public var maxElements: Int
+    public init(maxBytes: Int = 4 << 20, maxDepth: Int = 64, maxAttributesPerElement: Int = 64, maxElements: Int = 250_000) {
+        self.maxBytes = maxBytes; self.maxDepth = maxDepth
+        self.maxAttributesPerElement = maxAttributesPerElement; self.maxElements = maxElements
+    }
 }
 
 public enum CWMPDecodeError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -52,6 +60,7 @@ public enum CWMPDecoder {
     /// Decodes one SOAP envelope. Safe to call concurrently from any number of threads.
     public static func decode(_ bytes: [UInt8], from sender: Peer, limits: CodecLimits = CodecLimits()) throws -> Envelope {
         if bytes.count > limits.maxBytes { throw CWMPDecodeError.tooLarge(bytes.count) }
+        try XMLPrescan.check(bytes, limits: limits)
         return try XMLParsing.withDocument(bytes, maxDepth: limits.maxDepth) { root in
             try EnvelopeReader.read(root: root, from: sender)
         }
