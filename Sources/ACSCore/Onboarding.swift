@@ -53,6 +53,18 @@ public enum Onboarding {
         }
     }
 
+    /// Mutual TLS: why a session must be refused, or nil. With `requireClientCertificate` the CPE must have presented a
+    /// verified client certificate naming it: its serial or OUI-serial (case-insensitive), as CN or DNS SAN.
+    public static func certificateProblem(profile: DeviceProfile, deviceId: DeviceID, certificateNames: [String]?) -> String? {
+        guard profile.requireClientCertificate else { return nil }
+        guard let names = certificateNames else { return "profile \(profile.name) requires a client certificate" }
+        let wanted = [deviceId.serialNumber, Device.name(oui: deviceId.oui, serial: deviceId.serialNumber)].map { $0.lowercased() }
+        guard names.contains(where: { wanted.contains($0.lowercased()) }) else {
+            return "the client certificate names \(names.joined(separator: ", ")), not \(Device.name(oui: deviceId.oui, serial: deviceId.serialNumber))"
+        }
+        return nil
+    }
+
     /// Fresh unique credentials. The username is the device name; passwords are 24 random characters.
     public static func generateCredentials(deviceName: String) -> GeneratedCredentials {
         GeneratedCredentials(username: deviceName, password: randomSecret(24),

@@ -69,6 +69,9 @@ public struct DeviceProfile: Sendable, Equatable {
     /// `auth = { basic_over_http = true }`: devices that can do nothing but Basic may use it over plain HTTP
     /// (otherwise Basic is accepted over TLS only). Warned about at start and on the profile page.
     public var basicOverHTTP = false
+    /// `auth = { client_certificate = "required" }`: every session must come over TLS with a client certificate that
+    /// chains to `client_ca` and names this device (its serial or OUI-serial, as subject CN or DNS SAN).
+    public var requireClientCertificate = false
 
     public init(name: String) { self.name = name }
 
@@ -91,6 +94,8 @@ public struct ProfileRegistry: Sendable {
     public func profile(named name: String) -> DeviceProfile? { profiles.first { $0.name == name } }
     /// True when some profile lets its devices use Basic over plain HTTP (then plain-HTTP challenges offer Basic too).
     public var anyBasicOverHTTP: Bool { profiles.contains { $0.basicOverHTTP } }
+    /// True when some profile requires mutual TLS.
+    public var anyRequiresClientCertificate: Bool { profiles.contains { $0.requireClientCertificate } }
     public func profile(onboardingUsername user: String) -> DeviceProfile? {
         profiles.first { !$0.onboardingUsername.isEmpty && !$0.onboardingPassword.isEmpty && $0.onboardingUsername == user }
     }

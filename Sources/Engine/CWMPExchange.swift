@@ -9,6 +9,8 @@ public struct CWMPExchange: Sendable {
     public var isTLS: Bool
     /// Request URI (path and query): a Digest answer must be for this URI.
     public var uri: String
+    /// The names of the verified client certificate (mutual TLS); nil when none was presented.
+    public var clientCertificateNames: [String]?
     public init(body: [UInt8], cookieHeader: String?, authorization: String?, remoteAddress: String, connectionID: UInt64,
                 isTLS: Bool = false, uri: String = "/") {
         self.body = body; self.cookieHeader = cookieHeader; self.authorization = authorization; self.uri = uri

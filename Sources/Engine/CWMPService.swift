@@ -91,7 +91,7 @@ public final class CWMPService: Sendable {
             switch try auth.authenticate(x.authorization, uri: x.uri, tls: x.isTLS, store: store) {
             case .ok(let p): principal = p
             case .challenge(let values, let reason):
-                if x.authorization != nil { log.info("CPE auth failed from \(x.remoteAddress): \(reason)") }
+                if x.authorization != nil { log.info("CPE auth failed from \(x.remoteAddress): \(LogText.safe(reason))") }
                 return .text(401, "Authentication required", headers: values.map { ("WWW-Authenticate", $0) })
             }
         } catch {
@@ -115,14 +115,23 @@ public final class CWMPService: Sendable {
 
         do {
             let existing = try store.device(oui: inform.deviceId.oui, serial: inform.deviceId.serialNumber)
+            // Mutual TLS (only when some profile asks for it: this is the hot path of every periodic session).
+            if config.profiles.anyRequiresClientCertificate,
+               let why = Onboarding.certificateProblem(
+                   profile: onboardingProfile(principal: principal, existing: existing, inform: inform,
+                                              kind: DataModelKind.detect(parameterNames: inform.parameters.map(\.name))),
+                   deviceId: inform.deviceId, certificateNames: x.clientCertificateNames) {
+                log.info("refused Inform from \(x.remoteAddress) for \(LogText.safe(inform.deviceId.oui))-\(LogText.safe(inform.deviceId.serialNumber)): \(LogText.safe(why))")
+                return .text(403, "Refused: \(why)")
+            }
             let admission = Onboarding.admit(principal, inform: inform, existing: existing)
             if case .refuse(let why) = admission {
-                log.info("refused Inform from \(x.remoteAddress) for \(inform.deviceId.oui)-\(inform.deviceId.serialNumber): \(why)")
+                log.info("refused Inform from \(x.remoteAddress) for \(LogText.safe(inform.deviceId.oui))-\(LogText.safe(inform.deviceId.serialNumber)): \(LogText.safe(why))")
                 return .text(401, "Refused: \(why)", headers: auth.challenge(tls: x.isTLS).map { ("WWW-Authenticate", $0) })
             }
             return try await open(x, envelope: envelope, inform: inform, principal: principal, admission: admission)
         } catch {
-            log.error("session start failed for \(inform.deviceId.serialNumber): \(error)")
+            log.error("session start failed for \(LogText.safe(inform.deviceId.serialNumber)): \(error)")
             return .text(503, "Temporarily unavailable", headers: [("Retry-After", "10")])
         }
     }

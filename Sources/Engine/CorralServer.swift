@@ -55,6 +55,9 @@ public final class CorralServer: @unchecked Sendable {
         for p in problems {
             if p.kind == .warning { log.info("profile warning: \(p.message)") } else { log.error("profile: \(p.message)") }
         }
+        for p in library.registry.profiles where p.requireClientCertificate && config.clientCA == nil {
+            log.error("profile \(p.name) requires client certificates but client_ca is not set (--client-ca): its devices will be refused")
+        }
         engine.profiles = library.registry
         profiles = library.registry
         profileLibrary = library
@@ -237,10 +240,11 @@ enum CWMPEndpoint {
         if let encoding = request.headers.first("Content-Encoding"), encoding.lowercased() != "identity" {
             return HTTPResponse(status: 415, text: "Content-Encoding \(encoding) is not supported; send the body uncompressed\n")
         }
-        let exchange = CWMPExchange(body: request.body, cookieHeader: request.headers.all("Cookie").joined(separator: "; "),
+        var exchange = CWMPExchange(body: request.body, cookieHeader: request.headers.all("Cookie").joined(separator: "; "),
                                     authorization: request.headers.first("Authorization"),
                                     remoteAddress: request.remoteAddress ?? "", connectionID: request.connectionID, isTLS: request.isTLS,
                                     uri: request.uri)
+        exchange.clientCertificateNames = request.clientCertificate?.names
         let reply = await service.handle(exchange)
         return HTTPResponse(status: reply.status, headers: HTTPFields(reply.headers), body: reply.body)
     }

@@ -45,6 +45,8 @@ public struct HTTPRequest: Sendable {
     /// Unique per TCP connection within a process (stable across keep-alive requests).
     public var connectionID: UInt64
     public var isTLS: Bool
+    /// With TLS and `client_ca`: the client certificate the handshake verified (nil: none presented).
+    public var clientCertificate: PeerCertificate?
     /// (major, minor), e.g. (1, 1).
     public var version: (major: Int, minor: Int)
 

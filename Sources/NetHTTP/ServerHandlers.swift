@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Sent down a child pipeline by `HTTPServer.shutdown()`: close when idle, or after the current response.
 struct QuiesceEvent: Sendable {}
@@ -206,13 +207,27 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    /// The verified client certificate of this connection, read once (the handshake is over by the first request).
+    private var peer: PeerCertificate??
+    private func peerCertificate(_ context: ChannelHandlerContext) -> PeerCertificate? {
+        if let peer { return peer }
+        var found: PeerCertificate?
+        if isTLS, let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+           let certificate = tls.peerCertificate {
+            found = PeerCertificate(certificate)
+        }
+        peer = .some(found)
+        return found
+    }
+
     private func dispatch(_ h: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
         busy = true
         timers.requestComplete()
-        let request = HTTPRequest(
+        var request = HTTPRequest(
             method: h.method.rawValue, uri: h.uri, headers: HTTPFields(nio: h.headers), body: body,
             remoteAddress: remoteAddress, remotePort: remotePort, connectionID: connectionID, isTLS: isTLS,
             version: (h.version.major, h.version.minor))
+        request.clientCertificate = peerCertificate(context)
         let keepAlive = h.isKeepAlive
         let version = h.version
         let isHead = h.method == .HEAD

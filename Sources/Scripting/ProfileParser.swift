@@ -131,7 +131,15 @@ enum ProfileParser {
             explicit.insert("desired")
         }
         if let a = t["auth"].table {
-            for k in a.keys where k != "basic_over_http" { return fail("unknown auth setting '\(k)' (known: basic_over_http)") }
+            for k in a.keys where !["basic_over_http", "client_certificate"].contains(k) {
+                return fail("unknown auth setting '\(k)' (known: basic_over_http, client_certificate)")
+            }
+            if !a["client_certificate"].isNil {
+                guard let v = a["client_certificate"].string, ["required", "optional"].contains(v) else {
+                    return fail("auth.client_certificate must be \"required\" or \"optional\"")
+                }
+                p.requireClientCertificate = v == "required"
+            }
             if !a["basic_over_http"].isNil {
                 guard case .bool(let b) = a["basic_over_http"] else { return fail("auth.basic_over_http must be true or false") }
                 p.basicOverHTTP = b
@@ -197,7 +205,10 @@ enum ProfileParser {
         if !c.explicit.contains("stun") { c.profile.stunEnabled = p.stunEnabled }
         if !c.explicit.contains("xmpp") { c.profile.xmppEnabled = p.xmppEnabled }
         if !c.explicit.contains("wake") { c.profile.wakeOrder = p.wakeOrder }
-        if !c.explicit.contains("auth") { c.profile.basicOverHTTP = p.basicOverHTTP }
+        if !c.explicit.contains("auth") {
+            c.profile.basicOverHTTP = p.basicOverHTTP
+            c.profile.requireClientCertificate = p.requireClientCertificate
+        }
         c.profile.aliases = p.aliases.merging(c.profile.aliases) { _, mine in mine }
         let mine = Set(c.profile.desired.map(\.name))
         c.profile.desired = p.desired.filter { !mine.contains($0.name) } + c.profile.desired

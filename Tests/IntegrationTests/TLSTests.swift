@@ -11,9 +11,11 @@ import Storage
 /// and clients that stall or send garbage.
 @Suite(.serialized, .enabled(if: TLSLab.available, "needs openssl"))
 struct TLSTests {
-    static func start(_ tag: String, certs: TLSLab, plainPort: Bool = false, profiles: String? = nil, secrets: [String: String] = [:]) async throws -> CorralServer {
+    static func start(_ tag: String, certs: TLSLab, plainPort: Bool = false, profiles: String? = nil, secrets: [String: String] = [:],
+                      clientCA: Bool = false) async throws -> CorralServer {
         var config = serverConfig(data: temporaryDirectory(tag))
         config.secrets = secrets
+        if clientCA { config.clientCA = certs.ca }
         config.tlsCert = certs.serverCert
         config.tlsKey = certs.serverKey
         if plainPort { config.cwmpPlainPort = try freeTCPPort() }
@@ -23,6 +25,7 @@ struct TLSTests {
             config.profilesDirectory = dir
             // The test profile informs every 2 s, like the generic ones in serverConfig.
             config.profiles["basic-legacy"] = CorralConfig.ProfileOverride(informInterval: 2)
+            config.profiles["mtls"] = CorralConfig.ProfileOverride(informInterval: 2)
         }
         let server = try CorralServer(config: config)
         try await server.start()
@@ -126,6 +129,43 @@ struct TLSTests {
         try await waitUntil("a periodic session with its own credentials, Basic over plain HTTP", seconds: 20) { legacy.stats.snapshot.sessions > before }
         await legacy.stop()
         await server2.stop()
+    }
+
+    @Test func aProfileCanRequireAClientCertificateThatNamesTheDevice() async throws {
+        let certs = try TLSLab.make("mtls")
+        let profile = """
+            return profile {
+              name = "mtls", extends = "generic-tr098", match = { data_model = "tr098" }, priority = 10,
+              auth = { client_certificate = "required" },
+            }
+            """
+        let server = try await Self.start("mtls", certs: certs, profiles: profile, clientCA: true)
+        let url = "https://127.0.0.1:\(server.cwmpPort)/cwmp"
+        func sim(_ prefix: String, cert: (cert: String, key: String)?) throws -> Simulator {
+            var c = try Self.sim(url, count: 1, prefix: prefix, ca: certs.ca, model: "tr098").config
+            c.clientCertificate = cert?.cert
+            c.clientKey = cert?.key
+            return try Simulator(config: c)
+        }
+        // Its own certificate (CN = OUI-serial): onboarded and keeps its sessions.
+        let good = try sim("MTA-", cert: try certs.client("00C0FF-MTA-000000"))
+        // No certificate, and a certificate for another device: refused before anything is registered.
+        let none = try sim("MTB-", cert: nil)
+        let other = try sim("MTC-", cert: try certs.client("00C0FF-MTA-000000"))
+        for s in [good, none, other] { try await s.start() }
+        try await waitUntil("the device with its certificate onboards; the others are refused", seconds: 30) {
+            try Self.onboarded(server, prefix: "MTA-") == 1 && none.stats.failures > 0 && other.stats.failures > 0
+        }
+        #expect(none.stats.errors.last?.contains("requires a client certificate") == true, "\(none.stats.errors)")
+        #expect(other.stats.errors.last?.contains("names 00C0FF-MTA-000000, not 00C0FF-MTC-000000") == true, "\(other.stats.errors)")
+        #expect(try server.store.device(name: "00C0FF-MTB-000000") == nil)
+        #expect(try server.store.device(name: "00C0FF-MTC-000000") == nil)
+        // A TR-181 device (generic profile, no mutual TLS) still onboards without a certificate on the same port.
+        let plain = try Self.sim(url, count: 1, prefix: "MTD-", ca: certs.ca)
+        try await plain.start()
+        try await waitUntil("a device of a profile without mutual TLS onboards", seconds: 30) { try Self.onboarded(server, prefix: "MTD-") == 1 }
+        for s in [good, none, other, plain] { await s.stop() }
+        await server.stop()
     }
 
     @Test func aReloadedCertificateServesNewConnectionsAndABadOneIsRefused() async throws {
