@@ -2,6 +2,7 @@ import ACSCore
 import Engine
 import Foundation
 import HTTPAuth
+import NetHTTP
 import Storage
 
 extension APIHandler {
@@ -18,6 +19,7 @@ extension APIHandler {
         let api = APIHandler(store: server.store, config: ac)
         server.operatorRoutes = { await api.handle($0) }
         server.operatorMaxBodyBytes = max(c.maxUploadBytes, JSON.maxBodyBytes)
+        server.operatorBodyLimit = OperatorBodyLimits.limit(maxUpload: c.maxUploadBytes)
         return api
     }
 
@@ -60,5 +62,23 @@ public enum AccountBootstrap {
                                                  organisationID: user.organisationID, role: min(role, user.role), createdAt: now,
                                                  expiresAt: now + Int64(days) * 86400))
         return secret
+    }
+}
+
+/// What a request to the operator port may send, decided from its head before the body is read: login forms are
+/// tiny, JSON is 1 MiB, and only an upload that carries credentials (a token or a session cookie) may be large.
+/// Authentication itself happens later; this only keeps anonymous bodies small.
+enum OperatorBodyLimits {
+    static let login = 16 << 10
+
+    static func limit(maxUpload: Int) -> @Sendable (String, String, HTTPFields) -> Int {
+        { method, path, headers in
+            if path == "/api/v1/auth/login" || path == "/login" { return login }
+            if method == "POST", path == "/api/v1/files" {
+                let credentials = headers.first("Authorization") != nil || headers.first("Cookie") != nil
+                return credentials ? max(maxUpload, JSON.maxBodyBytes) : login
+            }
+            return JSON.maxBodyBytes
+        }
     }
 }

@@ -38,6 +38,9 @@ public final class CorralServer: @unchecked Sendable {
     public var operatorRoutes: (@Sendable (HTTPRequest) async -> HTTPResponse?)?
     /// Largest request body on the operator port (file uploads).
     public var operatorMaxBodyBytes = 1 << 20
+    /// Per-request body limit on the operator port, decided from the head before reading (set by the API: small for
+    /// login and JSON, uploads only with credentials). nil = operatorMaxBodyBytes.
+    public var operatorBodyLimit: (@Sendable (_ method: String, _ path: String, _ headers: HTTPFields) -> Int)?
     let log = Log(label: "serve")
     private let lock: DataDirectoryLock
 
@@ -86,7 +89,11 @@ public final class CorralServer: @unchecked Sendable {
 
     public func start() async throws {
         let cwmp = self.cwmp
-        let limits = ServerLimits(maxBodyBytes: config.maxBodyBytes)
+        var limits = ServerLimits(maxBodyBytes: config.maxBodyBytes)
+        // CPE bodies are at most max_body_bytes each; all of them at once at most 256 MiB (200 connections holding
+        // 4 MiB partial bodies took 800 MiB), and no more connections than sessions can use.
+        limits.maxBufferedBodyBytes = max(256 << 20, 4 * config.maxBodyBytes)
+        limits.maxConnections = config.maxSessions + 4096
         let cwmpServer = HTTPServer(host: config.host, port: config.cwmpPort, limits: limits, tls: tls) { request in
             await CWMPEndpoint.handle(request, service: cwmp)
         }
@@ -112,7 +119,13 @@ public final class CorralServer: @unchecked Sendable {
         let store = self.store
         let routes = operatorRoutes
         let stun = self.stun, waker = self.waker, xmpp = self.xmpp
-        let httpServer = HTTPServer(host: config.host, port: config.httpPort, limits: ServerLimits(maxBodyBytes: operatorMaxBodyBytes), tls: tls) { request in
+        var operatorLimits = ServerLimits(maxBodyBytes: operatorMaxBodyBytes)
+        operatorLimits.bodyLimit = operatorBodyLimit
+        // People and scripts, not fleets: a few connections per address; bodies buffered at once stay bounded.
+        operatorLimits.maxConnections = 2048
+        operatorLimits.maxConnectionsPerAddress = 128
+        operatorLimits.maxBufferedBodyBytes = max(64 << 20, 2 * operatorMaxBodyBytes)
+        let httpServer = HTTPServer(host: config.host, port: config.httpPort, limits: operatorLimits, tls: tls) { request in
             var response: HTTPResponse
             if let routes, let r = await routes(request) { response = r } else {
                 response = OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp)

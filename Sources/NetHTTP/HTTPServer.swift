@@ -17,10 +17,13 @@ public final class HTTPServer: Sendable {
     private struct State {
         var serverChannel: Channel?
         var connections: [UInt64: Channel] = [:]
+        var perAddress: [String: Int] = [:]
         var nextID: UInt64 = 0
         var shuttingDown = false
     }
     private let state = Locked(State())
+    /// Bytes of request bodies buffered right now, across connections (limits.maxBufferedBodyBytes).
+    let bufferedBodies = BodyBudget()
 
     /// Process-wide connection IDs, so IDs never collide between servers in one process.
     private static let connectionIDs = Locked<UInt64>(0)
@@ -74,7 +77,8 @@ public final class HTTPServer: Sendable {
                         withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: decoderLimits)
                     try sync.addHandler(HTTPServerConnectionHandler(
-                        handler: handler, limits: limits, connectionID: id, timers: timers, isTLS: tls != nil))
+                        handler: handler, limits: limits, connectionID: id, timers: timers, isTLS: tls != nil,
+                        budget: self.bufferedBodies))
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
@@ -96,15 +100,22 @@ public final class HTTPServer: Sendable {
             n += 1
             return n
         }
+        let address = channel.remoteAddress?.ipAddress ?? ""
         let accepted = state.withLock { s -> Bool in
             if s.shuttingDown { return false }
             if let max = limits.maxConnections, s.connections.count >= max { return false }
+            if let max = limits.maxConnectionsPerAddress, s.perAddress[address, default: 0] >= max { return false }
             s.connections[id] = channel
+            s.perAddress[address, default: 0] += 1
             return true
         }
         guard accepted else { return nil }
         channel.closeFuture.whenComplete { [weak self] _ in
-            _ = self?.state.withLock { $0.connections.removeValue(forKey: id) }
+            self?.state.withLock { s in
+                s.connections.removeValue(forKey: id)
+                let left = s.perAddress[address, default: 1] - 1
+                s.perAddress[address] = left > 0 ? left : nil
+            }
         }
         return id
     }

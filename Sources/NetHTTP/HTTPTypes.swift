@@ -109,6 +109,15 @@ public struct ServerLimits: Sendable {
     public var firstByteTimeout: Duration
     /// Further connections are closed right after accept. nil = unlimited.
     public var maxConnections: Int?
+    /// Connections from one address at once; more are closed right after accept. nil = unlimited (CWMP: many CPEs
+    /// share a carrier-grade NAT address).
+    public var maxConnectionsPerAddress: Int?
+    /// The body limit of one request, decided from its head before any of the body is read (method, path, headers);
+    /// capped by `maxBodyBytes`. nil = `maxBodyBytes` for every request.
+    public var bodyLimit: (@Sendable (_ method: String, _ path: String, _ headers: HTTPFields) -> Int)?
+    /// Request bodies buffered at once across all connections of the server; a request that would go over is
+    /// answered 503 (memory before authentication stays bounded). nil = unlimited.
+    public var maxBufferedBodyBytes: Int?
     /// On `shutdown()`, in-flight requests get this long before connections are force-closed.
     public var shutdownGrace: Duration
 

@@ -100,6 +100,10 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var bodyBytes = 0
+    /// This request's body limit (limits.bodyLimit, decided from the head) and the bytes it holds of the server's budget.
+    private var requestBodyLimit = 0
+    private var reserved = 0
+    private let budget: BodyBudget
     private var busy = false
     private var queued: [HTTPServerRequestPart] = []
     private var pendingRead = false
@@ -110,8 +114,9 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
     private var active = true
 
     init(handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse, limits: ServerLimits,
-         connectionID: UInt64, timers: ConnectionTimerHandler, isTLS: Bool) {
+         connectionID: UInt64, timers: ConnectionTimerHandler, isTLS: Bool, budget: BodyBudget = BodyBudget()) {
         self.handler = handler
+        self.budget = budget
         self.limits = limits
         self.connectionID = connectionID
         self.timers = timers
@@ -128,6 +133,7 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         active = false
         queued.removeAll()
+        releaseBody()
         context.fireChannelInactive()
     }
 
@@ -165,7 +171,9 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
                 }
                 declared = n
             }
-            if let declared, declared > limits.maxBodyBytes {
+            requestBodyLimit = min(limits.maxBodyBytes,
+                                   limits.bodyLimit?(h.method.rawValue, String(h.uri.prefix { $0 != "?" }), HTTPFields(nio: h.headers)) ?? .max)
+            if let declared, declared > requestBodyLimit {
                 fail(status: 413, context: context)
                 return
             }
@@ -183,9 +191,16 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         case .body(let chunk):
             guard head != nil else { return }
             bodyBytes += chunk.readableBytes
-            if bodyBytes > limits.maxBodyBytes {
+            if bodyBytes > requestBodyLimit {
                 fail(status: 413, context: context)
                 return
+            }
+            if let cap = limits.maxBufferedBodyBytes {
+                guard budget.reserve(chunk.readableBytes, cap: cap) else {
+                    fail(status: 503, context: context)
+                    return
+                }
+                reserved += chunk.readableBytes
             }
             if body == nil {
                 body = chunk
@@ -203,8 +218,14 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
                 bytes = []
             }
             body = nil
+            releaseBody()
             dispatch(h, body: bytes, context: context)
         }
+    }
+
+    /// Gives this request's share of the buffered-body budget back (the body was handed over, or the connection died).
+    private func releaseBody() {
+        if reserved > 0 { budget.release(reserved); reserved = 0 }
     }
 
     /// The verified client certificate of this connection, read once (the handshake is over by the first request).
@@ -300,6 +321,7 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         discarding = true
         head = nil
         body = nil
+        releaseBody()
         queued.removeAll()
         let version = HTTPVersion.http1_1
         var headers = HTTPHeaders()
@@ -361,4 +383,18 @@ extension String {
         while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
         return String(s)
     }
+}
+
+/// Bytes of request bodies buffered by one server's connections at once.
+final class BodyBudget: Sendable {
+    private let used = Locked(0)
+    func reserve(_ n: Int, cap: Int) -> Bool {
+        used.withLock { u in
+            guard u + n <= cap else { return false }
+            u += n
+            return true
+        }
+    }
+    func release(_ n: Int) { used.withLock { $0 -= n } }
+    var current: Int { used.withLock { $0 } }
 }

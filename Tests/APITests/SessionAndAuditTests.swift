@@ -7,6 +7,23 @@ import NetHTTP
 import Storage
 
 @Suite(.serialized) struct SessionAndAuditTests {
+    @Test func anonymousBodiesAreSmallBeforeAuthentication() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let port = live.server.httpPort
+        // Refused by the declared size alone, before any body byte is read (the attack sent 250 MiB logins in parallel).
+        #expect(try rawStatus(port: port, "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 262144000\r\n\r\n") == 413)
+        #expect(try rawStatus(port: port, "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 204800\r\n\r\n") == 413)
+        // An anonymous upload may not be large either; JSON anywhere is capped at 1 MiB.
+        #expect(try rawStatus(port: port, "POST /api/v1/files?name=x.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n") == 413)
+        #expect(try rawStatus(port: port, "POST /api/v1/devices/search HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n") == 413)
+        // With a token, a 2 MiB upload gets through to the handler.
+        let token = try await live.token(role: .admin, org: 1)
+        let admin = APIClient(port: port, token: token)
+        let up = try await admin.send("POST", "/files?name=fw.bin", body: Array(repeating: 7, count: 2 << 20))
+        #expect(up.status == 201 || up.status == 200, "\(up.status) \(up.text)")
+    }
+
     @Test func anOlderCheaperPasswordHashIsUpgradedOnTheNextSuccessfulLogin() async throws {
         let live = try await LiveServer()
         defer { Task { await live.stop() } }

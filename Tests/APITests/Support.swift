@@ -129,3 +129,25 @@ final class APIClient: @unchecked Sendable {
     func get(_ path: String) async throws -> Reply { try await send("GET", path) }
     func close() async { await conn?.close() }
 }
+
+/// Sends a raw request head (no body) on a fresh socket and returns the status code of the answer.
+func rawStatus(port: Int, _ head: String) throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var tv = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard rc == 0 else { throw Timeout(description: "connect failed: errno \(errno)") }
+    let bytes = Array(head.utf8)
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    var buf = [UInt8](repeating: 0, count: 512)
+    let n = read(fd, &buf, buf.count)
+    guard n > 12 else { throw Timeout(description: "no answer (read \(n), errno \(errno))") }
+    let line = String(decoding: buf[0..<n], as: UTF8.self)
+    guard line.hasPrefix("HTTP/1.1 "), let code = Int(line.dropFirst(9).prefix(3)) else { throw Timeout(description: "not HTTP: \(line.prefix(40))") }
+    return code
+}

@@ -66,6 +66,58 @@ import Testing
         }
     }
 
+    @Test func perRouteBodyLimitsAreDecidedFromTheHeadBeforeReading() async throws {
+        var limits = ServerLimits(maxBodyBytes: 8 << 20)
+        limits.bodyLimit = { method, path, headers in
+            path == "/upload" && headers.first("Authorization") != nil ? 8 << 20 : 1024
+        }
+        try await withServer(limits: limits, handler: echoHandler) { port, _ in
+            // A login-sized route refuses a large declared body at once, before a byte of it arrives.
+            let raw = try await RawConnection(port: port)
+            try await raw.send("POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 262144000\r\n\r\n")
+            #expect(await raw.wait(timeout: .seconds(3)) { text, closed in closed && text.contains("\r\n\r\n") })
+            #expect(raw.text.hasPrefix("HTTP/1.1 413"))
+            await raw.close()
+            let small = try await HTTPClient.send(url: "http://127.0.0.1:\(port)/login", method: "POST", body: Array(repeating: 0x61, count: 1000))
+            #expect(small.status == 200)
+            // Uploads may be large only with credentials in the head.
+            let anonymous = try await HTTPClient.send(url: "http://127.0.0.1:\(port)/upload", method: "POST", body: Array(repeating: 0x61, count: 4096))
+            #expect(anonymous.status == 413)
+            var h = HTTPFields()
+            h.set("Authorization", "Bearer x")
+            let upload = try await HTTPClient.send(url: "http://127.0.0.1:\(port)/upload", method: "POST", headers: h, body: Array(repeating: 0x61, count: 1 << 20))
+            #expect(upload.status == 200 && upload.body.count == 1 << 20)
+        }
+    }
+
+    @Test func connectionsPerAddressAndBufferedBodiesAreBounded() async throws {
+        var limits = ServerLimits(maxBodyBytes: 1 << 20)
+        limits.maxConnectionsPerAddress = 4
+        limits.maxBufferedBodyBytes = 64 << 10
+        try await withServer(limits: limits, handler: echoHandler) { port, server in
+            // Four connections each holding 20 KiB of a declared 100 KiB body: the fourth goes over the 64 KiB budget.
+            var held: [RawConnection] = []
+            for _ in 0..<4 {
+                let raw = try await RawConnection(port: port)
+                try await raw.send("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 102400\r\n\r\n" + String(repeating: "a", count: 20 << 10))
+                held.append(raw)
+            }
+            let refused = await held[3].wait(timeout: .seconds(3)) { text, closed in closed && text.hasPrefix("HTTP/1.1 503") }
+            #expect(refused, "\(held[3].text)")
+            // Three are still open: a fourth connection from the address is accepted, a fifth is closed at once.
+            let fourth = try await RawConnection(port: port)
+            let fifth = try await RawConnection(port: port)
+            #expect(await fifth.wait(timeout: .seconds(3)) { _, closed in closed })
+            #expect(!fourth.collector.closed.withLock { $0 })
+            #expect(!held[0].collector.closed.withLock { $0 })
+            for r in held + [fourth, fifth] { await r.close() }
+            // Once they are gone the budget is free again.
+            try await waitUntilTrue(seconds: 3) { server.connectionCount == 0 }
+            let ok = try await HTTPClient.send(url: "http://127.0.0.1:\(port)/x", method: "POST", body: Array(repeating: 0x61, count: 60 << 10))
+            #expect(ok.status == 200)
+        }
+    }
+
     @Test func chunkedUploadAndChunkedLimit() async throws {
         try await withServer(limits: ServerLimits(maxBodyBytes: 100), handler: echoHandler) { port, _ in
             let raw = try await RawConnection(port: port)
@@ -318,4 +370,9 @@ actor Gate {
         for w in waiters { w.resume() }
         waiters.removeAll()
     }
+}
+
+func waitUntilTrue(seconds: Double, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
 }
