@@ -23,7 +23,9 @@ schemas = {
     "model": string, "software_version": string, "hardware_version": string, "profile": string, "data_model": string,
     "organisation_id": id_, "groups": strs, "tags": strs, "location": string, "description": string,
     "status": {"type": "string", "enum": ["online", "offline", "never"]}, "ip_address": string, "connection_request_url": string,
-    "inform_interval": integer, "last_inform": time, "last_boot": time, "created_at": time, "onboarded_at": time},
+    "inform_interval": integer, "last_inform": time, "last_boot": time, "created_at": time, "onboarded_at": time,
+    "credential_conflict": {"type": "boolean", "description": "two parties hold credentials of this device (a re-bootstrap by someone else): secrets are withheld until an admin resolves it"},
+    "rebootstrap": {"type": "string", "enum": ["none", "awaiting_approval", "approved"], "description": "quarantine of re-bootstraps (profile rebootstrap = \"quarantine\")"}},
     ["id", "name", "oui", "serial", "organisation_id", "groups", "tags", "status"]),
  "DevicePage": obj({"devices": {"type": "array", "items": ref("Device")}, "next_cursor": string}, ["devices"]),
  "DeviceDetail": obj({"device": ref("Device"), "recent_informs": {"type": "array", "items": obj({"at": time, "events": strs, "remote": string})},
@@ -207,6 +209,8 @@ op("POST", "/devices/{id}/tasks", "operator", "Queue get/set/refresh/add_object/
     "content": {"application/json": {"schema": ref("Task")}}}, [P_ID], body("TaskCreate"), status="201")
 op("POST", "/devices/{id}/factory-reset", "admin", "Queue a factory reset", resp("Queued or finished", "Task"), [P_ID], body("RunOptions", required=False), status="201")
 op("POST", "/devices/{id}/download", "admin", "Queue a Download (an uploaded file_id, or a url)", resp("Queued or finished", "Task"), [P_ID], body("DownloadCreate"), status="201")
+op("POST", "/devices/{id}/resolve-conflict", "admin", "Resolve a credential conflict: forget the pre-re-bootstrap credentials, deliver secrets again", resp("The device", "Device"), [P_ID])
+op("POST", "/devices/{id}/approve-rebootstrap", "admin", "Let a quarantined re-bootstrap through once", resp("The device", "Device"), [P_ID])
 op("POST", "/devices/{id}/summon", "operator", "Send an HTTP connection request now", resp("Sent", "Summon"), [P_ID])
 op("GET", "/tasks/{id}", "viewer", "Task status and result", resp("The task", "Task"), [P_ID])
 op("DELETE", "/tasks/{id}", "operator", "Cancel a pending task", resp("Cancelled", "Task"), [P_ID])

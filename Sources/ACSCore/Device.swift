@@ -41,6 +41,13 @@ public struct Device: Sendable, Equatable, Codable {
     public var organisationID: Int64 = Organisation.rootID
     /// Free labels, distinct from groups (groups are for targeting, tags for people).
     public var tags: [String] = []
+    /// The credentials the device had confirmed before its last re-bootstrap. Whoever uses them afterwards is a second
+    /// party claiming the device (the real one, if the re-bootstrap was an impostor's): a credential conflict.
+    public var supersededPasswordHA1: String = ""
+    /// Two parties claim this device (see supersededPasswordHA1); secrets are withheld until an operator resolves it.
+    public var credentialConflict = false
+    /// Quarantine of re-bootstraps (profile `rebootstrap = "quarantine"`).
+    public var rebootstrapHold: RebootstrapHold = .none
 
     public init(id: Int64 = 0, name: String, oui: String, productClass: String, serialNumber: String, manufacturer: String = "",
                 modelName: String = "", softwareVersion: String = "", hardwareVersion: String = "", profile: String = "",
@@ -74,4 +81,24 @@ public enum DeviceStatus: String, Sendable, Codable {
         let grace = Int64(Double(max(informInterval, 1)) * 1.5) + 60
         return now - lastInform <= grace ? .online : .offline
     }
+}
+
+/// Where a device stands with re-bootstrap quarantine.
+public enum RebootstrapHold: Int, Sendable, Codable {
+    case none = 0
+    /// A BOOTSTRAP with the onboarding credentials arrived; nothing is sent until an operator approves.
+    case awaitingApproval = 1
+    /// Approved: the next BOOTSTRAP re-onboards (once).
+    case approved = 2
+}
+
+/// What a profile does when a known device comes back with `0 BOOTSTRAP` and the onboarding credentials (a factory
+/// reset — or someone who knows the model's onboarding secret and the device's serial).
+public enum RebootstrapPolicy: String, Sendable, Codable, CaseIterable {
+    /// Re-onboard at once (secrets are still withheld for that first session, and the old credentials are watched).
+    case allow
+    /// Hold until an operator approves the re-bootstrap.
+    case quarantine
+    /// Only with a client certificate naming the device (mutual TLS).
+    case certificate
 }

@@ -9,6 +9,8 @@ public enum Principal: Sendable, Equatable {
     case devicePreviousCredentials(Int64)
     /// A profile's shared onboarding credentials.
     case onboarding(profile: String)
+    /// The credentials the device had before its last re-bootstrap: a second party claims it.
+    case supersededCredentials(Int64)
 }
 
 public enum Admission: Sendable, Equatable {
@@ -17,6 +19,10 @@ public enum Admission: Sendable, Equatable {
     /// First contact, an unfinished onboarding or a BOOTSTRAP: (re-)onboard; `existing` keeps ID, groups, location.
     case onboard(existing: Device?)
     case refuse(String)
+    /// Someone used the device's pre-re-bootstrap credentials: flag the conflict and refuse.
+    case conflict(Device)
+    /// A re-bootstrap waits for an operator's approval (quarantine): mark it and refuse for now.
+    case hold(Device, String)
 }
 
 public struct GeneratedCredentials: Sendable, Equatable {
@@ -30,27 +36,58 @@ public enum Onboarding {
     public static let realm = "Corral"
 
     /// Decides whether an authenticated Inform is let in, and whether it (re-)onboards.
-    public static func admit(_ principal: Principal, inform: Inform, existing: Device?) -> Admission {
+    /// `policy` and `certificateNames` decide a re-bootstrap: a known, confirmed device coming back with `0 BOOTSTRAP`
+    /// and the profile's onboarding credentials.
+    public static func admit(_ principal: Principal, inform: Inform, existing: Device?, policy: RebootstrapPolicy = .allow,
+                             certificateNames: [String]? = nil) -> Admission {
         let bootstrap = inform.hasEvent(EventCode.bootstrap)
+        func sameDevice(_ id: Int64) -> Device? {
+            guard let existing, existing.id == id, existing.oui == inform.deviceId.oui,
+                  existing.serialNumber == inform.deviceId.serialNumber else { return nil }
+            return existing
+        }
         switch principal {
         case .device(let id):
-            guard let existing, existing.id == id, existing.oui == inform.deviceId.oui,
-                  existing.serialNumber == inform.deviceId.serialNumber else {
-                return .refuse("credentials belong to another device")
-            }
+            guard let existing = sameDevice(id) else { return .refuse("credentials belong to another device") }
+            // Its own unique credentials prove it is the device: a BOOTSTRAP then needs no policy.
             return bootstrap ? .onboard(existing: existing) : .known(existing)
         case .devicePreviousCredentials(let id):
-            guard let existing, existing.id == id, existing.oui == inform.deviceId.oui,
-                  existing.serialNumber == inform.deviceId.serialNumber else {
-                return .refuse("credentials belong to another device")
-            }
+            guard let existing = sameDevice(id) else { return .refuse("credentials belong to another device") }
             // The credential swap did not reach the CPE: run it again.
             return .onboard(existing: existing)
+        case .supersededCredentials(let id):
+            guard let existing = sameDevice(id) else { return .refuse("credentials belong to another device") }
+            return .conflict(existing)
         case .onboarding:
             guard let existing else { return .onboard(existing: nil) }
-            if !existing.credentialsConfirmed || bootstrap { return .onboard(existing: existing) }
-            return .refuse("device \(existing.name) is onboarded and must use its own credentials")
+            if !existing.credentialsConfirmed { return .onboard(existing: existing) }
+            guard bootstrap else { return .refuse("device \(existing.name) is onboarded and must use its own credentials") }
+            return rebootstrap(existing, policy: policy, deviceId: inform.deviceId, certificateNames: certificateNames)
         }
+    }
+
+    static func rebootstrap(_ existing: Device, policy: RebootstrapPolicy, deviceId: DeviceID, certificateNames: [String]?) -> Admission {
+        switch policy {
+        case .allow:
+            return .onboard(existing: existing)
+        case .quarantine:
+            if existing.rebootstrapHold == .approved { return .onboard(existing: existing) }
+            return .hold(existing, "re-bootstrap of \(existing.name) awaits an operator's approval (profile rebootstrap = \"quarantine\")")
+        case .certificate:
+            var required = DeviceProfile(name: "rebootstrap")
+            required.requireClientCertificate = true
+            if let why = certificateProblem(profile: required, deviceId: deviceId, certificateNames: certificateNames) {
+                return .refuse("re-bootstrap of \(existing.name) needs a client certificate naming it: \(why)")
+            }
+            return .onboard(existing: existing)
+        }
+    }
+
+    /// A task whose request carries a secret (a WiFi passphrase, a password): never sent in the first session after a
+    /// re-bootstrap, nor to a device under a credential conflict.
+    public static func carriesSecret(_ kind: TaskKind) -> Bool {
+        if case .setParameterValues(let values) = kind { return values.contains { ManagementPaths.isSecret($0.name) } }
+        return false
     }
 
     /// Mutual TLS: why a session must be refused, or nil. With `requireClientCertificate` the CPE must have presented a

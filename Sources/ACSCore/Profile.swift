@@ -72,6 +72,8 @@ public struct DeviceProfile: Sendable, Equatable {
     /// `auth = { client_certificate = "required" }`: every session must come over TLS with a client certificate that
     /// chains to `client_ca` and names this device (its serial or OUI-serial, as subject CN or DNS SAN).
     public var requireClientCertificate = false
+    /// `rebootstrap = "allow" | "quarantine" | "certificate"`.
+    public var rebootstrap: RebootstrapPolicy = .allow
 
     public init(name: String) { self.name = name }
 

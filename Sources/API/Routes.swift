@@ -20,6 +20,8 @@ enum Routes {
         Route(method: "POST", pattern: "/devices/{id}/tasks", permission: .role(.operator), action: "task.create", handler: TaskHandlers.create),
         Route(method: "POST", pattern: "/devices/{id}/factory-reset", permission: .role(.admin), action: "task.factory_reset", handler: TaskHandlers.factoryReset),
         Route(method: "POST", pattern: "/devices/{id}/download", permission: .role(.admin), action: "task.download", handler: TaskHandlers.download),
+        Route(method: "POST", pattern: "/devices/{id}/resolve-conflict", permission: .role(.admin), action: "device.resolve_conflict", handler: DeviceHandlers.resolveConflict),
+        Route(method: "POST", pattern: "/devices/{id}/approve-rebootstrap", permission: .role(.admin), action: "device.approve_rebootstrap", handler: DeviceHandlers.approveRebootstrap),
         Route(method: "POST", pattern: "/devices/{id}/summon", permission: .role(.operator), action: "device.summon", handler: TaskHandlers.summon),
 
         Route(method: "GET", pattern: "/tasks/{id}", permission: .role(.viewer), action: "task.read", handler: TaskHandlers.show),

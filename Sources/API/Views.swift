@@ -28,6 +28,14 @@ struct DeviceView: Encodable {
     var lastBoot: String?
     var createdAt: String?
     var onboardedAt: String?
+    /// Two parties hold credentials of this device (a re-bootstrap by someone else); secrets are withheld.
+    var credentialConflict: Bool
+    /// "none", "awaiting_approval" (quarantined re-bootstrap) or "approved".
+    var rebootstrap: String
+
+    static func rebootstrapState(_ h: RebootstrapHold) -> String {
+        switch h { case .none: "none"; case .awaitingApproval: "awaiting_approval"; case .approved: "approved" }
+    }
 
     /// Spelled out so device lists can skip the encoder's snake_case conversion (the hot path of the API).
     enum CodingKeys: String, CodingKey {
@@ -35,7 +43,7 @@ struct DeviceView: Encodable {
         case hardwareVersion = "hardware_version", profile, dataModel = "data_model", organisationId = "organisation_id", groups, tags
         case location, description, status, ipAddress = "ip_address", connectionRequestUrl = "connection_request_url"
         case informInterval = "inform_interval", lastInform = "last_inform", lastBoot = "last_boot", createdAt = "created_at"
-        case onboardedAt = "onboarded_at"
+        case onboardedAt = "onboarded_at", credentialConflict = "credential_conflict", rebootstrap
     }
 
     init(_ d: Device, now: Int64) {
@@ -45,6 +53,7 @@ struct DeviceView: Encodable {
         location = d.location; description = d.description; status = d.status(now: now).rawValue; ipAddress = d.ipAddress
         connectionRequestUrl = d.connectionRequestURL; informInterval = d.informInterval; lastInform = Time.iso(d.lastInform)
         lastBoot = Time.iso(d.lastBoot); createdAt = Time.iso(d.createdAt); onboardedAt = Time.iso(d.onboardedAt)
+        credentialConflict = d.credentialConflict; rebootstrap = Self.rebootstrapState(d.rebootstrapHold)
     }
 }
 

@@ -73,7 +73,8 @@ struct CPEAuthenticator: Sendable {
     private func profile(of principal: Principal, store: CorralStore) throws -> DeviceProfile? {
         switch principal {
         case .onboarding(let name): return profiles.profile(named: name)
-        case .device(let id), .devicePreviousCredentials(let id): return try store.device(id: id).flatMap { profiles.profile(named: $0.profile) }
+        case .device(let id), .devicePreviousCredentials(let id), .supersededCredentials(let id):
+            return try store.device(id: id).flatMap { profiles.profile(named: $0.profile) }
         }
     }
 
@@ -86,6 +87,8 @@ struct CPEAuthenticator: Sendable {
             if !device.credentialsConfirmed && !device.previousPasswordHA1.isEmpty {
                 out.append((.devicePreviousCredentials(device.id), device.previousPasswordHA1))
             }
+            // Last: the credentials from before a re-bootstrap (a match is a conflict, decided by the admission rules).
+            if !device.supersededPasswordHA1.isEmpty { out.append((.supersededCredentials(device.id), device.supersededPasswordHA1)) }
         }
         if let profile = profiles.profile(onboardingUsername: username) {
             out.append((.onboarding(profile: profile.name),

@@ -124,10 +124,30 @@ public final class CWMPService: Sendable {
                 log.info("refused Inform from \(x.remoteAddress) for \(LogText.safe(inform.deviceId.oui))-\(LogText.safe(inform.deviceId.serialNumber)): \(LogText.safe(why))")
                 return .text(403, "Refused: \(why)")
             }
-            let admission = Onboarding.admit(principal, inform: inform, existing: existing)
-            if case .refuse(let why) = admission {
+            let policy = existing.flatMap { config.profiles.profile(named: $0.profile)?.rebootstrap } ?? .allow
+            let admission = Onboarding.admit(principal, inform: inform, existing: existing, policy: policy, certificateNames: x.clientCertificateNames)
+            switch admission {
+            case .refuse(let why):
                 log.info("refused Inform from \(x.remoteAddress) for \(LogText.safe(inform.deviceId.oui))-\(LogText.safe(inform.deviceId.serialNumber)): \(LogText.safe(why))")
                 return .text(401, "Refused: \(why)", headers: auth.challenge(tls: x.isTLS).map { ("WWW-Authenticate", $0) })
+            case .conflict(var device):
+                // Two parties hold credentials of this device: flag it (secrets are withheld from every session until an
+                // operator resolves it) and refuse the holder of the old ones.
+                if !device.credentialConflict {
+                    device.credentialConflict = true
+                    try await store.apply([.updateDevice(device)])
+                }
+                log.error("credential conflict on \(device.name): \(x.remoteAddress) used the credentials it had before its last re-bootstrap; secrets withheld until an operator resolves it")
+                return .text(403, "Refused: credential conflict on \(device.name); an operator must resolve it")
+            case .hold(var device, let why):
+                if device.rebootstrapHold != .awaitingApproval {
+                    device.rebootstrapHold = .awaitingApproval
+                    try await store.apply([.updateDevice(device)])
+                }
+                log.info("\(why) (from \(x.remoteAddress))")
+                return .text(403, "Refused: \(why)")
+            case .known, .onboard:
+                break
             }
             return try await open(x, envelope: envelope, inform: inform, principal: principal, admission: admission)
         } catch {
@@ -143,6 +163,7 @@ public final class CWMPService: Sendable {
         var device: Device
         var onboarding: [WorkItem] = []
         var writes: [StoreWrite] = []
+        var withholdSecrets = false
 
         switch admission {
         case .known(let d):
@@ -157,6 +178,14 @@ public final class CWMPService: Sendable {
             var profile = onboardingProfile(principal: principal, existing: existing, inform: inform, kind: kind)
             if let existing {
                 device = existing
+                if existing.credentialsConfirmed && inform.hasEvent(EventCode.bootstrap) {
+                    // A re-bootstrap: whoever keeps using the confirmed credentials from now on is a second party.
+                    if case .onboarding = principal {
+                        device.supersededPasswordHA1 = existing.passwordHA1
+                        withholdSecrets = true
+                    }
+                    if device.rebootstrapHold == .approved { device.rebootstrapHold = .none }
+                }
             } else {
                 let name = Device.name(oui: inform.deviceId.oui, serial: inform.deviceId.serialNumber)
                 // Pre-provisioned (CSV import): the device lands in its organisation with its metadata and profile.
@@ -185,7 +214,7 @@ public final class CWMPService: Sendable {
                 onboarding = Onboarding.workItems(kind: kind, credentials: creds, informInterval: profile.informInterval, stun: profile.stunEnabled,
                                                       xmpp: profile.xmppEnabled || config.xmppConfigured)
             }
-        case .refuse:
+        case .refuse, .conflict, .hold:
             return .text(401, "Refused")
         }
 
@@ -220,6 +249,7 @@ public final class CWMPService: Sendable {
             return .text(500, "unexpected session state")
         }
         let ctx = SessionContext(token: SessionContext.newToken(), connectionID: x.connectionID, machine: machine, device: device, now: now)
+        ctx.withholdSecrets = withholdSecrets || device.credentialConflict
         sessionOpens.record(device.id, at: now)
         provisioning?.begin(ctx, inform: inform, now: nowS)
         if let previous = sessions.insert(ctx) {
@@ -331,7 +361,9 @@ public final class CWMPService: Sendable {
     private func enqueueDueTasks(_ ctx: SessionContext) {
         let now = Int64(Self.now())
         guard let due = try? store.tasks(deviceID: ctx.device.id, states: [.pending]) else { return }
-        let items = due.filter { $0.notBefore <= now && !ctx.queuedTaskIDs.contains($0.id) }.map { task -> WorkItem in
+        let items = due.filter {
+            $0.notBefore <= now && !ctx.queuedTaskIDs.contains($0.id) && !(ctx.withholdSecrets && Onboarding.carriesSecret($0.kind))
+        }.map { task -> WorkItem in
             ctx.queuedTaskIDs.insert(task.id)
             return WorkItem(origin: .task(task.id), request: TaskPlanner.request(for: task))
         }

@@ -15,6 +15,8 @@ final class SessionContext: @unchecked Sendable {
     let openedAt: Double
     /// Tasks already queued in this session, so a re-check for new tasks does not send them twice.
     var queuedTaskIDs: Set<Int64> = []
+    /// First session after a re-bootstrap, or a device under a credential conflict: tasks carrying secrets stay queued.
+    var withholdSecrets = false
     /// This session's profile provisioning (ProvisioningRunner), until it is done.
     var provisioning: ProvisioningSession?
     /// The device's provision retry state when the session opened.

@@ -6,7 +6,7 @@ import DataModel
 enum ProfileParser {
     static let hookEvents = ["inform", "bootstrap", "boot", "periodic", "value_change", "connection_request",
                              "transfer_complete", "diagnostics_complete", "reboot", "download"]
-    static let knownKeys: Set<String> = ["name", "auth", "description", "extends", "priority", "match", "onboarding", "inform_interval",
+    static let knownKeys: Set<String> = ["name", "auth", "rebootstrap", "description", "extends", "priority", "match", "onboarding", "inform_interval",
                                          "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test"]
 
     struct Parsed {
@@ -130,6 +130,12 @@ enum ProfileParser {
             }
             explicit.insert("desired")
         }
+        if !t["rebootstrap"].isNil {
+            guard let v = t["rebootstrap"].string, let policy = RebootstrapPolicy(rawValue: v) else {
+                return fail("rebootstrap must be \"allow\", \"quarantine\" or \"certificate\"")
+            }
+            p.rebootstrap = policy
+        }
         if let a = t["auth"].table {
             for k in a.keys where !["basic_over_http", "client_certificate"].contains(k) {
                 return fail("unknown auth setting '\(k)' (known: basic_over_http, client_certificate)")
@@ -205,6 +211,7 @@ enum ProfileParser {
         if !c.explicit.contains("stun") { c.profile.stunEnabled = p.stunEnabled }
         if !c.explicit.contains("xmpp") { c.profile.xmppEnabled = p.xmppEnabled }
         if !c.explicit.contains("wake") { c.profile.wakeOrder = p.wakeOrder }
+        if !c.explicit.contains("rebootstrap") { c.profile.rebootstrap = p.rebootstrap }
         if !c.explicit.contains("auth") {
             c.profile.basicOverHTTP = p.basicOverHTTP
             c.profile.requireClientCertificate = p.requireClientCertificate

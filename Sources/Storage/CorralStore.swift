@@ -45,6 +45,9 @@ public enum StoreWrite: Sendable {
     case updateDevice(Device)
     /// Operator metadata.
     case updateMetadata(deviceID: Int64, groups: [String], location: String, description: String)
+    /// An operator's decision on re-bootstrap security: conflict resolved (superseded credentials forgotten), or a
+    /// quarantined re-bootstrap approved.
+    case updateDeviceSecurity(deviceID: Int64, supersededHA1: String, credentialConflict: Bool, rebootstrapHold: RebootstrapHold)
     /// Values learned from the CPE. Empty values of secret parameters do not overwrite what the ACS knows.
     case parameters(deviceID: Int64, values: [ParameterValue], at: Int64)
     case inform(deviceID: Int64, InformRecord)

@@ -22,7 +22,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     }
 
     public init(path: String) throws {
-        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope])
+        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity])
     }
 
     public func close() { db.close() }
@@ -33,7 +33,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
         id, name, oui, product_class, serial, manufacturer, model_name, software_version, hardware_version, profile,
         data_model, groups, location, description, cr_url, cr_username, cr_password, username, password_ha1,
         credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot, previous_ha1,
-        organisation_id, tags
+        organisation_id, tags, superseded_ha1, credential_conflict, rebootstrap_hold
         """
 
     static func device(_ r: SQLiteConnection.Row) -> Device {
@@ -47,6 +47,9 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
         d.previousPasswordHA1 = r.text(26)
         d.organisationID = r.int(27)
         d.tags = r.text(28).split(separator: ",").map(String.init)
+        d.supersededPasswordHA1 = r.text(29)
+        d.credentialConflict = r.int(30) != 0
+        d.rebootstrapHold = RebootstrapHold(rawValue: Int(r.int(31))) ?? .none
         return d
     }
 
@@ -176,17 +179,21 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
             try c.run("""
                 UPDATE devices SET product_class=?, manufacturer=?, hardware_version=?, data_model=?, cr_url=?, cr_username=?,
                 cr_password=?, password_ha1=?, credentials_confirmed=?, ip=?, inform_interval=?, onboarded_at=?, last_inform=?,
-                last_boot=?, previous_ha1=? WHERE id=?
+                last_boot=?, previous_ha1=?, superseded_ha1=?, credential_conflict=?, rebootstrap_hold=? WHERE id=?
                 """, [.text(d.productClass), .text(d.manufacturer), .text(d.hardwareVersion), .text(d.dataModel?.rawValue ?? ""),
                       .text(d.connectionRequestURL), .text(d.connectionRequestUsername), .text(d.connectionRequestPassword),
                       .text(d.passwordHA1), .int(d.credentialsConfirmed ? 1 : 0), .text(d.ipAddress), .int(Int64(d.informInterval)),
-                      .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot), .text(d.previousPasswordHA1), .int(d.id)])
+                      .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot), .text(d.previousPasswordHA1),
+                      .text(d.supersededPasswordHA1), .int(d.credentialConflict ? 1 : 0), .int(Int64(d.rebootstrapHold.rawValue)), .int(d.id)])
             try c.run("""
                 UPDATE devices SET name=?1, oui=?2, serial=?3, model_name=?4, software_version=?5, profile=?6, username=?7
                 WHERE id=?8 AND NOT (name IS ?1 AND oui IS ?2 AND serial IS ?3 AND model_name IS ?4 AND software_version IS ?5
                 AND profile IS ?6 AND username IS ?7)
                 """, [.text(d.name), .text(d.oui), .text(d.serialNumber), .text(d.modelName), .text(d.softwareVersion),
                       .text(d.profile), .text(d.username), .int(d.id)])
+        case .updateDeviceSecurity(let id, let superseded, let conflict, let hold):
+            try c.run("UPDATE devices SET superseded_ha1=?, credential_conflict=?, rebootstrap_hold=? WHERE id=?",
+                      [.text(superseded), .int(conflict ? 1 : 0), .int(Int64(hold.rawValue)), .int(id)])
         case .updateMetadata(let id, let groups, let location, let description):
             try c.run("UPDATE devices SET groups=?, location=?, description=? WHERE id=?",
                       [.text(groups.joined(separator: ",")), .text(location), .text(description), .int(id)])

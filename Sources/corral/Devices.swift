@@ -116,6 +116,9 @@ struct DeviceJSON: Encodable {
     let lastInform: String?
     let onboardedAt: String?
     let credentialsConfirmed: Bool
+    /// Re-bootstrap security (issue 11): two parties claim the device / a quarantined re-bootstrap.
+    let credentialConflict: Bool
+    let rebootstrap: String
 
     init(device d: Device, now: Int64) {
         id = d.id; name = d.name; status = d.status(now: now).rawValue; profile = d.profile; serial = d.serialNumber
@@ -123,6 +126,12 @@ struct DeviceJSON: Encodable {
         softwareVersion = d.softwareVersion; hardwareVersion = d.hardwareVersion; dataModel = d.dataModel?.rawValue ?? ""
         groups = d.groups; location = d.location; description = d.description; ip = d.ipAddress
         lastInform = Self.time(d.lastInform); onboardedAt = Self.time(d.onboardedAt); credentialsConfirmed = d.credentialsConfirmed
+        credentialConflict = d.credentialConflict
+        switch d.rebootstrapHold {
+        case .none: rebootstrap = "none"
+        case .awaitingApproval: rebootstrap = "awaiting_approval"
+        case .approved: rebootstrap = "approved"
+        }
     }
 
     static func time(_ t: Int64) -> String? {

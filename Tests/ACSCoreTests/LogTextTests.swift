@@ -21,4 +21,27 @@ struct LogTextTests {
         #expect(Onboarding.certificateProblem(profile: p, deviceId: id, certificateNames: ["00C0FF-SN90"]) != nil)
         #expect(Onboarding.certificateProblem(profile: p, deviceId: id, certificateNames: []) != nil)
     }
+
+    @Test func reBootstrapPoliciesDecideWhatABootstrapWithOnboardingCredentialsGets() {
+        let id = DeviceID(manufacturer: "M", oui: "00C0FF", productClass: "P", serialNumber: "SN9")
+        var d = Device(id: 7, name: "00C0FF-SN9", oui: "00C0FF", productClass: "P", serialNumber: "SN9", passwordHA1: "new", credentialsConfirmed: true)
+        let boot = Inform(deviceId: id, events: [EventStruct("0 BOOTSTRAP")], currentTime: "2026-12-06T00:00:00Z", parameters: [])
+        let periodic = Inform(deviceId: id, events: [EventStruct("2 PERIODIC")], currentTime: "2026-12-06T00:00:00Z", parameters: [])
+        let onboarding = Principal.onboarding(profile: "p")
+        #expect(Onboarding.admit(onboarding, inform: boot, existing: d, policy: .allow) == .onboard(existing: d))
+        if case .hold = Onboarding.admit(onboarding, inform: boot, existing: d, policy: .quarantine) {} else { Issue.record("quarantine did not hold") }
+        if case .refuse(let why) = Onboarding.admit(onboarding, inform: boot, existing: d, policy: .certificate) {
+            #expect(why.contains("client certificate"))
+        } else { Issue.record("certificate policy let a re-bootstrap without a certificate through") }
+        #expect(Onboarding.admit(onboarding, inform: boot, existing: d, policy: .certificate, certificateNames: ["00C0FF-SN9"]) == .onboard(existing: d))
+        d.rebootstrapHold = .approved
+        #expect(Onboarding.admit(onboarding, inform: boot, existing: d, policy: .quarantine) == .onboard(existing: d))
+        // Without BOOTSTRAP the onboarding credentials get nothing; the pre-re-bootstrap credentials are a conflict.
+        if case .refuse = Onboarding.admit(onboarding, inform: periodic, existing: d) {} else { Issue.record("periodic with onboarding credentials admitted") }
+        #expect(Onboarding.admit(.supersededCredentials(7), inform: periodic, existing: d) == .conflict(d))
+        // The device's own credentials with BOOTSTRAP need no policy.
+        #expect(Onboarding.admit(.device(7), inform: boot, existing: d, policy: .quarantine) == .onboard(existing: d))
+        #expect(Onboarding.carriesSecret(.setParameterValues([ParameterValue(name: "Device.WiFi.AccessPoint.1.Security.KeyPassphrase", value: "x")])))
+        #expect(!Onboarding.carriesSecret(.setParameterValues([ParameterValue(name: "Device.WiFi.SSID.1.SSID", value: "x")])))
+    }
 }

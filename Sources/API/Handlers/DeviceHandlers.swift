@@ -154,6 +154,39 @@ enum DeviceHandlers {
         return JSON.response(DeviceView(d, now: Time.now))
     }
 
+    /// The operator decided which party is the device (after checking it in the field): the superseded credentials are
+    /// forgotten and secrets flow again. Whoever holds the current credentials keeps the device.
+    static func resolveConflict(_ ctx: RequestContext) async throws -> HTTPResponse {
+        var d = try ctx.device(try ctx.pathID())
+        ctx.touching("device", String(d.id), organisation: d.organisationID)
+        guard d.credentialConflict || !d.supersededPasswordHA1.isEmpty else { throw APIError.conflict("device \(d.name) has no credential conflict") }
+        ctx.audit.before = JSON.text(SecurityView(d))
+        d.credentialConflict = false
+        d.supersededPasswordHA1 = ""
+        try await ctx.store.apply([.updateDeviceSecurity(deviceID: d.id, supersededHA1: "", credentialConflict: false, rebootstrapHold: d.rebootstrapHold)])
+        ctx.audit.after = JSON.text(SecurityView(d))
+        return JSON.response(DeviceView(d, now: Time.now))
+    }
+
+    /// Lets a quarantined re-bootstrap through once: the device's next BOOTSTRAP re-onboards it.
+    static func approveRebootstrap(_ ctx: RequestContext) async throws -> HTTPResponse {
+        var d = try ctx.device(try ctx.pathID())
+        ctx.touching("device", String(d.id), organisation: d.organisationID)
+        guard d.rebootstrapHold == .awaitingApproval else { throw APIError.conflict("device \(d.name) has no re-bootstrap awaiting approval") }
+        ctx.audit.before = JSON.text(SecurityView(d))
+        d.rebootstrapHold = .approved
+        try await ctx.store.apply([.updateDeviceSecurity(deviceID: d.id, supersededHA1: d.supersededPasswordHA1,
+                                                         credentialConflict: d.credentialConflict, rebootstrapHold: .approved)])
+        ctx.audit.after = JSON.text(SecurityView(d))
+        return JSON.response(DeviceView(d, now: Time.now))
+    }
+
+    struct SecurityView: Encodable {
+        var credentialConflict: Bool
+        var rebootstrap: String
+        init(_ d: Device) { credentialConflict = d.credentialConflict; rebootstrap = DeviceView.rebootstrapState(d.rebootstrapHold) }
+    }
+
     static func parameters(_ ctx: RequestContext) async throws -> HTTPResponse {
         let d = try ctx.device(try ctx.pathID())
         let prefix = ctx.query["prefix"] ?? ""

@@ -64,7 +64,20 @@ enum DevicePage {
             <dt>Inform interval</dt><dd>\(d.informInterval) s</dd>
             \(reachability(ctx, d))
             </dl>
+            \(security(d))
             """
+    }
+
+    /// Re-bootstrap security: a credential conflict or a quarantined re-bootstrap, with what an admin can do.
+    static func security(_ d: Device) -> Markup {
+        var out = ""
+        if d.credentialConflict {
+            out += "<p class=\"error\" id=\"device-conflict\" role=\"alert\"><strong>Credential conflict:</strong> someone used the credentials this device had before its last re-bootstrap. Two parties claim it; tasks carrying secrets are held. Check the device in the field, then resolve it (API: POST /api/v1/devices/\(d.id)/resolve-conflict).</p>"
+        }
+        if d.rebootstrapHold == .awaitingApproval {
+            out += "<p class=\"notice\" id=\"device-quarantine\" role=\"status\"><strong>Re-bootstrap awaiting approval:</strong> the device (or someone with its serial) asked to be onboarded again. Approve it if it was factory-reset (API: POST /api/v1/devices/\(d.id)/approve-rebootstrap).</p>"
+        }
+        return Markup(raw: out)
     }
 
     /// Connection-request methods, NAT, the STUN binding and the last wake-up (what was tried, what woke it).
