@@ -13,6 +13,8 @@ public final class CWMPService: Sendable {
     let auth: CPEAuthenticator
     let sessions = SessionTable()
     let admission: AdmissionControl
+    /// Backoff for repeated failed CPE authentications (per username and per address).
+    let authThrottle = CPEAuthThrottle()
     let log: Log
     let provisioning: ProvisioningRunner?
     /// When each device last opened a session (wake-ups wait for it).
@@ -87,11 +89,25 @@ public final class CWMPService: Sendable {
             return .text(503, "Too many sessions, retry later", headers: [("Retry-After", String(retryAfter))])
         }
         let principal: Principal
+        let user = x.authorization.flatMap(AuthorizationHeader.parse)?.username
+        let nowS = Int64(Self.now())
+        if x.authorization != nil {
+            let (wait, announce) = authThrottle.wait(user: user, address: x.remoteAddress, now: nowS)
+            if wait > 0 {
+                if announce { log.info("CPE auth throttled for \(wait) s: \(LogText.safe(user ?? "?")) from \(x.remoteAddress) (repeated failures)") }
+                return .text(503, "Too many failed authentications, retry later", headers: [("Retry-After", String(wait))])
+            }
+        }
         do {
             switch try auth.authenticate(x.authorization, uri: x.uri, tls: x.isTLS, store: store) {
-            case .ok(let p): principal = p
+            case .ok(let p):
+                principal = p
+                if let user { authThrottle.succeeded(user: user) }
             case .challenge(let values, let reason):
-                if x.authorization != nil { log.info("CPE auth failed from \(x.remoteAddress): \(LogText.safe(reason))") }
+                if x.authorization != nil && (reason.hasPrefix("wrong credentials") || reason.hasPrefix("Basic refused")) {
+                    authThrottle.failed(user: user, address: x.remoteAddress, now: nowS)
+                    log.info("CPE auth failed from \(x.remoteAddress): \(LogText.safe(reason))")
+                }
                 return .text(401, "Authentication required", headers: values.map { ("WWW-Authenticate", $0) })
             }
         } catch {

@@ -14,7 +14,7 @@ import Storage
     static let policy: [String: Role?] = [
         "openapi.read": nil, "auth.login": nil,
         "auth.logout": .viewer, "me.read": .viewer, "me.password": .viewer,
-        "device.list": .viewer, "device.export": .viewer, "device.read": .viewer, "device.update": .operator, "device.move": .admin,
+        "device.list": .viewer, "device.export": .viewer, "device.read": .viewer, "device.update": .operator, "device.move": .admin, "device.resolve_conflict": .admin, "device.approve_rebootstrap": .admin,
         "device.parameters": .viewer, "task.list": .viewer, "task.create": .operator, "task.factory_reset": .admin,
         "task.download": .admin, "device.summon": .operator, "task.read": .viewer, "task.cancel": .operator,
         "fault.list": .viewer, "fault.retry": .operator, "fault.delete": .operator,
@@ -117,6 +117,9 @@ import Storage
             case "task.factory_reset": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/factory-reset", json: [String: Any]())
             case "task.download": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/download", json: ["url": "http://example.invalid/fw.bin"])
             case "device.summon": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/summon")
+            // 409 for a device without a conflict or a held re-bootstrap: access granted, nothing to do.
+            case "device.resolve_conflict": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/resolve-conflict")
+            case "device.approve_rebootstrap": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/approve-rebootstrap")
             case "task.read": return Sample(method: "GET", path: "/tasks/\(try await task(org).id)")
             case "task.cancel": return Sample(method: "DELETE", path: "/tasks/\(try await task(org).id)")
             case "fault.list": return Sample(method: "GET", path: "/faults")

@@ -77,6 +77,25 @@ struct RawCPE {
         }
     }
 
+    @Test func digestGuessingIsThrottledPerUsernameWhileOthersAreServed() async throws {
+        try await withServer { server in
+            // Ten wrong answers are free; then the username must wait (503 + Retry-After), not even checked.
+            var statuses: [Int] = []
+            for _ in 0..<14 {
+                var cpe = try await RawCPE.connect(server.cwmpPort)
+                statuses.append(try await cpe.postAuthenticated(RawCPE.inform(serial: "G1"), user: "corral-tr181", password: "guess").status)
+            }
+            #expect(statuses.prefix(10).allSatisfy { $0 == 401 }, "\(statuses)")
+            #expect(statuses.suffix(3).allSatisfy { $0 == 503 }, "\(statuses)")
+            var throttled = try await RawCPE.connect(server.cwmpPort)
+            let r = try await throttled.postAuthenticated(RawCPE.inform(serial: "G1"), user: "corral-tr181", password: "onboard-tr181")
+            #expect(r.status == 503 && Int(r.headers.first("Retry-After") ?? "") ?? 0 > 0, "even the right password waits: \(r.status)")
+            // Another username from the same address is not affected (thousands of CPEs share CGNAT addresses).
+            var other = try await RawCPE.connect(server.cwmpPort)
+            #expect(try await other.postAuthenticated(RawCPE.inform(serial: "G2", root: "InternetGatewayDevice."), user: "corral-tr098", password: "onboard-tr098").status == 200)
+        }
+    }
+
     @Test func onboardedSerialCannotBeTakenWithOtherCredentials() async throws {
         try await withServer { server in
             let sim = try simulator(port: server.cwmpPort, count: 2, model: "tr181", prefix: "OWN-")
