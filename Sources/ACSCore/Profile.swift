@@ -72,6 +72,9 @@ public struct DeviceProfile: Sendable, Equatable {
     /// `auth = { client_certificate = "required" }`: every session must come over TLS with a client certificate that
     /// chains to `client_ca` and names this device (its serial or OUI-serial, as subject CN or DNS SAN).
     public var requireClientCertificate = false
+    /// Networks (CIDRs, or "any") HTTP connection requests may go to besides the address the device's sessions come
+    /// from (`connection_request_networks = { "10.0.0.0/8" }`: a management network the ACS reaches directly).
+    public var connectionRequestNetworks: [String] = []
     /// `rebootstrap = "allow" | "quarantine" | "certificate"`.
     public var rebootstrap: RebootstrapPolicy = .allow
 

@@ -37,7 +37,7 @@ final class RequestContext: @unchecked Sendable {
     @discardableResult
     func wake(_ device: Device) async throws -> WakeAttempt? {
         if let waker = api.config.waker { return try await waker.wakeOrThrow(device) }
-        try await ConnectionRequester.send(to: device)
+        try await ConnectionRequester.send(to: device, allowedNetworks: api.config.profiles.profile(named: device.profile)?.connectionRequestNetworks ?? [])
         return nil
     }
     var me: Caller { caller! }

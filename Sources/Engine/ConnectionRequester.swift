@@ -18,8 +18,12 @@ public enum ConnectionRequester {
         }
     }
 
-    public static func send(to device: Device, timeout: Duration = .seconds(5)) async throws {
+    /// `allowedNetworks`: the profile's connection_request_networks (besides the device's own session address).
+    public static func send(to device: Device, allowedNetworks: [String] = [], timeout: Duration = .seconds(5)) async throws {
         guard !device.connectionRequestURL.isEmpty else { throw Failure.noURL(device.name) }
+        if let why = ConnectionRequestTarget.problem(url: device.connectionRequestURL, sessionAddress: device.ipAddress, allowed: allowedNetworks) {
+            throw Failure.unreachable(device.name, detail: why)
+        }
         let response: HTTPResponse
         do {
             response = try await HTTPClient.getWithDigest(url: device.connectionRequestURL, username: device.connectionRequestUsername,

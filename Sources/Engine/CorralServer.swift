@@ -61,6 +61,10 @@ public final class CorralServer: @unchecked Sendable {
         for p in library.registry.profiles where p.requireClientCertificate && config.clientCA == nil {
             log.error("profile \(p.name) requires client certificates but client_ca is not set (--client-ca): its devices will be refused")
         }
+        let exposed = BuiltinProfiles.usingPublicSecret(library.registry)
+        if !exposed.isEmpty {
+            log.error("WARNING: profiles \(exposed.joined(separator: ", ")) accept the public default onboarding password: anyone can onboard or re-bootstrap devices with them. Set their secrets (corral.json \"secrets\" or CORRAL_SECRET_<NAME>) before real devices connect.")
+        }
         engine.profiles = library.registry
         profiles = library.registry
         profileLibrary = library

@@ -113,7 +113,7 @@ public struct Waker: Sendable {
         switch m {
         case .http:
             do {
-                try await ConnectionRequester.send(to: device)
+                try await ConnectionRequester.send(to: device, allowedNetworks: profiles.profile(named: device.profile)?.connectionRequestNetworks ?? [])
                 return "woke"
             } catch {
                 return "\(error)"

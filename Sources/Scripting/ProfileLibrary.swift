@@ -14,6 +14,14 @@ public struct ProfileSource: Sendable, Equatable {
 /// default secrets that keep a fresh install working. Operators override both.
 public enum BuiltinProfiles {
     public static let defaultSecrets = ["generic-tr181-onboarding": "onboard-tr181", "generic-tr098-onboarding": "onboard-tr098"]
+
+    /// Profiles that still accept a public default onboarding password: anyone who reads the README can onboard a
+    /// device with them (and, under rebootstrap = "allow", re-bootstrap a known serial). Warned about at start-up and
+    /// on the dashboard.
+    public static func usingPublicSecret(_ registry: ProfileRegistry) -> [String] {
+        let publicPasswords = Set(defaultSecrets.values)
+        return registry.profiles.filter { !$0.onboardingUsername.isEmpty && publicPasswords.contains($0.onboardingPassword) }.map(\.name)
+    }
     public static var sources: [ProfileSource] {
         [ProfileSource(file: "builtin:generic-tr181.lua", text: genericTR181), ProfileSource(file: "builtin:generic-tr098.lua", text: genericTR098)]
     }

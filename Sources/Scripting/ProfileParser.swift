@@ -6,7 +6,7 @@ import DataModel
 enum ProfileParser {
     static let hookEvents = ["inform", "bootstrap", "boot", "periodic", "value_change", "connection_request",
                              "transfer_complete", "diagnostics_complete", "reboot", "download"]
-    static let knownKeys: Set<String> = ["name", "auth", "rebootstrap", "description", "extends", "priority", "match", "onboarding", "inform_interval",
+    static let knownKeys: Set<String> = ["name", "auth", "rebootstrap", "connection_request_networks", "description", "extends", "priority", "match", "onboarding", "inform_interval",
                                          "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test"]
 
     struct Parsed {
@@ -130,6 +130,15 @@ enum ProfileParser {
             }
             explicit.insert("desired")
         }
+        if let n = t["connection_request_networks"].table {
+            let nets = n.array.compactMap(\.string)
+            guard nets.count == n.array.count, nets.allSatisfy({ $0 == "any" || CIDR($0) != nil }) else {
+                return fail("connection_request_networks must list CIDRs (\"10.0.0.0/8\") or \"any\"")
+            }
+            p.connectionRequestNetworks = nets
+        } else if !t["connection_request_networks"].isNil {
+            return fail("connection_request_networks must be a list")
+        }
         if !t["rebootstrap"].isNil {
             guard let v = t["rebootstrap"].string, let policy = RebootstrapPolicy(rawValue: v) else {
                 return fail("rebootstrap must be \"allow\", \"quarantine\" or \"certificate\"")
@@ -212,6 +221,7 @@ enum ProfileParser {
         if !c.explicit.contains("xmpp") { c.profile.xmppEnabled = p.xmppEnabled }
         if !c.explicit.contains("wake") { c.profile.wakeOrder = p.wakeOrder }
         if !c.explicit.contains("rebootstrap") { c.profile.rebootstrap = p.rebootstrap }
+        if !c.explicit.contains("connection_request_networks") { c.profile.connectionRequestNetworks = p.connectionRequestNetworks }
         if !c.explicit.contains("auth") {
             c.profile.basicOverHTTP = p.basicOverHTTP
             c.profile.requireClientCertificate = p.requireClientCertificate

@@ -45,3 +45,21 @@ struct LogTextTests {
         #expect(!Onboarding.carriesSecret(.setParameterValues([ParameterValue(name: "Device.WiFi.SSID.1.SSID", value: "x")])))
     }
 }
+
+struct ConnectionRequestTargetTests {
+    @Test func connectionRequestsGoOnlyWhereTheDevicesSessionsComeFromOrAllowedNetworks() {
+        #expect(ConnectionRequestTarget.problem(url: "http://203.0.113.5:7547/cr", sessionAddress: "203.0.113.5", allowed: []) == nil)
+        #expect(ConnectionRequestTarget.problem(url: "http://[::ffff:203.0.113.5]:7547/", sessionAddress: "203.0.113.5", allowed: []) == nil)
+        // SSRF: a device pointing Corral at the metadata service, a loopback port or a name.
+        #expect(ConnectionRequestTarget.problem(url: "http://169.254.169.254/latest/meta-data", sessionAddress: "203.0.113.5", allowed: []) != nil)
+        #expect(ConnectionRequestTarget.problem(url: "http://127.0.0.1:8080/api/v1/devices", sessionAddress: "203.0.113.5", allowed: []) != nil)
+        #expect(ConnectionRequestTarget.problem(url: "http://internal.example/", sessionAddress: "203.0.113.5", allowed: ["10.0.0.0/8"]) != nil)
+        // A management network the profile lists.
+        #expect(ConnectionRequestTarget.problem(url: "http://10.20.30.40:7547/", sessionAddress: "203.0.113.5", allowed: ["10.0.0.0/8"]) == nil)
+        #expect(ConnectionRequestTarget.problem(url: "http://10.20.30.40:7547/", sessionAddress: "203.0.113.5", allowed: ["10.20.30.0/25"]) == nil)
+        #expect(ConnectionRequestTarget.problem(url: "http://10.20.30.200:7547/", sessionAddress: "203.0.113.5", allowed: ["10.20.30.0/25"]) != nil)
+        #expect(ConnectionRequestTarget.problem(url: "http://[2001:db8::7]:7547/", sessionAddress: "198.51.100.1", allowed: ["2001:db8::/32"]) == nil)
+        #expect(ConnectionRequestTarget.problem(url: "http://anything.example/", sessionAddress: "198.51.100.1", allowed: ["any"]) == nil)
+        #expect(CIDR("10.0.0.0/33") == nil && CIDR("nope/8") == nil)
+    }
+}

@@ -87,6 +87,8 @@ import Storage
         let (c, _) = try await signIn(live, "nora")
         let page = try await c.send("GET", "//")
         #expect(page.status == 200)
+        // The built-in generic profiles still use their public onboarding passwords here: the dashboard says so.
+        #expect(page.text.contains("id=\"public-secret-warning\"") && page.text.contains("generic-tr181, generic-tr098"))
         #expect(page.text.contains("id=\"count-total\"><span>Devices</span><b>4</b>"))
         #expect(page.text.contains("id=\"count-never\"><span>Never</span><b>4</b>"))
         // RSSI -95, -85, -75: one device in each of three 10 dB buckets, each linked to the inventory filter.

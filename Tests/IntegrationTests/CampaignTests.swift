@@ -87,7 +87,8 @@ import Storage
 
     @Test func campaignSurvivesAServerRestart() async throws {
         let data = temporaryDirectory("camp-restart")
-        var server = try CorralServer(config: serverConfig(data: data))
+        // Restarted on the same port: one outside the kernel's ephemeral range, which client sockets may take meanwhile.
+        var server = try CorralServer(config: serverConfig(data: data, cwmpPort: try restartablePort()))
         try await server.start()
         let port = server.cwmpPort
         let sim = try await onboard(server, 6, prefix: "CR-")

@@ -12,7 +12,8 @@ import Storage
 @Suite(.serialized) struct EndToEndTests {
     @Test func fleetOnboardsAndIsManagedAcrossARestart() async throws {
         let data = temporaryDirectory("e2e")
-        var server = try CorralServer(config: serverConfig(data: data))
+        // Restarted on the same port: one outside the kernel's ephemeral range, which client sockets may take meanwhile.
+        var server = try CorralServer(config: serverConfig(data: data, cwmpPort: try restartablePort()))
         try await server.start()
         let port = server.cwmpPort
         let sim181 = try simulator(port: port, count: 50, model: "tr181", prefix: "T181-")

@@ -67,7 +67,8 @@ import Storage
 
     @Test func taskInFlightWhenTheServerDiesIsSentAgain() async throws {
         let data = temporaryDirectory("orphan")
-        var server = try CorralServer(config: serverConfig(data: data))
+        // Restarted on the same port: one outside the kernel's ephemeral range, which client sockets may take meanwhile.
+        var server = try CorralServer(config: serverConfig(data: data, cwmpPort: try restartablePort()))
         try await server.start()
         let port = server.cwmpPort
         let (user, password) = try await onboard(port, serial: "OR1")

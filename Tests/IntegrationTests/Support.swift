@@ -101,3 +101,20 @@ func runCommand(_ args: [String], env: [String: String] = [:]) throws -> (status
     let exited = status & 0x7f == 0
     return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
 }
+
+/// A free TCP port below Linux's ephemeral range (32768-60999) for servers a test restarts on the same port: a port
+/// the kernel handed out as ephemeral can be taken by an outgoing connection between stop and restart.
+func restartablePort() throws -> Int {
+    for _ in 0..<200 {
+        let port = Int.random(in: 20_000..<32_000)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        if rc == 0 { return port }
+    }
+    throw Timeout(description: "no free port in 20000-32000")
+}

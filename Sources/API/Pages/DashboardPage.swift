@@ -2,6 +2,7 @@ import ACSCore
 import Foundation
 import GUI
 import NetHTTP
+import Scripting
 import Storage
 
 /// Fleet overview: status counts and charts; every bar links to the inventory filtered to what it counts.
@@ -10,8 +11,14 @@ public enum DashboardPage {
         // At 1M devices the aggregates take seconds: one computation per subtree serves every viewer for 30 s.
         let charts = try ctx.api.dashboards.value(for: ctx.me.organisation.path, maxAge: 30) { try self.charts(ctx) }
         if PageKit.part(ctx) == "charts" { return PageKit.html(charts) }
+        let exposed = BuiltinProfiles.usingPublicSecret(ctx.api.config.profiles)
+        let warning = exposed.isEmpty ? "" : """
+            <p class="error" id="public-secret-warning" role="alert"><strong>Public onboarding password in use:</strong> \
+            profiles \(Markup.escape(exposed.joined(separator: ", "))) still accept the built-in default onboarding password; \
+            anyone can onboard or re-bootstrap devices with it. Set their secrets before real devices connect.</p>
+            """
         return PageKit.page(ctx, "Dashboard", section: "dashboard", """
-            <h1>Dashboard</h1><div id="dashboard" data-poll="/?part=charts" data-every="30">\(charts)</div>
+            <h1>Dashboard</h1>\(Markup(raw: warning))<div id="dashboard" data-poll="/?part=charts" data-every="30">\(charts)</div>
             """)
     }
 
