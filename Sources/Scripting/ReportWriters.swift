@@ -1,3 +1,4 @@
+import ACSCore
 import Foundation
 
 public enum ReportFormat: String, Sendable, CaseIterable { case csv, json, table }
@@ -17,7 +18,7 @@ public final class ReportWriter: ReportOutput {
     public func begin(title: String?, columns: [String]) {
         self.columns = columns
         switch format {
-        case .csv: emit(columns.map(Self.csvField).joined(separator: ",") + "\r\n")
+        case .csv: emit(CSV.line(columns))
         case .json:
             emit("{" + (title.map { "\"title\": \(Self.jsonString($0)), " } ?? "") + "\"columns\": ["
                  + columns.map(Self.jsonString).joined(separator: ", ") + "], \"rows\": [")
@@ -28,7 +29,8 @@ public final class ReportWriter: ReportOutput {
 
     public func row(_ values: [LuaValue]) {
         switch format {
-        case .csv: emit(values.map { Self.csvField(Self.text($0)) }.joined(separator: ",") + "\r\n")
+        // The one CSV writer: values a spreadsheet would run as formulas are defused here too (the CLI's reports).
+        case .csv: emit(CSV.line(values.map(Self.text)))
         case .json:
             let fields = zip(columns, values).map { Self.jsonString($0) + ": " + Self.json($1) }
             emit((count == 0 ? "\n" : ",\n") + "{" + fields.joined(separator: ", ") + "}")
@@ -73,11 +75,6 @@ public final class ReportWriter: ReportOutput {
         case .bool(let b): return b ? "true" : "false"
         default: return v.string ?? v.typeName
         }
-    }
-
-    static func csvField(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
-        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     static func json(_ v: LuaValue) -> String {

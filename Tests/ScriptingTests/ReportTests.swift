@@ -118,6 +118,14 @@ import Testing
         #expect(failure("local x = 1")?.message == "bad.lua: the script never calls report{}")
     }
 
+    @Test func csvFromTheCLIDefusesFormulasLikeTheAPI() throws {
+        let (store, registry) = Self.fleet
+        var out = ""
+        _ = try ReportRunner.run(source: "report{columns={'v'}}\nemit{v = \"=HYPERLINK(\\\"http://evil\\\")\"}\nemit{v = '-12'}\nemit{v = '@SUM(A1)'}",
+                                 name: "f.lua", store: store, registry: registry, now: Self.now, output: ReportWriter(format: .csv) { out += $0 })
+        #expect(out == "v\r\n\"'=HYPERLINK(\"\"http://evil\"\")\"\r\n-12\r\n'@SUM(A1)\r\n", "\(out)")
+    }
+
     @Test func reportOutputHasABudget() throws {
         let (store, registry) = Self.fleet
         var written = 0

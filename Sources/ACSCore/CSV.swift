@@ -1,25 +1,26 @@
-/// RFC 4180 CSV, both ways. Pure.
-enum CSV {
+/// RFC 4180 CSV, both ways, for every CSV Corral writes (API exports, reports in the API and the CLI) and reads
+/// (pre-provisioning imports). Pure.
+public enum CSV {
     /// One line (with CRLF). Fields that a spreadsheet would run as formulas get a leading quote.
-    static func line(_ fields: [String]) -> String {
+    public static func line(_ fields: [String]) -> String {
         fields.map(quote).joined(separator: ",") + "\r\n"
     }
 
-    static func quote(_ raw: String) -> String {
+    public static func quote(_ raw: String) -> String {
         var s = raw
         if let first = s.first, "=+@\t\r".contains(first) || (first == "-" && Double(s) == nil) { s = "'" + s }
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    struct ParseError: Error, CustomStringConvertible {
-        let line: Int
-        let message: String
-        var description: String { "line \(line): \(message)" }
+    public struct ParseError: Error, CustomStringConvertible {
+        public let line: Int
+        public let message: String
+        public var description: String { "line \(line): \(message)" }
     }
 
     /// Rows of fields; quoted fields may hold commas, quotes ("") and newlines. `maxRows` bounds the work.
-    static func parse(_ text: String, maxRows: Int) throws -> [[String]] {
+    public static func parse(_ text: String, maxRows: Int) throws -> [[String]] {
         var rows: [[String]] = []
         var field = ""
         var row: [String] = []
