@@ -129,6 +129,7 @@ public final class CorralServer: @unchecked Sendable {
         operatorLimits.maxConnections = 2048
         operatorLimits.maxConnectionsPerAddress = 128
         operatorLimits.maxBufferedBodyBytes = max(64 << 20, 2 * operatorMaxBodyBytes)
+        operatorLimits.refusal = OperatorEndpoint.problem
         let httpServer = HTTPServer(host: config.host, port: config.httpPort, limits: operatorLimits, tls: tls) { request in
             var response: HTTPResponse
             if let routes, let r = await routes(request) { response = r } else {
@@ -202,6 +203,23 @@ public final class CorralServer: @unchecked Sendable {
 }
 
 extension OperatorEndpoint {
+    /// What the operator port answers when NetHTTP refuses a request before the API sees it: RFC 9457 problem+json,
+    /// as the API's own errors.
+    @Sendable static func problem(_ status: Int) -> HTTPResponse {
+        let (slug, title, detail): (String, String, String) = switch status {
+        case 413: ("too-large", "Request too large", "the request body is larger than this route accepts (login 16 KiB, JSON 1 MiB, uploads need credentials)")
+        case 503: ("busy", "Service unavailable", "too many request bodies are being received at once; retry shortly")
+        case 431: ("headers-too-large", "Request header fields too large", "the request head is too large")
+        case 417: ("expectation-failed", "Expectation failed", "only Expect: 100-continue is supported")
+        default: ("bad-request", "Bad request", "the request is not valid HTTP/1.1")
+        }
+        let json = "{\"type\":\"https://corral.invalid/problems/\(slug)\",\"title\":\"\(title)\",\"status\":\(status),\"detail\":\"\(detail)\"}"
+        var headers = HTTPFields()
+        headers.set("Content-Type", "application/problem+json")
+        if status == 503 { headers.set("Retry-After", "2") }
+        return HTTPResponse(status: status, headers: headers, body: Array(json.utf8))
+    }
+
     static func reachabilityMetrics(stun: STUNServer?, waker: Waker, xmpp: XMPPService?) -> String {
         var out = ""
         if let xmpp {

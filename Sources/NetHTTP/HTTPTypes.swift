@@ -118,6 +118,9 @@ public struct ServerLimits: Sendable {
     /// Request bodies buffered at once across all connections of the server; a request that would go over is
     /// answered 503 (memory before authentication stays bounded). nil = unlimited.
     public var maxBufferedBodyBytes: Int?
+    /// The response the server itself sends when it refuses a request (400, 413, 417, 431, 503) before any handler
+    /// runs; nil = an empty body. The operator port answers RFC 9457 problem+json like the API does.
+    public var refusal: (@Sendable (_ status: Int) -> HTTPResponse)?
     /// On `shutdown()`, in-flight requests get this long before connections are force-closed.
     public var shutdownGrace: Duration
 

@@ -325,7 +325,13 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         queued.removeAll()
         let version = HTTPVersion.http1_1
         var headers = HTTPHeaders()
-        write(status: status, headers: &headers, body: [], keepAlive: false, version: version, isHead: false,
+        var body: [UInt8] = []
+        if let refusal = limits.refusal {
+            let r = refusal(status)
+            for (name, value) in r.headers.storage { headers.add(name: name, value: value) }
+            body = r.body
+        }
+        write(status: status, headers: &headers, body: body, keepAlive: false, version: version, isHead: false,
               context: context)
     }
 

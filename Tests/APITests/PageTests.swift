@@ -68,6 +68,30 @@ import Storage
         for x in [anon, op, viewer] { await x.close() }
     }
 
+    @Test func aCredentialConflictIsShownAndAnAdminCanResolveIt() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let d = try await live.store.createDevice(Device(name: "00C0FF-CF1", oui: "00C0FF", productClass: "", serialNumber: "CF1", createdAt: 1))
+        try await live.store.apply([.updateDeviceSecurity(deviceID: d.id, supersededHA1: "old", credentialConflict: true, rebootstrapHold: .awaitingApproval)])
+        _ = try await live.user("ada", role: .admin, org: 1)
+        _ = try await live.user("otto", role: .operator, org: 1)
+        let (admin, csrf) = try await signIn(live, "ada")
+        let page = try await admin.send("GET", "//devices/\(d.id)")
+        #expect(page.text.contains("id=\"device-conflict\"") && page.text.contains("id=\"device-quarantine\""))
+        #expect(page.text.contains("id=\"act-resolve-conflict\"") && page.text.contains("id=\"act-approve-rebootstrap\""))
+        // An operator sees the state but not the admin's actions.
+        let (op, _) = try await signIn(live, "otto")
+        let opPage = try await op.send("GET", "//devices/\(d.id)")
+        #expect(opPage.text.contains("id=\"device-conflict\"") && !opPage.text.contains("act-resolve-conflict"))
+        // The buttons' API calls.
+        #expect(try await admin.send("POST", "/devices/\(d.id)/resolve-conflict", json: [String: Any](), extra: [("X-CSRF-Token", csrf)]).json["credential_conflict"] as? Bool == false)
+        #expect(try await admin.send("POST", "/devices/\(d.id)/approve-rebootstrap", json: [String: Any](), extra: [("X-CSRF-Token", csrf)]).json["rebootstrap"] as? String == "approved")
+        #expect(try await admin.send("POST", "/devices/\(d.id)/resolve-conflict", json: [String: Any](), extra: [("X-CSRF-Token", csrf)]).status == 409)
+        let after = try #require(try live.store.device(id: d.id))
+        #expect(!after.credentialConflict && after.supersededPasswordHA1.isEmpty && after.rebootstrapHold == .approved)
+        #expect(!(try await admin.send("GET", "//devices/\(d.id)")).text.contains("id=\"device-conflict\""))
+    }
+
     @Test func dashboardCountsAndChartsStayInsideTheSubtree() async throws {
         let live = try await LiveServer()
         defer { Task { await live.stop() } }

@@ -14,6 +14,10 @@ import Storage
         // Refused by the declared size alone, before any body byte is read (the attack sent 250 MiB logins in parallel).
         #expect(try rawStatus(port: port, "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 262144000\r\n\r\n") == 413)
         #expect(try rawStatus(port: port, "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 204800\r\n\r\n") == 413)
+        // Answered as the API answers errors: RFC 9457 problem+json.
+        let answer = try rawAnswer(port: port, "POST /api/v1/profiles/validate HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n")
+        #expect(answer.hasPrefix("HTTP/1.1 413") && answer.lowercased().contains("content-type: application/problem+json"), "\(answer)")
+        #expect(answer.contains("\"status\":413"), "\(answer)")
         // An anonymous upload may not be large either; JSON anywhere is capped at 1 MiB.
         #expect(try rawStatus(port: port, "POST /api/v1/files?name=x.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n") == 413)
         #expect(try rawStatus(port: port, "POST /api/v1/devices/search HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n") == 413)

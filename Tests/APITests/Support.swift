@@ -132,6 +132,13 @@ final class APIClient: @unchecked Sendable {
 
 /// Sends a raw request head (no body) on a fresh socket and returns the status code of the answer.
 func rawStatus(port: Int, _ head: String) throws -> Int {
+    let text = try rawAnswer(port: port, head)
+    guard text.hasPrefix("HTTP/1.1 "), let code = Int(text.dropFirst(9).prefix(3)) else { throw Timeout(description: "not HTTP: \(text.prefix(40))") }
+    return code
+}
+
+/// The first bytes (up to 4 KiB) of the answer to a raw request head.
+func rawAnswer(port: Int, _ head: String) throws -> String {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
@@ -144,10 +151,13 @@ func rawStatus(port: Int, _ head: String) throws -> Int {
     guard rc == 0 else { throw Timeout(description: "connect failed: errno \(errno)") }
     let bytes = Array(head.utf8)
     _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    var buf = [UInt8](repeating: 0, count: 512)
-    let n = read(fd, &buf, buf.count)
-    guard n > 12 else { throw Timeout(description: "no answer (read \(n), errno \(errno))") }
-    let line = String(decoding: buf[0..<n], as: UTF8.self)
-    guard line.hasPrefix("HTTP/1.1 "), let code = Int(line.dropFirst(9).prefix(3)) else { throw Timeout(description: "not HTTP: \(line.prefix(40))") }
-    return code
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 4096)
+    while out.count < 4096 {
+        let n = read(fd, &buf, buf.count)
+        if n <= 0 { break }
+        out += buf[0..<n]
+    }
+    guard out.count > 12 else { throw Timeout(description: "no answer (read \(out.count), errno \(errno))") }
+    return String(decoding: out, as: UTF8.self)
 }

@@ -72,10 +72,10 @@ enum DevicePage {
     static func security(_ d: Device) -> Markup {
         var out = ""
         if d.credentialConflict {
-            out += "<p class=\"error\" id=\"device-conflict\" role=\"alert\"><strong>Credential conflict:</strong> someone used the credentials this device had before its last re-bootstrap. Two parties claim it; tasks carrying secrets are held. Check the device in the field, then resolve it (API: POST /api/v1/devices/\(d.id)/resolve-conflict).</p>"
+            out += "<p class=\"error\" id=\"device-conflict\" role=\"alert\"><strong>Credential conflict:</strong> someone used the credentials this device had before its last re-bootstrap. Two parties claim it; tasks carrying secrets are held. Check the device in the field, then resolve it (Actions, or POST /api/v1/devices/\(d.id)/resolve-conflict).</p>"
         }
         if d.rebootstrapHold == .awaitingApproval {
-            out += "<p class=\"notice\" id=\"device-quarantine\" role=\"status\"><strong>Re-bootstrap awaiting approval:</strong> the device (or someone with its serial) asked to be onboarded again. Approve it if it was factory-reset (API: POST /api/v1/devices/\(d.id)/approve-rebootstrap).</p>"
+            out += "<p class=\"notice\" id=\"device-quarantine\" role=\"status\"><strong>Re-bootstrap awaiting approval:</strong> the device (or someone with its serial) asked to be onboarded again. Approve it if it was factory-reset (Actions, or POST /api/v1/devices/\(d.id)/approve-rebootstrap).</p>"
         }
         return Markup(raw: out)
     }
@@ -102,6 +102,17 @@ enum DevicePage {
         if ctx.can("device.summon") {
             items.append(PageKit.apiForm("/api/v1/devices/\(d.id)/summon", body: "{}", cls: "inline",
                                          "<button type=\"submit\" id=\"act-summon\" class=\"secondary\">Summon (connection request)</button>"))
+        }
+        // Re-bootstrap security: only when there is something to decide.
+        if d.credentialConflict && ctx.can("device.resolve_conflict") {
+            items.append(PageKit.apiForm("/api/v1/devices/\(d.id)/resolve-conflict", body: "{}",
+                                         confirm: "Resolve the credential conflict of \(d.name)? Whoever holds its current credentials keeps it, and held secrets are sent again.",
+                                         cls: "inline", "<button type=\"submit\" class=\"danger\" id=\"act-resolve-conflict\">Resolve credential conflict</button>"))
+        }
+        if d.rebootstrapHold == .awaitingApproval && ctx.can("device.approve_rebootstrap") {
+            items.append(PageKit.apiForm("/api/v1/devices/\(d.id)/approve-rebootstrap", body: "{}",
+                                         confirm: "Approve the re-bootstrap of \(d.name)? Its next BOOTSTRAP gets new credentials.",
+                                         cls: "inline", "<button type=\"submit\" id=\"act-approve-rebootstrap\">Approve re-bootstrap</button>"))
         }
         if ctx.can("task.create") {
             items.append(taskForm(d, #"{"action":"refresh","path":"\#(root)","connection_request":true,"timeout":60}"#, "Refresh all parameters", id: "act-refresh"))
