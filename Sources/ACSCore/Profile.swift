@@ -93,14 +93,25 @@ public struct DeviceProfile: Sendable, Equatable {
 }
 
 public struct ProfileRegistry: Sendable {
-    public private(set) var profiles: [DeviceProfile]
-    public init(_ profiles: [DeviceProfile] = []) { self.profiles = profiles }
+    public private(set) var profiles: [DeviceProfile] { didSet { flags() } }
+    /// True when some profile lets its devices use Basic over plain HTTP (then plain-HTTP challenges offer Basic too).
+    /// Kept with the list: every challenge and session start asks.
+    public private(set) var anyBasicOverHTTP = false
+    /// True when some profile requires mutual TLS.
+    public private(set) var anyRequiresClientCertificate = false
+
+    public init(_ profiles: [DeviceProfile] = []) {
+        self.profiles = profiles
+        flags()
+    }
+
+    private mutating func flags() {
+        anyBasicOverHTTP = profiles.contains { $0.basicOverHTTP }
+        anyRequiresClientCertificate = profiles.contains { $0.requireClientCertificate }
+    }
 
     public func profile(named name: String) -> DeviceProfile? { profiles.first { $0.name == name } }
-    /// True when some profile lets its devices use Basic over plain HTTP (then plain-HTTP challenges offer Basic too).
-    public var anyBasicOverHTTP: Bool { profiles.contains { $0.basicOverHTTP } }
-    /// True when some profile requires mutual TLS.
-    public var anyRequiresClientCertificate: Bool { profiles.contains { $0.requireClientCertificate } }
+
     public func profile(onboardingUsername user: String) -> DeviceProfile? {
         profiles.first { !$0.onboardingUsername.isEmpty && !$0.onboardingPassword.isEmpty && $0.onboardingUsername == user }
     }

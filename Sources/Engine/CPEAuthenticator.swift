@@ -23,10 +23,9 @@ struct CPEAuthenticator: Sendable {
         return tls || profiles.anyBasicOverHTTP ? [digest, basicChallenge(realm: Onboarding.realm)] : [digest]
     }
 
-    func authenticate(_ authorization: String?, uri: String, tls: Bool, store: CorralStore) throws -> Result {
-        guard let authorization, let parsed = AuthorizationHeader.parse(authorization) else {
-            return .challenge(challenge(tls: tls), reason: "no credentials")
-        }
+    /// `parsed`: the request's Authorization header, parsed once by the caller (nil: none, or unreadable).
+    func authenticate(_ parsed: AuthorizationHeader?, uri: String, tls: Bool, store: CorralStore) throws -> Result {
+        guard let parsed else { return .challenge(challenge(tls: tls), reason: "no credentials") }
         switch parsed {
         case .basic(let user, let password):
             // Basic over TLS; over plain HTTP it hands the password to anyone on the path, so only for the devices of
@@ -35,8 +34,7 @@ struct CPEAuthenticator: Sendable {
             guard let principal = try candidates(user, store: store).first(where: { constantTimeEquals(ha1, $0.ha1) })?.principal else {
                 return .challenge(challenge(tls: tls), reason: "wrong credentials for \(user)")
             }
-            let allowedInClear = try profile(of: principal, store: store)?.basicOverHTTP == true
-            guard tls || allowedInClear else {
+            guard try tls || profile(of: principal, store: store)?.basicOverHTTP == true else {
                 return .challenge(challenge(tls: false), reason: "Basic refused without TLS (profile without auth.basic_over_http)")
             }
             return .ok(principal)

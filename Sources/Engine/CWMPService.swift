@@ -89,7 +89,8 @@ public final class CWMPService: Sendable {
             return .text(503, "Too many sessions, retry later", headers: [("Retry-After", String(retryAfter))])
         }
         let principal: Principal
-        let user = x.authorization.flatMap(AuthorizationHeader.parse)?.username
+        let parsed = x.authorization.flatMap(AuthorizationHeader.parse)
+        let user = parsed?.username
         let nowS = Int64(Self.now())
         if x.authorization != nil {
             let (wait, announce) = authThrottle.wait(user: user, address: x.remoteAddress, now: nowS)
@@ -99,7 +100,7 @@ public final class CWMPService: Sendable {
             }
         }
         do {
-            switch try auth.authenticate(x.authorization, uri: x.uri, tls: x.isTLS, store: store) {
+            switch try auth.authenticate(parsed, uri: x.uri, tls: x.isTLS, store: store) {
             case .ok(let p):
                 principal = p
                 if let user { authThrottle.succeeded(user: user) }
@@ -140,7 +141,8 @@ public final class CWMPService: Sendable {
                 log.info("refused Inform from \(x.remoteAddress) for \(LogText.safe(inform.deviceId.oui))-\(LogText.safe(inform.deviceId.serialNumber)): \(LogText.safe(why))")
                 return .text(403, "Refused: \(why)")
             }
-            let policy = existing.flatMap { config.profiles.profile(named: $0.profile)?.rebootstrap } ?? .allow
+            // The policy matters only for a BOOTSTRAP: periodic sessions skip the lookup.
+            let policy = inform.hasEvent(EventCode.bootstrap) ? existing.flatMap { config.profiles.profile(named: $0.profile)?.rebootstrap } ?? .allow : .allow
             let admission = Onboarding.admit(principal, inform: inform, existing: existing, policy: policy, certificateNames: x.clientCertificateNames)
             switch admission {
             case .refuse(let why):

@@ -3,7 +3,6 @@ import ArgumentParser
 import Engine
 import Foundation
 import NetHTTP
-import Scripting
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,10 +53,6 @@ struct Serve: AsyncParsableCommand {
             ? "corral: TLS on: CWMP \(server.cwmpPort) and operator \(server.httpPort) speak HTTPS only (certificate \(config.tlsCert ?? ""); SIGHUP reloads it)\(server.cwmpPlainPort > 0 ? "; plain-HTTP CWMP on \(server.cwmpPlainPort) (Digest only)" : "")\n"
             : "corral: TLS off: CWMP and operator ports are plain HTTP (--tls-cert/--tls-key to turn it on)\n").utf8))
         if secure { onSignal(SIGHUP) { server.reloadTLS() } }
-        let exposed = BuiltinProfiles.usingPublicSecret(server.profiles)
-        if !exposed.isEmpty {
-            FileHandle.standardOutput.write(Data("corral: WARNING: profiles \(exposed.joined(separator: ", ")) accept the public default onboarding password; set their secrets before real devices connect\n".utf8))
-        }
         FileHandle.standardOutput.write(Data((server.stun == nil ? "corral: STUN off (stun_port 0)\n"
                                               : "corral: STUN listening on udp \(config.host):\(server.stunPort)\n").utf8))
         if let x = server.xmpp {
