@@ -111,6 +111,9 @@ public final class APIHandler: Sendable {
         case let e as APIError: return e
         case let e as StoreConflict: return .conflict(e.description)
         case let e as QueryError: return .badRequest(e.description)
+        case let e as SQLiteError where e.isConstraintViolation:
+            log.info("API write refused by a constraint: \(e)")
+            return .conflict("a record this change refers to was changed or removed meanwhile; reload and try again")
         default:
             log.error("API handler failed: \(error)")
             return APIError(500, "internal", "Internal error", "the server could not complete the request; it has been logged")

@@ -5,6 +5,9 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public let code: Int32
     public let message: String
     public var description: String { "SQLite error \(code): \(message)" }
+    /// A UNIQUE or FOREIGN KEY check refused the write: another writer changed or removed what it refers to
+    /// since the caller looked (an organisation deleted while a user is moved into it). A conflict, not a fault.
+    public var isConstraintViolation: Bool { code & 0xff == SQLITE_CONSTRAINT }
 }
 
 /// Values bound to statements and read from rows.

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import ACSCore
 @testable import API
-import Storage
+@testable import Storage
+import Engine
 
 @Suite struct PureLogicTests {
     @Test func onlySameSitePathsAreFollowedAfterLogin() {
@@ -21,6 +22,27 @@ import Storage
         #expect(rows == [["a", "b"], ["1,2", "x\"y"], ["3", ""]])
         #expect(throws: CSV.ParseError.self) { try CSV.parse("a\n\"open", maxRows: 10) }
         #expect(throws: CSV.ParseError.self) { try CSV.parse("a\nb\nc\n", maxRows: 2) }
+    }
+
+    /// Schemathesis found it with two workers: a user moved into an organisation that another request deleted
+    /// during the (slow) password hashing failed the foreign key and answered 500.
+    @Test func constraintRacesAnswerConflict() async throws {
+        let dir = temporaryDirectory("constraint")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteStore(path: dir + "/corral.db")
+        let org = try await store.createOrganisation(name: "gone", parentID: Organisation.rootID, now: 1)
+        var u = try await store.createUser(UserAccount(username: "mover", passwordHash: "x", organisationID: Organisation.rootID,
+                                                        role: .viewer, createdAt: 1))
+        try await store.deleteOrganisation(id: org.id)
+        u.organisationID = org.id
+        do {
+            try await store.updateUser(u)
+            Issue.record("the foreign key should refuse a deleted organisation")
+        } catch {
+            let p = APIHandler.problem(for: error, log: Log(label: "test", level: .off))
+            #expect(p.status == 409, "\(error)")
+        }
+        #expect(APIHandler.problem(for: SQLiteError(code: 1, message: "syntax"), log: Log(label: "test", level: .off)).status == 500)
     }
 
     @Test func loginThrottleBacksOffAndForgets() {
