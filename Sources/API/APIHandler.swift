@@ -1,6 +1,7 @@
 import ACSCore
 import Engine
 import Foundation
+import HTTPAuth
 import NetHTTP
 import Storage
 
@@ -82,12 +83,17 @@ public final class APIHandler: Sendable {
     /// The boundary check: credentials, role, CSRF. Object visibility (404 outside the subtree) is then applied by
     /// every lookup through `RequestContext`.
     private func authorise(_ route: Route, _ ctx: RequestContext) throws {
+        if !["GET", "HEAD"].contains(ctx.request.method), let origin = ctx.request.headers.first("Origin"),
+           !Self.sameOrigin(origin, host: ctx.request.headers.first("Host")) {
+            // Browsers name the page that made a request; a page elsewhere may not log in or change anything here.
+            throw APIError.forbidden("cross-origin request refused (Origin \(origin.prefix(100)) is not this server)")
+        }
         guard route.permission != .anyone else { return }
         let caller = try Authenticator(store: services.store).authenticate(ctx.request, now: Time.now)
         ctx.caller = caller
         if let csrf = caller.csrf, !["GET", "HEAD"].contains(ctx.request.method) {
             // Cookie sessions ride along on cross-site requests; the CSRF token cannot.
-            guard let sent = ctx.request.headers.first("X-CSRF-Token"), constantTimeEqual(sent, csrf) else {
+            guard let sent = ctx.request.headers.first("X-CSRF-Token"), constantTimeEquals(sent, csrf) else {
                 throw APIError.forbidden("state-changing requests with a session cookie need the X-CSRF-Token header from the login answer")
             }
         }
@@ -106,6 +112,14 @@ public final class APIHandler: Sendable {
         do { try await services.store.appendAudit(entry) } catch { services.log.error("audit write failed: \(error)") }
     }
 
+    /// True when `Origin` names the host (and port) the request was sent to. Reverse proxies must pass Host through.
+    static func sameOrigin(_ origin: String, host: String?) -> Bool {
+        guard let host, let range = origin.range(of: "://") else { return false }
+        let authority = origin[range.upperBound...]
+        guard !authority.contains("/") else { return false }
+        return authority.lowercased() == host.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+
     static func problem(for error: Error, log: Log) -> APIError {
         switch error {
         case let e as APIError: return e
@@ -119,11 +133,4 @@ public final class APIHandler: Sendable {
             return APIError(500, "internal", "Internal error", "the server could not complete the request; it has been logged")
         }
     }
-}
-
-func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8), y = Array(b.utf8)
-    var diff = x.count == y.count ? 0 : 1
-    for i in 0..<min(x.count, y.count) { diff |= Int(x[i] ^ y[i]) }
-    return diff == 0
 }

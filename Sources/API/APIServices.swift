@@ -63,19 +63,24 @@ final class APIServices: Sendable {
     }
 }
 
-/// Two throttles: per username (5 free failures) and per client address (20, since many users may share a NAT).
+/// Login guessing is slowed down three ways: per username from one address (5 free failures), so someone guessing
+/// from elsewhere cannot lock the real user out; per username from everywhere (50, a distributed guess); per client
+/// address (20, since many users may share a NAT).
 final class LockedThrottle: @unchecked Sendable {
     private let lock = NSLock()
-    private var users = LoginThrottle()
+    private var pairs = LoginThrottle()
+    private var users: LoginThrottle = { var t = LoginThrottle(); t.freeFailures = 50; return t }()
     private var addresses: LoginThrottle = { var t = LoginThrottle(); t.freeFailures = 20; return t }()
 
     func wait(user: String, address: String, now: Int64) -> Int64 {
-        lock.withLock { max(users.wait(user, now: now), addresses.wait(address, now: now)) }
+        lock.withLock { max(pairs.wait(user + "\u{0}" + address, now: now), users.wait(user, now: now), addresses.wait(address, now: now)) }
     }
     func failed(user: String, address: String, now: Int64) {
-        lock.withLock { users.failed(user, now: now); addresses.failed(address, now: now) }
+        lock.withLock { pairs.failed(user + "\u{0}" + address, now: now); users.failed(user, now: now); addresses.failed(address, now: now) }
     }
-    func succeeded(user: String) { lock.withLock { users.succeeded(user) } }
+    func succeeded(user: String, address: String) {
+        lock.withLock { pairs.succeeded(user + "\u{0}" + address); users.succeeded(user) }
+    }
 
     final class Box<T: Sendable>: @unchecked Sendable {
         private let lock = NSLock()

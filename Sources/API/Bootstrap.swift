@@ -46,7 +46,7 @@ public enum AccountBootstrap {
     public static func addUser(store: OperatorStore, username: String, password: String, role: Role, organisationID: Int64,
                                iterations: Int = PasswordHash.defaultIterations) async throws -> UserAccount {
         _ = try AccountHandlers.username(username)
-        _ = try AccountHandlers.password(password)
+        _ = try AccountHandlers.password(password, username: username)
         guard try store.organisation(id: organisationID) != nil else { throw StoreConflict("organisation \(organisationID) does not exist") }
         if role == .superadmin && organisationID != Organisation.rootID { throw StoreConflict("superadmins belong to the root organisation") }
         return try await store.createUser(UserAccount(username: username, passwordHash: PasswordHash.make(password: password, iterations: iterations),
@@ -56,6 +56,8 @@ public enum AccountBootstrap {
     /// A token for automation (used by scripts/test to drive schemathesis); the secret is returned once.
     public static func addToken(store: OperatorStore, username: String, name: String, role: Role, days: Int = 1) async throws -> String {
         guard let user = try store.user(username: username) else { throw StoreConflict("no user \(username)") }
+        let maxDays = AccountPolicy.maxTokenDays(min(role, user.role))
+        guard (1...maxDays).contains(days) else { throw StoreConflict("a \(min(role, user.role).rawValue) token lasts 1 to \(maxDays) days") }
         let secret = Secrets.newToken()
         let now = Time.now
         _ = try await store.createToken(APIToken(userID: user.id, name: name, tokenHash: Secrets.hash(secret), prefix: String(secret.prefix(10)),

@@ -41,6 +41,15 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     /// CA (PEM) that CPE client certificates must chain to, for profiles that require mutual TLS.
     public var clientCA: String?
 
+    /// Reverse proxies (CIDRs) whose X-Forwarded-For / X-Forwarded-Proto are believed, on both ports.
+    public var trustedProxies: [String] = []
+    /// With it, /metrics answers only `Authorization: Bearer <metrics_token>`.
+    public var metricsToken: String?
+    /// A separate listener for /metrics and /healthz (on `metrics_host`, default 127.0.0.1); the operator port then
+    /// no longer serves /metrics. nil = /metrics on the operator port.
+    public var metricsPort: Int?
+    public var metricsHost: String = "127.0.0.1"
+
     /// True when the CWMP and operator ports speak HTTPS.
     public var tlsEnabled: Bool { tlsCert != nil && tlsKey != nil }
 
@@ -62,6 +71,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         case profilesDirectory = "profiles_dir", secrets, scriptsDirectory = "scripts_dir"
         case informRetentionDays = "inform_retention_days", kpiRetentionDays = "kpi_retention_days", xmpp
         case tlsCert = "tls_cert", tlsKey = "tls_key", cwmpPlainPort = "cwmp_plain_port", clientCA = "client_ca"
+        case trustedProxies = "trusted_proxies", metricsToken = "metrics_token", metricsPort = "metrics_port", metricsHost = "metrics_host"
     }
 
     public init(from decoder: Decoder) throws {
@@ -88,6 +98,10 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         tlsKey = try c.decodeIfPresent(String.self, forKey: .tlsKey)
         cwmpPlainPort = try c.decodeIfPresent(Int.self, forKey: .cwmpPlainPort)
         clientCA = try c.decodeIfPresent(String.self, forKey: .clientCA)
+        trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? []
+        metricsToken = try c.decodeIfPresent(String.self, forKey: .metricsToken)
+        metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort)
+        metricsHost = try c.decodeIfPresent(String.self, forKey: .metricsHost) ?? d.metricsHost
     }
 
     /// Reads a JSON config file; a missing file is not an error when `required` is false.
@@ -107,7 +121,8 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     }
 
     /// CORRAL_DATA, CORRAL_HOST, CORRAL_CWMP_PORT, CORRAL_HTTP_PORT, CORRAL_STUN_PORT, CORRAL_PROFILES (profile directory), CORRAL_SCRIPTS,
-    /// CORRAL_TLS_CERT, CORRAL_TLS_KEY, CORRAL_CWMP_PLAIN_PORT, CORRAL_CLIENT_CA,
+    /// CORRAL_TLS_CERT, CORRAL_TLS_KEY, CORRAL_CWMP_PLAIN_PORT, CORRAL_CLIENT_CA, CORRAL_TRUSTED_PROXIES (comma-separated),
+    /// CORRAL_METRICS_TOKEN, CORRAL_METRICS_PORT, CORRAL_METRICS_HOST,
     /// CORRAL_SECRET_<NAME> (secret "name", upper-cased, other characters as '_'), and per profile
     /// CORRAL_ONBOARDING_<PROFILE>_USERNAME / _PASSWORD (profile name upper-cased, '-' as '_').
     public mutating func merge(environment env: [String: String]) throws {
@@ -121,6 +136,10 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         if let v = env["CORRAL_TLS_KEY"] { tlsKey = v }
         if let v = env["CORRAL_CWMP_PLAIN_PORT"] { cwmpPlainPort = try Self.port(v, "CORRAL_CWMP_PLAIN_PORT") }
         if let v = env["CORRAL_CLIENT_CA"] { clientCA = v }
+        if let v = env["CORRAL_TRUSTED_PROXIES"] { trustedProxies = v.split(separator: ",").map(String.init) }
+        if let v = env["CORRAL_METRICS_TOKEN"] { metricsToken = v }
+        if let v = env["CORRAL_METRICS_PORT"] { metricsPort = try Self.port(v, "CORRAL_METRICS_PORT") }
+        if let v = env["CORRAL_METRICS_HOST"] { metricsHost = v }
         if let v = env["CORRAL_PROFILES"] { profilesDirectory = v }
         if let v = env["CORRAL_SCRIPTS"] { scriptsDirectory = v }
         try mergeXMPP(server: env["CORRAL_XMPP_SERVER"], jid: env["CORRAL_XMPP_JID"], password: env["CORRAL_XMPP_PASSWORD"], source: "the environment")

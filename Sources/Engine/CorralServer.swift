@@ -1,5 +1,6 @@
 import ACSCore
 import Foundation
+import HTTPAuth
 import Scripting
 import NetHTTP
 import Storage
@@ -22,6 +23,9 @@ public final class CorralServer: @unchecked Sendable {
     private var cwmpServer: HTTPServer?
     private var cwmpPlainServer: HTTPServer?
     private var httpServer: HTTPServer?
+    private var metricsServer: HTTPServer?
+    /// Reverse proxies whose X-Forwarded-For/-Proto are believed (trusted_proxies).
+    public let proxies: TrustedProxies
     private var sweeper: Task<Void, Never>?
     private var retention: Task<Void, Never>?
     private var textIndexer: Task<Void, Never>?
@@ -34,6 +38,8 @@ public final class CorralServer: @unchecked Sendable {
     public private(set) var cwmpPlainPort = 0
     public private(set) var httpPort = 0
     public private(set) var stunPort = 0
+    /// The separate metrics port (metrics_port); 0 = /metrics is on the operator port.
+    public private(set) var metricsPort = 0
     /// Extra handler on the operator port (the REST API), set before `start()`; nil answers fall through.
     public var operatorRoutes: (@Sendable (HTTPRequest) async -> HTTPResponse?)?
     /// Largest request body on the operator port (file uploads).
@@ -47,6 +53,7 @@ public final class CorralServer: @unchecked Sendable {
     public init(config: CorralConfig) throws {
         self.config = config
         tls = try config.tlsIdentity()
+        do { proxies = try TrustedProxies(config.trustedProxies) } catch { throw ConfigError(error.description) }
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         lock = try DataDirectoryLock(directory: config.dataDirectory)
         store = try SQLiteStore(directory: config.dataDirectory)
@@ -98,14 +105,15 @@ public final class CorralServer: @unchecked Sendable {
         // 4 MiB partial bodies took 800 MiB), and no more connections than sessions can use.
         limits.maxBufferedBodyBytes = max(256 << 20, 4 * config.maxBodyBytes)
         limits.maxConnections = config.maxSessions + 4096
+        let proxies = self.proxies
         let cwmpServer = HTTPServer(host: config.host, port: config.cwmpPort, limits: limits, tls: tls) { request in
-            await CWMPEndpoint.handle(request, service: cwmp)
+            await CWMPEndpoint.handle(Self.forwarded(request, proxies), service: cwmp)
         }
         cwmpPort = try await cwmpServer.start()
         self.cwmpServer = cwmpServer
         if tls != nil, let plain = config.cwmpPlainPort {
             let server = HTTPServer(host: config.host, port: plain, limits: limits) { request in
-                await CWMPEndpoint.handle(request, service: cwmp)
+                await CWMPEndpoint.handle(Self.forwarded(request, proxies), service: cwmp)
             }
             cwmpPlainPort = try await server.start()
             cwmpPlainServer = server
@@ -130,10 +138,13 @@ public final class CorralServer: @unchecked Sendable {
         operatorLimits.maxConnectionsPerAddress = 128
         operatorLimits.maxBufferedBodyBytes = max(64 << 20, 2 * operatorMaxBodyBytes)
         operatorLimits.refusal = OperatorEndpoint.problem
+        if !proxies.isEmpty { operatorLimits.unlimitedAddress = { proxies.trusts($0) } }
+        let metrics = OperatorEndpoint.Metrics(token: config.metricsToken, onOperatorPort: config.metricsPort == nil)
         let httpServer = HTTPServer(host: config.host, port: config.httpPort, limits: operatorLimits, tls: tls) { request in
+            let request = Self.forwarded(request, proxies)
             var response: HTTPResponse
             if let routes, let r = await routes(request) { response = r } else {
-                response = OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp)
+                response = OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp, metrics: metrics)
             }
             // Browsers that saw the operator port over TLS never fall back to plain HTTP for it.
             if request.isTLS { response.headers.set("Strict-Transport-Security", "max-age=31536000") }
@@ -141,6 +152,19 @@ public final class CorralServer: @unchecked Sendable {
         }
         httpPort = try await httpServer.start()
         self.httpServer = httpServer
+        if let port = config.metricsPort {
+            // Only health and metrics here, for a Prometheus on an internal network.
+            let only = OperatorEndpoint.Metrics(token: config.metricsToken, onOperatorPort: true)
+            var small = ServerLimits(maxBodyBytes: 0)
+            small.maxConnections = 64
+            let server = HTTPServer(host: config.metricsHost, port: port, limits: small) { request in
+                OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp, metrics: only)
+            }
+            do { metricsPort = try await server.start() } catch {
+                throw ConfigError("cannot listen for metrics on \(config.metricsHost):\(port): \(error) (metrics_port, --metrics-port)")
+            }
+            metricsServer = server
+        }
 
         let timeout = config.sessionIdleTimeout
         sweeper = Task {
@@ -172,6 +196,17 @@ public final class CorralServer: @unchecked Sendable {
         log.info("CWMP on \(scheme)\(config.host):\(cwmpPort)\(cwmpPlainPort > 0 ? " (plain http on \(cwmpPlainPort))" : ""), \(tls == nil ? "HTTP" : "HTTPS") on \(config.host):\(httpPort), STUN on \(stun == nil ? "(off)" : "udp \(config.host):\(stunPort)"), data in \(config.dataDirectory)")
     }
 
+    /// The request as the client sent it through a trusted proxy: its address and whether it came over HTTPS.
+    static func forwarded(_ request: HTTPRequest, _ proxies: TrustedProxies) -> HTTPRequest {
+        guard !proxies.isEmpty, let peer = request.remoteAddress else { return request }
+        let client = proxies.client(peer: peer, forwardedFor: request.headers.all("X-Forwarded-For"),
+                                    forwardedProto: request.headers.first("X-Forwarded-Proto"))
+        var r = request
+        r.remoteAddress = client.address
+        if let tls = client.forwardedTLS { r.isTLS = request.isTLS || tls }
+        return r
+    }
+
     /// SIGHUP: re-reads the certificate and key; new connections use them, open ones keep theirs. On an error the
     /// old certificate stays and the error is returned (and logged).
     @discardableResult
@@ -195,6 +230,7 @@ public final class CorralServer: @unchecked Sendable {
         try? await cwmpServer?.shutdown()
         try? await cwmpPlainServer?.shutdown()
         try? await httpServer?.shutdown()
+        try? await metricsServer?.shutdown()
         await stun?.stop()
         await xmpp?.stop()
         store.close()
@@ -287,11 +323,30 @@ enum CWMPEndpoint {
 
 /// The operator HTTP port: health and metrics here; the REST API comes in through `operatorRoutes`.
 enum OperatorEndpoint {
-    static func handle(_ request: HTTPRequest, store: SQLiteStore, cwmp: CWMPService, stun: STUNServer?, waker: Waker, xmpp: XMPPService?) -> HTTPResponse {
+    /// Who may read /metrics and where.
+    struct Metrics: Sendable {
+        var token: String?
+        var onOperatorPort: Bool
+        /// nil when allowed; else the refusal.
+        func refusal(_ request: HTTPRequest) -> HTTPResponse? {
+            guard onOperatorPort else { return HTTPResponse(status: 404, text: "Not found: /metrics is on the metrics port (metrics_port).\n") }
+            guard let token else { return nil }
+            let sent = request.headers.first("Authorization").flatMap { a -> String? in
+                a.lowercased().hasPrefix("bearer ") ? String(a.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
+            }
+            if let sent, constantTimeEquals(sent, token) { return nil }
+            return HTTPResponse(status: 401, headers: ["WWW-Authenticate": "Bearer realm=\"corral-metrics\""],
+                                text: "/metrics needs Authorization: Bearer <metrics_token>\n")
+        }
+    }
+
+    static func handle(_ request: HTTPRequest, store: SQLiteStore, cwmp: CWMPService, stun: STUNServer?, waker: Waker, xmpp: XMPPService?,
+                       metrics: Metrics) -> HTTPResponse {
         switch (request.method, request.path) {
         case ("GET", "/healthz"):
             return HTTPResponse(status: 200, text: "ok\n")
         case ("GET", "/metrics"):
+            if let refusal = metrics.refusal(request) { return refusal }
             let devices = (try? store.deviceCount()) ?? -1
             let text = """
                 # HELP corral_active_sessions CWMP sessions in progress.

@@ -104,7 +104,8 @@ public final class HTTPServer: Sendable {
         let accepted = state.withLock { s -> Bool in
             if s.shuttingDown { return false }
             if let max = limits.maxConnections, s.connections.count >= max { return false }
-            if let max = limits.maxConnectionsPerAddress, s.perAddress[address, default: 0] >= max { return false }
+            if let max = limits.maxConnectionsPerAddress, s.perAddress[address, default: 0] >= max,
+               limits.unlimitedAddress?(address) != true { return false }
             s.connections[id] = channel
             s.perAddress[address, default: 0] += 1
             return true

@@ -112,6 +112,8 @@ public struct ServerLimits: Sendable {
     /// Connections from one address at once; more are closed right after accept. nil = unlimited (CWMP: many CPEs
     /// share a carrier-grade NAT address).
     public var maxConnectionsPerAddress: Int?
+    /// Addresses the per-address limit does not apply to (trusted reverse proxies carry many clients).
+    public var unlimitedAddress: (@Sendable (String) -> Bool)?
     /// The body limit of one request, decided from its head before any of the body is read (method, path, headers);
     /// capped by `maxBodyBytes`. nil = `maxBodyBytes` for every request.
     public var bodyLimit: (@Sendable (_ method: String, _ path: String, _ headers: HTTPFields) -> Int)?

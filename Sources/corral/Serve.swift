@@ -24,6 +24,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("stun-port"), help: "STUN server UDP port for TR-111 bindings and UDP connection requests (default 3478, or CORRAL_STUN_PORT; 0 = off).") var stunPort: Int?
     @OptionGroup var xmpp: XMPPOptions
     @OptionGroup var tls: TLSOptions
+    @OptionGroup var edge: EdgeOptions
 
     func run() async throws {
         NetRuntime.installNIOExecutor()
@@ -37,6 +38,7 @@ struct Serve: AsyncParsableCommand {
         }
         try xmpp.apply(to: &config)
         try tls.apply(to: &config)
+        try edge.apply(to: &config)
         let server = try CorralServer(config: config)
         let api = APIHandler.install(on: server)
         let firstAdmin = try await AccountBootstrap.ensureFirstAdmin(store: server.store)
@@ -55,6 +57,9 @@ struct Serve: AsyncParsableCommand {
         if secure { onSignal(SIGHUP) { server.reloadTLS() } }
         FileHandle.standardOutput.write(Data((server.stun == nil ? "corral: STUN off (stun_port 0)\n"
                                               : "corral: STUN listening on udp \(config.host):\(server.stunPort)\n").utf8))
+        if server.metricsPort > 0 {
+            FileHandle.standardOutput.write(Data("corral: metrics on http://\(config.metricsHost):\(server.metricsPort)/metrics\(config.metricsToken == nil ? "" : " (bearer token)")\n".utf8))
+        }
         if let x = server.xmpp {
             FileHandle.standardOutput.write(Data("corral: XMPP connection requests as \(x.account.bareJID) via \(x.host):\(x.port) (logging in in the background)\n".utf8))
         }

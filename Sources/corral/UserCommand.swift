@@ -44,7 +44,7 @@ struct UserCommand: AsyncParsableCommand {
         @Argument(help: "The user the token acts for.") var username: String
         @Option(help: "Token name.") var name = "cli"
         @Option(help: "Role (capped at the user's).") var role = "admin"
-        @Option(help: "Days until it expires.") var days = 30
+        @Option(help: "Days until it expires (at most 90 for superadmin, 180 for admin, 365 for operator and viewer).") var days = 30
 
         func run() async throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("role must be viewer, operator, admin or superadmin") }

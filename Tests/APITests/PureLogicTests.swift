@@ -45,6 +45,30 @@ import Engine
         #expect(APIHandler.problem(for: SQLiteError(code: 1, message: "syntax"), log: Log(label: "test", level: .off)).status == 500)
     }
 
+    @Test func failedLoginsFromOneAddressDoNotLockTheUserOutElsewhere() {
+        let t = LockedThrottle()
+        for i in 0..<5 { t.failed(user: "alice", address: "203.0.113.9", now: 100 + Int64(i)) }
+        #expect(t.wait(user: "alice", address: "203.0.113.9", now: 105) > 0)
+        #expect(t.wait(user: "alice", address: "198.51.100.7", now: 105) == 0)
+        // Guessing spread over many addresses still slows down once the username has 50 failures.
+        for i in 0..<50 { t.failed(user: "bob", address: "10.0.\(i).1", now: 200) }
+        #expect(t.wait(user: "bob", address: "192.0.2.1", now: 201) > 0)
+        t.succeeded(user: "alice", address: "203.0.113.9")
+        #expect(t.wait(user: "alice", address: "203.0.113.9", now: 106) == 0)
+    }
+
+    @Test func passwordRulesAndTokenLifetimes() {
+        for bad in ["short", "alice-2024-secret", "Password2024!", "aaaaaaaaaaaa", "1234567890", "qwertyuiop1", "0987654321",
+                    "1q2w3e4r5t", "!!Welcome!!123", "ababababababab"] {
+            #expect(AccountPolicy.passwordProblem(bad, username: "alice") != nil, "\(bad)")
+        }
+        for good in ["correct-horse-battery", "Tr0ub4dor&3x", "blue violin 42 kettle"] {
+            #expect(AccountPolicy.passwordProblem(good, username: "alice") == nil, "\(good)")
+        }
+        #expect(AccountPolicy.maxTokenDays(.superadmin) < AccountPolicy.maxTokenDays(.admin))
+        #expect(AccountPolicy.maxTokenDays(.viewer) == 365)
+    }
+
     @Test func loginThrottleBacksOffAndForgets() {
         var t = LoginThrottle()
         for i in 0..<5 {

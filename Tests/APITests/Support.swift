@@ -44,7 +44,7 @@ final class LiveServer: @unchecked Sendable {
     var store: SQLiteStore { server.store }
     var base: String { "http://127.0.0.1:\(server.httpPort)" }
 
-    init(informInterval: Int = 2) async throws {
+    init(informInterval: Int = 2, configure: (inout CorralConfig) -> Void = { _ in }) async throws {
         data = temporaryDirectory("srv")
         var c = CorralConfig()
         c.dataDirectory = data
@@ -58,6 +58,7 @@ final class LiveServer: @unchecked Sendable {
         for name in ["generic-tr181", "generic-tr098"] {
             c.profiles[name] = CorralConfig.ProfileOverride(onboardingUsername: nil, onboardingPassword: nil, informInterval: informInterval)
         }
+        configure(&c)
         server = try CorralServer(config: c)
         api = APIHandler.install(on: server, passwordIterations: testIterations)
         try await server.start()

@@ -28,7 +28,7 @@ enum AccountHandlers {
             ctx.api.throttle.failed(user: userKey, address: address, now: now)
             throw APIError.unauthorized("wrong username or password")
         }
-        ctx.api.throttle.succeeded(user: userKey)
+        ctx.api.throttle.succeeded(user: userKey, address: address)
         ctx.audit.organisationID = user.organisationID
         if PasswordHash.needsRehash(user.passwordHash, iterations: ctx.api.passwords.iterations) {
             // The password is known only now: bring an older, cheaper hash up to today's cost.
@@ -76,7 +76,7 @@ enum AccountHandlers {
         guard body.currentPassword.count <= 256, try await ctx.api.passwords.verify(body.currentPassword, u.passwordHash) else {
             throw APIError.forbidden("the current password is wrong")
         }
-        u.passwordHash = try await ctx.api.passwords.hash(try password(body.newPassword))
+        u.passwordHash = try await ctx.api.passwords.hash(try password(body.newPassword, username: u.username))
         try await ctx.store.updateUser(u)
         try await ctx.store.deleteSessions(userID: u.id)
         ctx.audit.after = "{\"password\":\"changed\"}"
@@ -85,8 +85,8 @@ enum AccountHandlers {
 
     // MARK: users
 
-    static func password(_ s: String) throws -> String {
-        guard s.count >= 10, s.count <= 256 else { throw APIError.invalid("passwords must be 10-256 characters") }
+    static func password(_ s: String, username: String) throws -> String {
+        if let problem = AccountPolicy.passwordProblem(s, username: username) { throw APIError.invalid(problem) }
         return s
     }
 
@@ -121,7 +121,7 @@ enum AccountHandlers {
         let org = try ctx.organisation(body.organisationId ?? ctx.me.organisation.id)
         let role = try role(body.role, ctx, organisation: org)
         let name = try username(body.username)
-        let hash = try await ctx.api.passwords.hash(try password(body.password))
+        let hash = try await ctx.api.passwords.hash(try password(body.password, username: name))
         let u = try await ctx.store.createUser(UserAccount(username: name, passwordHash: hash, organisationID: org.id, role: role, createdAt: Time.now))
         ctx.touching("user", String(u.id), organisation: org.id)
         ctx.audit.after = JSON.text(UserView(u))
@@ -153,7 +153,7 @@ enum AccountHandlers {
         if let d = body.disabled { u.disabled = d }
         var changedPassword = false
         if let p = body.password {
-            u.passwordHash = try await ctx.api.passwords.hash(try password(p))
+            u.passwordHash = try await ctx.api.passwords.hash(try password(p, username: u.username))
             changedPassword = true
         }
         try await ctx.store.updateUser(u)
@@ -187,13 +187,14 @@ enum AccountHandlers {
         let org = try ctx.organisation(body.organisationId ?? ctx.me.organisation.id)
         let role = try role(body.role, ctx, organisation: org)
         let name = try Validate.name(body.name, "name")
-        let days = body.expiresInDays ?? 365
-        guard (0...3650).contains(days) else { throw APIError.invalid("expires_in_days must be 0 (never) to 3650") }
+        let maxDays = AccountPolicy.maxTokenDays(role)
+        let days = body.expiresInDays ?? min(90, maxDays)
+        guard (1...maxDays).contains(days) else { throw APIError.invalid("expires_in_days must be 1 to \(maxDays) for a \(role.rawValue) token") }
         let now = Time.now
         let secret = Secrets.newToken()
         let t = try await ctx.store.createToken(APIToken(userID: ctx.me.user.id, name: name, tokenHash: Secrets.hash(secret),
                                                          prefix: String(secret.prefix(10)), organisationID: org.id, role: role,
-                                                         createdAt: now, expiresAt: days == 0 ? 0 : now + Int64(days) * 86400))
+                                                         createdAt: now, expiresAt: now + Int64(days) * 86400))
         ctx.touching("token", String(t.id), organisation: org.id)
         ctx.audit.after = JSON.text(TokenView(t))
         return JSON.response(TokenView(t, secret: secret), status: 201)

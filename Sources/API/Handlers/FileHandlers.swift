@@ -86,7 +86,7 @@ enum FileHandlers {
     static func download(_ request: HTTPRequest, services: APIServices) -> HTTPResponse {
         let parts = request.path.split(separator: "/")
         guard parts.count == 4, let id = Int64(parts[1]), let f = try? services.store.file(id: id),
-              constantTimeEqual(String(parts[2]), f.downloadKey), parts[3] == f.name,
+              constantTimeEquals(String(parts[2]), f.downloadKey), parts[3] == f.name,
               let data = FileManager.default.contents(atPath: blobPath(id, services)) else {
             return HTTPResponse(status: 404, text: "no such file\n")
         }

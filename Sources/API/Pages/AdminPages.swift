@@ -115,7 +115,7 @@ enum AdminPages {
             <section class="card"><h2>New token</h2>\(PageKit.apiForm("/api/v1/tokens", cls: "row", label: "New token", """
             <label for="t-name">Name<input id="t-name" name="name" required maxlength="64"></label>
             <label for="t-role">Role\(roleSelect("role", id: "t-role", selected: .viewer, upTo: ctx.me.role))</label>
-            <label for="t-days">Expires in days<input id="t-days" name="expires_in_days" type="number" min="1" max="3650" value="90" data-kind="int"></label>
+            <label for="t-days">Expires in days<input id="t-days" name="expires_in_days" type="number" min="1" max="365" value="90" data-kind="int"></label>
             <button type="submit">Create token</button>
             """))<p class="muted">The token is shown once, below the button; only its hash is stored.</p></section>
             """)
