@@ -140,6 +140,11 @@ public struct CWMPSession: Sendable {
             return "DeviceId OUI must be 6 hexadecimal digits, got \(inform.deviceId.oui.prefix(64))"
         }
         guard inform.deviceId.serialNumber.utf8.count <= 64 else { return "DeviceId SerialNumber is longer than 64 characters" }
+        // TR-069 allows 64 characters; some CPEs send more, nobody sends kilobytes.
+        for (name, value) in [("Manufacturer", inform.deviceId.manufacturer), ("ProductClass", inform.deviceId.productClass)]
+        where value.utf8.count > Device.maxIdentityBytes {
+            return "DeviceId \(name) is longer than \(Device.maxIdentityBytes) bytes"
+        }
         return nil
     }
 

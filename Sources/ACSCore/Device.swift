@@ -3,6 +3,14 @@ import DataModel
 
 /// A managed CPE as the ACS knows it.
 public struct Device: Sendable, Equatable, Codable {
+    /// Longest DeviceId Manufacturer/ProductClass accepted (TR-069 says 64; some CPEs send more).
+    public static let maxIdentityBytes = 256
+    /// Identity shown in lists and grouped by on the dashboard (software version, model…): a device cannot make
+    /// every page heavy by reporting a huge value; the full value stays in its parameters.
+    public static func displayField(_ value: String) -> String {
+        value.utf8.count <= maxIdentityBytes ? value : String(value.prefix(maxIdentityBytes / 4))
+    }
+
     public var id: Int64
     /// OUI-SerialNumber: the operator-facing name.
     public var name: String

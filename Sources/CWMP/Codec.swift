@@ -14,9 +14,14 @@ public struct CodecLimits: Sendable {
     public var maxAttributesPerElement: Int
     /// Elements in one message (a full TR-181 GetParameterValuesResponse of ~20,000 parameters has ~60,000).
     public var maxElements: Int
-    public init(maxBytes: Int = 4 << 20, maxDepth: Int = 64, maxAttributesPerElement: Int = 64, maxElements: Int = 250_000) {
+    /// One text run (a parameter value, a fault string), raw and entity-escaped: TR-181's longest strings are 65,535
+    /// characters, so 256 KiB leaves room for escaping while no value can be megabytes.
+    public var maxTextBytes: Int
+    public init(maxBytes: Int = 4 << 20, maxDepth: Int = 64, maxAttributesPerElement: Int = 64, maxElements: Int = 250_000,
+                maxTextBytes: Int = 256 << 10) {
         self.maxBytes = maxBytes; self.maxDepth = maxDepth
         self.maxAttributesPerElement = maxAttributesPerElement; self.maxElements = maxElements
+        self.maxTextBytes = maxTextBytes
     }
 }
 

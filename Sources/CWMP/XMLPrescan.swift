@@ -1,24 +1,40 @@
 /// A linear pass over the raw bytes before libxml2 sees them. libxml2 checks each start tag's attributes against one
 /// another (quadratic: 100,000 attributes on one element took 81.7 s), so attribute and element counts are bounded
 /// here, where counting costs one look at each byte. Comments, CDATA and processing instructions are skipped; a quote
-/// character only matters inside a tag.
+/// character only matters inside a tag. One text run (a value) is bounded too, so no single CPE-supplied string can be
+/// megabytes long (a 4 MiB Manufacturer once made every dashboard 25 MB).
 enum XMLPrescan {
     static func check(_ bytes: [UInt8], limits: CodecLimits) throws {
         var elements = 0
         var i = 0
+        var textStart = 0
         let n = bytes.count
         return try bytes.withUnsafeBufferPointer { b in
             while i < n {
                 guard b[i] == UInt8(ascii: "<") else { i += 1; continue }
+                if i - textStart > limits.maxTextBytes {
+                    throw CWMPDecodeError.malformed("a value longer than \(limits.maxTextBytes) bytes")
+                }
                 let next = i + 1 < n ? b[i + 1] : 0
                 if next == UInt8(ascii: "!") || next == UInt8(ascii: "?") {
                     // Comment, CDATA, DOCTYPE or processing instruction: skip to its end marker.
-                    let end: [UInt8] = hasPrefix(b, i, "<!--") ? Array("-->".utf8) : hasPrefix(b, i, "<![CDATA[") ? Array("]]>".utf8)
+                    let cdata = hasPrefix(b, i, "<![CDATA[")
+                    let end: [UInt8] = hasPrefix(b, i, "<!--") ? Array("-->".utf8) : cdata ? Array("]]>".utf8)
                         : next == UInt8(ascii: "?") ? Array("?>".utf8) : Array(">".utf8)
+                    let start = i
                     i = find(b, end, from: i + 2).map { $0 + end.count } ?? n
+                    if cdata {
+                        if i - start > limits.maxTextBytes { throw CWMPDecodeError.malformed("a value longer than \(limits.maxTextBytes) bytes") }
+                    } else {
+                        textStart = i
+                    }
                     continue
                 }
-                if next == UInt8(ascii: "/") { i += 2; continue }  // an end tag
+                if next == UInt8(ascii: "/") {   // an end tag
+                    i = find(b, [UInt8(ascii: ">")], from: i + 2).map { $0 + 1 } ?? n
+                    textStart = i
+                    continue
+                }
                 elements += 1
                 if elements > limits.maxElements {
                     throw CWMPDecodeError.malformed("more than \(limits.maxElements) elements")
@@ -44,7 +60,9 @@ enum XMLPrescan {
                     i += 1
                 }
                 i += 1
+                textStart = i
             }
+            if n - textStart > limits.maxTextBytes { throw CWMPDecodeError.malformed("a value longer than \(limits.maxTextBytes) bytes") }
         }
     }
 

@@ -302,10 +302,10 @@ public final class CWMPService: Sendable {
         let p = ManagementPaths(kind)
         for param in inform.parameters {
             switch param.name {
-            case p.softwareVersion: device.softwareVersion = param.value
-            case p.hardwareVersion: device.hardwareVersion = param.value
+            case p.softwareVersion: device.softwareVersion = Device.displayField(param.value)
+            case p.hardwareVersion: device.hardwareVersion = Device.displayField(param.value)
             case p.connectionRequestURL: device.connectionRequestURL = param.value
-            case p.modelName: device.modelName = param.value
+            case p.modelName: device.modelName = Device.displayField(param.value)
             case p.periodicInformInterval: if let v = Int(param.value), v > 0 { device.informInterval = v }
             default: break
             }
@@ -506,10 +506,10 @@ public final class CWMPService: Sendable {
                 let p = ManagementPaths(kind)
                 for v in values {
                     switch v.name {
-                    case p.manufacturer: if !v.value.isEmpty { ctx.device.manufacturer = v.value }
-                    case p.modelName: ctx.device.modelName = v.value
-                    case p.softwareVersion: ctx.device.softwareVersion = v.value
-                    case p.hardwareVersion: ctx.device.hardwareVersion = v.value
+                    case p.manufacturer: if !v.value.isEmpty { ctx.device.manufacturer = Device.displayField(v.value) }
+                    case p.modelName: ctx.device.modelName = Device.displayField(v.value)
+                    case p.softwareVersion: ctx.device.softwareVersion = Device.displayField(v.value)
+                    case p.hardwareVersion: ctx.device.hardwareVersion = Device.displayField(v.value)
                     default: break
                     }
                 }

@@ -153,3 +153,17 @@ private let reboot = WorkItem(origin: .task(8), request: .reboot(commandKey: "co
         } else { Issue.record("accepted a stray fault") }
     }
 }
+
+@Suite struct InformIdentityLimitTests {
+    @Test func identityFieldsAreBounded() {
+        func inform(manufacturer: String, productClass: String = "R1") -> Inform {
+            Inform(deviceId: DeviceID(manufacturer: manufacturer, oui: "00D09E", productClass: productClass, serialNumber: "SN1"),
+                   events: [EventStruct("2 PERIODIC")], currentTime: "2026-01-01T00:00:00Z", parameters: [])
+        }
+        #expect(CWMPSession.problem(in: inform(manufacturer: String(repeating: "m", count: 100))) == nil)  // over TR-069's 64: tolerated
+        #expect(CWMPSession.problem(in: inform(manufacturer: String(repeating: "m", count: 300)))?.contains("Manufacturer") == true)
+        #expect(CWMPSession.problem(in: inform(manufacturer: "ACME", productClass: String(repeating: "p", count: 257)))?.contains("ProductClass") == true)
+        #expect(Device.displayField("1.2.3") == "1.2.3")
+        #expect(Device.displayField(String(repeating: "v", count: 70_000)).count == 64)
+    }
+}

@@ -1,4 +1,5 @@
 import CWMP
+import Foundation
 import Testing
 
 @Suite("Hostile and broken input")
@@ -38,6 +39,25 @@ struct HostileInputTests {
         for i in 0..<64 { many += " a\(i)='\(i)'" }
         let ok = Self.soapOpen + many + "><CommandKey>k</CommandKey></cwmp:Reboot>" + Self.soapClose
         #expect((try? CWMPDecoder.decode(Array(ok.utf8), from: .acs)) != nil)
+    }
+
+    @Test("a megabyte-long value is refused before parsing; the longest TR-181 string still parses")
+    func hugeValues() throws {
+        let inform = String(decoding: try Fixtures.bytes(Fixtures.examples.appendingPathComponent("inform-cwmp-1-2.xml")), as: UTF8.self)
+        let huge = inform.replacingOccurrences(of: "<Manufacturer>ExampleCorp</Manufacturer>",
+                                              with: "<Manufacturer>" + String(repeating: "M", count: 4 << 20) + "</Manufacturer>")
+        let e = Self.expectFailure(Array(huge.utf8), limits: CodecLimits(maxBytes: 8 << 20))
+        #expect(Self.isMalformed(e, containing: "longer than 262144 bytes"), "\(String(describing: e))")
+        let cdata = inform.replacingOccurrences(of: "<Manufacturer>ExampleCorp</Manufacturer>",
+                                                with: "<Manufacturer><![CDATA[" + String(repeating: "C", count: 300_000) + "]]></Manufacturer>")
+        #expect(Self.isMalformed(Self.expectFailure(Array(cdata.utf8)), containing: "longer than"))
+        // 65,535 characters, each escaped: fits.
+        let longest = inform.replacingOccurrences(of: "<Manufacturer>ExampleCorp</Manufacturer>",
+                                                  with: "<Manufacturer>" + String(repeating: "&amp;", count: 50_000) + "</Manufacturer>")
+        guard case .cpeRequest(.inform(let i)) = try CWMPDecoder.decode(Array(longest.utf8), from: .cpe).body else {
+            Issue.record("not an Inform"); return
+        }
+        #expect(i.deviceId.manufacturer.count == 50_000)
     }
 
     @Test("too many elements are refused before parsing")
