@@ -107,8 +107,20 @@ schemas = {
  "TokenCreate": obj({"name": {"type": "string", "minLength": 1, "maxLength": 100}, "role": ref("Role"), "organisation_id": id_,
     "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 365,
         "description": "At most 90 days for superadmin tokens, 180 for admin, 365 for operator and viewer; default 90."}}, ["name", "role"]),
- "Login": obj({"username": {"type": "string", "maxLength": 64}, "password": {"type": "string", "maxLength": 256}}, ["username", "password"]),
- "LoginAnswer": obj({"user": ref("User"), "csrf_token": string, "expires_at": time}, ["user", "csrf_token"]),
+ "Login": obj({"username": {"type": "string", "maxLength": 64}, "password": {"type": "string", "maxLength": 256},
+    "totp_code": {"type": "string", "maxLength": 16, "description": "The current code of the user's authenticator app, when two-factor is on"},
+    "recovery_code": {"type": "string", "maxLength": 32, "description": "Instead of totp_code: one of the user's one-time recovery codes"}},
+    ["username", "password"]),
+ "LoginAnswer": obj({"user": ref("User"), "csrf_token": string, "expires_at": time,
+    "two_factor_enrolment_required": {"type": "boolean", "description": "The organisation requires two-factor for this admin: only enrolment answers until it is on"}},
+    ["user", "csrf_token", "two_factor_enrolment_required"]),
+ "TwoFactorStatus": obj({"enabled": {"type": "boolean"}, "pending": {"type": "boolean"}, "recovery_codes_left": {"type": "integer"},
+    "required": {"type": "boolean"}}, ["enabled", "pending", "recovery_codes_left", "required"]),
+ "TwoFactorEnrolment": obj({"secret": string, "otpauth_uri": string, "qr_svg": string,
+    "recovery_codes": {"type": "array", "items": string}}, ["secret", "otpauth_uri", "qr_svg", "recovery_codes"]),
+ "TwoFactorConfirm": obj({"code": {"type": "string", "maxLength": 16}}, ["code"]),
+ "TwoFactorDisable": obj({"current_password": {"type": "string", "maxLength": 256}}, ["current_password"]),
+ "TwoFactorRequirement": obj({"required_for_admins": {"type": "boolean"}}, ["required_for_admins"]),
  "Me": obj({"user": ref("User"), "organisation": ref("Organisation"), "role": ref("Role"), "token": ref("Token")}, ["user", "organisation", "role"]),
  "AuditEntry": obj({"id": id_, "at": time, "actor": string, "user_id": id_, "token_id": id_, "remote": string, "organisation_id": id_,
     "action": string, "object_type": string, "object_id": string, "before": string, "after": string, "status": integer},
@@ -195,6 +207,11 @@ op("POST", "/auth/login", "anyone", "Log in: sets an HttpOnly SameSite=Strict se
 op("POST", "/auth/logout", "signed-in", "Log out", resp("Logged out"), status="204")
 op("GET", "/me", "signed-in", "The caller: user, organisation, effective role, token", resp("The caller", "Me"))
 op("POST", "/me/password", "signed-in", "Change the caller's own password (sessions only)", resp("Changed"), req=body("PasswordChange"), status="204")
+op("GET", "/me/2fa", "signed-in", "The caller's two-factor state", resp("State", "TwoFactorStatus"))
+op("POST", "/me/2fa/enrol", "signed-in", "Start two-factor enrolment (sessions only): secret, otpauth URI, QR code as SVG, recovery codes",
+   resp("Pending until confirmed", "TwoFactorEnrolment"), status="201")
+op("POST", "/me/2fa/confirm", "signed-in", "Turn two-factor on with a first code from the app", resp("On", "TwoFactorStatus"), req=body("TwoFactorConfirm"))
+op("POST", "/me/2fa/disable", "signed-in", "Turn two-factor off (current password)", resp("Off"), req=body("TwoFactorDisable"), status="204")
 op("GET", "/devices", "viewer", "List devices (filters, sort, cursor pagination)", resp("A page", "DevicePage"), device_filters + [limit(1000), cursor])
 op("GET", "/devices/export", "viewer", "All matching devices as CSV", resp("CSV", {"type": "string"}, "text/csv"), device_filters)
 op("GET", "/devices/{id}", "viewer", "Device detail", resp("The device", "DeviceDetail"), [P_ID])
@@ -236,11 +253,14 @@ op("GET", "/organisations/{id}", "viewer", "One organisation", resp("The organis
 op("PATCH", "/organisations/{id}", "admin", "Rename an organisation", resp("Renamed", "Organisation"), [P_ID], body("OrganisationRename"))
 op("POST", "/organisations/{id}/move", "admin", "Move an organisation (and its subtree) under another parent", resp("Moved", "Organisation"), [P_ID], body("OrganisationMove"))
 op("DELETE", "/organisations/{id}", "admin", "Delete an empty organisation", resp("Deleted"), [P_ID], status="204")
+op("GET", "/organisations/{id}/two-factor", "viewer", "Whether the organisation requires two-factor of its admins", resp("Requirement", "TwoFactorRequirement"), [P_ID])
+op("PUT", "/organisations/{id}/two-factor", "admin", "Require two-factor of the admins of this organisation and below", resp("Requirement", "TwoFactorRequirement"), [P_ID], body("TwoFactorRequirement"))
 op("GET", "/users", "admin", "Users in the subtree", resp("Users", "UserList"))
 op("POST", "/users", "admin", "Create a user (role at most the caller's)", resp("Created", "User"), req=body("UserCreate"), status="201")
 op("GET", "/users/{id}", "admin", "One user", resp("The user", "User"), [P_ID])
 op("PATCH", "/users/{id}", "admin", "Change role, organisation, password, disabled", resp("Updated", "User"), [P_ID], body("UserPatch"))
 op("DELETE", "/users/{id}", "admin", "Delete a user (and its tokens)", resp("Deleted"), [P_ID], status="204")
+op("POST", "/users/{id}/reset-2fa", "admin", "Turn off a user's two-factor (lost phone) and sign it out everywhere", resp("Reset"), [P_ID], status="204")
 op("GET", "/tokens", "admin", "API tokens in the subtree (never the secrets)", resp("Tokens", "TokenList"))
 op("POST", "/tokens", "admin", "Create a token; the secret is in this answer only", resp("Created", "Token"), req=body("TokenCreate"), status="201")
 op("DELETE", "/tokens/{id}", "admin", "Revoke a token", resp("Revoked"), [P_ID], status="204")

@@ -97,6 +97,10 @@ public final class APIHandler: Sendable {
                 throw APIError.forbidden("state-changing requests with a session cookie need the X-CSRF-Token header from the login answer")
             }
         }
+        if caller.mustEnrolTwoFactor && !Self.allowedBeforeEnrolment.contains(route.action) {
+            throw APIError(403, Self.enrolmentRequired, "Two-factor enrolment required",
+                           "your organisation requires two-factor authentication for admins: set it up on /account (POST /api/v1/me/2fa/enrol) first")
+        }
         if case .role(let needed) = route.permission, caller.role < needed {
             throw APIError.forbidden("\(route.action) needs the \(needed.rawValue) role; this caller has \(caller.role.rawValue)")
         }
@@ -111,6 +115,10 @@ public final class APIHandler: Sendable {
                                before: note.before, after: note.after, status: status)
         do { try await services.store.appendAudit(entry) } catch { services.log.error("audit write failed: \(error)") }
     }
+
+    static let enrolmentRequired = "two-factor-enrolment-required"
+    static let allowedBeforeEnrolment: Set<String> = ["auth.logout", "me.read", "me.password", "me.two_factor", "me.two_factor_enrol",
+                                                      "me.two_factor_confirm", "gui.account"]
 
     /// True when `Origin` names the host (and port) the request was sent to. Reverse proxies must pass Host through.
     static func sameOrigin(_ origin: String, host: String?) -> Bool {

@@ -10,6 +10,9 @@ struct Caller: Sendable {
     /// Set for cookie sessions: state-changing requests must echo it in X-CSRF-Token.
     var csrf: String?
     var sessionHash: String?
+    /// A login session of an admin whose organisation requires two-factor, not enrolled yet: only the account page
+    /// and the enrolment calls answer until it is.
+    var mustEnrolTwoFactor = false
 
     /// Who, as written to the audit log.
     var actor: String { token.map { "\(user.username) (token \($0.name))" } ?? user.username }

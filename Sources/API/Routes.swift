@@ -9,6 +9,10 @@ enum Routes {
         Route(method: "POST", pattern: "/auth/logout", permission: .signedIn, action: "auth.logout", handler: AccountHandlers.logout),
         Route(method: "GET", pattern: "/me", permission: .signedIn, action: "me.read", handler: AccountHandlers.me),
         Route(method: "POST", pattern: "/me/password", permission: .signedIn, action: "me.password", handler: AccountHandlers.changeOwnPassword),
+        Route(method: "GET", pattern: "/me/2fa", permission: .signedIn, action: "me.two_factor", handler: TwoFactorHandlers.show),
+        Route(method: "POST", pattern: "/me/2fa/enrol", permission: .signedIn, action: "me.two_factor_enrol", handler: TwoFactorHandlers.enrol),
+        Route(method: "POST", pattern: "/me/2fa/confirm", permission: .signedIn, action: "me.two_factor_confirm", handler: TwoFactorHandlers.confirm),
+        Route(method: "POST", pattern: "/me/2fa/disable", permission: .signedIn, action: "me.two_factor_disable", handler: TwoFactorHandlers.disable),
 
         Route(method: "GET", pattern: "/devices", permission: .role(.viewer), action: "device.list", handler: DeviceHandlers.list),
         Route(method: "GET", pattern: "/devices/export", permission: .role(.viewer), action: "device.export", handler: DeviceHandlers.export),
@@ -47,12 +51,15 @@ enum Routes {
         Route(method: "PATCH", pattern: "/organisations/{id}", permission: .role(.admin), action: "organisation.update", handler: OrganisationHandlers.rename),
         Route(method: "POST", pattern: "/organisations/{id}/move", permission: .role(.admin), action: "organisation.move", handler: OrganisationHandlers.move),
         Route(method: "DELETE", pattern: "/organisations/{id}", permission: .role(.admin), action: "organisation.delete", handler: OrganisationHandlers.delete),
+        Route(method: "GET", pattern: "/organisations/{id}/two-factor", permission: .role(.viewer), action: "organisation.two_factor_read", handler: TwoFactorHandlers.requirement),
+        Route(method: "PUT", pattern: "/organisations/{id}/two-factor", permission: .role(.admin), action: "organisation.two_factor", handler: TwoFactorHandlers.setRequirement),
 
         Route(method: "GET", pattern: "/users", permission: .role(.admin), action: "user.list", handler: AccountHandlers.listUsers),
         Route(method: "POST", pattern: "/users", permission: .role(.admin), action: "user.create", handler: AccountHandlers.createUser),
         Route(method: "GET", pattern: "/users/{id}", permission: .role(.admin), action: "user.read", handler: AccountHandlers.showUser),
         Route(method: "PATCH", pattern: "/users/{id}", permission: .role(.admin), action: "user.update", handler: AccountHandlers.updateUser),
         Route(method: "DELETE", pattern: "/users/{id}", permission: .role(.admin), action: "user.delete", handler: AccountHandlers.deleteUser),
+        Route(method: "POST", pattern: "/users/{id}/reset-2fa", permission: .role(.admin), action: "user.reset_2fa", handler: TwoFactorHandlers.reset),
 
         Route(method: "GET", pattern: "/tokens", permission: .role(.admin), action: "token.list", handler: AccountHandlers.listTokens),
         Route(method: "POST", pattern: "/tokens", permission: .role(.admin), action: "token.create", handler: AccountHandlers.createToken),

@@ -87,6 +87,7 @@ fieldset{border:1px solid var(--line);border-radius:8px;padding:6px 10px}legend{
 .error{background:#fdecea;border:1px solid #f2b8b5;border-radius:8px;padding:8px 12px}
 .secret{font-family:monospace;background:#fff8e1;padding:4px 8px;border-radius:6px;overflow-wrap:anywhere}
 .login{max-width:380px;margin:8vh auto}
+.qr svg{width:200px;height:200px;max-width:100%}
 #toast{position:fixed;bottom:12px;right:12px;max-width:min(560px,90vw);background:#18212d;color:#fff;border-radius:8px;padding:0;font-size:.9rem}
 #toast:not(:empty){padding:8px 12px}#toast.err{background:var(--bad)}
 @media (max-width:900px){main{padding:10px}.grid{grid-template-columns:1fr}th,td{padding:5px 6px}.hide-narrow{display:none}}

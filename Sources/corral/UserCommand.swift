@@ -7,7 +7,7 @@ import Storage
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage REST API users and tokens.",
-                                                    subcommands: [Add.self, Token.self])
+                                                    subcommands: [Add.self, Token.self, ResetTwoFactor.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -35,6 +35,27 @@ struct UserCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(error)")
             }
+        }
+    }
+
+    struct ResetTwoFactor: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-2fa",
+            abstract: "Turn off a user's two-factor authentication (lost phone and recovery codes) and sign the user out everywhere.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The user.") var username: String
+
+        func run() async throws {
+            let config = try ConfigLoading.load(store)
+            let s = try SQLiteStore(directory: config.dataDirectory)
+            defer { s.close() }
+            guard let user = try s.user(username: username) else { throw ValidationError("no user \(username)") }
+            try await s.removeTwoFactor(userID: user.id)
+            try await s.deleteSessions(userID: user.id)
+            try await s.appendAudit(AuditEntry(at: Int64(Date().timeIntervalSince1970), actor: "cli", userID: nil, tokenID: nil, remote: "",
+                                               organisationID: user.organisationID, action: "user.reset-2fa", objectType: "user",
+                                               objectID: String(user.id), before: nil, after: "{\"two_factor\":\"reset\"}", status: 204))
+            print("two-factor authentication of \(user.username) is off; its sessions are signed out")
         }
     }
 

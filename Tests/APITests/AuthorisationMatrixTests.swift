@@ -14,6 +14,8 @@ import Storage
     static let policy: [String: Role?] = [
         "openapi.read": nil, "auth.login": nil,
         "auth.logout": .viewer, "me.read": .viewer, "me.password": .viewer,
+        "me.two_factor": .viewer, "me.two_factor_enrol": .viewer, "me.two_factor_confirm": .viewer, "me.two_factor_disable": .viewer,
+        "user.reset_2fa": .admin, "organisation.two_factor_read": .viewer, "organisation.two_factor": .admin,
         "device.list": .viewer, "device.export": .viewer, "device.read": .viewer, "device.update": .operator, "device.move": .admin, "device.resolve_conflict": .admin, "device.approve_rebootstrap": .admin,
         "device.parameters": .viewer, "task.list": .viewer, "task.create": .operator, "task.factory_reset": .admin,
         "task.download": .admin, "device.summon": .operator, "task.read": .viewer, "task.cancel": .operator,
@@ -106,6 +108,13 @@ import Storage
             case "auth.logout": return Sample(method: "POST", path: "/auth/logout")
             case "me.read": return Sample(method: "GET", path: "/me")
             case "me.password": return Sample(method: "POST", path: "/me/password", json: ["current_password": "correct-horse-battery", "new_password": "another-long-one"])
+            case "me.two_factor": return Sample(method: "GET", path: "/me/2fa")
+            case "me.two_factor_enrol": return Sample(method: "POST", path: "/me/2fa/enrol")
+            case "me.two_factor_confirm": return Sample(method: "POST", path: "/me/2fa/confirm", json: ["code": "000000"])
+            case "me.two_factor_disable": return Sample(method: "POST", path: "/me/2fa/disable", json: ["current_password": "correct-horse-battery"])
+            case "user.reset_2fa": return Sample(method: "POST", path: "/users/\(try await user(org).id)/reset-2fa")
+            case "organisation.two_factor_read": return Sample(method: "GET", path: "/organisations/\(try await self.org(org).id)/two-factor")
+            case "organisation.two_factor": return Sample(method: "PUT", path: "/organisations/\(try await self.org(org).id)/two-factor", json: ["required_for_admins": false])
             case "device.list": return Sample(method: "GET", path: "/devices")
             case "device.export": return Sample(method: "GET", path: "/devices/export")
             case "device.read": return Sample(method: "GET", path: "/devices/\(try await device(org).id)")
@@ -235,8 +244,8 @@ import Storage
                         #expect(r.status == 403, "\(what): expected 403")
                     } else if !visible {
                         #expect(r.status == 404, "\(what): expected 404 (outside the subtree)")
-                    } else if route.action == "me.password" {
-                        #expect(r.status == 403, "\(what): tokens cannot change passwords")
+                    } else if ["me.password", "me.two_factor_enrol", "me.two_factor_confirm", "me.two_factor_disable"].contains(route.action) {
+                        #expect(r.status == 403, "\(what): tokens cannot change passwords or two-factor settings")
                     } else {
                         #expect(![401, 403, 404].contains(r.status), "\(what): expected access")
                     }

@@ -7,7 +7,7 @@ import Storage
 /// Turns a request's credentials (bearer token, or the login-session cookie) into a `Caller`.
 struct Authenticator: Sendable {
     static let cookieName = "corral_api_session"
-    let store: OperatorStore
+    let store: APIStore
 
     func authenticate(_ request: HTTPRequest, now: Int64) throws -> Caller {
         if let auth = request.headers.first("Authorization") {
@@ -40,7 +40,11 @@ struct Authenticator: Sendable {
               let org = try store.organisation(id: user.organisationID) else {
             throw APIError.unauthorized("the session has expired; log in again")
         }
-        return Caller(user: user, organisation: org, role: user.role, csrf: s.csrf, sessionHash: hash)
+        var caller = Caller(user: user, organisation: org, role: user.role, csrf: s.csrf, sessionHash: hash)
+        if try TwoFactorHandlers.required(for: user, organisation: org, store: store), try store.twoFactor(userID: user.id)?.isEnabled != true {
+            caller.mustEnrolTwoFactor = true
+        }
+        return caller
     }
 
     static func cookie(_ name: String, in headers: [String]) -> String? {

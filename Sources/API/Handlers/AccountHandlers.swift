@@ -8,12 +8,14 @@ import Storage
 enum AccountHandlers {
     // MARK: login
 
-    struct Login: Decodable { var username: String; var password: String }
-    struct LoginAnswer: Encodable { var user: UserView; var csrfToken: String; var expiresAt: String? }
+    struct Login: Decodable { var username: String; var password: String; var totpCode: String?; var recoveryCode: String? }
+    struct LoginAnswer: Encodable { var user: UserView; var csrfToken: String; var expiresAt: String?; var twoFactorEnrolmentRequired: Bool }
 
     static func login(_ ctx: RequestContext) async throws -> HTTPResponse {
         let body = try ctx.body(Login.self)
-        guard body.username.count <= 64, body.password.count <= 256 else { throw APIError.invalid("username or password too long") }
+        guard body.username.count <= 64, body.password.count <= 256, (body.totpCode?.count ?? 0) <= 16, (body.recoveryCode?.count ?? 0) <= 32 else {
+            throw APIError.invalid("username, password or code too long")
+        }
         ctx.audit.actor = body.username
         ctx.audit.objectType = "user"
         ctx.audit.objectID = body.username
@@ -28,6 +30,12 @@ enum AccountHandlers {
             ctx.api.throttle.failed(user: userKey, address: address, now: now)
             throw APIError.unauthorized("wrong username or password")
         }
+        do {
+            try await TwoFactorHandlers.checkLogin(user: user, code: body.totpCode, recoveryCode: body.recoveryCode, store: ctx.store, now: now)
+        } catch {
+            ctx.api.throttle.failed(user: userKey, address: address, now: now)
+            throw error
+        }
         ctx.api.throttle.succeeded(user: userKey, address: address)
         ctx.audit.organisationID = user.organisationID
         if PasswordHash.needsRehash(user.passwordHash, iterations: ctx.api.passwords.iterations) {
@@ -40,7 +48,11 @@ enum AccountHandlers {
         let csrf = Secrets.newCSRF()
         let expires = now + ctx.api.config.sessionSeconds
         try await ctx.store.createSession(LoginSession(tokenHash: Secrets.hash(secret), userID: user.id, csrf: csrf, createdAt: now, expiresAt: expires))
-        var response = JSON.response(LoginAnswer(user: UserView(user), csrfToken: csrf, expiresAt: Time.iso(expires)))
+        // Not a caller yet: the user's organisation is looked up directly.
+        let mustEnrol = try ctx.store.organisation(id: user.organisationID).map {
+            try TwoFactorHandlers.required(for: user, organisation: $0, store: ctx.store) && ctx.store.twoFactor(userID: user.id)?.isEnabled != true
+        } ?? false
+        var response = JSON.response(LoginAnswer(user: UserView(user), csrfToken: csrf, expiresAt: Time.iso(expires), twoFactorEnrolmentRequired: mustEnrol))
         let secure = ctx.request.isTLS ? "; Secure" : ""
         response.headers.add("Set-Cookie", "\(Authenticator.cookieName)=\(secret); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(ctx.api.config.sessionSeconds)\(secure)")
         return response

@@ -11,6 +11,8 @@ enum AccountPages {
             \(PageKit.apiForm("/api/v1/auth/login", then: next, label: "Sign in", """
                 <label for="username">Username<input id="username" name="username" autocomplete="username" required maxlength="64" autofocus></label>
                 <label for="password">Password<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="256"></label>
+                <label for="totp">Two-factor code <span class="muted">(if you set one up; or a recovery code)</span><input id="totp" name="totp_code" \
+                inputmode="numeric" autocomplete="one-time-code" maxlength="16"></label>
                 <button type="submit" id="signin">Sign in</button>
                 """))
             <p class="muted">The first start of <code>corral serve</code> prints the password of the user <code>admin</code>;
@@ -33,7 +35,46 @@ enum AccountPages {
             <h1>Account</h1><div class="grid">
             <section class="card"><h2>You</h2><dl class="kv"><dt>User</dt><dd>\(me.user.username)</dd><dt>Role</dt><dd>\(me.role.rawValue)</dd>
             <dt>Organisation</dt><dd>\(me.organisation.name)</dd></dl></section>
-            <section class="card"><h2>Password</h2>\(form)</section></div>
+            <section class="card"><h2>Password</h2>\(form)</section>
+            <section class="card" id="two-factor"><h2>Two-factor authentication</h2>\(try twoFactor(ctx))</section></div>
             """)
+    }
+
+    /// Off: a button to start. Pending: the QR code, the secret to type instead, the recovery codes, and the form
+    /// that confirms with a first code. On: the codes left and a form to turn it off.
+    static func twoFactor(_ ctx: RequestContext) throws -> Markup {
+        guard ctx.me.token == nil else { return "<p>Signed in with an API token.</p>" }
+        let status = try TwoFactorHandlers.status(of: ctx)
+        let notice: Markup = status.required && !status.enabled
+            ? "<p class=\"error\" id=\"two-factor-required\">Your organisation requires two-factor authentication for admins: set it up to continue.</p>" : .empty
+        if status.enabled {
+            return """
+                <p id="two-factor-on">On. \(status.recoveryCodesLeft) recovery codes left.</p>
+                \(PageKit.apiForm("/api/v1/me/2fa/disable", then: "/account", label: "Turn off two-factor", """
+                    <label for="tf-cur">Current password<input id="tf-cur" name="current_password" type="password" autocomplete="current-password" required></label>
+                    <button type="submit" class="danger">Turn off</button>
+                    """))
+                """
+        }
+        if status.pending, let record = try ctx.store.twoFactor(userID: ctx.me.user.id) {
+            let e = TwoFactorHandlers.enrolment(record, user: ctx.me.user)
+            return """
+                \(notice)<p>Scan this with an authenticator app (or type the key), then enter the code it shows.</p>
+                <div class="qr">\(Markup(raw: e.qrSvg))</div>
+                <p>Key: <code id="totp-secret">\(e.secret)</code></p>
+                <p>Recovery codes, each usable once if the phone is lost. Keep them somewhere safe: they are not shown again.</p>
+                <ol id="recovery-codes">\(e.recoveryCodes.map { (c: String) -> Markup in "<li><code>\(c)</code></li>" })</ol>
+                \(PageKit.apiForm("/api/v1/me/2fa/confirm", then: "/account", label: "Confirm two-factor", """
+                    <label for="tf-code">Code from the app<input id="tf-code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="8" required></label>
+                    <button type="submit" id="tf-confirm">Turn on</button>
+                    """))
+                """
+        }
+        return """
+            \(notice)<p>Off. With it on, signing in also asks for a code from an authenticator app (TOTP).</p>
+            \(PageKit.apiForm("/api/v1/me/2fa/enrol", then: "/account", label: "Set up two-factor", """
+                <button type="submit" id="tf-start">Set up two-factor authentication</button>
+                """))
+            """
     }
 }

@@ -32,6 +32,7 @@ enum AdminPages {
                                 uniquingKeysWith: +)
         let children = Dictionary(grouping: orgs, by: { $0.parentID ?? 0 })
         let canChange = ctx.can("organisation.update")
+        let requiring = try ctx.store.organisationsRequiringAdminTwoFactor()
         func render(_ o: Organisation, depth: Int) -> Markup {
             let kids = (children[o.id] ?? []).sorted { $0.name < $1.name }
             let changeable = canChange && (o.id != ctx.me.organisation.id || ctx.me.role == .superadmin) && o.id != Organisation.rootID
@@ -41,8 +42,13 @@ enum AdminPages {
                 """))\(PageKit.apiForm("/api/v1/organisations/\(o.id)", method: "DELETE", confirm: "Delete \(o.name)? Only empty organisations can be deleted.",
                                       then: "reload", cls: "inline", "<button type=\"submit\" class=\"link\">Delete</button>"))
                 """ : .empty
+            let required = requiring.contains(o.id)
+            let twoFactor: Markup = canChange && (o.id != ctx.me.organisation.id || ctx.me.role == .superadmin)
+                ? PageKit.apiForm("/api/v1/organisations/\(o.id)/two-factor", method: "PUT", body: required ? #"{"required_for_admins":false}"# : #"{"required_for_admins":true}"#,
+                                  then: "reload", cls: "inline", "<button type=\"submit\" class=\"link\">\(required ? "Stop requiring two-factor" : "Require two-factor for admins")</button>")
+                : .empty
             return """
-                <li><a href="/devices?organisation_id=\(o.id)">\(o.name)</a> <span class="muted">\(counts[o.id] ?? 0) devices</span> \(forms)\
+                <li><a href="/devices?organisation_id=\(o.id)">\(o.name)</a> <span class="muted">\(counts[o.id] ?? 0) devices\(required ? " · admins need two-factor" : "")</span> \(forms)\(twoFactor)\
                 \(kids.isEmpty ? Markup.empty : "<ul>\(kids.map { render($0, depth: depth + 1) })</ul>")</li>
                 """
         }
@@ -71,6 +77,7 @@ enum AdminPages {
     static func users(_ ctx: RequestContext) async throws -> HTTPResponse {
         let users = try ctx.store.users(under: ctx.me.organisation.path)
         let names = try PageKit.organisationNames(ctx)
+        let withTwoFactor = try ctx.store.usersWithTwoFactor()
         let rows: [Markup] = users.map { u in
             let mine = u.id == ctx.me.user.id
             let manage: Markup = mine ? "<span class=\"muted\">you</span>" : """
@@ -79,13 +86,18 @@ enum AdminPages {
                 """))\(PageKit.apiForm("/api/v1/users/\(u.id)", method: "PATCH", body: u.disabled ? #"{"disabled":false}"# : #"{"disabled":true}"#, then: "reload",
                                       cls: "inline", "<button type=\"submit\" class=\"secondary\">\(u.disabled ? "Enable" : "Disable")</button>"))\
                 \(PageKit.apiForm("/api/v1/users/\(u.id)", method: "DELETE", confirm: "Delete user \(u.username)?", then: "reload", cls: "inline",
-                                  "<button type=\"submit\" class=\"link\">Delete</button>"))
+                                  "<button type=\"submit\" class=\"link\">Delete</button>"))\
+                \(Markup.when(withTwoFactor.contains(u.id), PageKit.apiForm("/api/v1/users/\(u.id)/reset-2fa", confirm: "Turn off two-factor of \(u.username) and sign it out?",
+                                  then: "reload", cls: "inline", "<button type=\"submit\" class=\"link\">Reset two-factor</button>")))
                 """
-            return "<tr><td>\(u.username)</td><td>\(u.role.rawValue)</td><td>\(names[u.organisationID] ?? "")</td><td>\(u.disabled ? "disabled" : "active")</td><td>\(manage)</td></tr>"
+            return """
+                <tr><td>\(u.username)</td><td>\(u.role.rawValue)</td><td>\(names[u.organisationID] ?? "")</td><td>\(u.disabled ? "disabled" : "active")</td>\
+                <td>\(withTwoFactor.contains(u.id) ? "on" : "off")</td><td>\(manage)</td></tr>
+                """
         }
         return PageKit.page(ctx, "Users", section: "admin", """
             <h1>Users and roles</h1>
-            <div class="tablewrap"><table id="users"><thead><tr><th>User</th><th>Role</th><th>Organisation</th><th>State</th><th>Manage</th></tr></thead><tbody>\(rows)</tbody></table></div>
+            <div class="tablewrap"><table id="users"><thead><tr><th>User</th><th>Role</th><th>Organisation</th><th>State</th><th>Two-factor</th><th>Manage</th></tr></thead><tbody>\(rows)</tbody></table></div>
             <section class="card"><h2>New user</h2>\(PageKit.apiForm("/api/v1/users", then: "reload", cls: "row", label: "New user", """
             <label for="u-name">Username<input id="u-name" name="username" required maxlength="64" autocomplete="off"></label>
             <label for="u-pass">Password (10+ characters)<input id="u-pass" name="password" type="password" minlength="10" required autocomplete="new-password"></label>

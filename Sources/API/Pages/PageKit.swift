@@ -57,6 +57,7 @@ enum PageKit {
 
     static func errorPage(_ error: Error, _ ctx: RequestContext, log: Log) -> HTTPResponse {
         let e = APIHandler.problem(for: error, log: log)
+        if e.slug == APIHandler.enrolmentRequired { return HTTPResponse(status: 303, headers: ["Location": "/account"]) }
         if e.status == 401 {
             if ctx.query["part"] != nil || ctx.request.path.hasSuffix("/tree") { return html("<p>Signed out.</p>", status: 401) }
             let next = ctx.request.uri
