@@ -198,7 +198,7 @@ limit = lambda mx, d=100: q("limit", {"type": "integer", "minimum": 1, "maximum"
 cursor = q("cursor", string, "next_cursor of the previous page")
 
 ops = []  # (method, path, permission, summary, extra)
-def op(method, path, perm, summary, ok, params=(), req=None, errors=(400, 401, 403, 404, 409, 413, 415, 422, 429), status="200"):
+def op(method, path, perm, summary, ok, params=(), req=None, errors=(400, 401, 403, 404, 409, 413, 415, 422, 429, 503), status="200"):
     ops.append((method, path, perm, summary, ok, list(params), req, errors, status))
 
 op("GET", "/openapi.json", "anyone", "This document", resp("OpenAPI 3.1 document", {"type": "object"}), errors=())
@@ -300,11 +300,11 @@ for method, path, perm, summary, ok, params, req, errors, status in ops:
     if params: o["parameters"] = params
     if req: o["requestBody"] = req
     for e in errors:
-        # Public routes need no credentials; login still answers 401 to a wrong password.
-        if perm == "anyone" and e == 403 or (perm == "anyone" and e == 401 and path != "/auth/login"): continue
+        # Public routes need no credentials; login still answers 401 to a wrong password and 403 to another site's Origin.
+        if perm == "anyone" and path != "/auth/login" and e in (401, 403): continue
         o["responses"][str(e)] = problem({400: "Bad request", 401: "No or bad credentials", 403: "Role too low, or CSRF token missing",
             404: "Not found (or outside the caller's organisation subtree)", 409: "Conflict", 413: "Too large", 415: "Wrong content type",
-            422: "Invalid input", 429: "Throttled"}[e])
+            422: "Invalid input", 429: "Throttled", 503: "Busy, or a query ran past the time limit"}[e])
     if method == "POST" and path == "/devices/{id}/tasks":
         o["responses"]["200"] = resp("Finished", "Task"); o["responses"]["202"] = resp("Not finished before the timeout", "Task")
     if path in ("/devices/{id}/factory-reset", "/devices/{id}/download"):

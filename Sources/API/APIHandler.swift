@@ -40,7 +40,7 @@ public final class APIHandler: Sendable {
         var response: HTTPResponse
         do {
             try authorise(route, ctx)
-            response = try await route.handler(ctx)
+            response = try await ReadDeadline.$seconds.withValue(Self.readLimit(route)) { try await route.handler(ctx) }
         } catch {
             response = PageKit.errorPage(error, ctx, log: services.log)
         }
@@ -67,7 +67,7 @@ public final class APIHandler: Sendable {
             var response: HTTPResponse
             do {
                 try authorise(route, ctx)
-                response = try await route.handler(ctx)
+                response = try await ReadDeadline.$seconds.withValue(Self.readLimit(route)) { try await route.handler(ctx) }
             } catch {
                 response = Self.problem(for: error, log: services.log).response
             }
@@ -116,6 +116,12 @@ public final class APIHandler: Sendable {
         do { try await services.store.appendAudit(entry) } catch { services.log.error("audit write failed: \(error)") }
     }
 
+    /// Time limit of each store read an API call or page makes; CSV exports read more.
+    static let readSeconds = 10.0
+    static let exportReadSeconds = 60.0
+
+    static func readLimit(_ route: Route) -> Double { route.action.hasSuffix(".export") ? exportReadSeconds : readSeconds }
+
     static let enrolmentRequired = "two-factor-enrolment-required"
     static let allowedBeforeEnrolment: Set<String> = ["auth.logout", "me.read", "me.password", "me.two_factor", "me.two_factor_enrol",
                                                       "me.two_factor_confirm", "gui.account"]
@@ -133,6 +139,10 @@ public final class APIHandler: Sendable {
         case let e as APIError: return e
         case let e as StoreConflict: return .conflict(e.description)
         case let e as QueryError: return .badRequest(e.description)
+        case let e as SQLiteError where e.isTimeLimit:
+            return APIError(503, "query-time-limit", "Query took too long",
+                            "the query ran longer than this server allows (\(Int(APIHandler.readSeconds)) s; exports \(Int(APIHandler.exportReadSeconds)) s): narrow the filter",
+                            headers: [("Retry-After", "5")])
         case let e as SQLiteError where e.isConstraintViolation:
             log.info("API write refused by a constraint: \(e)")
             return .conflict("a record this change refers to was changed or removed meanwhile; reload and try again")

@@ -49,6 +49,8 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     /// no longer serves /metrics. nil = /metrics on the operator port.
     public var metricsPort: Int?
     public var metricsHost: String = "127.0.0.1"
+    /// `serve` runs SQLite's quick_check at start and refuses a corrupt database.
+    public var startupCheck = true
 
     /// True when the CWMP and operator ports speak HTTPS.
     public var tlsEnabled: Bool { tlsCert != nil && tlsKey != nil }
@@ -72,6 +74,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         case informRetentionDays = "inform_retention_days", kpiRetentionDays = "kpi_retention_days", xmpp
         case tlsCert = "tls_cert", tlsKey = "tls_key", cwmpPlainPort = "cwmp_plain_port", clientCA = "client_ca"
         case trustedProxies = "trusted_proxies", metricsToken = "metrics_token", metricsPort = "metrics_port", metricsHost = "metrics_host"
+        case startupCheck = "startup_check"
     }
 
     public init(from decoder: Decoder) throws {
@@ -102,6 +105,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         metricsToken = try c.decodeIfPresent(String.self, forKey: .metricsToken)
         metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort)
         metricsHost = try c.decodeIfPresent(String.self, forKey: .metricsHost) ?? d.metricsHost
+        startupCheck = try c.decodeIfPresent(Bool.self, forKey: .startupCheck) ?? d.startupCheck
     }
 
     /// Reads a JSON config file; a missing file is not an error when `required` is false.
@@ -140,6 +144,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         if let v = env["CORRAL_METRICS_TOKEN"] { metricsToken = v }
         if let v = env["CORRAL_METRICS_PORT"] { metricsPort = try Self.port(v, "CORRAL_METRICS_PORT") }
         if let v = env["CORRAL_METRICS_HOST"] { metricsHost = v }
+        if let v = env["CORRAL_STARTUP_CHECK"] { startupCheck = !["0", "false", "no", "off"].contains(v.lowercased()) }
         if let v = env["CORRAL_PROFILES"] { profilesDirectory = v }
         if let v = env["CORRAL_SCRIPTS"] { scriptsDirectory = v }
         try mergeXMPP(server: env["CORRAL_XMPP_SERVER"], jid: env["CORRAL_XMPP_JID"], password: env["CORRAL_XMPP_PASSWORD"], source: "the environment")

@@ -56,7 +56,18 @@ public final class CorralServer: @unchecked Sendable {
         do { proxies = try TrustedProxies(config.trustedProxies) } catch { throw ConfigError(error.description) }
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         lock = try DataDirectoryLock(directory: config.dataDirectory)
-        store = try SQLiteStore(directory: config.dataDirectory)
+        do { store = try SQLiteStore(directory: config.dataDirectory) } catch let e as SQLiteError where e.isCorruption {
+            throw ConfigError("the database \(config.dataDirectory)/corral.db is corrupt (\(e.message)): run `corral check` and restore a backup")
+        }
+        if config.startupCheck {
+            // Corruption found now is a clear refusal; found later it is a stream of odd errors.
+            let started = Date()
+            let problems = try store.integrityProblems(quick: true, limit: 5)
+            guard problems.isEmpty else {
+                throw ConfigError("the database \(config.dataDirectory)/corral.db is corrupt (\(problems.joined(separator: "; "))): run `corral check` for the details and restore a backup; startup_check: false (CORRAL_STARTUP_CHECK=0) serves it anyway")
+            }
+            log.info("database quick check passed in \(Int(Date().timeIntervalSince(started) * 1000)) ms")
+        }
         var engine = EngineConfig()
         engine.sessionIdleTimeout = config.sessionIdleTimeout
         engine.maxSessions = config.maxSessions

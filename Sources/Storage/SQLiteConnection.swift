@@ -8,6 +8,26 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     /// A UNIQUE or FOREIGN KEY check refused the write: another writer changed or removed what it refers to
     /// since the caller looked (an organisation deleted while a user is moved into it). A conflict, not a fault.
     public var isConstraintViolation: Bool { code & 0xff == SQLITE_CONSTRAINT }
+    /// The read ran past its time limit (`ReadDeadline`) and SQLite stopped it.
+    public var isTimeLimit: Bool { code == SQLITE_INTERRUPT }
+    /// The file is damaged (or not a database at all).
+    public var isCorruption: Bool { code & 0xff == SQLITE_CORRUPT || code & 0xff == SQLITE_NOTADB }
+}
+
+/// The time a read may take, for the task that runs it: `ReadDeadline.$seconds.withValue(10) { … }` around an API
+/// request bounds every query it makes (a `param=…~<long value>` filter ran 11–44 s). nil = unbounded.
+public enum ReadDeadline {
+    @TaskLocal public static var seconds: Double?
+}
+
+/// What a reader connection's progress handler compares with the clock; one per connection.
+final class DeadlineBox {
+    var until: Double = 0   // monotonic seconds; 0 = none
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
 }
 
 /// Values bound to statements and read from rows.
@@ -34,6 +54,26 @@ public enum SQLValue: Sendable, Equatable {
 public final class SQLiteConnection {
     let handle: OpaquePointer
     private var cache: [String: OpaquePointer] = [:]
+    private var deadline: DeadlineBox?
+
+    /// Lets `run(within:)` interrupt long statements: SQLite calls back every 4,000 virtual-machine steps.
+    func enableDeadlines() {
+        let box = DeadlineBox()
+        deadline = box
+        sqlite3_progress_handler(handle, 4000, { ctx in
+            guard let ctx else { return 0 }
+            let box = Unmanaged<DeadlineBox>.fromOpaque(ctx).takeUnretainedValue()
+            return box.until > 0 && DeadlineBox.now() > box.until ? 1 : 0
+        }, Unmanaged.passUnretained(box).toOpaque())
+    }
+
+    /// Runs `work` with statements interrupted (SQLITE_INTERRUPT) after `seconds`; nil = no limit.
+    func run<T>(within seconds: Double?, _ work: (SQLiteConnection) throws -> T) throws -> T {
+        guard let seconds, let deadline else { return try work(self) }
+        deadline.until = DeadlineBox.now() + seconds
+        defer { deadline.until = 0 }
+        return try work(self)
+    }
 
     public init(path: String, readOnly: Bool = false) throws {
         var db: OpaquePointer?

@@ -49,6 +49,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
             let c = try SQLiteConnection(path: path)
             try c.execute("PRAGMA query_only=1")
             try c.execute("PRAGMA cache_size=-16384")
+            c.enableDeadlines()
             rs.append(PooledReader(c))
         }
         readers = rs
@@ -107,7 +108,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
         let reader = readers[readerCursor.next() % readers.count]
         reader.lock.lock()
         defer { reader.lock.unlock() }
-        return try work(reader.connection)
+        return try reader.connection.run(within: ReadDeadline.seconds, work)
     }
 
     private func writerLoop() {

@@ -27,6 +27,20 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
 
     public func close() { db.close() }
 
+    /// SQLite's own consistency check: [] when the file is sound, else what it found (at most `limit` lines).
+    /// `quick` skips the index-content comparison (linear in the file size rather than n log n; `serve` runs it at start).
+    public func integrityProblems(quick: Bool, limit: Int = 20) throws -> [String] {
+        do {
+            return try db.read { c in
+                var lines: [String] = []
+                try c.query("PRAGMA \(quick ? "quick_check" : "integrity_check")(\(limit))") { lines.append($0.text(0)) }
+                return lines == ["ok"] ? [] : lines
+            }
+        } catch let e as SQLiteError where e.isCorruption {
+            return [e.message]   // so broken that the check cannot walk it
+        }
+    }
+
     // MARK: devices
 
     static let deviceColumns = """

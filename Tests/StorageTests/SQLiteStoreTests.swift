@@ -129,3 +129,53 @@ func temporaryDirectory() -> String {
         #expect(try store.deviceCount() == 1)
     }
 }
+
+@Suite struct StoreSafetyTests {
+    /// A `param=…~<long value>` filter once ran 11–44 s: reads stop at the task's deadline, and the reader stays usable.
+    @Test func readsStopAtTheirDeadline() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteStore(directory: dir)
+        defer { store.close() }
+        let slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500000000) SELECT count(*) FROM c"
+        let started = DeadlineBox.now()
+        do {
+            _ = try ReadDeadline.$seconds.withValue(0.2) { try store.db.read { c in try c.scalar(slow) } }
+            Issue.record("the query should have been interrupted")
+        } catch let e as SQLiteError {
+            #expect(e.isTimeLimit, "\(e)")
+        }
+        #expect(DeadlineBox.now() - started < 5)
+        for _ in 0..<8 {   // every pooled reader answers afterwards
+            #expect(try ReadDeadline.$seconds.withValue(5) { try store.db.read { c in try c.scalar("SELECT 41 + 1").int } } == 42)
+        }
+    }
+
+    @Test func integrityCheckFindsACorruptedPage() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var store: SQLiteStore? = try SQLiteStore(directory: dir)
+        for i in 0..<400 {
+            _ = try await store!.createDevice(Device(name: "00D09E-C\(i)", oui: "00D09E", productClass: String(repeating: "p", count: 200),
+                                                     serialNumber: "C\(i)", createdAt: 1))
+        }
+        #expect(try store!.integrityProblems(quick: true) == [])
+        #expect(try store!.integrityProblems(quick: false) == [])
+        store!.close()
+        store = nil
+        // Scribble over the headers of a few b-tree pages (not page 1: the file must still open).
+        let path = dir + "/corral.db"
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        #expect(size > 64 * 1024)
+        let h = try #require(FileHandle(forWritingAtPath: path))
+        for k in 1...4 {
+            try h.seek(toOffset: UInt64(size * k / 5 / 4096 * 4096))
+            h.write(Data(repeating: 0xA5, count: 12))
+        }
+        try h.close()
+        let reopened = try SQLiteStore(directory: dir)
+        defer { reopened.close() }
+        let problems = (try? reopened.integrityProblems(quick: false)) ?? ["unreadable"]
+        #expect(!problems.isEmpty)
+    }
+}

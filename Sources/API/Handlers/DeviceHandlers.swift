@@ -25,6 +25,7 @@ enum DeviceHandlers {
         dq.tag = q["tag"]
         dq.location = q["location"]
         dq.text = q["q"]
+        if (dq.text?.count ?? 0) > 256 { throw APIError.badRequest("q is at most 256 characters") }
         if let org = try q.id("organisation_id") { dq.organisationPath2 = try ctx.organisation(org).path }
         let params = q.all("param")
         guard params.count <= 10 else { throw APIError.badRequest("at most 10 param conditions") }
@@ -58,6 +59,7 @@ enum DeviceHandlers {
         guard let (at, text, op) = best else { throw APIError.badRequest("param must look like <path><op><value>, op one of = != < <= > >= ~") }
         let path = try Validate.path(String(s[..<at]), object: false)
         let value = String(s[s.index(at, offsetBy: text.count)...])
+        guard value.count <= 256 else { throw APIError.badRequest("a param value is at most 256 characters") }
         if [.lt, .le, .gt, .ge].contains(op) && Double(value) == nil { throw APIError.badRequest("\(text) needs a number in param \(s)") }
         if path.hasPrefix("Device.") || path.hasPrefix("InternetGatewayDevice.") {
             return DeviceQuery.ParameterCondition(paths: [path], op: op, value: value)
