@@ -26,7 +26,7 @@ public final class CampaignRunner: @unchecked Sendable {
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
-                await self.step(now: Date().timeIntervalSince1970)
+                await withTaskExecutorPreference(Executors.scripts) { await self.step(now: Date().timeIntervalSince1970) }
                 try? await Task.sleep(for: .milliseconds(Int(self.tick * 1000)))
             }
         }

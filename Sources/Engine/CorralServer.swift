@@ -86,7 +86,7 @@ public final class CorralServer: @unchecked Sendable {
         engine.profiles = library.registry
         profiles = library.registry
         profileLibrary = library
-        engine.scripting = ScriptEngine(library: library)
+        engine.scripting = ScriptEngine(library: library, shards: 8)
         engine.nonceSecret = try Self.loadSecret(directory: config.dataDirectory)
         engine.xmppConfigured = config.xmpp != nil
         cwmp = CWMPService(store: store, config: engine)
@@ -118,13 +118,13 @@ public final class CorralServer: @unchecked Sendable {
         limits.maxConnections = config.maxSessions + 4096
         let proxies = self.proxies
         let cwmpServer = HTTPServer(host: config.host, port: config.cwmpPort, limits: limits, tls: tls) { request in
-            await CWMPEndpoint.handle(Self.forwarded(request, proxies), service: cwmp)
+            await withTaskExecutorPreference(Executors.cwmp) { await CWMPEndpoint.handle(Self.forwarded(request, proxies), service: cwmp) }
         }
         cwmpPort = try await cwmpServer.start()
         self.cwmpServer = cwmpServer
         if tls != nil, let plain = config.cwmpPlainPort {
             let server = HTTPServer(host: config.host, port: plain, limits: limits) { request in
-                await CWMPEndpoint.handle(Self.forwarded(request, proxies), service: cwmp)
+                await withTaskExecutorPreference(Executors.cwmp) { await CWMPEndpoint.handle(Self.forwarded(request, proxies), service: cwmp) }
             }
             cwmpPlainPort = try await server.start()
             cwmpPlainServer = server
@@ -154,8 +154,14 @@ public final class CorralServer: @unchecked Sendable {
         let httpServer = HTTPServer(host: config.host, port: config.httpPort, limits: operatorLimits, tls: tls) { request in
             let request = Self.forwarded(request, proxies)
             var response: HTTPResponse
-            if let routes, let r = await routes(request) { response = r } else {
+            if request.path == "/healthz" {
+                // Answered on the event loop: a liveness probe must not queue behind busy pools.
                 response = OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp, metrics: metrics)
+            } else {
+                response = await withTaskExecutorPreference(Executors.api) {
+                    if let routes, let r = await routes(request) { return r }
+                    return OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp, metrics: metrics)
+                }
             }
             // Browsers that saw the operator port over TLS never fall back to plain HTTP for it.
             if request.isTLS { response.headers.set("Strict-Transport-Security", "max-age=31536000") }

@@ -34,7 +34,17 @@ final class ProvisioningRunner: Sendable {
     /// The next provisioning RPC; nil when provisioning is done (its results are then written).
     func next(_ ctx: SessionContext) async -> WorkItem? {
         guard let p = ctx.provisioning else { return nil }
-        if let request = p.nextRequest() { return WorkItem(origin: .provisioning, request: request) }
+        // Scripts run on their own lower-priority pool: a hook that spins until its budget ends delays other
+        // scripts, not the sessions and API calls on the other pools.
+        // Sessions with no runnable hook (desired values, KPIs only) never queue behind them.
+        let request: ACSRequest?
+        if p.runsScripts {
+            let box = UncheckedBox(p)
+            request = await withTaskExecutorPreference(Executors.scripts, operation: { box.value.nextRequest() })
+        } else {
+            request = p.nextRequest()
+        }
+        if let request { return WorkItem(origin: .provisioning, request: request) }
         ctx.provisioning = nil
         await finish(p, ctx: ctx)
         return nil

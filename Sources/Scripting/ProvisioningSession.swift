@@ -137,6 +137,11 @@ public final class ProvisioningSession: DeviceAccess {
 
     // MARK: the engine's side
 
+    /// True when the next `nextRequest()` resumes Lua (a hook is runnable); otherwise it only plans reads and writes.
+    public var runsScripts: Bool {
+        !finished && scripts.contains { if case .runnable = $0.state { true } else { false } }
+    }
+
     /// The next RPC, or nil when provisioning is over for this session.
     public func nextRequest() -> ACSRequest? {
         guard !finished else { return nil }

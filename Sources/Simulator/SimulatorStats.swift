@@ -19,6 +19,9 @@ public final class SimulatorStats: @unchecked Sendable {
     public private(set) var busyRefusals = 0
     public private(set) var retryAfterHonoured = 0
     private var totalSeconds = 0.0
+    /// The latest session durations (ms), for percentiles; a ring of 20,000.
+    private var recent: [Double] = []
+    private var recentNext = 0
 
     public struct Snapshot: Sendable {
         public var sessions: Int
@@ -40,9 +43,25 @@ public final class SimulatorStats: @unchecked Sendable {
                 firstSessions += 1
                 lastFirstSessionAt = Date().timeIntervalSince1970
             }
-            totalSeconds += Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            totalSeconds += seconds
+            if recent.count < 20_000 { recent.append(seconds * 1000) } else { recent[recentNext] = seconds * 1000 }
+            recentNext = (recentNext + 1) % 20_000
         }
     }
+
+    /// Forgets the recorded durations (a test's baseline ends, its measured window begins).
+    public func resetDurations() { lock.withLock { recent.removeAll(); recentNext = 0 } }
+
+    /// The q-quantile (0...1) of the recent successful sessions' durations in ms; nil without any.
+    public func sessionMilliseconds(quantile q: Double) -> Double? {
+        let sorted = lock.withLock { recent.sorted() }
+        guard !sorted.isEmpty else { return nil }
+        let rank = max(1, Int((Double(sorted.count) * q).rounded(.up)))   // nearest-rank
+        return sorted[min(sorted.count, rank) - 1]
+    }
+
+    public var recordedSessions: Int { lock.withLock { recent.count } }
 
     func recordFailure(_ message: String) {
         lock.withLock {
