@@ -142,7 +142,10 @@ extension Bridge {
                                                       BridgeArg("window", .integer, optional: true, "seconds: mean over this window; default: latest sample")],
                        returns: "number or nil", "A KPI sampled on each Inform.") { c in
             guard let d = c.run.devices else { return .raise("dev:kpi has no device here") }
-            switch d.kpi(handle: c.handle, name: c.string(0)!, window: c.arg(1).int) {
+            let window = c.arg(1).int
+            // The bridge fuzzer found math.mininteger here: `now - window` trapped on overflow.
+            if let w = window, !(1...315_360_000).contains(w) { return .raise("dev:kpi: window must be 1 to 315360000 seconds (10 years)") }
+            switch d.kpi(handle: c.handle, name: c.string(0)!, window: window) {
             case .value(let v): c.push(v); return .values(1)
             case .suspend: return .yield
             case .error(let e): return .raise(e)

@@ -145,7 +145,12 @@ public final class ProvisioningSession: DeviceAccess {
     /// The next RPC, or nil when provisioning is over for this session.
     public func nextRequest() -> ACSRequest? {
         guard !finished else { return nil }
-        precondition(inflight == nil, "nextRequest while a request is outstanding")
+        if inflight != nil {
+            // The CPE moved on without answering the last provisioning request: record it, plan nothing more.
+            inflight = nil
+            for i in scripts.indices where isActive(scripts[i].state) { fail(i, "the CPE did not answer the provisioning request") }
+            return finish()
+        }
         if !probing.isEmpty {
             let path = probing.removeFirst()
             return issue(.read([path]), .getParameterValues(names: [path]))
