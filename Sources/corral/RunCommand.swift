@@ -50,6 +50,14 @@ extension ReportFormat: ExpressibleByArgument {}
 
 /// `corral lua-docs`: prints docs/lua-api.md, generated from the bridge declaration table.
 struct LuaDocs: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lua-docs", abstract: "Print the Lua API reference (docs/lua-api.md) generated from the bridge table.")
-    func run() { print(BridgeDocs.markdown(), terminator: "") }
+    static let configuration = CommandConfiguration(commandName: "lua-docs",
+        abstract: "Print the Lua API reference (docs/lua-api.md), or with --stubs LuaLS type stubs (docs/corral.d.lua), generated from the bridge table.")
+    @Flag(help: "LuaLS type stubs (---@meta) instead of the Markdown reference: put the file in your editor's Lua workspace library.")
+    var stubs = false
+    @Option(help: "Write to this file instead of standard output.") var output: String?
+
+    func run() throws {
+        let text = stubs ? BridgeStubs.luaLS() : BridgeDocs.markdown()
+        if let output { try text.write(toFile: output, atomically: true, encoding: .utf8) } else { print(text, terminator: "") }
+    }
 }

@@ -1,0 +1,154 @@
+---@meta corral
+-- Corral's Lua API for the Lua language server, generated from the bridge table by `corral lua-docs --stubs`;
+-- do not edit. Contexts are in each function's description (docs/lua-api.md has the whole reference).
+
+---@class CorralDevice
+---@field id integer
+---@field name string
+---@field serial string
+---@field oui string
+---@field product_class string
+---@field manufacturer string
+---@field model string
+---@field software_version string
+---@field hardware_version string
+---@field profile string
+---@field data_model string
+---@field location string
+---@field description string
+---@field ip string
+---@field inform_interval integer
+---@field last_inform integer
+---@field last_boot integer
+---@field created_at integer
+---@field status string
+---@field groups string[]
+local CorralDevice = {}
+
+---@type CorralDevice
+dev = nil
+
+--- Declares a device profile. A profile file calls it once.
+--- Contexts: profile-load.
+---@param definition table name, match, onboarding, aliases, desired, kpis, hooks: see docs/profiles.md
+---@return any # the definition
+function profile(definition) end
+
+--- Refers to a secret by name; the value never appears in the file.
+--- Contexts: profile-load.
+---@param name string secret name, looked up in corral.json `secrets` or CORRAL_SECRET_<NAME>
+---@return any # a secret reference
+function secret(name) end
+
+--- Writes a line to Corral's log (session scripts: tagged with the device).
+--- Contexts: profile-load, session, campaign, report.
+---@param ... any values, joined with spaces
+function log(...) end
+
+--- Same as log (reports: to stderr, so it never mixes with the rows).
+--- Contexts: profile-load, session, campaign, report.
+---@param ... any values, joined with spaces
+function print(...) end
+
+os = os or {}
+
+--- The run's clock: the Inform time in a session, the start of the run elsewhere. Deterministic.
+--- Contexts: profile-load, session, campaign, report.
+---@param date? table {year, month, day, hour, min, sec} in UTC
+---@return any # integer (Unix seconds)
+function os.time(date) end
+
+--- Formats a time in UTC.
+--- Contexts: profile-load, session, campaign, report.
+---@param format? string strftime format (UTC); "*t" for a table
+---@param time? integer Unix seconds; default: os.time()
+---@return any # string or table
+function os.date(format, time) end
+
+math = math or {}
+
+--- Like Lua's math.random, seeded per run (per device and Inform in sessions): a replayed session draws the same numbers.
+--- Contexts: profile-load, session, campaign, report.
+---@param m? integer upper bound, or lower bound with n
+---@param n? integer upper bound
+---@return any # number
+function math.random(m, n) end
+
+--- A parameter value. In a session a missing or stale value suspends the script until the CPE answers; elsewhere the stored value. nil if the device has no such parameter.
+--- Contexts: session, campaign, report.
+---@param name string alias ("wifi.ssid") or parameter path
+---@param max_age? integer seconds; older values are read again from the CPE (session only)
+---@return any # string, number, boolean or nil
+function CorralDevice:get(name, max_age) end
+
+--- Declares a desired value. In a session it is written with the other scripts' values in one SetParameterValues, only if it differs; in a campaign it is queued as a task.
+--- Contexts: session, campaign.
+---@param name string alias or parameter path
+---@param value string|number|boolean desired value
+---@param type? string xsd type (string, int, unsignedInt, boolean, dateTime ...); default: the stored type
+function CorralDevice:set(name, value, type) end
+
+--- Reads a value or subtree again from the CPE (a session waits for it; a campaign queues it).
+--- Contexts: session, campaign.
+---@param name string alias, parameter path or subtree (ending in ".")
+function CorralDevice:refresh(name) end
+
+--- Reboots the device (after the session's reads and writes).
+--- Contexts: session, campaign.
+function CorralDevice:reboot() end
+
+--- Factory-resets the device (it onboards again afterwards).
+--- Contexts: campaign.
+function CorralDevice:factory_reset() end
+
+--- Sends a Download (firmware upgrade by default); finished by the CPE's TransferComplete.
+--- Contexts: session, campaign.
+---@param spec table {url, file_type = "firmware"|"web-content"|"config", file_size, target}
+function CorralDevice:download(spec) end
+
+--- Whether this session's Inform carries the event.
+--- Contexts: session.
+---@param name string bootstrap, boot, periodic, value_change, connection_request, transfer_complete, diagnostics_complete, reboot, download, or an event code ("1 BOOT")
+---@return any # boolean
+function CorralDevice:event(name) end
+
+--- A KPI sampled on each Inform.
+--- Contexts: session, campaign, report.
+---@param name string KPI name (an alias listed in the profile's kpis)
+---@param window? integer seconds: mean over this window; default: latest sample
+---@return any # number or nil
+function CorralDevice:kpi(name, window) end
+
+--- Streams the devices matching the filter, pushed down to SQL, page by page (never all in memory). `where` takes conditions on aliases or paths: {{"lte.rssi", "<", -100}} or "lte.rssi < -100 and wifi.channel = 6". `ids` is a list of device IDs (at most 10,000). A run started through the API or the WebGUI sees only the devices of its caller's organisation subtree.
+--- Contexts: campaign, report.
+---@param filter? table profile, status, manufacturer, model, software_version, group, location, text, informed_before, ids, where, order, desc, limit
+---@return any # iterator of device objects
+function devices(filter) end
+
+--- Number of devices matching the filter (one SQL count).
+--- Contexts: campaign, report.
+---@param filter? table as for devices{}
+---@return any # integer
+function count(filter) end
+
+--- Groups matching devices by a field (SQL GROUP BY).
+--- Contexts: campaign, report.
+---@param field string software_version, model, profile, manufacturer, product_class, hardware_version, location, status
+---@param filter? table as for devices{}
+---@return any # list of {value, count}, largest first
+function count_by(field, filter) end
+
+--- Declares the report's columns; with `rows`, emits one row per device.
+--- Contexts: report.
+---@param definition table {title, columns = {...}, rows = devices{...}}; columns are device fields, aliases, paths or kpi:<name>
+function report(definition) end
+
+--- Adds one row to the report.
+--- Contexts: report.
+---@param row table column name -> value; or a device object (its columns are looked up)
+function emit(row) end
+
+--- Declares a bulk campaign. A campaign file calls it once.
+--- Contexts: campaign.
+---@param definition table {name, target = {filter}, apply = function(dev), rate = {per_minute, concurrent}, waves = {n, ...}, stop_if = {failure_rate, min_devices}, connection_request}
+function campaign(definition) end
