@@ -41,25 +41,25 @@ function profile(definition) end
 function secret(name) end
 
 --- Writes a line to Corral's log (session scripts: tagged with the device).
---- Contexts: profile-load, session, campaign, report.
+--- Contexts: profile-load, session, campaign, report, automation.
 ---@param ... any values, joined with spaces
 function log(...) end
 
 --- Same as log (reports: to stderr, so it never mixes with the rows).
---- Contexts: profile-load, session, campaign, report.
+--- Contexts: profile-load, session, campaign, report, automation.
 ---@param ... any values, joined with spaces
 function print(...) end
 
 os = os or {}
 
 --- The run's clock: the Inform time in a session, the start of the run elsewhere. Deterministic.
---- Contexts: profile-load, session, campaign, report.
+--- Contexts: profile-load, session, campaign, report, automation.
 ---@param date? table {year, month, day, hour, min, sec} in UTC
 ---@return any # integer (Unix seconds)
 function os.time(date) end
 
 --- Formats a time in UTC.
---- Contexts: profile-load, session, campaign, report.
+--- Contexts: profile-load, session, campaign, report, automation.
 ---@param format? string strftime format (UTC); "*t" for a table
 ---@param time? integer Unix seconds; default: os.time()
 ---@return any # string or table
@@ -68,33 +68,33 @@ function os.date(format, time) end
 math = math or {}
 
 --- Like Lua's math.random, seeded per run (per device and Inform in sessions): a replayed session draws the same numbers.
---- Contexts: profile-load, session, campaign, report.
+--- Contexts: profile-load, session, campaign, report, automation.
 ---@param m? integer upper bound, or lower bound with n
 ---@param n? integer upper bound
 ---@return any # number
 function math.random(m, n) end
 
 --- A parameter value. In a session a missing or stale value suspends the script until the CPE answers; elsewhere the stored value. nil if the device has no such parameter.
---- Contexts: session, campaign, report.
+--- Contexts: session, campaign, report, automation.
 ---@param name string alias ("wifi.ssid") or parameter path
 ---@param max_age? integer seconds; older values are read again from the CPE (session only)
 ---@return any # string, number, boolean or nil
 function CorralDevice:get(name, max_age) end
 
 --- Declares a desired value. In a session it is written with the other scripts' values in one SetParameterValues, only if it differs; in a campaign it is queued as a task.
---- Contexts: session, campaign.
+--- Contexts: session, campaign, automation.
 ---@param name string alias or parameter path
 ---@param value string|number|boolean desired value
 ---@param type? string xsd type (string, int, unsignedInt, boolean, dateTime ...); default: the stored type
 function CorralDevice:set(name, value, type) end
 
 --- Reads a value or subtree again from the CPE (a session waits for it; a campaign queues it).
---- Contexts: session, campaign.
+--- Contexts: session, campaign, automation.
 ---@param name string alias, parameter path or subtree (ending in ".")
 function CorralDevice:refresh(name) end
 
 --- Reboots the device (after the session's reads and writes).
---- Contexts: session, campaign.
+--- Contexts: session, campaign, automation.
 function CorralDevice:reboot() end
 
 --- Factory-resets the device (it onboards again afterwards).
@@ -102,7 +102,7 @@ function CorralDevice:reboot() end
 function CorralDevice:factory_reset() end
 
 --- Sends a Download (firmware upgrade by default); finished by the CPE's TransferComplete.
---- Contexts: session, campaign.
+--- Contexts: session, campaign, automation.
 ---@param spec table {url, file_type = "firmware"|"web-content"|"config", file_size, target}
 function CorralDevice:download(spec) end
 
@@ -113,26 +113,26 @@ function CorralDevice:download(spec) end
 function CorralDevice:event(name) end
 
 --- A KPI sampled on each Inform.
---- Contexts: session, campaign, report.
+--- Contexts: session, campaign, report, automation.
 ---@param name string KPI name (an alias listed in the profile's kpis)
 ---@param window? integer seconds: mean over this window; default: latest sample
 ---@return any # number or nil
 function CorralDevice:kpi(name, window) end
 
 --- Streams the devices matching the filter, pushed down to SQL, page by page (never all in memory). `where` takes conditions on aliases or paths: {{"lte.rssi", "<", -100}} or "lte.rssi < -100 and wifi.channel = 6". `ids` is a list of device IDs (at most 10,000). A run started through the API or the WebGUI sees only the devices of its caller's organisation subtree.
---- Contexts: campaign, report.
+--- Contexts: campaign, report, automation.
 ---@param filter? table profile, status, manufacturer, model, software_version, group, location, text, informed_before, ids, where, order, desc, limit
 ---@return any # iterator of device objects
 function devices(filter) end
 
 --- Number of devices matching the filter (one SQL count).
---- Contexts: campaign, report.
+--- Contexts: campaign, report, automation.
 ---@param filter? table as for devices{}
 ---@return any # integer
 function count(filter) end
 
 --- Groups matching devices by a field (SQL GROUP BY).
---- Contexts: campaign, report.
+--- Contexts: campaign, report, automation.
 ---@param field string software_version, model, profile, manufacturer, product_class, hardware_version, location, status
 ---@param filter? table as for devices{}
 ---@return any # list of {value, count}, largest first
@@ -147,6 +147,19 @@ function report(definition) end
 --- Contexts: report.
 ---@param row table column name -> value; or a device object (its columns are looked up)
 function emit(row) end
+
+--- Runs the handler for every persisted event of this kind (at least once per event; its tasks are queued exactly once).
+--- Contexts: automation.
+---@param event string device.onboarded, device.bootstrap, device.boot, task.done, task.fault
+---@param filter any optional {profile=, product_class=, manufacturer=, model=, software_version=} the device must match; or the handler
+---@param handler? function function(dev, event): dev as in campaigns (its actions become tasks), event = {id, kind, at, data}
+function on(event, filter, handler) end
+
+--- Runs the handler on a schedule; a run missed while Corral was down happens once at start.
+--- Contexts: automation.
+---@param interval string "30s", "15m", "6h", "1d" (at least 10 s)
+---@param handler function function(): runs once per interval (queries, then dev actions on what they return)
+function every(interval, handler) end
 
 --- Declares a bulk campaign. A campaign file calls it once.
 --- Contexts: campaign.

@@ -114,6 +114,10 @@ schemas = {
  "LoginAnswer": obj({"user": ref("User"), "csrf_token": string, "expires_at": time,
     "two_factor_enrolment_required": {"type": "boolean", "description": "The organisation requires two-factor for this admin: only enrolment answers until it is on"}},
     ["user", "csrf_token", "two_factor_enrolment_required"]),
+ "AutomationList": obj({"automations": {"type": "array", "items": obj({"file": string, "handlers": {"type": "array", "items": string},
+    "problems": {"type": "array", "items": string, "description": "Why the file or a handler is off (empty while all run)"}}, ["file", "handlers", "problems"])}}, ["automations"]),
+ "EventList": obj({"events": {"type": "array", "items": obj({"id": id_, "kind": string, "at": time, "data": {"type": "string", "description": "JSON object text"},
+    "handled": {"type": "boolean"}}, ["id", "kind", "at", "data", "handled"])}}, ["events"]),
  "TwoFactorStatus": obj({"enabled": {"type": "boolean"}, "pending": {"type": "boolean"}, "recovery_codes_left": {"type": "integer"},
     "required": {"type": "boolean"}}, ["enabled", "pending", "recovery_codes_left", "required"]),
  "TwoFactorEnrolment": obj({"secret": string, "otpauth_uri": string, "qr_svg": string,
@@ -207,6 +211,8 @@ op("POST", "/auth/login", "anyone", "Log in: sets an HttpOnly SameSite=Strict se
 op("POST", "/auth/logout", "signed-in", "Log out", resp("Logged out"), status="204")
 op("GET", "/me", "signed-in", "The caller: user, organisation, effective role, token", resp("The caller", "Me"))
 op("POST", "/me/password", "signed-in", "Change the caller's own password (sessions only)", resp("Changed"), req=body("PasswordChange"), status="204")
+op("GET", "/automations", "viewer", "The automation files serve runs (scripts/automations): their handlers and what is off", resp("Automations", "AutomationList"))
+op("GET", "/devices/{id}/events", "viewer", "A device's events (newest first), as automations see them", resp("Events", "EventList"), [P_ID, limit(1000)])
 op("GET", "/me/2fa", "signed-in", "The caller's two-factor state", resp("State", "TwoFactorStatus"))
 op("POST", "/me/2fa/enrol", "signed-in", "Start two-factor enrolment (sessions only): secret, otpauth URI, QR code as SVG, recovery codes",
    resp("Pending until confirmed", "TwoFactorEnrolment"), status="201")

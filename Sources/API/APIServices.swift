@@ -24,6 +24,8 @@ public struct APIConfig: Sendable {
     public var scriptsDirectory = "scripts"
     /// Wakes devices for `connection_request` and summon (nil: HTTP connection requests only).
     public var waker: Waker?
+    /// The automation runner, for its status (nil: no automations).
+    public var automations: AutomationRunner?
 
     public init(filesDirectory: String, fileBaseURL: String) {
         self.filesDirectory = filesDirectory

@@ -16,6 +16,7 @@ extension APIHandler {
         ac.passwordIterations = passwordIterations
         ac.scriptsDirectory = c.scriptsDirectory ?? "scripts"
         ac.waker = server.waker
+        ac.automations = server.automations
         let api = APIHandler(store: server.store, config: ac)
         server.operatorRoutes = { await api.handle($0) }
         server.operatorMaxBodyBytes = max(c.maxUploadBytes, JSON.maxBodyBytes)

@@ -9,6 +9,8 @@ enum Routes {
         Route(method: "POST", pattern: "/auth/logout", permission: .signedIn, action: "auth.logout", handler: AccountHandlers.logout),
         Route(method: "GET", pattern: "/me", permission: .signedIn, action: "me.read", handler: AccountHandlers.me),
         Route(method: "POST", pattern: "/me/password", permission: .signedIn, action: "me.password", handler: AccountHandlers.changeOwnPassword),
+        Route(method: "GET", pattern: "/automations", permission: .role(.viewer), action: "automation.list", handler: AutomationHandlers.list),
+        Route(method: "GET", pattern: "/devices/{id}/events", permission: .role(.viewer), action: "device.events", handler: AutomationHandlers.deviceEvents),
         Route(method: "GET", pattern: "/me/2fa", permission: .signedIn, action: "me.two_factor", handler: TwoFactorHandlers.show),
         Route(method: "POST", pattern: "/me/2fa/enrol", permission: .signedIn, action: "me.two_factor_enrol", handler: TwoFactorHandlers.enrol),
         Route(method: "POST", pattern: "/me/2fa/confirm", permission: .signedIn, action: "me.two_factor_confirm", handler: TwoFactorHandlers.confirm),

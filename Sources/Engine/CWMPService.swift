@@ -241,6 +241,7 @@ public final class CWMPService: Sendable {
         writes.append(.parameters(deviceID: device.id, values: inform.parameters, at: nowS))
         writes.append(.inform(deviceID: device.id, InformRecord(at: nowS, events: inform.events.map(\.code),
                                                                  retryCount: Int(inform.retryCount), remote: x.remoteAddress)))
+        writes += EngineEvents.inform(inform, deviceID: device.id, now: nowS)
 
         // Events that finish waiting tasks, or ask for diagnostics results.
         var diagnostics: [WorkItem] = []
@@ -453,6 +454,7 @@ public final class CWMPService: Sendable {
             task.fault = CWMPFault(code: 8002, string: "no answer from the CPE after \(task.attempts) attempts")
             writes.append(.fault(FaultRecord(deviceID: task.deviceID, taskID: task.id, source: "task", code: 8002,
                                              message: task.fault!.string, at: now)))
+            if let e = EngineEvents.task(task, now: now) { writes.append(e) }
         } else {
             task.state = .pending
             task.notBefore = immediately ? now : now + RetryPolicy.backoff(attempt: task.attempts)
@@ -500,6 +502,7 @@ public final class CWMPService: Sendable {
             if case .setParameterValues(let values, _) = item.request {
                 writes.append(.parameters(deviceID: ctx.device.id, values: values.filter { !ManagementPaths.isSecret($0.name) }, at: now))
             }
+            writes.append(EngineEvents.onboarded(deviceID: ctx.device.id, now: now))
             log.info("device \(ctx.device.name) onboarded with its own credentials")
         case .deviceInfo:
             if case .getParameterValues(let values) = response, let kind = ctx.device.dataModel {
@@ -576,6 +579,7 @@ public final class CWMPService: Sendable {
                                              detail: detail, at: now)))
         }
         writes.append(.updateTask(task))
+        if let e = EngineEvents.task(task, now: now) { writes.append(e) }
     }
 
     static func timestamp(_ unix: Int64) -> String {

@@ -49,6 +49,8 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     /// no longer serves /metrics. nil = /metrics on the operator port.
     public var metricsPort: Int?
     public var metricsHost: String = "127.0.0.1"
+    /// Automation files (*.lua); default `<scripts_dir>/automations`. A missing directory is no automations.
+    public var automationsDirectory: String?
     /// `serve` runs SQLite's quick_check at start and refuses a corrupt database.
     public var startupCheck = true
 
@@ -74,7 +76,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         case informRetentionDays = "inform_retention_days", kpiRetentionDays = "kpi_retention_days", xmpp
         case tlsCert = "tls_cert", tlsKey = "tls_key", cwmpPlainPort = "cwmp_plain_port", clientCA = "client_ca"
         case trustedProxies = "trusted_proxies", metricsToken = "metrics_token", metricsPort = "metrics_port", metricsHost = "metrics_host"
-        case startupCheck = "startup_check"
+        case startupCheck = "startup_check", automationsDirectory = "automations_dir"
     }
 
     public init(from decoder: Decoder) throws {
@@ -106,6 +108,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort)
         metricsHost = try c.decodeIfPresent(String.self, forKey: .metricsHost) ?? d.metricsHost
         startupCheck = try c.decodeIfPresent(Bool.self, forKey: .startupCheck) ?? d.startupCheck
+        automationsDirectory = try c.decodeIfPresent(String.self, forKey: .automationsDirectory)
     }
 
     /// Reads a JSON config file; a missing file is not an error when `required` is false.
@@ -144,6 +147,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         if let v = env["CORRAL_METRICS_TOKEN"] { metricsToken = v }
         if let v = env["CORRAL_METRICS_PORT"] { metricsPort = try Self.port(v, "CORRAL_METRICS_PORT") }
         if let v = env["CORRAL_METRICS_HOST"] { metricsHost = v }
+        if let v = env["CORRAL_AUTOMATIONS"] { automationsDirectory = v }
         if let v = env["CORRAL_STARTUP_CHECK"] { startupCheck = !["0", "false", "no", "off"].contains(v.lowercased()) }
         if let v = env["CORRAL_PROFILES"] { profilesDirectory = v }
         if let v = env["CORRAL_SCRIPTS"] { scriptsDirectory = v }

@@ -12,6 +12,8 @@ public final class CorralServer: @unchecked Sendable {
     public let store: SQLiteStore
     public let cwmp: CWMPService
     public let campaigns: CampaignRunner
+    /// The automation files and their runner (events and schedules).
+    public let automations: AutomationRunner
     /// Corral's STUN server (nil with stun_port 0); UDP connection requests leave from its socket.
     public let stun: STUNServer?
     /// Wakes devices by XMPP/UDP/HTTP in their profile's order; used by the API, the GUI and campaigns.
@@ -97,6 +99,8 @@ public final class CorralServer: @unchecked Sendable {
         let waker = Waker(store: store, udp: stun.map { .server($0) }, xmpp: xmpp, watch: cwmp.sessionOpens, profiles: library.registry)
         self.waker = waker
         campaigns = CampaignRunner(store: store, registry: library.registry, wake: { _ = await waker.wake($0) })
+        let automationDir = config.automationsDirectory ?? ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("automations")
+        automations = AutomationRunner(directory: automationDir, store: store, registry: library.registry)
     }
 
     /// Digest nonces are HMACs under this secret; keeping it lets CPEs finish a handshake across a restart.
@@ -209,6 +213,7 @@ public final class CorralServer: @unchecked Sendable {
         }
         retention = HistoryRetention(store: store, policy: .init(informDays: config.informRetentionDays, kpiDays: config.kpiRetentionDays)).start()
         campaigns.start()
+        automations.start()
         let scheme = tls == nil ? "" : "https "
         log.info("CWMP on \(scheme)\(config.host):\(cwmpPort)\(cwmpPlainPort > 0 ? " (plain http on \(cwmpPlainPort))" : ""), \(tls == nil ? "HTTP" : "HTTPS") on \(config.host):\(httpPort), STUN on \(stun == nil ? "(off)" : "udp \(config.host):\(stunPort)"), data in \(config.dataDirectory)")
     }
@@ -244,6 +249,7 @@ public final class CorralServer: @unchecked Sendable {
         retention?.cancel()
         textIndexer?.cancel()
         await campaigns.stop()
+        await automations.stop()
         try? await cwmpServer?.shutdown()
         try? await cwmpPlainServer?.shutdown()
         try? await httpServer?.shutdown()

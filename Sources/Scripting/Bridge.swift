@@ -89,7 +89,7 @@ struct DeviceFields {
 
 enum Bridge {
     static let all: Set<ScriptContext> = Set(ScriptContext.allCases)
-    static let devContexts: Set<ScriptContext> = [.session, .campaign, .report]
+    static let devContexts: Set<ScriptContext> = [.session, .campaign, .report, .automation]
 
     static func index(of name: String) -> Int? { functions.firstIndex { $0.name == name } }
 

@@ -84,7 +84,7 @@ extension Bridge {
             case .error(let e): return .raise(e)
             }
         },
-        BridgeFunction("dev:set", [.session, .campaign], args: [BridgeArg("name", .string, "alias or parameter path"),
+        BridgeFunction("dev:set", [.session, .campaign, .automation], args: [BridgeArg("name", .string, "alias or parameter path"),
                                                                 BridgeArg("value", .scalar, "desired value"),
                                                                 BridgeArg("type", .string, optional: true, "xsd type (string, int, unsignedInt, boolean, dateTime ...); default: the stored type")],
                        "Declares a desired value. In a session it is written with the other scripts' values in one SetParameterValues, only if it differs; in a campaign it is queued as a task.") { c in
@@ -92,7 +92,7 @@ extension Bridge {
             if let e = d.set(handle: c.handle, name: c.string(0)!, value: c.arg(1), type: c.string(2)) { return .raise(e) }
             return .values(0)
         },
-        BridgeFunction("dev:refresh", [.session, .campaign], args: [BridgeArg("name", .string, "alias, parameter path or subtree (ending in \".\")")],
+        BridgeFunction("dev:refresh", [.session, .campaign, .automation], args: [BridgeArg("name", .string, "alias, parameter path or subtree (ending in \".\")")],
                        "Reads a value or subtree again from the CPE (a session waits for it; a campaign queues it).") { c in
             guard let d = c.run.devices else { return .raise("dev:refresh has no device here") }
             if c.run.context == .session, !(c.string(0)!.hasSuffix(".")) {
@@ -105,7 +105,7 @@ extension Bridge {
             if let e = d.perform(handle: c.handle, .refresh(c.string(0)!)) { return .raise(e) }
             return .values(0)
         },
-        BridgeFunction("dev:reboot", [.session, .campaign], "Reboots the device (after the session's reads and writes).") { c in
+        BridgeFunction("dev:reboot", [.session, .campaign, .automation], "Reboots the device (after the session's reads and writes).") { c in
             guard let d = c.run.devices else { return .raise("dev:reboot has no device here") }
             if let e = d.perform(handle: c.handle, .reboot) { return .raise(e) }
             return .values(0)
@@ -115,7 +115,7 @@ extension Bridge {
             if let e = d.perform(handle: c.handle, .factoryReset) { return .raise(e) }
             return .values(0)
         },
-        BridgeFunction("dev:download", [.session, .campaign], args: [BridgeArg("spec", .table, "{url, file_type = \"firmware\"|\"web-content\"|\"config\", file_size, target}")],
+        BridgeFunction("dev:download", [.session, .campaign, .automation], args: [BridgeArg("spec", .table, "{url, file_type = \"firmware\"|\"web-content\"|\"config\", file_size, target}")],
                        "Sends a Download (firmware upgrade by default); finished by the CPE's TransferComplete.") { c in
             guard let d = c.run.devices else { return .raise("dev:download has no device here") }
             let t = c.table(0)!
@@ -153,7 +153,7 @@ extension Bridge {
         },
 
         // MARK: population
-        BridgeFunction("devices", [.campaign, .report], args: [BridgeArg("filter", .table, optional: true, "profile, status, manufacturer, model, software_version, group, location, text, informed_before, ids, where, order, desc, limit")],
+        BridgeFunction("devices", [.campaign, .report, .automation], args: [BridgeArg("filter", .table, optional: true, "profile, status, manufacturer, model, software_version, group, location, text, informed_before, ids, where, order, desc, limit")],
                        returns: "iterator of device objects",
                        "Streams the devices matching the filter, pushed down to SQL, page by page (never all in memory). `where` takes conditions on aliases or paths: {{\"lte.rssi\", \"<\", -100}} or \"lte.rssi < -100 and wifi.channel = 6\". `ids` is a list of device IDs (at most 10,000). A run started through the API or the WebGUI sees only the devices of its caller's organisation subtree.") { c in
             guard let p = c.run.population else { return .raise("devices{} has no population here") }
@@ -163,7 +163,7 @@ extension Bridge {
                 return .values(1)
             } catch { return .raise("devices{}: \(error)") }
         },
-        BridgeFunction("devices.next", [.campaign, .report], hidden: true, "Iterator step of devices{}.") { c in
+        BridgeFunction("devices.next", [.campaign, .report, .automation], hidden: true, "Iterator step of devices{}.") { c in
             guard let p = c.run.population else { return .raise("devices{} has no population here") }
             do {
                 guard let (device, handle) = try p.next(cursor: Int(corral_upvalue_integer(c.L, 2))) else { lua_pushnil(c.L); return .values(1) }
@@ -171,13 +171,13 @@ extension Bridge {
                 return .values(1)
             } catch { return .raise("devices{}: \(error)") }
         },
-        BridgeFunction("count", [.campaign, .report], args: [BridgeArg("filter", .table, optional: true, "as for devices{}")],
+        BridgeFunction("count", [.campaign, .report, .automation], args: [BridgeArg("filter", .table, optional: true, "as for devices{}")],
                        returns: "integer", "Number of devices matching the filter (one SQL count).") { c in
             guard let p = c.run.population else { return .raise("count{} has no population here") }
             do { lua_pushinteger(c.L, lua_Integer(try p.count(c.table(0) ?? LuaTable()))); return .values(1) }
             catch { return .raise("count{}: \(error)") }
         },
-        BridgeFunction("count_by", [.campaign, .report], args: [BridgeArg("field", .string, "software_version, model, profile, manufacturer, product_class, hardware_version, location, status"),
+        BridgeFunction("count_by", [.campaign, .report, .automation], args: [BridgeArg("field", .string, "software_version, model, profile, manufacturer, product_class, hardware_version, location, status"),
                                                                BridgeArg("filter", .table, optional: true, "as for devices{}")],
                        returns: "list of {value, count}, largest first", "Groups matching devices by a field (SQL GROUP BY).") { c in
             guard let p = c.run.population else { return .raise("count_by has no population here") }
@@ -213,6 +213,29 @@ extension Bridge {
                 return .values(0)
             }
             if let e = sink.emit(c.table(0)!) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("on", [.automation], args: [BridgeArg("event", .string, "device.onboarded, device.bootstrap, device.boot, task.done, task.fault"),
+                                                    BridgeArg("filter", .any, "optional {profile=, product_class=, manufacturer=, model=, software_version=} the device must match; or the handler"),
+                                                    BridgeArg("handler", .function, optional: true, "function(dev, event): dev as in campaigns (its actions become tasks), event = {id, kind, at, data}")],
+                       "Runs the handler for every persisted event of this kind (at least once per event; its tasks are queued exactly once).") { c in
+            guard let sink = c.run.sink else { return .raise("on() belongs in an automation file") }
+            let kind = c.string(0) ?? ""
+            let filterIsHandler = lua_type(c.L, c.base + 1) == LUA_TFUNCTION
+            let fnIndex = c.base + (filterIsHandler ? 1 : 2)
+            guard lua_type(c.L, fnIndex) == LUA_TFUNCTION else { return .raise("on(\"\(kind)\", ...) needs a handler function") }
+            let filter: LuaTable? = filterIsHandler ? nil : c.table(1)
+            if !filterIsHandler && filter == nil { return .raise("on(\"\(kind)\", filter, handler): the filter must be a table") }
+            guard case .function(let ref) = LuaStack.read(c.L, fnIndex) else { return .raise("on(): the handler must be a function") }
+            if let e = sink.on(kind, filter: filter, handler: ref) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("every", [.automation], args: [BridgeArg("interval", .string, "\"30s\", \"15m\", \"6h\", \"1d\" (at least 10 s)"),
+                                                       BridgeArg("handler", .function, "function(): runs once per interval (queries, then dev actions on what they return)")],
+                       "Runs the handler on a schedule; a run missed while Corral was down happens once at start.") { c in
+            guard let sink = c.run.sink else { return .raise("every() belongs in an automation file") }
+            guard case .function(let ref) = LuaStack.read(c.L, c.base + 1) else { return .raise("every(): the handler must be a function") }
+            if let e = sink.every(c.string(0) ?? "", handler: ref) { return .raise(e) }
             return .values(0)
         },
         BridgeFunction("campaign", [.campaign], args: [BridgeArg("definition", .table, "{name, target = {filter}, apply = function(dev), rate = {per_minute, concurrent}, waves = {n, ...}, stop_if = {failure_rate, min_devices}, connection_request}")],

@@ -8,6 +8,9 @@ public enum ScriptContext: String, Sendable, CaseIterable, Hashable {
     case campaign
     /// A report: read-only queries over the device population.
     case report
+    /// An automation file (`on`, `every`) and its handlers, run for persisted events and on schedules; device
+    /// actions become queued tasks, as in campaigns.
+    case automation
 
     /// "in a report", for error messages.
     public var phrase: String {
@@ -16,6 +19,7 @@ public enum ScriptContext: String, Sendable, CaseIterable, Hashable {
         case .session: "in a session"
         case .campaign: "in a campaign"
         case .report: "in a report"
+        case .automation: "in an automation"
         }
     }
 }
@@ -43,6 +47,7 @@ public struct ScriptLimits: Sendable, Equatable {
     public static let session = ScriptLimits(instructions: 2_000_000, memoryBytes: 16 << 20, wallMilliseconds: 2_000)
     public static let campaign = ScriptLimits(instructions: 2_000_000, memoryBytes: 32 << 20, wallMilliseconds: 5_000)
     /// Reports walk the whole population: the budget is per report, so it is large.
+    public static let automation = ScriptLimits(instructions: 2_000_000, memoryBytes: 32 << 20, wallMilliseconds: 5_000)
     public static let report = ScriptLimits(instructions: 2_000_000_000, memoryBytes: 256 << 20, wallMilliseconds: 600_000)
 }
 

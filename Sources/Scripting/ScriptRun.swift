@@ -79,6 +79,9 @@ public protocol DeclarationSink: AnyObject {
     func report(_ def: LuaTable) -> String?
     func emit(_ row: LuaTable) -> String?
     func campaign(_ def: LuaTable) -> String?
+    /// `on(kind, [filter], fn)` and `every(interval, fn)` of automation files; `fn` is an anchored function reference.
+    func on(_ kind: String, filter: LuaTable?, handler: Int32) -> String?
+    func every(_ interval: String, handler: Int32) -> String?
 }
 
 public extension DeclarationSink {
@@ -86,4 +89,6 @@ public extension DeclarationSink {
     func report(_ def: LuaTable) -> String? { "report{} is not expected here" }
     func emit(_ row: LuaTable) -> String? { "emit{} needs a report{} first" }
     func campaign(_ def: LuaTable) -> String? { "campaign{} is not expected here" }
+    func on(_ kind: String, filter: LuaTable?, handler: Int32) -> String? { "on() belongs in an automation file" }
+    func every(_ interval: String, handler: Int32) -> String? { "every() belongs in an automation file" }
 }

@@ -96,6 +96,28 @@ public enum AutomationWrite: Sendable {
     case clearProvisionState(deviceID: Int64, script: String)
     case updateCampaign(CampaignRecord)
     case updateCampaignDevice(CampaignDevice)
+    /// An event for automations (written with the change it reports).
+    case event(EventRecord)
+    /// One handler's outcome for one event: its tasks are queued only if this (event, handler) was not recorded before.
+    case automationRun(eventID: Int64, handler: String, at: Int64, tasks: [DeviceTask], error: String)
+    /// One `every()` run: its tasks and when it ran.
+    case scheduleRun(handler: String, at: Int64, tasks: [DeviceTask], error: String)
+    /// Every handler has seen the event.
+    case eventHandled(id: Int64, at: Int64)
+}
+
+/// Something that happened, kept for automations (and shown per device).
+public struct EventRecord: Sendable, Equatable {
+    public var id: Int64
+    public var at: Int64
+    public var kind: String
+    public var deviceID: Int64?
+    /// JSON object text with the event's details (task ID and action, fault code...).
+    public var data: String
+    public var handledAt: Int64
+    public init(id: Int64 = 0, at: Int64, kind: String, deviceID: Int64?, data: String = "", handledAt: Int64 = 0) {
+        self.id = id; self.at = at; self.kind = kind; self.deviceID = deviceID; self.data = data; self.handledAt = handledAt
+    }
 }
 
 /// Device fields that `count_by` may group on (columns of `devices`).
@@ -114,6 +136,14 @@ public enum DeviceGroupField: String, Sendable, CaseIterable {
 
 /// Storage for provisioning, KPIs, reports and campaigns.
 public protocol AutomationStore: CorralStore {
+    /// Events no automation has finished with, oldest first.
+    func pendingEvents(limit: Int) throws -> [EventRecord]
+    /// The newest events of a device (or of all devices), newest first.
+    func events(deviceID: Int64?, limit: Int) throws -> [EventRecord]
+    /// Handlers already recorded for these events: eventID -> handler keys.
+    func automationRuns(eventIDs: [Int64]) throws -> [Int64: Set<String>]
+    /// When each `every()` handler last ran.
+    func scheduleRuns() throws -> [String: Int64]
     /// Stored values of some paths for a set of devices (one query): deviceID -> path -> parameter.
     func parameterValues(deviceIDs: [Int64], paths: [String]) throws -> [Int64: [String: StoredParameter]]
     func countDevices(by field: DeviceGroupField, _ query: DeviceQuery, now: Int64) throws -> [(String, Int)]

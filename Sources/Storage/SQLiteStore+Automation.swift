@@ -227,10 +227,75 @@ extension SQLiteStore: AutomationStore {
         case .updateCampaign(let r):
             try c.run("UPDATE campaigns SET state=?, stop_reason=?, updated_at=? WHERE id=?",
                       [.text(r.state.rawValue), .text(r.stopReason), .int(r.updatedAt), .int(r.id)])
+        case .event(let e):
+            try c.run("INSERT INTO events(at, kind, device_id, data) VALUES (?,?,?,?)",
+                      [.int(e.at), .text(e.kind), e.deviceID.map { .int($0) } ?? .null, .text(e.data)])
+        case .automationRun(let eventID, let handler, let at, let tasks, let error):
+            try c.run("INSERT OR IGNORE INTO automation_runs(event_id, handler, at, error) VALUES (?,?,?,?)",
+                      [.int(eventID), .text(handler), .int(at), .text(error)])
+            // Recorded before (a restart re-ran the handler): its tasks were queued then.
+            if c.changes == 1 { for t in tasks { _ = try insertTask(t, on: c) } }
+        case .scheduleRun(let handler, let at, let tasks, let error):
+            try c.run("""
+                INSERT INTO automation_schedule(handler, last_run, error) VALUES (?,?,?)
+                ON CONFLICT(handler) DO UPDATE SET last_run = excluded.last_run, error = excluded.error
+                """, [.text(handler), .int(at), .text(error)])
+            for t in tasks { _ = try insertTask(t, on: c) }
+        case .eventHandled(let id, let at):
+            try c.run("UPDATE events SET handled_at = ? WHERE id = ?", [.int(at), .int(id)])
         case .updateCampaignDevice(let d):
             try c.run("UPDATE campaign_devices SET state=?, tasks=?, error=?, updated_at=? WHERE campaign_id=? AND device_id=?",
                       [.text(d.state.rawValue), .text(d.taskIDs.map(String.init).joined(separator: ",")), .text(d.error),
                        .int(d.updatedAt), .int(d.campaignID), .int(d.deviceID)])
+        }
+    }
+}
+
+extension SQLiteStore {
+    static func event(_ r: SQLiteConnection.Row) -> EventRecord {
+        EventRecord(id: r.int(0), at: r.int(1), kind: r.text(2), deviceID: r[3].isNull ? nil : r.int(3), data: r.text(4), handledAt: r.int(5))
+    }
+
+    public func pendingEvents(limit: Int) throws -> [EventRecord] {
+        try db.read { c in
+            var out: [EventRecord] = []
+            try c.query("SELECT id, at, kind, device_id, data, handled_at FROM events WHERE handled_at = 0 ORDER BY id LIMIT ?",
+                        [.int(Int64(limit))]) { out.append(Self.event($0)) }
+            return out
+        }
+    }
+
+    public func events(deviceID: Int64?, limit: Int) throws -> [EventRecord] {
+        try db.read { c in
+            var out: [EventRecord] = []
+            if let deviceID {
+                try c.query("SELECT id, at, kind, device_id, data, handled_at FROM events WHERE device_id = ? ORDER BY id DESC LIMIT ?",
+                            [.int(deviceID), .int(Int64(limit))]) { out.append(Self.event($0)) }
+            } else {
+                try c.query("SELECT id, at, kind, device_id, data, handled_at FROM events ORDER BY id DESC LIMIT ?",
+                            [.int(Int64(limit))]) { out.append(Self.event($0)) }
+            }
+            return out
+        }
+    }
+
+    public func automationRuns(eventIDs: [Int64]) throws -> [Int64: Set<String>] {
+        guard !eventIDs.isEmpty else { return [:] }
+        return try db.read { c in
+            var out: [Int64: Set<String>] = [:]
+            let marks = Array(repeating: "?", count: eventIDs.count).joined(separator: ",")
+            try c.query("SELECT event_id, handler FROM automation_runs WHERE event_id IN (\(marks))", eventIDs.map { .int($0) }) {
+                out[$0.int(0), default: []].insert($0.text(1))
+            }
+            return out
+        }
+    }
+
+    public func scheduleRuns() throws -> [String: Int64] {
+        try db.read { c in
+            var out: [String: Int64] = [:]
+            try c.query("SELECT handler, last_run FROM automation_schedule") { out[$0.text(0)] = $0.int(1) }
+            return out
         }
     }
 }

@@ -22,7 +22,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     }
 
     public init(path: String) throws {
-        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor])
+        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events])
     }
 
     public func close() { db.close() }
@@ -293,18 +293,21 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
 
     public func createTask(_ task: DeviceTask) async throws -> DeviceTask {
         let t = task
-        return try await db.write { c in
-            try c.run("""
-                INSERT INTO tasks(device_id, kind, payload, state, created_at, updated_at, attempts, not_before, command_key)
-                VALUES (?,?,?,?,?,?,?,?,?)
-                """, [.int(t.deviceID), .text(t.kind.label), JSONText.encode(t.kind), .text(t.state.rawValue), .int(t.createdAt),
-                      .int(t.updatedAt), .int(Int64(t.attempts)), .int(t.notBefore), .text("")])
-            var created = t
-            created.id = c.lastInsertRowID
-            created.commandKey = DeviceTask.commandKey(forTaskID: created.id)
-            try c.run("UPDATE tasks SET command_key = ? WHERE id = ?", [.text(created.commandKey), .int(created.id)])
-            return created
-        }
+        return try await db.write { c in try Self.insertTask(t, on: c) }
+    }
+
+    /// Inserts a task inside a write (campaign and automation writes queue tasks with their own records).
+    static func insertTask(_ t: DeviceTask, on c: SQLiteConnection) throws -> DeviceTask {
+        try c.run("""
+            INSERT INTO tasks(device_id, kind, payload, state, created_at, updated_at, attempts, not_before, command_key)
+            VALUES (?,?,?,?,?,?,?,?,?)
+            """, [.int(t.deviceID), .text(t.kind.label), JSONText.encode(t.kind), .text(t.state.rawValue), .int(t.createdAt),
+                  .int(t.updatedAt), .int(Int64(t.attempts)), .int(t.notBefore), .text("")])
+        var created = t
+        created.id = c.lastInsertRowID
+        created.commandKey = DeviceTask.commandKey(forTaskID: created.id)
+        try c.run("UPDATE tasks SET command_key = ? WHERE id = ?", [.text(created.commandKey), .int(created.id)])
+        return created
     }
 
     // MARK: history

@@ -14,6 +14,7 @@ import Storage
     static let policy: [String: Role?] = [
         "openapi.read": nil, "auth.login": nil,
         "auth.logout": .viewer, "me.read": .viewer, "me.password": .viewer,
+        "automation.list": .viewer, "device.events": .viewer,
         "me.two_factor": .viewer, "me.two_factor_enrol": .viewer, "me.two_factor_confirm": .viewer, "me.two_factor_disable": .viewer,
         "user.reset_2fa": .admin, "organisation.two_factor_read": .viewer, "organisation.two_factor": .admin,
         "device.list": .viewer, "device.export": .viewer, "device.read": .viewer, "device.update": .operator, "device.move": .admin, "device.resolve_conflict": .admin, "device.approve_rebootstrap": .admin,
@@ -108,6 +109,8 @@ import Storage
             case "auth.logout": return Sample(method: "POST", path: "/auth/logout")
             case "me.read": return Sample(method: "GET", path: "/me")
             case "me.password": return Sample(method: "POST", path: "/me/password", json: ["current_password": "correct-horse-battery", "new_password": "another-long-one"])
+            case "automation.list": return Sample(method: "GET", path: "/automations")
+            case "device.events": return Sample(method: "GET", path: "/devices/\(try await device(org).id)/events")
             case "me.two_factor": return Sample(method: "GET", path: "/me/2fa")
             case "me.two_factor_enrol": return Sample(method: "POST", path: "/me/2fa/enrol")
             case "me.two_factor_confirm": return Sample(method: "POST", path: "/me/2fa/confirm", json: ["code": "000000"])

@@ -9,7 +9,7 @@ struct BridgeDocsTests {
         #expect(current == BridgeDocs.markdown(), "docs/lua-api.md is out of date: run `corral lua-docs > docs/lua-api.md`")
     }
 
-    @Test func luaLSStubsAreCurrentAndNameEveryDeviceField() throws {
+    @Test func luaLSStubsAreCurrentAndNameEveryDeviceField() async throws {
         let file = Repo.root + "/docs/corral.d.lua"
         let current = try? String(contentsOfFile: file, encoding: .utf8)
         #expect(current == BridgeStubs.luaLS(), "docs/corral.d.lua is out of date: run `corral lua-docs --stubs --output docs/corral.d.lua`")
@@ -17,7 +17,7 @@ struct BridgeDocsTests {
         let vm = LuaVM()
         vm.release(try vm.load(BridgeStubs.luaLS(), name: "corral.d.lua"))
         // The stub's device fields are the keys of a real device object.
-        let (store, registry) = BridgeFuzzTests.fleet
+        let (store, registry) = try await BridgeFuzzTests.fleet()
         final class Capture: @unchecked Sendable { var text = "" }
         let out = Capture()
         _ = try ReportRunner.run(source: """

@@ -44,22 +44,8 @@ import Testing
     static var scriptsPerContext: Int { Int(ProcessInfo.processInfo.environment["CORRAL_LUA_FUZZ_SCRIPTS"] ?? "") ?? 120 }
     static var seed: UInt64 { UInt64(ProcessInfo.processInfo.environment["CORRAL_LUA_FUZZ_SEED"] ?? "") ?? 1 }
 
-    /// A small fleet (reports and campaigns read it through the real store).
-    static let fleet: (SQLiteStore, ProfileRegistry) = {
-        let dir = NSTemporaryDirectory() + "corral-bridge-fuzz-" + UUID().uuidString.prefix(8)
-        let store = try! SQLiteStore(directory: dir)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            for i in 0..<20 {
-                let d = try! await store.createDevice(Device(name: "00C0FF-F\(i)", oui: "00C0FF", productClass: "GW", serialNumber: "F\(i)",
-                                                             profile: "generic-tr181", dataModel: .tr181, createdAt: now - 86_400, lastInform: now - 60))
-                try! await store.apply([.parameters(deviceID: d.id, values: [ParameterValue(name: "Device.WiFi.SSID.1.SSID", value: "n\(i)")], at: now)])
-            }
-            done.signal()
-        }
-        done.wait()
-        return (store, ProfileLibrary.load(sources: BuiltinProfiles.sources).0.registry)
-    }()
+    /// A small fleet (reports and campaigns read it through the real store), made once.
+    static func fleet() async throws -> (SQLiteStore, ProfileRegistry) { try await FleetCache.shared.get() }
 
     /// Only ScriptErrors (runtime, limits) may come out of a run; the generator writes valid Lua, so never a syntax error.
     static func expectScriptError(_ error: Error, _ source: String) {
@@ -67,9 +53,9 @@ import Testing
         #expect((error as? ScriptError)?.kind != .syntax, "the generator wrote invalid Lua: \(error)")
     }
 
-    @Test func reportsAndProfileFilesSurviveGeneratedCalls() throws {
+    @Test func reportsAndProfileFilesSurviveGeneratedCalls() async throws {
         var rng = SplitMix(seed: Self.seed)
-        let (store, registry) = Self.fleet
+        let (store, registry) = try await Self.fleet()
         let vm = LuaVM()
         var completed = 0
         var kinds: [String: Int] = [:]
@@ -99,8 +85,8 @@ import Testing
     }
 
     /// Crashes the fuzzer found, kept as regression tests.
-    @Test func foundCrashes() throws {
-        let (store, registry) = Self.fleet
+    @Test func foundCrashes() async throws {
+        let (store, registry) = try await Self.fleet()
         for source in ["report { columns = { 'a' } }\nfor dev in devices({ limit = 1 }) do dev:kpi('lte.rssi', math.mininteger) end",
                        "report { columns = { 'a' } }\nfor dev in devices({ limit = 1 }) do dev:kpi('lte.rssi', -1) end"] {
             do {
@@ -113,9 +99,9 @@ import Testing
         }
     }
 
-    @Test func campaignsSurviveGeneratedCalls() throws {
+    @Test func campaignsSurviveGeneratedCalls() async throws {
         var rng = SplitMix(seed: Self.seed &+ 1)
-        let (store, registry) = Self.fleet
+        let (store, registry) = try await Self.fleet()
         let device = try #require(try store.device(name: "00C0FF-F3"))
         for i in 0..<Self.scriptsPerContext {
             let source = "campaign { name = 'fuzz', target = {}, apply = function(dev)\n" + Self.calls(count: 25, rng: &rng) + "\nend }"
@@ -153,6 +139,27 @@ import Testing
             }
             session.close()
         }
+    }
+}
+
+/// Made on first use without blocking a thread (a semaphore wait inside a test can starve the cooperative pool).
+actor FleetCache {
+    static let shared = FleetCache()
+    private var fleet: (SQLiteStore, ProfileRegistry)?
+
+    func get() async throws -> (SQLiteStore, ProfileRegistry) {
+        if let fleet { return fleet }
+        let dir = NSTemporaryDirectory() + "corral-bridge-fuzz-" + UUID().uuidString.prefix(8)
+        let store = try SQLiteStore(directory: dir)
+        for i in 0..<20 {
+            let d = try await store.createDevice(Device(name: "00C0FF-F\(i)", oui: "00C0FF", productClass: "GW", serialNumber: "F\(i)",
+                                                        profile: "generic-tr181", dataModel: .tr181, createdAt: BridgeFuzzTests.now - 86_400,
+                                                        lastInform: BridgeFuzzTests.now - 60))
+            try await store.apply([.parameters(deviceID: d.id, values: [ParameterValue(name: "Device.WiFi.SSID.1.SSID", value: "n\(i)")], at: BridgeFuzzTests.now)])
+        }
+        let made = (store, ProfileLibrary.load(sources: BuiltinProfiles.sources).0.registry)
+        fleet = made
+        return made
     }
 }
 
