@@ -6,6 +6,8 @@ public enum HistoryTable: String, Sendable, CaseIterable {
     case informs
     /// One row per KPI sample a profile took (`kpi_samples.at`).
     case kpiSamples = "kpi_samples"
+    /// Events for automations (`events.at`), kept as long as informs.
+    case events
 }
 
 extension SQLiteStore {
