@@ -4,7 +4,7 @@ import ACSCore
 @testable import Engine
 import Storage
 
-/// History retention: the periodic job's pass deletes informs and KPI samples past their retention, in batches,
+/// History retention: the periodic job's pass deletes informs, events and KPI samples past their retention, in batches,
 /// and keeps the recent ones; the defaults and the config keys.
 @Suite struct RetentionTests {
     @Test func aPassDeletesOldHistoryAndKeepsRecentRows() async throws {
@@ -21,13 +21,15 @@ import Storage
             }
         }
         writes.append(.automation(.kpiSamples([120, 91, 89, 0].map { KPISample(deviceID: d.id, name: "rssi", at: now - $0 * day, value: -70) })))
+        for age in [40, 31, 2] { writes.append(.automation(.event(EventRecord(at: now - Int64(age) * day, kind: "device.boot", deviceID: d.id)))) }
         try await store.apply(writes)
 
         var policy = HistoryRetention.Policy(informDays: 30, kpiDays: 90)
         policy.batch = 100
         policy.pause = .milliseconds(1)
         let deleted = try await HistoryRetention(store: store, policy: policy).prune(now: now)
-        #expect(deleted == [.informs: 500, .kpiSamples: 2])
+        #expect(deleted == [.informs: 500, .kpiSamples: 2, .events: 2])
+        #expect(try store.events(deviceID: d.id, limit: 10).map(\.at) == [now - 2 * day])
         let left = try store.informs(deviceID: d.id, limit: 10_000)
         #expect(left.count == 500)
         #expect(left.allSatisfy { $0.at >= now - 30 * day })
