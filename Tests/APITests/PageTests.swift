@@ -68,6 +68,42 @@ import Storage
         for x in [anon, op, viewer] { await x.close() }
     }
 
+    /// Issue 11: a profile that lets Basic cross plain HTTP says so on its page, with its authentication rules.
+    @Test func theProfilePageWarnsAboutBasicOverPlainHTTP() async throws {
+        let dir = temporaryDirectory("basic-profiles")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            return profile { name = "legacy-basic", extends = "generic-tr181", match = { product_class = "Old" },
+                             auth = { basic_over_http = true }, rebootstrap = "quarantine" }
+            """.write(toFile: dir + "/legacy.lua", atomically: true, encoding: .utf8)
+        let live = try await LiveServer { $0.profilesDirectory = dir }
+        defer { Task { await live.stop() } }
+        _ = try await live.user("pat", role: .admin, org: 1)
+        let (c, _) = try await signIn(live, "pat")
+        let legacy = try await c.send("GET", "//admin/profiles/legacy-basic")
+        #expect(legacy.status == 200 && legacy.text.contains("id=\"basic-over-http\""), "\(legacy.status)")
+        #expect(legacy.text.contains("Basic also over plain HTTP") && legacy.text.contains("<dd>quarantine</dd>"))
+        let generic = try await c.send("GET", "//admin/profiles/generic-tr181")
+        #expect(generic.status == 200 && !generic.text.contains("basic-over-http") && generic.text.contains("Basic over TLS only"))
+    }
+
+    @Test func theAutomationsPageListsFilesHandlersAndProblems() async throws {
+        let dir = temporaryDirectory("gui-automations")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "on('task.fault', function(dev, event) log(event.id) end)\nevery('1h', function() end)".write(toFile: dir + "/ok.lua", atomically: true, encoding: .utf8)
+        try "on('device.rebooted', function() end)".write(toFile: dir + "/bad.lua", atomically: true, encoding: .utf8)
+        let live = try await LiveServer { $0.automationsDirectory = dir }
+        defer { Task { await live.stop() } }
+        _ = try await live.user("vera", role: .viewer, org: 1)
+        let (c, _) = try await signIn(live, "vera")
+        let page = try await c.send("GET", "//admin/automations")
+        #expect(page.status == 200)
+        #expect(page.text.contains("<code>ok.lua</code>") && page.text.contains("on task.fault; every 3600 s"), "\(page.text.suffix(800))")
+        #expect(page.text.contains("<code>bad.lua</code>") && page.text.contains("unknown event"))
+        let api = try await c.get("/automations")
+        #expect((api.json["automations"] as? [[String: Any]])?.count == 2)
+    }
+
     @Test func aCredentialConflictIsShownAndAnAdminCanResolveIt() async throws {
         let live = try await LiveServer()
         defer { Task { await live.stop() } }

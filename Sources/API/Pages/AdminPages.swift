@@ -16,12 +16,32 @@ enum AdminPages {
             ("Profiles", "/admin/profiles", "gui.profiles", "Device profiles and their onboarding settings."),
             ("Campaigns", "/admin/campaigns", "gui.campaigns", "Fleet-wide changes in waves: dry run, start, pause, cancel."),
             ("Reports", "/admin/reports", "gui.reports", "Library and ad-hoc Lua reports, as a table or CSV."),
+            ("Automations", "/admin/automations", "gui.automations", "Lua handlers of device and task events, and schedules."),
             ("Audit log", "/admin/audit", "gui.audit", "Every change, who made it, before and after."),
         ]
         let items: [Markup] = links.filter { ctx.can($0.2) }.map { t, href, _, text in
             "<li><a href=\"\(href)\">\(t)</a> — <span class=\"muted\">\(text)</span></li>"
         }
         return PageKit.page(ctx, "Admin", section: "admin", "<h1>Admin</h1><section class=\"card\"><ul class=\"stack\">\(items)</ul></section>")
+    }
+
+    // MARK: automations
+
+    static func automations(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let all = ctx.api.config.automations?.statuses ?? []
+        let rows: [Markup] = all.map { a in
+            """
+            <tr><td><code>\(a.file)</code></td><td>\(a.handlers.isEmpty ? Markup("<span class=\"muted\">none</span>") : Markup("\(a.handlers.joined(separator: "; "))"))</td>\
+            <td>\(a.problems.isEmpty ? Markup("running") : Markup("<span class=\"error\">\(a.problems.joined(separator: "; "))</span>"))</td></tr>
+            """
+        }
+        return PageKit.page(ctx, "Automations", section: "admin", """
+            <h1>Automations</h1>
+            <p class="muted">Files in the automations directory (<code>scripts/automations</code>, or <code>automations_dir</code>), loaded when
+            <code>corral serve</code> starts: <code>on(event, [filter], function(dev, event))</code> and <code>every(interval, function())</code>.</p>
+            <div class="tablewrap"><table id="automations"><thead><tr><th>File</th><th>Handlers</th><th>State</th></tr></thead><tbody>\
+            \(rows.isEmpty ? [Markup("<tr><td colspan=\"3\" class=\"muted\">No automation files.</td></tr>")] : rows)</tbody></table></div>
+            """)
     }
 
     // MARK: organisations

@@ -62,12 +62,15 @@ enum ProfilePages {
         return PageKit.page(ctx, "Profile \(p.name)", section: "admin", """
             <p><a href="/admin/profiles">« Profiles</a></p>
             <h1>Profile \(p.name)</h1>
+            \(Markup.when(p.basicOverHTTP, "<p class=\"error\" id=\"basic-over-http\">This profile accepts Basic authentication over plain HTTP: its devices' passwords cross the network readable by anyone on the path. Serve CWMP over TLS and drop <code>basic_over_http</code> when the devices allow it.</p>"))
             <div class="grid">
             <section class="card" aria-labelledby="h-rules"><h2 id="h-rules">Matching and onboarding</h2><dl class="kv" id="profile-rules">
             <dt>Description</dt><dd>\(p.description)</dd><dt>File</dt><dd>\(p.source)</dd>
             <dt>Data model</dt><dd>\(p.dataModel?.rawValue ?? "any")</dd>\(rules)<dt>Priority</dt><dd>\(p.priority)</dd>
             <dt>Onboarding user</dt><dd>\(p.onboardingUsername.isEmpty ? "(none: onboarding off)" : p.onboardingUsername)</dd>
             <dt>Inform interval</dt><dd>\(p.informInterval) s</dd><dt>Re-read desired values after</dt><dd>\(p.verifyAfter) s</dd>
+            <dt>CPE authentication</dt><dd>\(p.requireClientCertificate ? "client certificate required, then " : "")\(p.basicOverHTTP ? "Digest; Basic also over plain HTTP" : "Digest; Basic over TLS only")</dd>
+            <dt>Re-bootstrap</dt><dd>\(p.rebootstrap.rawValue)</dd>
             <dt>Hooks</dt><dd>\(p.hooks.isEmpty ? "none" : p.hooks.joined(separator: ", "))</dd>
             <dt>Devices</dt><dd><a href="/devices?profile=\(URLText.component(p.name))">\(count)</a></dd></dl></section>
             <section class="card" aria-labelledby="h-desired"><h2 id="h-desired">Desired values</h2>\
