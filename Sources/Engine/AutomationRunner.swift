@@ -24,6 +24,10 @@ public final class AutomationRunner: @unchecked Sendable {
     private var failures: [String: Int] = [:]
     private var disabled: [String: String] = [:]
     private var loop: Task<Void, Never>?
+    /// Events older than this when the runner starts are skipped, not run: an automation added today does not fire
+    /// for the boots of last month that no handler was waiting for (sessions write events whether or not any runs).
+    static let maxEventAgeAtStart: Int64 = 3600
+    private let startedAt = Int64(Date().timeIntervalSince1970)
     /// A handler that fails this many times in a row is switched off until the next start (its reason is shown).
     static let maxConsecutiveFailures = 5
 
@@ -97,8 +101,14 @@ public final class AutomationRunner: @unchecked Sendable {
     private func runEvents(now: Int64) async throws {
         let events = try store.pendingEvents(limit: 200)
         guard !events.isEmpty else { return }
-        let recorded = try store.automationRuns(eventIDs: events.map(\.id))
-        for e in events {
+        let kinds = Set(scripts.flatMap { $0.handlers.compactMap { h -> String? in if case .event(let k, _) = h.trigger { k } else { nil } } })
+        // Events no handler waits for, and stale ones, are marked in one write.
+        let (skip, run) = events.reduce(into: ([EventRecord](), [EventRecord]())) { acc, e in
+            if kinds.contains(e.kind) && e.at >= startedAt - Self.maxEventAgeAtStart { acc.1.append(e) } else { acc.0.append(e) }
+        }
+        if !skip.isEmpty { try await store.apply(skip.map { .automation(.eventHandled(id: $0.id, at: now)) }) }
+        let recorded = try store.automationRuns(eventIDs: run.map(\.id))
+        for e in run {
             let device = try e.deviceID.flatMap { try store.device(id: $0) }
             var writes: [StoreWrite] = []
             for s in scripts {

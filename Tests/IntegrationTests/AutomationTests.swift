@@ -48,6 +48,37 @@ import Storage
         await server.stop()
     }
 
+    /// Events written before the runner started run if recent (a restart loses none), are skipped if older than an
+    /// hour (a new automation does not fire for last month's boots).
+    @Test func recentEventsFromBeforeTheStartRunAndOldOnesAreSkipped() async throws {
+        let data = temporaryDirectory("auto-start")
+        let dir = temporaryDirectory("auto-start-scripts")
+        defer { for d in [data, dir] { try? FileManager.default.removeItem(atPath: d) } }
+        try "on('device.boot', function(dev) dev:reboot() end)".write(toFile: dir + "/reboot.lua", atomically: true, encoding: .utf8)
+        let now = Int64(Date().timeIntervalSince1970)
+        do {
+            let store = try SQLiteStore(directory: data)
+            let d = try await store.createDevice(Device(name: "00C0FF-EV", oui: "00C0FF", productClass: "P", serialNumber: "EV", createdAt: 1))
+            try await store.apply([.automation(.event(EventRecord(at: now - 7200, kind: "device.boot", deviceID: d.id))),
+                                   .automation(.event(EventRecord(at: now - 10, kind: "device.boot", deviceID: d.id))),
+                                   .automation(.event(EventRecord(at: now - 5, kind: "task.done", deviceID: d.id)))])
+            store.close()
+        }
+        var config = serverConfig(data: data)
+        config.automationsDirectory = dir
+        let server = try CorralServer(config: config)
+        try await server.start()
+        try await waitUntil("every event handled", seconds: 20) { try server.store.pendingEvents(limit: 10).isEmpty }
+        let device = try #require(try server.store.device(name: "00C0FF-EV"))
+        let events = try server.store.events(deviceID: device.id, limit: 10).sorted { $0.id < $1.id }
+        let runs = try server.store.automationRuns(eventIDs: events.map(\.id))
+        #expect(runs[events[0].id] == nil, "the 2-hour-old boot was skipped")
+        #expect(runs[events[1].id] == ["reboot.lua#1"])
+        #expect(runs[events[2].id] == nil, "no handler waits for task.done")
+        #expect(try server.store.tasks(deviceID: device.id, states: [.pending]).map(\.kind) == [.reboot])
+        await server.stop()
+    }
+
     /// A crash after a handler ran but before its outcome was stored re-runs the handler; its tasks are queued once.
     @Test func anEventsTasksAreQueuedOnceAcrossRestarts() async throws {
         let data = temporaryDirectory("auto-once")
