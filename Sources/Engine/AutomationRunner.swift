@@ -88,6 +88,7 @@ public final class AutomationRunner: @unchecked Sendable {
     }
 
     private func runSchedules(now: Int64) async throws {
+        guard scripts.contains(where: { $0.handlers.contains { if case .every = $0.trigger { true } else { false } } }) else { return }
         let last = try store.scheduleRuns()
         for s in scripts {
             for h in s.handlers {

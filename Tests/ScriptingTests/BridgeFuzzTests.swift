@@ -26,7 +26,7 @@ import Testing
 
     /// `count` calls of functions drawn from the whole bridge table and the standard library, with random arguments:
     /// the ones outside the running context must refuse cleanly too.
-    static func calls(count: Int, rng: inout SplitMix) -> String {
+    static func calls(count: Int, rng: inout SplitMix64) -> String {
         let names = Bridge.functions.map(\.name) + ["string.find", "string.rep", "string.format", "string.gsub", "string.match",
                                                     "table.concat", "table.sort", "table.insert", "utf8.char", "utf8.len",
                                                     "math.floor", "math.tointeger", "tostring", "tonumber", "select", "pairs", "next"]
@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func reportsAndProfileFilesSurviveGeneratedCalls() async throws {
-        var rng = SplitMix(seed: Self.seed)
+        var rng = SplitMix64(seed: Self.seed)
         let (store, registry) = try await Self.fleet()
         let vm = LuaVM()
         var completed = 0
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func campaignsSurviveGeneratedCalls() async throws {
-        var rng = SplitMix(seed: Self.seed &+ 1)
+        var rng = SplitMix64(seed: Self.seed &+ 1)
         let (store, registry) = try await Self.fleet()
         let device = try #require(try store.device(name: "00C0FF-F3"))
         for i in 0..<Self.scriptsPerContext {
@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func sessionHooksSurviveGeneratedCalls() throws {
-        var rng = SplitMix(seed: Self.seed &+ 2)
+        var rng = SplitMix64(seed: Self.seed &+ 2)
         let device = Device(id: 1, name: "00C0FF-S1", oui: "00C0FF", productClass: "Fz", serialNumber: "S1", profile: "fuzz",
                             dataModel: .tr181, createdAt: Self.now - 100, lastInform: Self.now)
         for i in 0..<max(1, Self.scriptsPerContext / 4) {
@@ -160,18 +160,5 @@ actor FleetCache {
         let made = (store, ProfileLibrary.load(sources: BuiltinProfiles.sources).0.registry)
         fleet = made
         return made
-    }
-}
-
-/// Deterministic generator for the fuzzer (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
