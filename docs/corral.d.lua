@@ -150,16 +150,70 @@ function emit(row) end
 
 --- Runs the handler for every persisted event of this kind (at least once per event; its tasks are queued exactly once).
 --- Contexts: automation.
----@param event string device.onboarded, device.bootstrap, device.boot, task.done, task.fault
----@param filter any optional {profile=, product_class=, manufacturer=, model=, software_version=} the device must match; or the handler
+---@param event string device.onboarded, device.bootstrap, device.boot, device.offline, device.online, task.done, task.fault, firmware.done, firmware.fault, alert.raised, alert.cleared, custom.<name>
+---@param filter any optional {profile=, product_class=, manufacturer=, model=, software_version=, oui=} the device must match, {alert=, severity=, action=} the event's data must; or the handler
 ---@param handler? function function(dev, event): dev as in campaigns (its actions become tasks), event = {id, kind, at, data}
 function on(event, filter, handler) end
 
 --- Runs the handler on a schedule; a run missed while Corral was down happens once at start.
 --- Contexts: automation.
----@param interval string "30s", "15m", "6h", "1d" (at least 10 s)
+---@param interval string "30s", "15m", "6h", "1d" (at least 10 s), or a cron expression in UTC ("0 3 * * *", "*/15 * * * 1-5", "@daily")
 ---@param handler function function(): runs once per interval (queries, then dev actions on what they return)
 function every(interval, handler) end
+
+--- Declares an alert rule: a device where `when` holds (or silent for `offline`) for `for` gets the alert, cleared when it stops holding. Evaluated in SQL over all devices every pass; raising and clearing write alert.raised and alert.cleared events.
+--- Contexts: automation.
+---@param rule table {name, when = "lte.rssi < -105" | offline = "2h", ["for"] = "30m", severity = "critical"|"major"|"minor"|"warning", message, filter = {as for devices{}}}
+function alert(rule) end
+
+--- Raises an alert on the device (once: raising an open alert again changes nothing); it stays until dev:clear_alert.
+--- Contexts: automation.
+---@param name string alert name (not one an alert{} rule owns)
+---@param options? table {severity = "major", message}
+function CorralDevice:alert(name, options) end
+
+--- Clears an alert a handler raised on the device.
+--- Contexts: automation.
+---@param name string alert name
+function CorralDevice:clear_alert(name) end
+
+--- Adds a tag to the device.
+--- Contexts: automation.
+---@param tag string 1 to 64 bytes, no commas
+function CorralDevice:tag(tag) end
+
+--- Removes a tag from the device.
+--- Contexts: automation.
+---@param tag string a tag
+function CorralDevice:untag(tag) end
+
+--- Puts the device in a group (campaigns and reports target groups).
+--- Contexts: automation.
+---@param group string 1 to 64 bytes, no commas
+function CorralDevice:add_group(group) end
+
+--- Takes the device out of a group.
+--- Contexts: automation.
+---@param group string a group
+function CorralDevice:remove_group(group) end
+
+--- Sets the device's location.
+--- Contexts: automation.
+---@param location string at most 256 bytes
+function CorralDevice:set_location(location) end
+
+--- Records a custom event for other handlers (`on("custom.<name>", ...)`), written with this handler's run. At most 10 per run; events emitted because of emitted events stop 3 levels deep.
+--- Contexts: automation.
+---@param kind string custom.<name>
+---@param device? any the device object it concerns, or nil
+---@param data? table string, number and boolean fields (at most 32)
+function emit_event(kind, device, data) end
+
+--- Starts a campaign from a file, once this handler's run is stored (once per event: a re-run after a restart does not start it again).
+--- Contexts: automation.
+---@param file string a file of the campaigns directory ("firmware-2.1.lua")
+---@param options? table {name}
+function start_campaign(file, options) end
 
 --- Declares a bulk campaign. A campaign file calls it once.
 --- Contexts: campaign.

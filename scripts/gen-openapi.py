@@ -115,7 +115,16 @@ schemas = {
     "two_factor_enrolment_required": {"type": "boolean", "description": "The organisation requires two-factor for this admin: only enrolment answers until it is on"}},
     ["user", "csrf_token", "two_factor_enrolment_required"]),
  "AutomationList": obj({"automations": {"type": "array", "items": obj({"file": string, "handlers": {"type": "array", "items": string},
-    "problems": {"type": "array", "items": string, "description": "Why the file or a handler is off (empty while all run)"}}, ["file", "handlers", "problems"])}}, ["automations"]),
+    "alerts": {"type": "array", "items": string, "description": "The file's alert{} rules: name, condition, for, severity"},
+    "problems": {"type": "array", "items": string, "description": "Why the file or a handler is off (empty while all run)"}}, ["file", "handlers", "alerts", "problems"])}}, ["automations"]),
+ "Alert": obj({"id": id_, "name": string, "device_id": id_, "device_name": string,
+    "severity": {"type": "string", "enum": ["critical", "major", "minor", "warning"]},
+    "state": {"type": "string", "enum": ["pending", "active", "cleared"]}, "since": time, "raised_at": time, "cleared_at": time,
+    "message": string, "value": {"type": "string", "description": "The value that raised it (rules on a parameter)"},
+    "source": {"type": "string", "description": "The automation file of the rule, or file#n of the handler that raised it"},
+    "acknowledged_by": string, "acknowledged_at": time},
+    ["id", "name", "device_id", "device_name", "severity", "state", "since", "message", "value", "source"]),
+ "AlertPage": obj({"alerts": {"type": "array", "items": ref("Alert")}, "next_cursor": string}, ["alerts"]),
  "EventList": obj({"events": {"type": "array", "items": obj({"id": id_, "kind": string, "at": time, "data": {"type": "string", "description": "JSON object text"},
     "handled": {"type": "boolean"}}, ["id", "kind", "at", "data", "handled"])}}, ["events"]),
  "TwoFactorStatus": obj({"enabled": {"type": "boolean"}, "pending": {"type": "boolean"}, "recovery_codes_left": {"type": "integer"},
@@ -213,6 +222,16 @@ op("GET", "/me", "signed-in", "The caller: user, organisation, effective role, t
 op("POST", "/me/password", "signed-in", "Change the caller's own password (sessions only)", resp("Changed"), req=body("PasswordChange"), status="204")
 op("GET", "/automations", "viewer", "The automation files serve runs (scripts/automations): their handlers and what is off", resp("Automations", "AutomationList"))
 op("GET", "/devices/{id}/events", "viewer", "A device's events (newest first), as automations see them", resp("Events", "EventList"), [P_ID, limit(1000)])
+alert_state = q("state", {"type": "string", "enum": ["active", "pending", "cleared", "open", "all"], "default": "active"})
+alert_severity = q("severity", {"type": "string", "enum": ["critical", "major", "minor", "warning"]})
+alert_name = q("name", {"type": "string", "maxLength": 64})
+op("GET", "/devices/{id}/alerts", "viewer", "A device's alerts, newest first", resp("A page", "AlertPage"),
+   [P_ID, alert_state, alert_severity, alert_name, limit(1000), cursor])
+op("GET", "/alerts", "viewer", "Alerts of the caller's subtree, newest first (default: active ones)", resp("A page", "AlertPage"),
+   [q("device_id", id_), alert_state, alert_severity, alert_name, limit(1000), cursor])
+op("GET", "/alerts/{id}", "viewer", "One alert", resp("The alert", "Alert"), [P_ID])
+op("POST", "/alerts/{id}/acknowledge", "operator", "Acknowledge an open alert (it stays open until its condition clears)",
+   resp("The alert", "Alert"), [P_ID])
 op("GET", "/me/2fa", "signed-in", "The caller's two-factor state", resp("State", "TwoFactorStatus"))
 op("POST", "/me/2fa/enrol", "signed-in", "Start two-factor enrolment (sessions only): secret, otpauth URI, QR code as SVG, recovery codes",
    resp("Pending until confirmed", "TwoFactorEnrolment"), status="201")

@@ -4,13 +4,16 @@ import Scripting
 import Storage
 
 /// Runs the automation files (`<scripts_dir>/automations/*.lua`): each persisted event goes to the handlers of its
-/// kind whose filter the device matches, in event order; `every()` handlers run on their schedule. A handler's
-/// device actions become tasks, written with the record of its run in one transaction, so a restart re-runs a
-/// handler whose outcome was not stored but never queues its tasks twice. Lua runs on the scripts pool.
+/// kind whose filter matches, in event order; `every()` handlers run on their schedule; `alert{}` rules are evaluated
+/// every `alertInterval` (AlertEvaluator), with the sweep that records `device.offline`. A handler's tasks and
+/// effects are written with the record of its run in one transaction, so a restart re-runs a handler whose outcome
+/// was not stored but never applies it twice. Lua runs on the scripts pool.
 public final class AutomationRunner: @unchecked Sendable {
     public struct Status: Sendable {
         public var file: String
         public var handlers: [String]
+        /// The file's alert rules: "name: condition for 30m (major)".
+        public var alerts: [String]
         /// Why the file or one of its handlers is off; empty while all run.
         public var problems: [String]
     }
@@ -20,8 +23,14 @@ public final class AutomationRunner: @unchecked Sendable {
     let loadProblems: [(String, String)]
     let log: Log
     let tick: Double
+    let alertsEvaluator: AlertEvaluator
+    /// Where `start_campaign(file)` finds its files.
+    let campaignsDirectory: String?
+    let registry: ProfileRegistry
     private let lock = NSLock()
     private var failures: [String: Int] = [:]
+    private var runsOK = 0
+    private var runsFailed = 0
     private var disabled: [String: String] = [:]
     private var loop: Task<Void, Never>?
     /// Events older than this when the runner starts are skipped, not run: an automation added today does not fire
@@ -31,8 +40,9 @@ public final class AutomationRunner: @unchecked Sendable {
     /// A handler that fails this many times in a row is switched off until the next start (its reason is shown).
     static let maxConsecutiveFailures = 5
 
-    public init(directory: String?, store: AutomationStore, registry: ProfileRegistry, log: Log = Log(label: "automation"), tick: Double = 1) {
-        self.store = store; self.log = log; self.tick = tick
+    public init(directory: String?, store: AutomationStore, registry: ProfileRegistry, campaignsDirectory: String? = nil,
+                log: Log = Log(label: "automation"), tick: Double = 1, alertInterval: Int64 = 30) {
+        self.store = store; self.log = log; self.tick = tick; self.registry = registry; self.campaignsDirectory = campaignsDirectory
         var scripts: [AutomationScript] = []
         var problems: [(String, String)] = []
         let files = directory.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) }?.filter { $0.hasSuffix(".lua") }.sorted() ?? []
@@ -48,20 +58,45 @@ public final class AutomationRunner: @unchecked Sendable {
                 log.error("automation \(f) is disabled: \(error)")
             }
         }
+        // An alert name belongs to one rule: a second declaration elsewhere is refused (its file keeps its other parts).
+        var rules: [AlertRule] = []
+        var owners: [String: String] = [:]
+        for s in scripts {
+            for r in s.alerts {
+                if let first = owners[r.name] {
+                    problems.append((s.name, "alert '\(r.name)' is already declared in \(first): this one is ignored"))
+                    continue
+                }
+                owners[r.name] = s.name
+                rules.append(r)
+            }
+        }
+        for s in scripts { s.setRuleNames(Set(owners.keys)) }
         self.scripts = scripts
         loadProblems = problems
+        alertsEvaluator = AlertEvaluator(store: store, rules: rules, interval: alertInterval, log: log)
     }
 
     public var statuses: [Status] {
         lock.withLock {
             scripts.map { s in
-                Status(file: s.name, handlers: s.handlers.map(\.label), problems: s.handlers.compactMap { h in disabled[h.key].map { "\(h.label): \($0)" } })
-            } + loadProblems.map { Status(file: $0.0, handlers: [], problems: [$0.1]) }
+                Status(file: s.name, handlers: s.handlers.map(\.label),
+                       alerts: s.alerts.map { "\($0.name): \($0.condition)\($0.hold > 0 ? " for \($0.hold) s" : "") (\($0.severity.rawValue))" },
+                       problems: s.handlers.compactMap { h in disabled[h.key].map { "\(h.label): \($0)" } }
+                           + loadProblems.filter { $0.0 == s.name }.map(\.1)
+                           + alertsEvaluator.problems.filter { p in s.alerts.contains { $0.name == p.0 } }.map(\.1))
+            } + loadProblems.filter { p in !scripts.contains { $0.name == p.0 } }.map { Status(file: $0.0, handlers: [], alerts: [], problems: [$0.1]) }
         }
     }
 
+    /// Handler runs since start, and the alert rules' transitions (for /metrics).
+    public var runCounts: (ok: Int, failed: Int, alertsRaised: Int, alertsCleared: Int) {
+        let (raised, cleared) = alertsEvaluator.transitions
+        return lock.withLock { (runsOK, runsFailed, raised, cleared) }
+    }
+
+    /// The loop always runs: it also records `device.offline` events, which the device pages show.
     public func start() {
-        guard !scripts.isEmpty else { return }
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
@@ -77,10 +112,11 @@ public final class AutomationRunner: @unchecked Sendable {
         loop = nil
     }
 
-    /// One pass: due schedules, then up to 200 pending events.
+    /// One pass: due schedules, the alert rules and offline sweep when due, then up to 200 pending events.
     func step(now: Int64) async {
         do {
             try await runSchedules(now: now)
+            try await alertsEvaluator.passIfDue(now: now)
             try await runEvents(now: now)
         } catch {
             log.error("automations: \(error)")
@@ -88,13 +124,22 @@ public final class AutomationRunner: @unchecked Sendable {
     }
 
     private func runSchedules(now: Int64) async throws {
-        guard scripts.contains(where: { $0.handlers.contains { if case .every = $0.trigger { true } else { false } } }) else { return }
+        guard scripts.contains(where: { $0.handlers.contains { if case .event = $0.trigger { false } else { true } } }) else { return }
         let last = try store.scheduleRuns()
         for s in scripts {
-            for h in s.handlers {
-                guard case .every(let seconds) = h.trigger, !isDisabled(h), now - (last[h.key] ?? 0) >= seconds else { continue }
-                let (tasks, error) = outcome(s, h, device: nil, event: nil, now: now)
-                try await store.apply([.automation(.scheduleRun(handler: h.key, at: now, tasks: tasks, error: error))])
+            for h in s.handlers where !isDisabled(h) {
+                switch h.trigger {
+                case .every(let seconds):
+                    guard now - (last[h.key] ?? 0) >= seconds else { continue }
+                case .cron(let cron):
+                    // Never ran: the schedule counts from this start (a new "0 3 * * *" waits for 03:00).
+                    guard let next = cron.next(after: last[h.key] ?? startedAt - 60), next <= now else { continue }
+                case .event:
+                    continue
+                }
+                let (outcome, error) = outcome(s, h, device: nil, event: nil, depth: 0, now: now)
+                try await store.apply([.automation(.scheduleRun(handler: h.key, at: now, tasks: tasks(outcome, now), effects: outcome.effects, error: error))])
+                await startCampaigns(outcome, tag: "automation \(h.key) at \(now)", now: now)
             }
         }
     }
@@ -111,55 +156,92 @@ public final class AutomationRunner: @unchecked Sendable {
         let recorded = try store.automationRuns(eventIDs: run.map(\.id))
         for e in run {
             let device = try e.deviceID.flatMap { try store.device(id: $0) }
+            let (table, data, depth) = Self.table(e)
             var writes: [StoreWrite] = []
+            var started: [(AutomationScript.Outcome, String)] = []
             for s in scripts {
                 for h in s.handlers {
                     guard case .event(let kind, _) = h.trigger, kind == e.kind, !isDisabled(h),
                           recorded[e.id]?.contains(h.key) != true else { continue }
-                    // Every event kind concerns a device; one deleted meanwhile has nobody to act on.
-                    guard let device, h.matches(device) else { continue }
-                    let (tasks, error) = outcome(s, h, device: device, event: Self.table(e), now: now)
-                    writes.append(.automation(.automationRun(eventID: e.id, handler: h.key, at: now, tasks: tasks, error: error)))
+                    // Custom events may concern no device; the engine's all do (one deleted meanwhile has nobody to act on).
+                    if e.deviceID != nil {
+                        guard let device, h.matches(device, data: data) else { continue }
+                    } else if !h.isUnfiltered { continue }
+                    let (outcome, error) = outcome(s, h, device: device, event: table, depth: depth, now: now)
+                    writes.append(.automation(.automationRun(eventID: e.id, handler: h.key, at: now, tasks: tasks(outcome, now),
+                                                             effects: outcome.effects, error: error)))
+                    started.append((outcome, "automation \(h.key) event \(e.id)"))
                 }
             }
             writes.append(.automation(.eventHandled(id: e.id, at: now)))
             try await store.apply(writes)
+            for (o, tag) in started { await startCampaigns(o, tag: tag, now: now) }
         }
     }
 
-    /// Runs one handler: the tasks it queues, or the error (logged, counted; five in a row switch it off).
-    private func outcome(_ s: AutomationScript, _ h: AutomationHandler, device: Device?, event: LuaTable?, now: Int64) -> ([DeviceTask], String) {
-        do {
-            let tasks = try s.run(h, device: device, event: event, now: now).flatMap { id, kinds in
-                kinds.map { DeviceTask(deviceID: id, kind: $0, createdAt: now, updatedAt: now) }
+    private func tasks(_ o: AutomationScript.Outcome, _ now: Int64) -> [DeviceTask] {
+        o.tasks.flatMap { id, kinds in kinds.map { DeviceTask(deviceID: id, kind: $0, createdAt: now, updatedAt: now) } }
+    }
+
+    /// Starts the campaigns a stored run asked for. `tag` names the run: a campaign already started under it (the run
+    /// was re-done after a restart) is not started again.
+    private func startCampaigns(_ o: AutomationScript.Outcome, tag: String, now: Int64) async {
+        for c in o.campaigns {
+            do {
+                guard let dir = campaignsDirectory else { throw ScriptError(.invalid, "no campaigns directory") }
+                if try store.campaigns(states: CampaignState.allCases).contains(where: { $0.createdBy == tag }) { continue }
+                let path = (dir as NSString).appendingPathComponent(c.file)
+                guard let source = try? String(contentsOfFile: path, encoding: .utf8) else { throw ScriptError(.invalid, "cannot read \(path)") }
+                let p = try CampaignService(store: store, registry: registry).prepare(source: source, name: c.file, now: now, createdBy: tag)
+                var record = p.record
+                if !c.name.isEmpty { record.name = c.name }
+                let saved = try await store.createCampaign(record, targets: p.targets)
+                log.info("\(tag) started campaign \(saved.id) (\(c.file), \(p.targets.count) devices)")
+            } catch {
+                log.error("\(tag): start_campaign(\"\(c.file)\") failed: \(error)")
             }
-            lock.withLock { failures[h.key] = 0 }
-            return (tasks, "")
+        }
+    }
+
+    /// Runs one handler: what it asks for, or the error (logged, counted; five in a row switch it off).
+    private func outcome(_ s: AutomationScript, _ h: AutomationHandler, device: Device?, event: LuaTable?, depth: Int,
+                         now: Int64) -> (AutomationScript.Outcome, String) {
+        do {
+            let o = try s.run(h, device: device, event: event, depth: depth, now: now)
+            lock.withLock { failures[h.key] = 0; runsOK += 1 }
+            return (o, "")
         } catch {
             let message = "\(error)"
             let off = lock.withLock { () -> Bool in
                 failures[h.key, default: 0] += 1
+                runsFailed += 1
                 guard failures[h.key]! >= Self.maxConsecutiveFailures else { return false }
                 disabled[h.key] = "switched off after \(Self.maxConsecutiveFailures) failures in a row; last: \(message)"
                 return true
             }
             log.error("automation \(h.key) (\(h.label)) failed\(off ? " and is switched off" : ""): \(message)")
-            return ([], message)
+            return (AutomationScript.Outcome(), message)
         }
     }
 
     private func isDisabled(_ h: AutomationHandler) -> Bool { lock.withLock { disabled[h.key] != nil } }
 
-    /// The event as the handler's second argument: {id, kind, at, data = {...}}.
-    static func table(_ e: EventRecord) -> LuaTable {
+    /// The event as the handler's second argument ({id, kind, at, data = {...}}), its data as text for filters, and
+    /// how many emitted events led to it.
+    static func table(_ e: EventRecord) -> (LuaTable, [String: String], Int) {
         var t = LuaTable()
         t.fields = ["id": .int(e.id), "kind": .string(e.kind), "at": .int(e.at)]
         var data = LuaTable()
+        var text: [String: String] = [:]
+        var depth = 0
         if let object = (try? JSONSerialization.jsonObject(with: Data(e.data.utf8))) as? [String: Any] {
             for (k, v) in object.sorted(by: { $0.key < $1.key }) {
+                if k == "_depth" { depth = (v as? NSNumber)?.intValue ?? 0; continue }
                 switch v {
-                case let n as NSNumber: data.fields[k] = n.doubleValue == n.doubleValue.rounded() ? .int(n.int64Value) : .number(n.doubleValue)
-                case let s as String: data.fields[k] = .string(s)
+                // JSON booleans come back as NSNumbers of type char.
+                case let n as NSNumber where n.objCType.pointee == 0x63: data.fields[k] = .bool(n.boolValue)
+                case let n as NSNumber: data.fields[k] = n.doubleValue == n.doubleValue.rounded() && abs(n.doubleValue) < 9e15 ? .int(n.int64Value) : .number(n.doubleValue)
+                case let s as String: data.fields[k] = .string(s); text[k] = s
                 default: continue
                 }
                 data.keys.append(k)
@@ -167,6 +249,6 @@ public final class AutomationRunner: @unchecked Sendable {
         }
         t.fields["data"] = .table(data)
         t.keys = ["id", "kind", "at", "data"]
-        return t
+        return (t, text, depth)
     }
 }

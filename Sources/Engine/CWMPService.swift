@@ -236,12 +236,13 @@ public final class CWMPService: Sendable {
             return .text(401, "Refused")
         }
 
+        let before = device.id == 0 || device.lastInform == 0 ? nil : device
         applyInform(inform, to: &device, kind: kind, remote: x.remoteAddress, now: nowS)
         writes.append(.updateDevice(device))
         writes.append(.parameters(deviceID: device.id, values: inform.parameters, at: nowS))
         writes.append(.inform(deviceID: device.id, InformRecord(at: nowS, events: inform.events.map(\.code),
                                                                  retryCount: Int(inform.retryCount), remote: x.remoteAddress)))
-        writes += EngineEvents.inform(inform, deviceID: device.id, now: nowS)
+        writes += EngineEvents.inform(inform, deviceID: device.id, before: before, now: nowS)
 
         // Events that finish waiting tasks, or ask for diagnostics results.
         var diagnostics: [WorkItem] = []
@@ -454,7 +455,7 @@ public final class CWMPService: Sendable {
             task.fault = CWMPFault(code: 8002, string: "no answer from the CPE after \(task.attempts) attempts")
             writes.append(.fault(FaultRecord(deviceID: task.deviceID, taskID: task.id, source: "task", code: 8002,
                                              message: task.fault!.string, at: now)))
-            if let e = EngineEvents.task(task, now: now) { writes.append(e) }
+            writes += EngineEvents.task(task, now: now)
         } else {
             task.state = .pending
             task.notBefore = immediately ? now : now + RetryPolicy.backoff(attempt: task.attempts)
@@ -579,7 +580,7 @@ public final class CWMPService: Sendable {
                                              detail: detail, at: now)))
         }
         writes.append(.updateTask(task))
-        if let e = EngineEvents.task(task, now: now) { writes.append(e) }
+        writes += EngineEvents.task(task, now: now)
     }
 
     static func timestamp(_ unix: Int64) -> String {

@@ -100,7 +100,8 @@ public final class CorralServer: @unchecked Sendable {
         self.waker = waker
         campaigns = CampaignRunner(store: store, registry: library.registry, wake: { _ = await waker.wake($0) })
         let automationDir = config.automationsDirectory ?? ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("automations")
-        automations = AutomationRunner(directory: automationDir, store: store, registry: library.registry)
+        automations = AutomationRunner(directory: automationDir, store: store, registry: library.registry,
+                                       campaignsDirectory: ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("campaigns"))
     }
 
     /// Digest nonces are HMACs under this secret; keeping it lets CPEs finish a handshake across a restart.
@@ -144,6 +145,7 @@ public final class CorralServer: @unchecked Sendable {
         xmpp?.start()
 
         let store = self.store
+        let automations = self.automations
         let routes = operatorRoutes
         let stun = self.stun, waker = self.waker, xmpp = self.xmpp
         var operatorLimits = ServerLimits(maxBodyBytes: operatorMaxBodyBytes)
@@ -160,11 +162,11 @@ public final class CorralServer: @unchecked Sendable {
             var response: HTTPResponse
             if request.path == "/healthz" {
                 // Answered on the event loop: a liveness probe must not queue behind busy pools.
-                response = OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp, metrics: metrics)
+                response = OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp, automations: automations, metrics: metrics)
             } else {
                 response = await withTaskExecutorPreference(Executors.api) {
                     if let routes, let r = await routes(request) { return r }
-                    return OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp, metrics: metrics)
+                    return OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp, automations: automations, metrics: metrics)
                 }
             }
             // Browsers that saw the operator port over TLS never fall back to plain HTTP for it.
@@ -179,7 +181,7 @@ public final class CorralServer: @unchecked Sendable {
             var small = ServerLimits(maxBodyBytes: 0)
             small.maxConnections = 64
             let server = HTTPServer(host: config.metricsHost, port: port, limits: small) { request in
-                OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp, metrics: only)
+                OperatorEndpoint.handle(request, store: store, cwmp: cwmp, stun: stun, waker: waker, xmpp: xmpp, automations: automations, metrics: only)
             }
             do { metricsPort = try await server.start() } catch {
                 throw ConfigError("cannot listen for metrics on \(config.metricsHost):\(port): \(error) (metrics_port, --metrics-port)")
@@ -279,6 +281,31 @@ extension OperatorEndpoint {
         return HTTPResponse(status: status, headers: headers, body: Array(json.utf8))
     }
 
+    static func automationMetrics(store: SQLiteStore, automations: AutomationRunner) -> String {
+        let active = (try? store.activeAlertCounts()) ?? [:]
+        var out = """
+            # HELP corral_alerts_active Active alerts, by severity.
+            # TYPE corral_alerts_active gauge
+
+            """
+        for s in AlertSeverity.allCases { out += "corral_alerts_active{severity=\"\(s.rawValue)\"} \(active[s] ?? 0)\n" }
+        let runs = automations.runCounts
+        out += """
+            # HELP corral_automation_runs_total Automation handler runs, by outcome.
+            # TYPE corral_automation_runs_total counter
+            corral_automation_runs_total{outcome="ok"} \(runs.ok)
+            corral_automation_runs_total{outcome="error"} \(runs.failed)
+            # HELP corral_alerts_raised_total Alerts raised by alert{} rules since start.
+            # TYPE corral_alerts_raised_total counter
+            corral_alerts_raised_total \(runs.alertsRaised)
+            # HELP corral_alerts_cleared_total Alerts cleared by alert{} rules since start.
+            # TYPE corral_alerts_cleared_total counter
+            corral_alerts_cleared_total \(runs.alertsCleared)
+
+            """
+        return out
+    }
+
     static func reachabilityMetrics(stun: STUNServer?, waker: Waker, xmpp: XMPPService?) -> String {
         var out = ""
         if let xmpp {
@@ -364,7 +391,7 @@ enum OperatorEndpoint {
     }
 
     static func handle(_ request: HTTPRequest, store: SQLiteStore, cwmp: CWMPService, stun: STUNServer?, waker: Waker, xmpp: XMPPService?,
-                       metrics: Metrics) -> HTTPResponse {
+                       automations: AutomationRunner, metrics: Metrics) -> HTTPResponse {
         switch (request.method, request.path) {
         case ("GET", "/healthz"):
             return HTTPResponse(status: 200, text: "ok\n")
@@ -379,7 +406,7 @@ enum OperatorEndpoint {
                 # TYPE corral_devices gauge
                 corral_devices \(devices)
 
-                """ + Self.reachabilityMetrics(stun: stun, waker: waker, xmpp: xmpp)
+                """ + Self.reachabilityMetrics(stun: stun, waker: waker, xmpp: xmpp) + Self.automationMetrics(store: store, automations: automations)
             return HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], body: Array(text.utf8))
         default:
             return HTTPResponse(status: 404, text: "Not found. The REST API is under /api/v1 (see /api/v1/openapi.json).\n")

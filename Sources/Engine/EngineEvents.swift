@@ -6,8 +6,13 @@ import Storage
 /// The events a session records for automations, written in the same transaction as what they report (so an
 /// automation never misses one, and never sees one whose change was not stored). Pure: writes out.
 enum EngineEvents {
-    static func inform(_ inform: Inform, deviceID: Int64, now: Int64) -> [StoreWrite] {
+    /// `before`: the device as stored before this Inform (nil for a new one): an Inform from a device that had turned
+    /// offline is `device.online`.
+    static func inform(_ inform: Inform, deviceID: Int64, before: Device?, now: Int64) -> [StoreWrite] {
         var out: [StoreWrite] = []
+        if let b = before, b.status(now: now) == .offline {
+            out.append(event("device.online", deviceID, now, ["offline_since": b.lastInform + Int64(b.informInterval) * 3 / 2 + 60]))
+        }
         if inform.hasEvent(EventCode.bootstrap) { out.append(event("device.bootstrap", deviceID, now)) }
         if inform.hasEvent(EventCode.boot) { out.append(event("device.boot", deviceID, now)) }
         return out
@@ -15,16 +20,24 @@ enum EngineEvents {
 
     static func onboarded(deviceID: Int64, now: Int64) -> StoreWrite { event("device.onboarded", deviceID, now) }
 
-    /// A task that reached a final state: done, or faulted for good (not a retry).
-    static func task(_ t: DeviceTask, now: Int64) -> StoreWrite? {
+    /// A task that reached a final state: done, or faulted for good (not a retry). A firmware download also gives
+    /// `firmware.done` / `firmware.fault`.
+    static func task(_ t: DeviceTask, now: Int64) -> [StoreWrite] {
         var data: [String: Any] = ["task_id": t.id, "action": t.kind.label]
+        let kind: String
         switch t.state {
-        case .done: return event("task.done", t.deviceID, now, data)
+        case .done: kind = "done"
         case .fault:
             if let f = t.fault { data["fault_code"] = f.code; data["fault"] = f.string }
-            return event("task.fault", t.deviceID, now, data)
-        default: return nil
+            kind = "fault"
+        default: return []
         }
+        var out = [event("task.\(kind)", t.deviceID, now, data)]
+        if case .download(let url, let fileType, _, _) = t.kind, fileType.hasPrefix("1 ") {
+            data["url"] = url
+            out.append(event("firmware.\(kind)", t.deviceID, now, data))
+        }
+        return out
     }
 
     static func event(_ kind: String, _ deviceID: Int64, _ now: Int64, _ data: [String: Any] = [:]) -> StoreWrite {

@@ -3,7 +3,7 @@
 /// `data-poll` refresh themselves from the server; `details[data-tree]` load a parameter subtree when opened.
 public enum Assets {
     /// Bumped when css/js change (part of their URLs; they are served cacheable).
-    public static let version = "3"
+    public static let version = "4"
 }
 
 extension Assets {
@@ -43,7 +43,8 @@ function formJSON(form) {
 function describe(r) {
   var d = r.data;
   if (!r.ok) return (d && (d.detail || d.title)) || ('HTTP ' + r.status);
-  if (d && d.state) {
+  if (d && d.severity && d.device_name) return 'Alert ' + d.name + ' on ' + d.device_name + (d.acknowledged_by ? ': acknowledged by ' + d.acknowledged_by : ': ' + d.state);
+  if (d && d.state && d.action) {
     var s = 'Task ' + d.id + ' (' + d.action + '): ' + d.state;
     if (d.fault) s += ' - fault ' + d.fault.code + ' ' + d.fault.message + (d.fault.parameters ? ' (' + d.fault.parameters.join('; ') + ')' : '');
     if (d.result && d.result.values && d.result.values.length) s += ' - ' + d.result.values.map(function (v) { return v.path + ' = ' + v.value; }).join(', ');

@@ -157,6 +157,9 @@ enum Bridge {
         var groups = LuaTable()
         groups.array = dev.groups.map { .string($0) }
         LuaStack.setField(L, "groups", .table(groups))
+        var tags = LuaTable()
+        tags.array = dev.tags.map { .string($0) }
+        LuaStack.setField(L, "tags", .table(tags))
         lua_getfield(L, corral_registryindex(), "corral.devmeta")
         _ = lua_setmetatable(L, -2)
         lua_getfield(L, corral_registryindex(), "corral.devhandles")

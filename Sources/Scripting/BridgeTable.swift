@@ -215,8 +215,8 @@ extension Bridge {
             if let e = sink.emit(c.table(0)!) { return .raise(e) }
             return .values(0)
         },
-        BridgeFunction("on", [.automation], args: [BridgeArg("event", .string, "device.onboarded, device.bootstrap, device.boot, task.done, task.fault"),
-                                                    BridgeArg("filter", .any, "optional {profile=, product_class=, manufacturer=, model=, software_version=} the device must match; or the handler"),
+        BridgeFunction("on", [.automation], args: [BridgeArg("event", .string, "device.onboarded, device.bootstrap, device.boot, device.offline, device.online, task.done, task.fault, firmware.done, firmware.fault, alert.raised, alert.cleared, custom.<name>"),
+                                                    BridgeArg("filter", .any, "optional {profile=, product_class=, manufacturer=, model=, software_version=, oui=} the device must match, {alert=, severity=, action=} the event's data must; or the handler"),
                                                     BridgeArg("handler", .function, optional: true, "function(dev, event): dev as in campaigns (its actions become tasks), event = {id, kind, at, data}")],
                        "Runs the handler for every persisted event of this kind (at least once per event; its tasks are queued exactly once).") { c in
             guard let sink = c.run.sink else { return .raise("on() belongs in an automation file") }
@@ -230,12 +230,79 @@ extension Bridge {
             if let e = sink.on(kind, filter: filter, handler: ref) { return .raise(e) }
             return .values(0)
         },
-        BridgeFunction("every", [.automation], args: [BridgeArg("interval", .string, "\"30s\", \"15m\", \"6h\", \"1d\" (at least 10 s)"),
+        BridgeFunction("every", [.automation], args: [BridgeArg("interval", .string, "\"30s\", \"15m\", \"6h\", \"1d\" (at least 10 s), or a cron expression in UTC (\"0 3 * * *\", \"*/15 * * * 1-5\", \"@daily\")"),
                                                        BridgeArg("handler", .function, "function(): runs once per interval (queries, then dev actions on what they return)")],
                        "Runs the handler on a schedule; a run missed while Corral was down happens once at start.") { c in
             guard let sink = c.run.sink else { return .raise("every() belongs in an automation file") }
             guard case .function(let ref) = LuaStack.read(c.L, c.base + 1) else { return .raise("every(): the handler must be a function") }
             if let e = sink.every(c.string(0) ?? "", handler: ref) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("alert", [.automation], args: [BridgeArg("rule", .table, "{name, when = \"lte.rssi < -105\" | offline = \"2h\", [\"for\"] = \"30m\", severity = \"critical\"|\"major\"|\"minor\"|\"warning\", message, filter = {as for devices{}}}")],
+                       "Declares an alert rule: a device where `when` holds (or silent for `offline`) for `for` gets the alert, cleared when it stops holding. Evaluated in SQL over all devices every pass; raising and clearing write alert.raised and alert.cleared events.") { c in
+            guard let sink = c.run.sink else { return .raise("alert{} belongs at the top of an automation file") }
+            if let e = sink.alert(c.table(0)!) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("dev:alert", [.automation], args: [BridgeArg("name", .string, "alert name (not one an alert{} rule owns)"),
+                                                          BridgeArg("options", .table, optional: true, "{severity = \"major\", message}")],
+                       "Raises an alert on the device (once: raising an open alert again changes nothing); it stays until dev:clear_alert.") { c in
+            guard let a = c.run.automation else { return .raise("dev:alert has no automation here") }
+            let o = c.table(1)
+            if let e = a.alert(handle: c.handle, name: c.string(0)!, severity: o?["severity"].string, message: o?["message"].string) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("dev:clear_alert", [.automation], args: [BridgeArg("name", .string, "alert name")],
+                       "Clears an alert a handler raised on the device.") { c in
+            guard let a = c.run.automation else { return .raise("dev:clear_alert has no automation here") }
+            if let e = a.clearAlert(handle: c.handle, name: c.string(0)!) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("dev:tag", [.automation], args: [BridgeArg("tag", .string, "1 to 64 bytes, no commas")], "Adds a tag to the device.") { c in
+            guard let a = c.run.automation else { return .raise("dev:tag has no automation here") }
+            if let e = a.label(handle: c.handle, "tag", c.string(0)!, add: true) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("dev:untag", [.automation], args: [BridgeArg("tag", .string, "a tag")], "Removes a tag from the device.") { c in
+            guard let a = c.run.automation else { return .raise("dev:untag has no automation here") }
+            if let e = a.label(handle: c.handle, "tag", c.string(0)!, add: false) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("dev:add_group", [.automation], args: [BridgeArg("group", .string, "1 to 64 bytes, no commas")],
+                       "Puts the device in a group (campaigns and reports target groups).") { c in
+            guard let a = c.run.automation else { return .raise("dev:add_group has no automation here") }
+            if let e = a.label(handle: c.handle, "group", c.string(0)!, add: true) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("dev:remove_group", [.automation], args: [BridgeArg("group", .string, "a group")], "Takes the device out of a group.") { c in
+            guard let a = c.run.automation else { return .raise("dev:remove_group has no automation here") }
+            if let e = a.label(handle: c.handle, "group", c.string(0)!, add: false) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("dev:set_location", [.automation], args: [BridgeArg("location", .string, "at most 256 bytes")], "Sets the device's location.") { c in
+            guard let a = c.run.automation else { return .raise("dev:set_location has no automation here") }
+            if let e = a.label(handle: c.handle, "location", c.string(0)!, add: true) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("emit_event", [.automation], args: [BridgeArg("kind", .string, "custom.<name>"),
+                                                            BridgeArg("device", .any, optional: true, "the device object it concerns, or nil"),
+                                                            BridgeArg("data", .table, optional: true, "string, number and boolean fields (at most 32)")],
+                       "Records a custom event for other handlers (`on(\"custom.<name>\", ...)`), written with this handler's run. At most 10 per run; events emitted because of emitted events stop 3 levels deep.") { c in
+            guard let a = c.run.automation else { return .raise("emit_event has no automation here") }
+            var handle: Int?
+            if !c.isNil(1) {
+                guard let h = Bridge.handle(c.L, at: c.base + 1) else { return .raise("emit_event: the second argument is a device object or nil") }
+                handle = h
+            }
+            if !c.isNil(2), c.table(2) == nil { return .raise("emit_event: data must be a table") }
+            if let e = a.emit(kind: c.string(0)!, handle: handle, data: c.table(2)) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("start_campaign", [.automation], args: [BridgeArg("file", .string, "a file of the campaigns directory (\"firmware-2.1.lua\")"),
+                                                                BridgeArg("options", .table, optional: true, "{name}")],
+                       "Starts a campaign from a file, once this handler's run is stored (once per event: a re-run after a restart does not start it again).") { c in
+            guard let a = c.run.automation else { return .raise("start_campaign has no automation here") }
+            if let e = a.startCampaign(file: c.string(0)!, name: c.table(1)?["name"].string) { return .raise(e) }
             return .values(0)
         },
         BridgeFunction("campaign", [.campaign], args: [BridgeArg("definition", .table, "{name, target = {filter}, apply = function(dev), rate = {per_minute, concurrent}, waves = {n, ...}, stop_if = {failure_rate, min_devices}, connection_request}")],

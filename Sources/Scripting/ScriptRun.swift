@@ -13,6 +13,8 @@ public final class ScriptRun {
     public var devices: DeviceAccess?
     public var population: PopulationAccess?
     public var sink: DeclarationSink?
+    /// Labels, alerts, events and campaigns of automation handlers.
+    public var automation: AutomationActions?
 
     public init(context: ScriptContext, name: String, now: Int64, seed: UInt64, log: @escaping (String) -> Void = { _ in }) {
         self.context = context
@@ -82,6 +84,8 @@ public protocol DeclarationSink: AnyObject {
     /// `on(kind, [filter], fn)` and `every(interval, fn)` of automation files; `fn` is an anchored function reference.
     func on(_ kind: String, filter: LuaTable?, handler: Int32) -> String?
     func every(_ interval: String, handler: Int32) -> String?
+    /// `alert{...}` of automation files.
+    func alert(_ def: LuaTable) -> String?
 }
 
 public extension DeclarationSink {
@@ -91,4 +95,5 @@ public extension DeclarationSink {
     func campaign(_ def: LuaTable) -> String? { "campaign{} is not expected here" }
     func on(_ kind: String, filter: LuaTable?, handler: Int32) -> String? { "on() belongs in an automation file" }
     func every(_ interval: String, handler: Int32) -> String? { "every() belongs in an automation file" }
+    func alert(_ def: LuaTable) -> String? { "alert{} belongs in an automation file" }
 }

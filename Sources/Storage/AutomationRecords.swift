@@ -98,12 +98,54 @@ public enum AutomationWrite: Sendable {
     case updateCampaignDevice(CampaignDevice)
     /// An event for automations (written with the change it reports).
     case event(EventRecord)
-    /// One handler's outcome for one event: its tasks are queued only if this (event, handler) was not recorded before.
-    case automationRun(eventID: Int64, handler: String, at: Int64, tasks: [DeviceTask], error: String)
-    /// One `every()` run: its tasks and when it ran.
-    case scheduleRun(handler: String, at: Int64, tasks: [DeviceTask], error: String)
+    /// One handler's outcome for one event: its tasks and effects happen only if this (event, handler) was not
+    /// recorded before.
+    case automationRun(eventID: Int64, handler: String, at: Int64, tasks: [DeviceTask], effects: [AutomationEffect] = [], error: String)
+    /// One `every()` run: its tasks and effects and when it ran.
+    case scheduleRun(handler: String, at: Int64, tasks: [DeviceTask], effects: [AutomationEffect] = [], error: String)
     /// Every handler has seen the event.
     case eventHandled(id: Int64, at: Int64)
+    /// Alert rule evaluations and the offline sweep: each effect is idempotent on its own.
+    case effects([AutomationEffect])
+    /// An operator acknowledged an open alert (nothing happens for a cleared or unknown one).
+    case acknowledgeAlert(id: Int64, by: String, at: Int64)
+}
+
+/// What automations change besides queuing tasks. Raising an open alert again, or clearing one that is not active,
+/// changes nothing and records no event: the alert events are written only for real transitions.
+public enum AutomationEffect: Sendable, Equatable {
+    case tag(deviceID: Int64, String, add: Bool)
+    case group(deviceID: Int64, String, add: Bool)
+    case location(deviceID: Int64, String)
+    /// A pending alert (the condition holds, not yet for the rule's `for`).
+    case pendingAlert(AlertRecord)
+    /// Opens the alert active, or turns a pending one active (event `alert.raised`).
+    case raiseAlert(AlertRecord)
+    /// Clears the active alert (event `alert.cleared`) and forgets a pending one.
+    case clearAlert(name: String, deviceID: Int64, at: Int64)
+    /// An event (custom ones from handlers, `device.offline` from the sweep).
+    case event(EventRecord)
+}
+
+/// A page of alerts, newest first.
+public struct AlertQuery: Sendable, Equatable {
+    public var states: [AlertState] = [.active]
+    public var deviceID: Int64?
+    public var severity: AlertSeverity?
+    public var name: String?
+    /// The caller's organisation subtree (an `Organisation.path`); nil = everywhere.
+    public var organisationPath: String?
+    /// Keyset pagination: alerts with a smaller ID.
+    public var beforeID: Int64?
+    public var limit = 100
+    public init() {}
+}
+
+/// An alert with the name of its device, for lists.
+public struct AlertRow: Sendable, Equatable {
+    public var alert: AlertRecord
+    public var deviceName: String
+    public init(alert: AlertRecord, deviceName: String) { self.alert = alert; self.deviceName = deviceName }
 }
 
 /// Something that happened, kept for automations (and shown per device).
@@ -144,6 +186,16 @@ public protocol AutomationStore: CorralStore {
     func automationRuns(eventIDs: [Int64]) throws -> [Int64: Set<String>]
     /// When each `every()` handler last ran.
     func scheduleRuns() throws -> [String: Int64]
+    /// IDs of the devices matching a query, in ID order, at most `limit` (alert rules' conditions).
+    func matchingDeviceIDs(_ q: DeviceQuery, now: Int64, limit: Int) throws -> [Int64]
+    /// Devices that turned offline (their last Inform + 1.5 intervals + 60 s) in [from, to): ID and when, at most `limit`.
+    func devicesTurnedOffline(from: Int64, to: Int64, limit: Int) throws -> [(id: Int64, at: Int64)]
+    /// Pending and active alerts of one name.
+    func openAlerts(name: String) throws -> [AlertRecord]
+    func alerts(_ q: AlertQuery) throws -> [AlertRow]
+    func alert(id: Int64) throws -> AlertRow?
+    /// Active alerts by severity (metrics, the navigation badge).
+    func activeAlertCounts() throws -> [AlertSeverity: Int]
     /// Stored values of some paths for a set of devices (one query): deviceID -> path -> parameter.
     func parameterValues(deviceIDs: [Int64], paths: [String]) throws -> [Int64: [String: StoredParameter]]
     func countDevices(by field: DeviceGroupField, _ query: DeviceQuery, now: Int64) throws -> [(String, Int)]

@@ -228,19 +228,26 @@ extension SQLiteStore: AutomationStore {
             try c.run("UPDATE campaigns SET state=?, stop_reason=?, updated_at=? WHERE id=?",
                       [.text(r.state.rawValue), .text(r.stopReason), .int(r.updatedAt), .int(r.id)])
         case .event(let e):
-            try c.run("INSERT INTO events(at, kind, device_id, data) VALUES (?,?,?,?)",
-                      [.int(e.at), .text(e.kind), e.deviceID.map { .int($0) } ?? .null, .text(e.data)])
-        case .automationRun(let eventID, let handler, let at, let tasks, let error):
+            try insertEvent(e, on: c)
+        case .automationRun(let eventID, let handler, let at, let tasks, let effects, let error):
             try c.run("INSERT OR IGNORE INTO automation_runs(event_id, handler, at, error) VALUES (?,?,?,?)",
                       [.int(eventID), .text(handler), .int(at), .text(error)])
-            // Recorded before (a restart re-ran the handler): its tasks were queued then.
-            if c.changes == 1 { for t in tasks { _ = try insertTask(t, on: c) } }
-        case .scheduleRun(let handler, let at, let tasks, let error):
+            // Recorded before (a restart re-ran the handler): its tasks and effects happened then.
+            if c.changes == 1 {
+                for t in tasks { _ = try insertTask(t, on: c) }
+                for e in effects { try applyEffect(e, on: c) }
+            }
+        case .scheduleRun(let handler, let at, let tasks, let effects, let error):
             try c.run("""
                 INSERT INTO automation_schedule(handler, last_run, error) VALUES (?,?,?)
                 ON CONFLICT(handler) DO UPDATE SET last_run = excluded.last_run, error = excluded.error
                 """, [.text(handler), .int(at), .text(error)])
             for t in tasks { _ = try insertTask(t, on: c) }
+            for e in effects { try applyEffect(e, on: c) }
+        case .effects(let effects):
+            for e in effects { try applyEffect(e, on: c) }
+        case .acknowledgeAlert(let id, let by, let at):
+            try c.run("UPDATE alerts SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ? AND state != 'cleared'", [.text(by), .int(at), .int(id)])
         case .eventHandled(let id, let at):
             try c.run("UPDATE events SET handled_at = ? WHERE id = ?", [.int(at), .int(id)])
         case .updateCampaignDevice(let d):

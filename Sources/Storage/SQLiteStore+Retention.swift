@@ -8,6 +8,8 @@ public enum HistoryTable: String, Sendable, CaseIterable {
     case kpiSamples = "kpi_samples"
     /// Events for automations (`events.at`), kept as long as informs.
     case events
+    /// Cleared alerts (`alerts.cleared_at`), kept as long as events; open ones are never pruned.
+    case alerts
 }
 
 extension SQLiteStore {
@@ -16,6 +18,7 @@ extension SQLiteStore {
     /// fewer than `batch` means there is nothing older left at the front of the table. The work per call is bounded by
     /// `batch` whatever the table's size, so calls can be spread out between sessions' group commits.
     public func pruneHistory(_ table: HistoryTable, olderThan cutoff: Int64, batch: Int = 1000) async throws -> Int {
+        if table == .alerts { return try await pruneClearedAlerts(before: cutoff, batch: batch) }
         let sql = """
             DELETE FROM \(table.rawValue) WHERE rowid IN (
               SELECT rowid FROM (SELECT rowid, at FROM \(table.rawValue) ORDER BY rowid LIMIT ?) WHERE at < ?)

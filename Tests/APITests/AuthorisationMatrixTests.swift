@@ -14,7 +14,8 @@ import Storage
     static let policy: [String: Role?] = [
         "openapi.read": nil, "auth.login": nil,
         "auth.logout": .viewer, "me.read": .viewer, "me.password": .viewer,
-        "automation.list": .viewer, "device.events": .viewer,
+        "automation.list": .viewer, "device.events": .viewer, "device.alerts": .viewer, "alert.list": .viewer, "alert.read": .viewer,
+        "alert.acknowledge": .operator,
         "me.two_factor": .viewer, "me.two_factor_enrol": .viewer, "me.two_factor_confirm": .viewer, "me.two_factor_disable": .viewer,
         "user.reset_2fa": .admin, "organisation.two_factor_read": .viewer, "organisation.two_factor": .admin,
         "device.list": .viewer, "device.export": .viewer, "device.read": .viewer, "device.update": .operator, "device.move": .admin, "device.resolve_conflict": .admin, "device.approve_rebootstrap": .admin,
@@ -74,6 +75,15 @@ import Storage
             return try store.faults(deviceID: t.deviceID, limit: 1)[0].id
         }
 
+        func alert(_ org: Organisation) async throws -> Int64 {
+            let d = try await device(org)
+            try await store.apply([.automation(.effects([.raiseAlert(AlertRecord(name: "probe", deviceID: d.id, severity: .major, state: .active,
+                                                                                 since: 1, raisedAt: 1))]))])
+            var q = AlertQuery()
+            q.deviceID = d.id
+            return try store.alerts(q)[0].alert.id
+        }
+
         func file(_ org: Organisation) async throws -> StoredFile {
             try await store.createFile(StoredFile(name: "f.bin", fileType: "1 Firmware Upgrade Image", organisationID: org.id, size: 1,
                                                   sha256: "", downloadKey: "k", createdAt: 1, uploadedBy: "t"))
@@ -111,6 +121,10 @@ import Storage
             case "me.password": return Sample(method: "POST", path: "/me/password", json: ["current_password": "correct-horse-battery", "new_password": "another-long-one"])
             case "automation.list": return Sample(method: "GET", path: "/automations")
             case "device.events": return Sample(method: "GET", path: "/devices/\(try await device(org).id)/events")
+            case "device.alerts": return Sample(method: "GET", path: "/devices/\(try await device(org).id)/alerts")
+            case "alert.list": return Sample(method: "GET", path: "/alerts")
+            case "alert.read": return Sample(method: "GET", path: "/alerts/\(try await alert(org))")
+            case "alert.acknowledge": return Sample(method: "POST", path: "/alerts/\(try await alert(org))/acknowledge")
             case "me.two_factor": return Sample(method: "GET", path: "/me/2fa")
             case "me.two_factor_enrol": return Sample(method: "POST", path: "/me/2fa/enrol")
             case "me.two_factor_confirm": return Sample(method: "POST", path: "/me/2fa/confirm", json: ["code": "000000"])

@@ -104,6 +104,58 @@ import Storage
         #expect((api.json["automations"] as? [[String: Any]])?.count == 2)
     }
 
+    /// Alerts in the API, on the alerts page and the device page, confined to the caller's subtree; an operator
+    /// acknowledges, a cleared alert cannot be.
+    @Test func alertsAreListedShownAndAcknowledged() async throws {
+        let live = try await LiveServer()
+        defer { Task { await live.stop() } }
+        let other = try await live.store.createOrganisation(name: "Other", parentID: 1, now: 1)
+        var d1 = Device(name: "00C0FF-AL1", oui: "00C0FF", productClass: "", serialNumber: "AL1", createdAt: 1)
+        d1 = try await live.store.createDevice(d1)
+        var d2 = Device(name: "00C0FF-AL2", oui: "00C0FF", productClass: "", serialNumber: "AL2", createdAt: 1)
+        d2.organisationID = other.id
+        d2 = try await live.store.createDevice(d2)
+        try await live.store.apply([.automation(.effects([
+            .raiseAlert(AlertRecord(name: "weak-lte", deviceID: d1.id, severity: .major, state: .active, since: 10, raisedAt: 20,
+                                    message: "RSSI <b>low</b>", value: "-110", source: "alerts.lua")),
+            .raiseAlert(AlertRecord(name: "weak-lte", deviceID: d2.id, severity: .critical, state: .active, since: 10, raisedAt: 20)),
+            .raiseAlert(AlertRecord(name: "old", deviceID: d1.id, severity: .minor, state: .active, since: 1, raisedAt: 1)),
+            .clearAlert(name: "old", deviceID: d1.id, at: 30),
+        ]))])
+        _ = try await live.user("otto", role: .operator, org: 1)
+        _ = try await live.user("vic", role: .viewer, org: other.id)
+        let (op, csrf) = try await signIn(live, "otto")
+        let all = try await op.get("/alerts")
+        let listed = try #require(all.json["alerts"] as? [[String: Any]])
+        #expect(listed.map { $0["device_name"] as? String } == ["00C0FF-AL2", "00C0FF-AL1"], "\(all.text)")
+        #expect(listed.last?["value"] as? String == "-110" && listed.last?["severity"] as? String == "major")
+        #expect((try await op.get("/alerts?state=cleared").json["alerts"] as? [[String: Any]])?.map { $0["name"] as? String } == ["old"])
+        #expect((try await op.get("/alerts?severity=critical").json["alerts"] as? [[String: Any]])?.count == 1)
+        #expect(try await op.get("/alerts?state=bogus").status == 400)
+        #expect((try await op.get("/devices/\(d1.id)/alerts?state=all").json["alerts"] as? [[String: Any]])?.count == 2)
+        let id = try #require(listed.last?["id"] as? Int)
+        let ack = try await op.send("POST", "/alerts/\(id)/acknowledge", json: [String: Any](), extra: [("X-CSRF-Token", csrf)])
+        #expect(ack.status == 200 && ack.json["acknowledged_by"] as? String == "otto", "\(ack.text)")
+        let clearedID = try #require((try await op.get("/alerts?state=cleared").json["alerts"] as? [[String: Any]])?.first?["id"] as? Int)
+        #expect(try await op.send("POST", "/alerts/\(clearedID)/acknowledge", json: [String: Any](), extra: [("X-CSRF-Token", csrf)]).status == 409)
+        // Pages: the list (escaped), the device's own section.
+        let page = try await op.send("GET", "//alerts")
+        #expect(page.status == 200 && page.text.contains("id=\"alert-table\"") && page.text.contains("RSSI &lt;b&gt;low&lt;/b&gt;"))
+        #expect(page.text.contains("otto"), "acknowledged by")
+        let devicePage = try await op.send("GET", "//devices/\(d1.id)")
+        #expect(devicePage.text.contains("id=\"device-alerts\"") && devicePage.text.contains("<code>weak-lte</code>") && devicePage.text.contains("<code>old</code>"))
+        // The other organisation's viewer sees only its own device's alert, and cannot acknowledge.
+        let (viewer, vcsrf) = try await signIn(live, "vic")
+        #expect((try await viewer.get("/alerts").json["alerts"] as? [[String: Any]])?.map { $0["device_name"] as? String } == ["00C0FF-AL2"])
+        #expect(try await viewer.get("/alerts/\(id)").status == 404)
+        let otherID = try #require((try await viewer.get("/alerts").json["alerts"] as? [[String: Any]])?.first?["id"] as? Int)
+        #expect(try await viewer.send("POST", "/alerts/\(otherID)/acknowledge", json: [String: Any](), extra: [("X-CSRF-Token", vcsrf)]).status == 403)
+        #expect(!(try await viewer.send("GET", "//alerts")).text.contains("Acknowledge</button>"))
+        // /metrics counts the active ones by severity.
+        let metrics = try await op.send("GET", "//metrics").text
+        #expect(metrics.contains("corral_alerts_active{severity=\"major\"} 1") && metrics.contains("corral_alerts_active{severity=\"critical\"} 1"))
+    }
+
     @Test func aCredentialConflictIsShownAndAnAdminCanResolveIt() async throws {
         let live = try await LiveServer()
         defer { Task { await live.stop() } }

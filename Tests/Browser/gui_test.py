@@ -46,7 +46,14 @@ class Corral:
         self.data = tempfile.mkdtemp(prefix="corral-gui-")
         self.procs = []
         # The repository's profiles (ACME LTE router with vendor aliases and LTE KPIs) next to the built-in ones.
-        env = dict(os.environ, CORRAL_LOG="error", CORRAL_PROFILES=os.path.join(REPO, "profiles"), CORRAL_SECRET_ACME_R1_ONBOARDING=ACME_SECRET)
+        # An automation that raises an alert on every device it sees onboard (the alerts page has rows to act on).
+        automations = os.path.join(self.data, "automations")
+        os.makedirs(automations)
+        with open(os.path.join(automations, "welcome.lua"), "w") as f:
+            f.write('on("device.onboarded", function(dev) dev:alert("welcome", { severity = "warning", message = "new device " .. dev.name }) end)\n'
+                    'alert { name = "silent", offline = "1h", severity = "critical" }\n')
+        env = dict(os.environ, CORRAL_LOG="error", CORRAL_PROFILES=os.path.join(REPO, "profiles"), CORRAL_SECRET_ACME_R1_ONBOARDING=ACME_SECRET,
+                   CORRAL_AUTOMATIONS=automations)
         self.out = open(os.path.join(self.data, "serve.log"), "w+")
         self.procs.append(subprocess.Popen([BIN, "serve", "--data", self.data, "--host", "127.0.0.1", "--cwmp-port", "0", "--http-port", "0"],
                                            stdout=self.out, stderr=subprocess.STDOUT, env=env))
@@ -270,6 +277,27 @@ def main():
                      lambda: re.search(r"reboot\s.*done", d.find_element(By.ID, "task-table").text), timeout=15)
             d.execute_script("window.scrollTo(0, 0)")
             shot(d, "04-device")
+        _()
+
+        @test("alerts: the page lists what automations raised; acknowledge one")
+        def _():
+            wait_for("7 welcome alerts", lambda: len(c.api("GET", "/alerts?name=welcome")[1]["alerts"]) == 7, timeout=30)
+            d.find_element(By.LINK_TEXT, "Alerts").click()
+            WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "alert-table")))
+            table = d.find_element(By.ID, "alert-table")
+            assert table.text.count("welcome") == 7 and "new device" in table.text, table.text
+            first = table.find_elements(By.CSS_SELECTOR, "tbody tr")[0]
+            alert_id = first.get_attribute("data-alert")
+            first.find_element(By.XPATH, ".//button[text()='Acknowledge']").click()
+            toast(d, "acknowledged by admin")
+            wait_for("the row to show who acknowledged it",
+                     lambda: "admin" in d.find_element(By.CSS_SELECTOR, f"tr[data-alert='{alert_id}']").text, timeout=15)
+            st, a = c.api("GET", f"/alerts/{alert_id}")
+            assert st == 200 and a["acknowledged_by"] == "admin", a
+            shot(d, "04b-alerts")
+            d.get(c.base + "/admin/automations")
+            text = d.find_element(By.ID, "automations").text
+            assert "welcome.lua" in text and "silent: offline 1h (critical)" in text, text
         _()
 
         @test("dashboard charts render with data and link to the inventory")

@@ -62,7 +62,7 @@ import Testing
         data.keys = ["action"]
         event.fields["data"] = .table(data)
         event.keys = ["id", "kind", "at", "data"]
-        let out = try a.run(h, device: device, event: event, now: Self.now)
+        let out = try a.run(h, device: device, event: event, now: Self.now).tasks
         #expect(out.count == 1 && out[0].0 == device.id)
         #expect(out[0].1 == [.setParameterValues([ParameterValue(name: "Device.DeviceInfo.ProvisioningCode", value: "event-42-x")]), .reboot])
     }

@@ -22,6 +22,8 @@ import Testing
         "{where = 'x'}", "{ids = {1, 2, 1e308}}", "{order = 'nope', desc = 1}", "{year = 1e308, month = 0/0, day = -1}",
         "{year = 2026, month = 13, day = 40}", "{[1] = {}, [2] = {{}}}", "{profile = {}}", "{text = ('x'):rep(5000)}",
         "function() end", "function() error('inner') end", "print", "dev", "string", "coroutine",
+        "'custom.x'", "'* * * * *'", "'61 * * * *'", "{name = 'a', offline = '1h'}", "{name = 'b', when = 'wifi.channel > 11', ['for'] = '1m'}",
+        "{severity = 'critical', message = 'm'}", "{severity = 'huge'}", "'fix.lua'", "'../etc/passwd'", "'a,b'",
     ]
 
     /// `count` calls of functions drawn from the whole bridge table and the standard library, with random arguments:
@@ -110,6 +112,34 @@ import Testing
                 _ = try script.actions(for: device, now: Self.now)
             } catch { Self.expectScriptError(error, source) }
         }
+    }
+
+    /// Automation files: generated calls at load (declarations), in an event handler and in a schedule.
+    @Test func automationsSurviveGeneratedCalls() async throws {
+        var rng = SplitMix64(seed: Self.seed &+ 3)
+        let (store, registry) = try await Self.fleet()
+        let device = try #require(try store.device(name: "00C0FF-F3"))
+        var event = LuaTable()
+        event.fields = ["id": .int(1), "kind": .string("device.boot"), "at": .int(Self.now), "data": .table(LuaTable())]
+        event.keys = ["id", "kind", "at", "data"]
+        var ran = 0
+        for i in 0..<Self.scriptsPerContext {
+            let source = "local dev\n" + Self.calls(count: 10, rng: &rng)
+                + "\non('device.boot', function(dev, event)\n" + Self.calls(count: 25, rng: &rng) + "\nend)"
+                + "\nevery('1h', function()\nlocal dev\npcall(function() for d in devices({ limit = 2 }) do dev = d break end end)\n"
+                + Self.calls(count: 25, rng: &rng) + "\nend)"
+            do {
+                let script = try AutomationScript(source: source, name: "fuzz-\(i).lua", store: store, registry: registry, now: Self.now)
+                for h in script.handlers {
+                    do {
+                        _ = try script.run(h, device: h.isUnfiltered ? device : nil, event: h.isUnfiltered ? event : nil, now: Self.now)
+                        ran += 1
+                    } catch { Self.expectScriptError(error, source) }
+                }
+            } catch { Self.expectScriptError(error, source) }
+        }
+        #expect(ran > 0)
+        print("bridge fuzz: \(ran) generated automation handler runs ended normally")
     }
 
     @Test func sessionHooksSurviveGeneratedCalls() throws {

@@ -16,7 +16,7 @@ enum AdminPages {
             ("Profiles", "/admin/profiles", "gui.profiles", "Device profiles and their onboarding settings."),
             ("Campaigns", "/admin/campaigns", "gui.campaigns", "Fleet-wide changes in waves: dry run, start, pause, cancel."),
             ("Reports", "/admin/reports", "gui.reports", "Library and ad-hoc Lua reports, as a table or CSV."),
-            ("Automations", "/admin/automations", "gui.automations", "Lua handlers of device and task events, and schedules."),
+            ("Automations", "/admin/automations", "gui.automations", "Lua handlers of events, schedules and alert rules."),
             ("Audit log", "/admin/audit", "gui.audit", "Every change, who made it, before and after."),
         ]
         let items: [Markup] = links.filter { ctx.can($0.2) }.map { t, href, _, text in
@@ -32,15 +32,17 @@ enum AdminPages {
         let rows: [Markup] = all.map { a in
             """
             <tr><td><code>\(a.file)</code></td><td>\(a.handlers.isEmpty ? Markup("<span class=\"muted\">none</span>") : Markup("\(a.handlers.joined(separator: "; "))"))</td>\
+            <td>\(a.alerts.isEmpty ? Markup("<span class=\"muted\">none</span>") : Markup("\(a.alerts.joined(separator: "; "))"))</td>\
             <td>\(a.problems.isEmpty ? Markup("running") : Markup("<span class=\"error\">\(a.problems.joined(separator: "; "))</span>"))</td></tr>
             """
         }
         return PageKit.page(ctx, "Automations", section: "admin", """
             <h1>Automations</h1>
             <p class="muted">Files in the automations directory (<code>scripts/automations</code>, or <code>automations_dir</code>), loaded when
-            <code>corral serve</code> starts: <code>on(event, [filter], function(dev, event))</code> and <code>every(interval, function())</code>.</p>
-            <div class="tablewrap"><table id="automations"><thead><tr><th>File</th><th>Handlers</th><th>State</th></tr></thead><tbody>\
-            \(rows.isEmpty ? [Markup("<tr><td colspan=\"3\" class=\"muted\">No automation files.</td></tr>")] : rows)</tbody></table></div>
+            <code>corral serve</code> starts: <code>on(event, [filter], function(dev, event))</code>, <code>every(interval or cron, function())</code>
+            and <code>alert{name, when or offline, for, severity}</code> (their alerts: <a href="/alerts">Alerts</a>).</p>
+            <div class="tablewrap"><table id="automations"><thead><tr><th>File</th><th>Handlers</th><th>Alert rules</th><th>State</th></tr></thead><tbody>\
+            \(rows.isEmpty ? [Markup("<tr><td colspan=\"4\" class=\"muted\">No automation files.</td></tr>")] : rows)</tbody></table></div>
             """)
     }
 

@@ -15,6 +15,7 @@ enum DevicePage {
         case "summary": return PageKit.html(try summary(ctx, d))
         case "tasks": return PageKit.html(try tasks(ctx, d))
         case "cards": return PageKit.html(try cards(ctx, d))
+        case "alerts": return PageKit.html(try alerts(ctx, d))
         default: break
         }
         let root = d.dataModel?.root ?? "Device."
@@ -28,6 +29,8 @@ enum DevicePage {
             \(try actions(ctx, d))
             </div>
             <div class="grid" id="cards" data-poll="\(base)?part=cards" data-every="10">\(try cards(ctx, d))</div>
+            <section class="card" aria-labelledby="h-alerts"><h2 id="h-alerts">Alerts</h2>
+            <div id="device-alerts" data-poll="\(base)?part=alerts" data-every="10">\(try alerts(ctx, d))</div></section>
             <div class="grid">
             <section class="card" aria-labelledby="h-tasks"><h2 id="h-tasks">Tasks and faults</h2>
             <div id="tasks" data-poll="\(base)?part=tasks" data-every="3">\(try tasks(ctx, d))</div></section>
@@ -44,6 +47,18 @@ enum DevicePage {
     }
 
     // MARK: parts
+
+    /// Open alerts first, then the last cleared ones.
+    static func alerts(_ ctx: RequestContext, _ d: Device) throws -> Markup {
+        var q = AlertQuery()
+        q.deviceID = d.id
+        q.states = [.pending, .active]
+        q.limit = 50
+        let open = try ctx.store.alerts(q)
+        q.states = [.cleared]
+        q.limit = 5
+        return AlertsPage.table(ctx, open + (try ctx.store.alerts(q)), showDevice: false)
+    }
 
     static func summary(_ ctx: RequestContext, _ d: Device) throws -> Markup {
         let now = Time.now

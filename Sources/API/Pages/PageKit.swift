@@ -13,7 +13,8 @@ enum PageKit {
 
     /// A whole page, or just `fragment` when the request asks for one part (`?part=…`, used by live polling).
     static func page(_ ctx: RequestContext, _ title: String, section: String, _ body: Markup) -> HTTPResponse {
-        var nav = [NavLink("Dashboard", "/", current: section == "dashboard"), NavLink("Devices", "/devices", current: section == "devices")]
+        var nav = [NavLink("Dashboard", "/", current: section == "dashboard"), NavLink("Devices", "/devices", current: section == "devices"),
+                   NavLink("Alerts", "/alerts", current: section == "alerts")]
         nav.append(NavLink("Admin", "/admin", current: section == "admin"))
         let user = ctx.caller.map { PageUser(name: $0.user.username, role: $0.role.rawValue, organisation: $0.organisation.name) }
         return html(Layout.page(title: title, nav: nav, user: user, csrf: ctx.caller?.csrf, body: body))
