@@ -74,11 +74,11 @@ math = math or {}
 ---@return any # number
 function math.random(m, n) end
 
---- A parameter value. In a session a missing or stale value suspends the script until the CPE answers; elsewhere the stored value. nil if the device has no such parameter.
+--- A parameter value; for an object path ending in "." ("Device.WiFi.SSID.") a table of every value below it, keyed by the rest of the path ("1.SSID"). In a session a missing or stale value suspends the script until the CPE answers (a subtree is read once per session, or taken from the store when max_age allows); elsewhere the stored values. nil if the device has no such parameter.
 --- Contexts: session, campaign, report, automation.
 ---@param name string alias ("wifi.ssid") or parameter path
 ---@param max_age? integer seconds; older values are read again from the CPE (session only)
----@return any # string, number, boolean or nil
+---@return any # string, number, boolean, table or nil
 function CorralDevice:get(name, max_age) end
 
 --- Declares a desired value. In a session it is written with the other scripts' values in one SetParameterValues, only if it differs; in a campaign it is queued as a task.
@@ -105,6 +105,24 @@ function CorralDevice:factory_reset() end
 --- Contexts: session, campaign, automation.
 ---@param spec table {url, file_type = "firmware"|"web-content"|"config", file_size, target}
 function CorralDevice:download(spec) end
+
+--- AddObject. In a session the script waits for the CPE and gets the new instance number; elsewhere it is queued (nil).
+--- Contexts: session, campaign, automation.
+---@param path string object path ending in "." ("Device.WiFi.SSID.") or an alias of one
+---@return any # integer or nil
+function CorralDevice:add(path) end
+
+--- DeleteObject (after the session's reads and writes; queued elsewhere).
+--- Contexts: session, campaign, automation.
+---@param path string object instance path ("Device.WiFi.SSID.3.")
+function CorralDevice:delete(path) end
+
+--- The object's instance numbers. With count it is declarative: a session lists them (GetParameterNames), adds or deletes until the count holds and returns the final list; a campaign or automation queues the adds and deletes from the stored values.
+--- Contexts: session, campaign, automation.
+---@param path string multi-instance object path ("Device.WiFi.SSID.")
+---@param spec? table {count = n}: add or delete instances (the highest numbers first) until there are n (0 to 64)
+---@return any # list of instance numbers
+function CorralDevice:instances(path, spec) end
 
 --- Whether this session's Inform carries the event.
 --- Contexts: session.

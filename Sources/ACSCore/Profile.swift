@@ -58,6 +58,9 @@ public struct DeviceProfile: Sendable, Equatable {
     public var verifyAfter = 86_400
     /// Events with a Lua hook ("inform", "boot", ...).
     public var hooks: [String] = []
+    /// Virtual parameters (`virtual = { name = function(dev) ... end }`): computed by a script each session and
+    /// stored as `VirtualParameters.<name>`, which the alias of the same name points to.
+    public var virtuals: [String] = []
     /// Connection-request methods in the order tried (`wake = { "udp", "http" }`); nil = WakeMethod.defaultOrder.
     public var wakeOrder: [WakeMethod]?
     /// STUN is switched on by the profile (`stun = { enable = true }`): Corral asks for active notification on
@@ -80,12 +83,15 @@ public struct DeviceProfile: Sendable, Equatable {
 
     public init(name: String) { self.name = name }
 
+    /// Where virtual parameters are stored (beside the data model's own root).
+    public static let virtualRoot = "VirtualParameters."
+
     public var dataModel: DataModelKind? { match.dataModel }
 
     /// The parameter path of an alias or path for a device of `kind`; nil if it cannot be resolved.
     public func path(for name: String, kind: DataModelKind?) -> String? {
         let target = aliases[name] ?? name
-        if target.hasPrefix("Device.") || target.hasPrefix("InternetGatewayDevice.") { return target }
+        if target.hasPrefix("Device.") || target.hasPrefix("InternetGatewayDevice.") || target.hasPrefix(Self.virtualRoot) { return target }
         guard aliases[name] != nil || target.first?.isUppercase == true else { return nil }
         guard let kind = kind ?? dataModel else { return nil }
         return kind.root + target

@@ -15,6 +15,9 @@ final class ProvisioningRunner: Sendable {
         self.engine = engine; self.store = store; self.log = log
     }
 
+    /// A path found missing is not probed again for a week (or until the firmware changes).
+    static let absenceMemory: Int64 = 7 * 86_400
+
     /// Prepares the session's provisioning (scripts start on the first ACS turn with nothing else queued).
     func begin(_ ctx: SessionContext, inform: Inform, now: Int64) {
         guard let kind = ctx.device.dataModel,
@@ -26,7 +29,9 @@ final class ProvisioningRunner: Sendable {
         ctx.provisioning = engine.session(
             device: ctx.device, profile: profile, kind: kind, events: inform.events.map(\.code), informValues: inform.parameters,
             now: now, skip: skip,
+            absent: (try? store.absentPaths(deviceID: deviceID, softwareVersion: ctx.device.softwareVersion, since: now - Self.absenceMemory)) ?? [],
             lookup: { path in (try? store.parameterValues(deviceIDs: [deviceID], paths: [path]))?[deviceID]?[path] },
+            subtree: { prefix in (try? store.parameters(deviceID: deviceID, prefix: prefix)) ?? [] },
             kpi: { name, since in try? store.kpi(deviceID: deviceID, name: name, since: since) })
         ctx.provisionStates = states
     }
@@ -64,6 +69,10 @@ final class ProvisioningRunner: Sendable {
         let id = ctx.device.id
         var writes: [StoreWrite] = []
         if !p.learned.isEmpty { writes.append(.parameters(deviceID: id, values: p.learned, at: now)) }
+        if !p.newlyAbsent.isEmpty || !p.nowPresent.isEmpty {
+            writes.append(.automation(.absentPaths(deviceID: id, softwareVersion: ctx.device.softwareVersion, add: p.newlyAbsent,
+                                                   remove: p.nowPresent, at: now)))
+        }
         if !p.kpiSamples.isEmpty {
             writes.append(.automation(.kpiSamples(p.kpiSamples.map { KPISample(deviceID: id, name: $0.0, at: now, value: $0.1) })))
         }

@@ -75,8 +75,8 @@ extension Bridge {
         // MARK: devices
         BridgeFunction("dev:get", devContexts, args: [BridgeArg("name", .string, "alias (\"wifi.ssid\") or parameter path"),
                                                       BridgeArg("max_age", .integer, optional: true, "seconds; older values are read again from the CPE (session only)")],
-                       returns: "string, number, boolean or nil",
-                       "A parameter value. In a session a missing or stale value suspends the script until the CPE answers; elsewhere the stored value. nil if the device has no such parameter.") { c in
+                       returns: "string, number, boolean, table or nil",
+                       "A parameter value; for an object path ending in \".\" (\"Device.WiFi.SSID.\") a table of every value below it, keyed by the rest of the path (\"1.SSID\"). In a session a missing or stale value suspends the script until the CPE answers (a subtree is read once per session, or taken from the store when max_age allows); elsewhere the stored values. nil if the device has no such parameter.") { c in
             guard let d = c.run.devices else { return .raise("dev:get has no device here") }
             switch d.get(handle: c.handle, name: c.string(0)!, maxAge: c.arg(1).int) {
             case .value(let v): c.push(v); return .values(1)
@@ -131,6 +131,41 @@ extension Bridge {
                                                targetFileName: t["target"].string ?? "")
             if let e = d.perform(handle: c.handle, action) { return .raise(e) }
             return .values(0)
+        },
+        BridgeFunction("dev:add", [.session, .campaign, .automation], args: [BridgeArg("path", .string, "object path ending in \".\" (\"Device.WiFi.SSID.\") or an alias of one")],
+                       returns: "integer or nil",
+                       "AddObject. In a session the script waits for the CPE and gets the new instance number; elsewhere it is queued (nil).") { c in
+            guard let d = c.run.devices else { return .raise("dev:add has no device here") }
+            switch d.add(handle: c.handle, path: c.string(0)!) {
+            case .value(let v): c.push(v); return .values(1)
+            case .suspend: return .yield
+            case .error(let e): return .raise(e)
+            }
+        },
+        BridgeFunction("dev:delete", [.session, .campaign, .automation], args: [BridgeArg("path", .string, "object instance path (\"Device.WiFi.SSID.3.\")")],
+                       "DeleteObject (after the session's reads and writes; queued elsewhere).") { c in
+            guard let d = c.run.devices else { return .raise("dev:delete has no device here") }
+            if let e = d.perform(handle: c.handle, .deleteObject(c.string(0)!)) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("dev:instances", [.session, .campaign, .automation], args: [BridgeArg("path", .string, "multi-instance object path (\"Device.WiFi.SSID.\")"),
+                                                                      BridgeArg("spec", .table, optional: true, "{count = n}: add or delete instances (the highest numbers first) until there are n (0 to 64)")],
+                       returns: "list of instance numbers",
+                       "The object's instance numbers. With count it is declarative: a session lists them (GetParameterNames), adds or deletes until the count holds and returns the final list; a campaign or automation queues the adds and deletes from the stored values.") { c in
+            guard let d = c.run.devices else { return .raise("dev:instances has no device here") }
+            var count: Int?
+            if let spec = c.table(1) {
+                if let k = spec.fields.keys.sorted().first(where: { $0 != "count" }) { return .raise("dev:instances: unknown field '\(k.prefix(40))' (known: count)") }
+                if !spec["count"].isNil {
+                    guard let n = spec["count"].int, (0...64).contains(n) else { return .raise("dev:instances: count is an integer from 0 to 64") }
+                    count = Int(n)
+                }
+            }
+            switch d.instances(handle: c.handle, path: c.string(0)!, count: count) {
+            case .value(let v): c.push(v); return .values(1)
+            case .suspend: return .yield
+            case .error(let e): return .raise(e)
+            }
         },
         BridgeFunction("dev:event", [.session], args: [BridgeArg("name", .string, "bootstrap, boot, periodic, value_change, connection_request, transfer_complete, diagnostics_complete, reboot, download, or an event code (\"1 BOOT\")")],
                        returns: "boolean", "Whether this session's Inform carries the event.") { c in

@@ -92,6 +92,8 @@ public final class CampaignScript {
                 case .reboot: out.append(.reboot)
                 case .factoryReset: out.append(.factoryReset)
                 case .refresh(let p): out.append(.refresh(p))
+                case .addObject(let p): out.append(.addObject(p))
+                case .deleteObject(let p): out.append(.deleteObject(p))
                 case .download(let url, let type, let size, let target):
                     out.append(.download(url: url, fileType: type, fileSize: size, targetFileName: target))
                 }
@@ -151,6 +153,8 @@ extension CampaignAction: CustomStringConvertible {
         case .perform(.reboot): return "reboot"
         case .perform(.factoryReset): return "factory-reset"
         case .perform(.refresh(let p)): return "refresh \(p)"
+        case .perform(.addObject(let p)): return "add \(p)"
+        case .perform(.deleteObject(let p)): return "delete \(p)"
         case .perform(.download(let url, let type, _, _)): return "download \(url) (\(type))"
         }
     }

@@ -113,7 +113,8 @@ public final class LuaVM: @unchecked Sendable {
     }
 
     public enum Resumed: Equatable {
-        case finished
+        /// Ended; its first return value (nil when none).
+        case finished(LuaValue)
         case suspended
         case failed(ScriptError)
     }
@@ -147,8 +148,9 @@ public final class LuaVM: @unchecked Sendable {
         self.run = nil
         switch status {
         case LUA_OK:
+            let result = nresults > 0 ? LuaStack.read(T, lua_gettop(T) - nresults + 1, anchorFunctions: false) : .null
             lua_settop(T, 0)
-            return .finished
+            return .finished(result)
         case LUA_YIELD:
             lua_settop(T, 0)
             return .suspended

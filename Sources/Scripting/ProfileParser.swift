@@ -7,7 +7,7 @@ enum ProfileParser {
     static let hookEvents = ["inform", "bootstrap", "boot", "periodic", "value_change", "connection_request",
                              "transfer_complete", "diagnostics_complete", "reboot", "download"]
     static let knownKeys: Set<String> = ["name", "auth", "rebootstrap", "connection_request_networks", "description", "extends", "priority", "match", "onboarding", "inform_interval",
-                                         "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test"]
+                                         "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test", "virtual"]
 
     struct Parsed {
         var profile: DeviceProfile
@@ -185,6 +185,20 @@ enum ProfileParser {
             }
             p.hooks = hookEvents.filter { hooks[$0] != nil }
         }
+        if !t["virtual"].isNil {
+            guard let v = t["virtual"].table, v.array.isEmpty else { return fail("virtual must be a table of name = function(dev) ... end") }
+            guard v.keys.count <= 50 else { return fail("at most 50 virtual parameters") }
+            for k in v.keys {
+                guard k.utf8.count <= 64, k.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" }), k.first?.isLowercase == true else {
+                    return fail("virtual parameter '\(k.prefix(64))': a lowercase name of letters, digits, '.', '_' or '-' (at most 64)")
+                }
+                guard case .function(let ref) = v[k] else { return fail("virtual parameter '\(k)' must be a function(dev)") }
+                guard p.aliases[k] == nil else { return fail("virtual parameter '\(k)' is also an alias") }
+                hooks[Self.virtualHook(k)] = ref
+                p.aliases[k] = DeviceProfile.virtualRoot + k
+                p.virtuals.append(k)
+            }
+        }
         return .success(Parsed(profile: p, extends: t["extends"].string, hooks: hooks, test: t["test"].table ?? LuaTable(), explicit: explicit, warnings: warnings))
     }
 
@@ -203,6 +217,9 @@ enum ProfileParser {
     }
 
     static func envName(_ key: String) -> String { SecretResolver.envKey(key) }
+
+    /// The hooks-table key of a virtual parameter's function.
+    static func virtualHook(_ name: String) -> String { "virtual:" + name }
 
     /// Fills what a profile does not set from the profile it extends (aliases and desired values merge, child wins).
     static func inherit(_ child: Parsed, from parent: Parsed) -> Parsed {
@@ -230,6 +247,7 @@ enum ProfileParser {
         let mine = Set(c.profile.desired.map(\.name))
         c.profile.desired = p.desired.filter { !mine.contains($0.name) } + c.profile.desired
         for (event, ref) in parent.hooks where c.hooks[event] == nil { c.hooks[event] = ref }
+        c.profile.virtuals = p.virtuals.filter { !c.profile.virtuals.contains($0) } + c.profile.virtuals
         c.profile.hooks = hookEvents.filter { c.hooks[$0] != nil }
         if c.test.isEmpty { c.test = parent.test }
         return c

@@ -17,6 +17,8 @@ public final class ProvisioningSession: DeviceAccess {
     /// Stored values written before this instant are re-verified on boot (the CPE may have lost them).
     let verifyCutoff: Int64
     let lookup: (String) -> StoredParameter?
+    /// Stored values below an object path (subtree reads with max_age).
+    let lookupSubtree: (String) -> [StoredParameter]
     let kpiLookup: (String, Int64?) -> Double?
     let shard: ScriptShard
     let run: ScriptRun
@@ -29,12 +31,33 @@ public final class ProvisioningSession: DeviceAccess {
     }
     /// Values learned in this session (Inform, answers, our writes): always fresh.
     private var fresh: [String: Known] = [:]
-    /// Paths the CPE does not have (a GetParameterValues fault for that path alone).
+    /// Paths the CPE does not have (a GetParameterValues fault for that path alone), starting with the ones
+    /// remembered from earlier sessions of the same firmware (not probed again).
     private var missing: Set<String> = []
+    private let remembered: Set<String>
+    /// Subtrees read whole in this session ("Device.WiFi.SSID."): every value below them is in `fresh`.
+    private var freshSubtrees: Set<String> = []
+    /// Instance numbers of multi-instance objects learned in this session (GetParameterNames, adds, deletes).
+    private var instanceLists: [String: [Int64]] = [:]
+
+    /// A dev:add or dev:instances call waiting for the CPE.
+    struct Job {
+        var path: String
+        /// nil for dev:add; the wanted count (or nil = just list) for dev:instances.
+        var instances: Bool
+        var count: Int?
+        var pending = 0
+        var added: Int64?
+    }
+    private var jobs: [Int: Job] = [:]
+    /// GetParameterNames to send for dev:instances (object path, owner).
+    private var nameReads: [(String, Int)] = []
 
     enum ScriptState: Equatable {
         case runnable(first: Bool)
         case waiting(String)
+        /// Waiting for its dev:add or dev:instances job.
+        case waitingJob
         case done
         case failed(String)
     }
@@ -42,6 +65,8 @@ public final class ProvisioningSession: DeviceAccess {
         let name: String
         var co: LuaVM.Coroutine
         var state: ScriptState
+        /// The virtual parameter this script computes (its return value), if it is one.
+        var virtual: String? = nil
     }
     private var scripts: [Script] = []
 
@@ -59,7 +84,8 @@ public final class ProvisioningSession: DeviceAccess {
     enum Inflight {
         case read([String])
         case write([ParameterValue])
-        case action(Int)
+        case action(Int, DeviceAction)
+        case names(String, Int)
     }
     private var inflight: Inflight?
     /// Single-path reads left after a batched read faulted (to tell which paths the CPE lacks).
@@ -75,15 +101,20 @@ public final class ProvisioningSession: DeviceAccess {
     public private(set) var failures: [String: String] = [:]
     /// Scripts that ran to the end.
     public private(set) var succeeded: [String] = []
+    /// Paths found missing in this session (to remember), and remembered ones the CPE has after all.
+    public var newlyAbsent: [String] { missing.subtracting(remembered).sorted() }
+    public private(set) var nowPresent: [String] = []
     /// The desired values were not evaluated this session (the script is in retry backoff).
     private var desiredSkipped = false
     public var logs: [String] = []
 
     init(device: Device, profile: DeviceProfile, kind: DataModelKind, events: [String], informValues: [ParameterValue], now: Int64,
-         skip: Set<String>, shard: ScriptShard, lookup: @escaping (String) -> StoredParameter?,
-         kpi: @escaping (String, Int64?) -> Double?) {
+         skip: Set<String>, shard: ScriptShard, absent: Set<String>, lookup: @escaping (String) -> StoredParameter?,
+         subtree: @escaping (String) -> [StoredParameter], kpi: @escaping (String, Int64?) -> Double?) {
         self.device = device; self.profile = profile; self.kind = kind; self.events = events; self.now = now
-        self.lookup = lookup; self.kpiLookup = kpi; self.shard = shard
+        self.lookup = lookup; self.lookupSubtree = subtree; self.kpiLookup = kpi; self.shard = shard
+        remembered = absent
+        missing = absent
         let boot = events.contains(EventCode.boot) || events.contains(EventCode.bootstrap)
         verifyCutoff = boot ? now : now - Int64(profile.verifyAfter)
         for v in informValues { fresh[v.name] = Known(value: v.value, type: v.type) }
@@ -125,6 +156,16 @@ public final class ProvisioningSession: DeviceAccess {
                                             budget: shard.limits.instructions)
             shard.vm.lock.unlock()
             scripts.append(Script(name: name, co: co, state: .runnable(first: true)))
+        }
+        for v in profile.virtuals {
+            guard let ref = hooks[ProfileParser.virtualHook(v)] else { continue }
+            let name = "\(profile.name):virtual:\(v)"
+            guard !skip.contains(name) else { continue }
+            shard.vm.lock.lock()
+            let co = shard.vm.makeCoroutine(ref, device: DeviceFields(device: device, now: now), handle: Self.handle, extra: [],
+                                            budget: shard.limits.instructions)
+            shard.vm.lock.unlock()
+            scripts.append(Script(name: name, co: co, state: .runnable(first: true), virtual: v))
         }
     }
 
@@ -170,6 +211,10 @@ public final class ProvisioningSession: DeviceAccess {
             let batch = writeOrder.compactMap { writes[$0]?.0 }
             return issue(.write(batch), .setParameterValues(parameters: batch, parameterKey: "corral-provision"))
         }
+        if !nameReads.isEmpty {
+            let (path, owner) = nameReads.removeFirst()
+            return issue(.names(path, owner), .getParameterNames(path: path, nextLevel: true))
+        }
         if !actions.isEmpty {
             let (action, owner) = actions.removeFirst()
             let request: ACSRequest
@@ -179,8 +224,10 @@ public final class ProvisioningSession: DeviceAccess {
             case .download(let url, let type, let size, let target):
                 request = .download(Download(commandKey: "corral-provision", fileType: type, url: url, fileSize: size, targetFileName: target))
             case .refresh(let path): request = .getParameterValues(names: [path])
+            case .addObject(let path): request = .addObject(objectName: path, parameterKey: "corral-provision")
+            case .deleteObject(let path): request = .deleteObject(objectName: path, parameterKey: "corral-provision")
             }
-            return issue(.action(owner), request)
+            return issue(.action(owner, action), request)
         }
         return finish()
     }
@@ -199,8 +246,11 @@ public final class ProvisioningSession: DeviceAccess {
             for v in values {
                 fresh[v.name] = Known(value: v.value, type: v.type)
                 learned.append(v)
+                if remembered.contains(v.name) { nowPresent.append(v.name) }
             }
-            for p in paths where fresh[p] == nil { missing.insert(p) }
+            for p in paths {
+                if p.hasSuffix(".") { freshSubtrees.insert(p) } else if fresh[p] == nil { missing.insert(p) }
+            }
             for p in paths { completeRead(p) }
         case (.write(let batch), .setParameterValues):
             for v in batch {
@@ -211,6 +261,18 @@ public final class ProvisioningSession: DeviceAccess {
             writeOrder.removeAll { p in batch.contains { $0.name == p } }
         case (.action, .getParameterValues(let values)):
             for v in values { fresh[v.name] = Known(value: v.value, type: v.type); learned.append(v) }
+        case (.action(let owner, .addObject(let path)), .addObject(let n, _)):
+            // The object's parent subtrees are no longer complete.
+            freshSubtrees = freshSubtrees.filter { !path.hasPrefix($0) && !$0.hasPrefix(path) }
+            if instanceLists[path] != nil { instanceLists[path] = (instanceLists[path]! + [Int64(n)]).sorted() }
+            jobStep(owner, added: Int64(n))
+        case (.action(let owner, .deleteObject(let path)), .deleteObject):
+            for k in fresh.keys where k.hasPrefix(path) { fresh[k] = nil }
+            freshSubtrees = freshSubtrees.filter { !$0.hasPrefix(path) }
+            jobStep(owner, added: nil)
+        case (.names(let path, let owner), .getParameterNames(let infos)):
+            instanceLists[path] = LuaConvert.instanceNumbers(path, infos.map(\.name))
+            plan(owner)
         default:
             break
         }
@@ -239,9 +301,64 @@ public final class ProvisioningSession: DeviceAccess {
                 writeOrder.removeAll { $0 == path }
             }
             // The SPV is atomic: the other values were not applied; they go again in the next SPV.
-        case .action(let owner):
-            fail(owner, "CPE fault \(fault.code) \(fault.string)")
+        case .action(let owner, let action):
+            fail(owner, "CPE fault \(fault.code) \(fault.string)\(Self.describe(action))")
+        case .names(let path, let owner):
+            fail(owner, "CPE fault \(fault.code) \(fault.string) listing \(path)")
         }
+    }
+
+    static func describe(_ a: DeviceAction) -> String {
+        switch a {
+        case .addObject(let p): " adding an object to \(p)"
+        case .deleteObject(let p): " deleting \(p)"
+        case .refresh(let p): " reading \(p)"
+        default: ""
+        }
+    }
+
+    // MARK: dev:add and dev:instances
+
+    /// After the instance list of a dev:instances job is known: the adds or deletes it needs, or its answer.
+    private func plan(_ owner: Int) {
+        guard var job = jobs[owner], let numbers = instanceLists[job.path] else { return }
+        if let count = job.count, count != numbers.count {
+            if numbers.count < count {
+                for _ in numbers.count..<count { actions.append((.addObject(job.path), owner)) }
+                job.pending = count - numbers.count
+            } else {
+                for n in numbers.suffix(numbers.count - count).reversed() { actions.append((.deleteObject("\(job.path)\(n)."), owner)) }
+                job.pending = numbers.count - count
+                instanceLists[job.path] = Array(numbers.prefix(count))
+            }
+            jobs[owner] = job
+            return
+        }
+        finishJob(owner, .table(listTable(numbers)))
+    }
+
+    private func jobStep(_ owner: Int, added: Int64?) {
+        guard var job = jobs[owner] else { return }
+        if !job.instances {
+            finishJob(owner, added.map { .int($0) } ?? .null)
+            return
+        }
+        job.pending -= 1
+        jobs[owner] = job
+        if job.pending <= 0 { finishJob(owner, .table(listTable(instanceLists[job.path] ?? []))) }
+    }
+
+    private func finishJob(_ owner: Int, _ value: LuaValue) {
+        jobs[owner] = nil
+        guard scripts.indices.contains(owner), scripts[owner].state == .waitingJob else { return }
+        pendingResume[owner] = value
+        scripts[owner].state = .runnable(first: false)
+    }
+
+    private func listTable(_ numbers: [Int64]) -> LuaTable {
+        var t = LuaTable()
+        t.array = numbers.map { .int($0) }
+        return t
     }
 
     /// Releases the coroutines (session over or cut). Idempotent.
@@ -280,8 +397,9 @@ public final class ProvisioningSession: DeviceAccess {
                 scripts[i].co = co
                 current = nil
                 switch outcome {
-                case .finished:
+                case .finished(let result):
                     scripts[i].state = .done
+                    if let v = scripts[i].virtual { recordVirtual(v, result, owner: i) }
                 case .suspended:
                     if case .runnable = scripts[i].state { scripts[i].state = .done }   // a yield outside dev:get: end it
                 case .failed(let e):
@@ -303,6 +421,12 @@ public final class ProvisioningSession: DeviceAccess {
             if case .failed = scripts[owner].state { return }
             scripts[owner].state = .failed(why)
             failures[scripts[owner].name] = why
+            jobs[owner] = nil
+            // Its object changes not sent yet go with it (its instance count was not reached anyway).
+            actions.removeAll { a in
+                guard a.1 == owner else { return false }
+                switch a.0 { case .addObject, .deleteObject: return true; default: return false }
+            }
             // Its writes that were not sent yet are dropped with it.
             for p in writeOrder {
                 guard var w = writes[p], w.1.contains(owner) else { continue }
@@ -327,7 +451,37 @@ public final class ProvisioningSession: DeviceAccess {
         }
     }
 
+    /// A virtual parameter's value: what its function returned, stored like a parameter read from the CPE.
+    private func recordVirtual(_ name: String, _ result: LuaValue, owner: Int) {
+        let path = DeviceProfile.virtualRoot + name
+        let pv: ParameterValue
+        switch result {
+        case .null: return
+        case .bool(let b): pv = ParameterValue(name: path, value: b ? "true" : "false", type: .boolean)
+        case .int(let i): pv = ParameterValue(name: path, value: String(i), type: .int)
+        case .number(let d) where d.isFinite: pv = ParameterValue(name: path, value: LuaValue.format(d), type: .string)
+        case .string(let t) where t.utf8.count <= 4096: pv = ParameterValue(name: path, value: t, type: .string)
+        default:
+            fail(owner, "virtual parameter \(name) must return a string (at most 4 KiB), a finite number, a boolean or nil, not \(result.typeName)")
+            return
+        }
+        fresh[path] = Known(value: pv.value, type: pv.type)
+        learned.append(pv)
+    }
+
+    /// A whole subtree this session read, with the values written since; nil when it was not read whole.
+    private func freshSubtree(_ path: String) -> LuaValue? {
+        guard freshSubtrees.contains(where: { path.hasPrefix($0) }) else { return nil }
+        var values = fresh.filter { $0.key.hasPrefix(path) }.map { ($0.key, $0.value.value, $0.value.type) }
+        for (p, w) in writes where p.hasPrefix(path) {
+            values.removeAll { $0.0 == p }
+            values.append((p, w.0.value, w.0.type))
+        }
+        return values.isEmpty ? .null : .table(LuaConvert.subtree(path, values))
+    }
+
     private func value(of path: String) -> LuaValue {
+        if path.hasSuffix(".") { return missing.contains(path) ? .null : freshSubtree(path) ?? .null }
         if let w = writes[path]?.0 { return LuaConvert.value(w.value, w.type) }
         if let k = fresh[path] { return LuaConvert.value(k.value, k.type) }
         if missing.contains(path) { return .null }
@@ -399,6 +553,26 @@ public final class ProvisioningSession: DeviceAccess {
 
     public func get(handle: Int, name: String, maxAge: Int64?) -> GetResult {
         guard let path = profile.path(for: name, kind: kind) else { return .error("unknown alias '\(name)' in profile \(profile.name)") }
+        if path.hasPrefix(DeviceProfile.virtualRoot) {
+            // Computed, never read from the CPE: this session's value if its script ran, else the stored one.
+            if let k = fresh[path] { return .value(LuaConvert.value(k.value, k.type)) }
+            return .value(lookup(path).map { LuaConvert.value($0.value, $0.type) } ?? .null)
+        }
+        if path.hasSuffix(".") {
+            guard LuaConvert.isObjectPath(path) else { return .error("dev:get: '\(name)' is not an object path") }
+            if missing.contains(path) { return .value(.null) }
+            if let t = freshSubtree(path) { return .value(t) }
+            if let maxAge {
+                let stored = lookupSubtree(path)
+                if !stored.isEmpty && stored.count <= LuaConvert.maxSubtree && stored.allSatisfy({ now - $0.updatedAt <= maxAge }) {
+                    return .value(.table(LuaConvert.subtree(path, stored.map { ($0.path, $0.value, $0.type) })))
+                }
+            }
+            guard let i = current else { return .error("dev:get outside a running script") }
+            requestRead(path, owner: i)
+            scripts[i].state = .waiting(path)
+            return .suspend
+        }
         if let w = writes[path]?.0 { return .value(LuaConvert.value(w.value, w.type)) }
         if let k = fresh[path] { return .value(LuaConvert.value(k.value, k.type)) }
         if missing.contains(path) { return .value(.null) }
@@ -413,6 +587,8 @@ public final class ProvisioningSession: DeviceAccess {
 
     public func set(handle: Int, name: String, value: LuaValue, type: String?) -> String? {
         guard let path = profile.path(for: name, kind: kind) else { return "unknown alias '\(name)' in profile \(profile.name)" }
+        guard !path.hasPrefix(DeviceProfile.virtualRoot) else { return "'\(name)' is a virtual parameter: its function computes it" }
+        guard !path.hasSuffix(".") else { return "dev:set: '\(name)' is an object path; set its parameters" }
         let known = knownValue(path)
         switch LuaConvert.parameter(path, value, explicitType: type, storedType: known?.1) {
         case .failure(let e): return e.message
@@ -430,8 +606,38 @@ public final class ProvisioningSession: DeviceAccess {
             guard let p = profile.path(for: name, kind: kind) ?? (name.hasSuffix(".") ? name : nil) else { return "unknown alias '\(name)'" }
             a = .refresh(p)
         }
+        if case .deleteObject(let name) = action {
+            guard let p = profile.path(for: name, kind: kind), LuaConvert.isObjectPath(p), p.dropLast().split(separator: ".").last.map({ Int($0) != nil }) == true else {
+                return "dev:delete: an object instance path (\"Device.WiFi.SSID.3.\")"
+            }
+            a = .deleteObject(p)
+        }
         if !actions.contains(where: { $0.0 == a }) { actions.append((a, current ?? Self.desiredOwner)) }
         return nil
+    }
+
+    public func add(handle: Int, path name: String) -> GetResult {
+        guard let path = profile.path(for: name, kind: kind), LuaConvert.isObjectPath(path) else {
+            return .error("dev:add: an object path ending in \".\" (\"Device.WiFi.SSID.\")")
+        }
+        guard let i = current else { return .error("dev:add outside a running script") }
+        jobs[i] = Job(path: path, instances: false)
+        actions.append((.addObject(path), i))
+        scripts[i].state = .waitingJob
+        return .suspend
+    }
+
+    public func instances(handle: Int, path name: String, count: Int?) -> GetResult {
+        guard let path = profile.path(for: name, kind: kind), LuaConvert.isObjectPath(path) else {
+            return .error("dev:instances: an object path ending in \".\" (\"Device.WiFi.SSID.\")")
+        }
+        if let known = instanceLists[path], count == nil || count == known.count { return .value(.table(listTable(known))) }
+        guard let i = current else { return .error("dev:instances outside a running script") }
+        jobs[i] = Job(path: path, instances: true, count: count)
+        scripts[i].state = .waitingJob
+        // Known with another count: plan() queues the adds or deletes; unknown: list the instances first.
+        if instanceLists[path] != nil { plan(i) } else { nameReads.append((path, i)) }
+        return .suspend
     }
 
     public func hasEvent(handle: Int, _ event: String) -> Bool {
@@ -472,11 +678,13 @@ public final class ScriptEngine: @unchecked Sendable {
     public var registry: ProfileRegistry { library.registry }
 
     /// A provisioning session for one CWMP session. `skip`: scripts in retry backoff.
+    /// `absent`: paths the device lacked in earlier sessions of its firmware (not probed again).
     public func session(device: Device, profile: DeviceProfile, kind: DataModelKind, events: [String], informValues: [ParameterValue],
-                        now: Int64, skip: Set<String>, lookup: @escaping (String) -> StoredParameter?,
+                        now: Int64, skip: Set<String>, absent: Set<String> = [], lookup: @escaping (String) -> StoredParameter?,
+                        subtree: @escaping (String) -> [StoredParameter] = { _ in [] },
                         kpi: @escaping (String, Int64?) -> Double?) -> ProvisioningSession {
         let shard = shards[Int(UInt64(bitPattern: device.id) % UInt64(shards.count))]
         return ProvisioningSession(device: device, profile: profile, kind: kind, events: events, informValues: informValues, now: now,
-                                   skip: skip, shard: shard, lookup: lookup, kpi: kpi)
+                                   skip: skip, shard: shard, absent: absent, lookup: lookup, subtree: subtree, kpi: kpi)
     }
 }

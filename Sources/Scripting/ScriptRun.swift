@@ -53,11 +53,20 @@ public enum DeviceAction: Sendable, Equatable {
     case download(url: String, fileType: String, fileSize: UInt32, targetFileName: String)
     /// Re-read a parameter or subtree from the CPE.
     case refresh(String)
+    /// AddObject / DeleteObject of an object path ("Device.WiFi.SSID." / "Device.WiFi.SSID.3.").
+    case addObject(String)
+    case deleteObject(String)
 }
 
 /// The `dev:` methods, implemented per context (session, campaign, report).
 public protocol DeviceAccess: AnyObject {
+    /// A value, or a subtree as a table of relative path -> value when `name` ends with ".".
     func get(handle: Int, name: String, maxAge: Int64?) -> GetResult
+    /// AddObject: the new instance number in a session, nil where the add is only queued.
+    func add(handle: Int, path: String) -> GetResult
+    /// The instance numbers of a multi-instance object; with `count`, adds or deletes (highest numbers first)
+    /// until there are that many.
+    func instances(handle: Int, path: String, count: Int?) -> GetResult
     /// nil on success, else the error message.
     func set(handle: Int, name: String, value: LuaValue, type: String?) -> String?
     func perform(handle: Int, _ action: DeviceAction) -> String?

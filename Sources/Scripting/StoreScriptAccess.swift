@@ -156,6 +156,14 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
     public func get(handle: Int, name: String, maxAge: Int64?) -> GetResult {
         guard let d = handles[handle] else { return .error("device object expired (keep fewer than \(Self.maxHandles) alive)") }
         guard let p = path(name, d) else { return .error("unknown alias '\(name)' for profile \(d.profile)") }
+        if p.hasSuffix(".") {
+            do {
+                let stored = try store.parameters(deviceID: d.id, prefix: p)
+                guard !stored.isEmpty else { return .value(.null) }
+                guard stored.count <= LuaConvert.maxSubtree else { return .error("dev:get: \(p) holds more than \(LuaConvert.maxSubtree) parameters") }
+                return .value(.table(LuaConvert.subtree(p, stored.map { ($0.path, $0.value, $0.type) })))
+            } catch { return .error("dev:get: \(error)") }
+        }
         do {
             return .value(try stored(p, d).map { LuaConvert.value($0.value, $0.type) } ?? .null)
         } catch { return .error("dev:get: \(error)") }
@@ -178,11 +186,43 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
             guard let p = path(name, d) ?? (name.hasSuffix(".") ? name : nil) else { return "unknown alias '\(name)'" }
             a = .refresh(p)
         }
+        if case .deleteObject(let name) = action {
+            guard let p = path(name, d), LuaConvert.isObjectPath(p), p.dropLast().split(separator: ".").last.map({ Int($0) != nil }) == true else {
+                return "dev:delete: an object instance path (\"Device.WiFi.SSID.3.\")"
+            }
+            a = .deleteObject(p)
+        }
         actions[d.id, default: []].append(.perform(a))
         return nil
     }
 
     public func hasEvent(handle: Int, _ event: String) -> Bool { false }
+
+    /// Queued as a task: the instance number is the CPE's to choose, later.
+    public func add(handle: Int, path: String) -> GetResult {
+        guard let d = handles[handle] else { return .error("device object expired") }
+        guard let p = self.path(path, d), LuaConvert.isObjectPath(p) else { return .error("dev:add: an object path ending in \".\" (\"Device.WiFi.SSID.\")") }
+        actions[d.id, default: []].append(.perform(.addObject(p)))
+        return .value(.null)
+    }
+
+    /// From the stored parameters; with `count`, queues the adds or deletes (highest instances first).
+    public func instances(handle: Int, path: String, count: Int?) -> GetResult {
+        guard let d = handles[handle] else { return .error("device object expired") }
+        guard let p = self.path(path, d), LuaConvert.isObjectPath(p) else { return .error("dev:instances: an object path ending in \".\"") }
+        do {
+            var numbers = LuaConvert.instanceNumbers(p, try store.parameters(deviceID: d.id, prefix: p).map(\.path))
+            if let count {
+                if numbers.count < count {
+                    for _ in numbers.count..<count { actions[d.id, default: []].append(.perform(.addObject(p))) }
+                } else {
+                    for n in numbers.suffix(numbers.count - count).reversed() { actions[d.id, default: []].append(.perform(.deleteObject("\(p)\(n)."))) }
+                    numbers = Array(numbers.prefix(count))
+                }
+            }
+            return .value(LuaConvert.list(numbers))
+        } catch { return .error("dev:instances: \(error)") }
+    }
 
     public func kpi(handle: Int, name: String, window: Int64?) -> GetResult {
         guard let d = handles[handle] else { return .error("device object expired") }
@@ -194,6 +234,51 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
 
 /// Values between CWMP (strings with xsd types) and Lua.
 public enum LuaConvert {
+    /// Largest subtree `dev:get("X.")` returns.
+    public static let maxSubtree = 10_000
+
+    /// "Device.WiFi.SSID." and "Device.WiFi.SSID.2.": a path ending in "." under a data-model root.
+    public static func isObjectPath(_ p: String) -> Bool {
+        p.hasSuffix(".") && (p.hasPrefix("Device.") || p.hasPrefix("InternetGatewayDevice.")) && !p.contains("..")
+    }
+
+    /// A subtree as a table keyed by the path below `prefix` ("1.SSID"), in path order with instance numbers
+    /// compared as numbers.
+    public static func subtree(_ prefix: String, _ values: [(String, String, XSDType)]) -> LuaTable {
+        var t = LuaTable()
+        for (path, value, type) in values.sorted(by: { pathOrder($0.0, $1.0) }) where path.hasPrefix(prefix) && path.count > prefix.count {
+            let key = String(path.dropFirst(prefix.count))
+            if t.fields[key] == nil { t.keys.append(key) }
+            t.fields[key] = self.value(value, type)
+        }
+        return t
+    }
+
+    /// The instance numbers directly below an object path, ascending.
+    public static func instanceNumbers(_ prefix: String, _ paths: [String]) -> [Int64] {
+        var out = Set<Int64>()
+        for p in paths where p.hasPrefix(prefix) {
+            if let n = p.dropFirst(prefix.count).split(separator: ".", maxSplits: 1).first.flatMap({ Int64($0) }) { out.insert(n) }
+        }
+        return out.sorted()
+    }
+
+    static func list(_ numbers: [Int64]) -> LuaValue {
+        var t = LuaTable()
+        t.array = numbers.map { .int($0) }
+        return .table(t)
+    }
+
+    /// Path order with numeric segments compared as numbers ("SSID.2" before "SSID.10").
+    static func pathOrder(_ a: String, _ b: String) -> Bool {
+        let x = a.split(separator: "."), y = b.split(separator: ".")
+        for (p, q) in zip(x, y) where p != q {
+            if let i = Int(p), let j = Int(q) { return i < j }
+            return p < q
+        }
+        return x.count < y.count
+    }
+
     public static func value(_ s: String, _ type: XSDType) -> LuaValue {
         switch type {
         case .int, .long, .unsignedInt, .unsignedLong: return Int64(s).map { .int($0) } ?? .string(s)

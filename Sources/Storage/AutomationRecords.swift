@@ -109,6 +109,8 @@ public enum AutomationWrite: Sendable {
     case effects([AutomationEffect])
     /// An operator acknowledged an open alert (nothing happens for a cleared or unknown one).
     case acknowledgeAlert(id: Int64, by: String, at: Int64)
+    /// Paths a session found missing on the device's firmware, and remembered ones it has after all.
+    case absentPaths(deviceID: Int64, softwareVersion: String, add: [String], remove: [String], at: Int64)
 }
 
 /// What automations change besides queuing tasks. Raising an open alert again, or clearing one that is not active,
@@ -190,6 +192,8 @@ public protocol AutomationStore: CorralStore {
     func matchingDeviceIDs(_ q: DeviceQuery, now: Int64, limit: Int) throws -> [Int64]
     /// Devices that turned offline (their last Inform + 1.5 intervals + 60 s) in [from, to): ID and when, at most `limit`.
     func devicesTurnedOffline(from: Int64, to: Int64, limit: Int) throws -> [(id: Int64, at: Int64)]
+    /// Paths remembered as missing on a device running `softwareVersion`, probed since `since`.
+    func absentPaths(deviceID: Int64, softwareVersion: String, since: Int64) throws -> Set<String>
     /// Pending and active alerts of one name.
     func openAlerts(name: String) throws -> [AlertRecord]
     func alerts(_ q: AlertQuery) throws -> [AlertRow]

@@ -246,6 +246,14 @@ extension SQLiteStore: AutomationStore {
             for e in effects { try applyEffect(e, on: c) }
         case .effects(let effects):
             for e in effects { try applyEffect(e, on: c) }
+        case .absentPaths(let id, let version, let add, let remove, let at):
+            for p in add {
+                try c.run("""
+                    INSERT INTO absent_paths(device_id, path, software_version, at) SELECT ?,?,?,? WHERE EXISTS (SELECT 1 FROM devices WHERE id = ?)
+                    ON CONFLICT(device_id, path) DO UPDATE SET software_version = excluded.software_version, at = excluded.at
+                    """, [.int(id), .text(p), .text(version), .int(at), .int(id)])
+            }
+            for p in remove { try c.run("DELETE FROM absent_paths WHERE device_id = ? AND path = ?", [.int(id), .text(p)]) }
         case .acknowledgeAlert(let id, let by, let at):
             try c.run("UPDATE alerts SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ? AND state != 'cleared'", [.text(by), .int(at), .int(id)])
         case .eventHandled(let id, let at):
@@ -294,6 +302,15 @@ extension SQLiteStore {
             try c.query("SELECT event_id, handler FROM automation_runs WHERE event_id IN (\(marks))", eventIDs.map { .int($0) }) {
                 out[$0.int(0), default: []].insert($0.text(1))
             }
+            return out
+        }
+    }
+
+    public func absentPaths(deviceID: Int64, softwareVersion: String, since: Int64) throws -> Set<String> {
+        try db.read { c in
+            var out = Set<String>()
+            try c.query("SELECT path FROM absent_paths WHERE device_id = ? AND software_version = ? AND at >= ?",
+                        [.int(deviceID), .text(softwareVersion), .int(since)]) { out.insert($0.text(0)) }
             return out
         }
     }

@@ -113,4 +113,62 @@ import Storage
         await sim.stop()
         await server.stop()
     }
+
+    /// Objects end to end on simulated CPEs: an instance count held declaratively, a subtree read, a virtual parameter
+    /// stored and filterable like any other, and a vendor path the CPE lacks remembered as absent.
+    @Test func objectsAndVirtualParametersOnRealCPEs() async throws {
+        let data = temporaryDirectory("prov-objects")
+        let profiles = temporaryDirectory("prov-objects-profiles")
+        defer { for d in [data, profiles] { try? FileManager.default.removeItem(atPath: d) } }
+        try """
+            return profile {
+              name = "objects-tr181", extends = "generic-tr181", match = { data_model = "tr181", product_class = "SimRouter" },
+              kpis = { "Device.DeviceInfo.X_NOPE_Signal" },
+              virtual = {
+                ["wifi.ssid_count"] = function(dev)
+                  local n = 0
+                  for k in pairs(dev:get("Device.WiFi.SSID.") or {}) do if k:match("^%d+%.SSID$") then n = n + 1 end end
+                  return n
+                end,
+              },
+              on = {
+                inform = function(dev)
+                  local ids = dev:instances("Device.WiFi.SSID.", { count = 3 })
+                  dev:set("Device.WiFi.SSID." .. ids[#ids] .. ".SSID", "Guest-" .. dev.serial:sub(-2))
+                end,
+              },
+            }
+            """.write(toFile: profiles + "/objects.lua", atomically: true, encoding: .utf8)
+        var config = serverConfig(data: data)
+        config.profilesDirectory = profiles
+        config.profiles["objects-tr181"] = CorralConfig.ProfileOverride(onboardingUsername: nil, onboardingPassword: nil, informInterval: 2)
+        let server = try CorralServer(config: config)
+        try await server.start()
+        let sim = try simulator(port: server.cwmpPort, count: 2, model: "tr181", prefix: "OBJ-")
+        try await sim.start()
+        let cpe = try #require(sim.device(serial: "OBJ-000001"))
+        func ssids() -> Int { cpe.withModel { m in (1...20).filter { m["Device.WiFi.SSID.\($0).SSID"] != nil }.count } }
+        try await waitUntil("three SSIDs on the CPE, the last one named", seconds: 40) {
+            ssids() == 3 && cpe.withModel { m in (1...20).contains { m["Device.WiFi.SSID.\($0).SSID"] == "Guest-01" } }
+        }
+        let device = try #require(try server.store.device(name: "00C0FF-OBJ-000001"))
+        try await waitUntil("the virtual parameter reaches 3", seconds: 20) {
+            try server.store.parameterValues(deviceIDs: [device.id], paths: ["VirtualParameters.wifi.ssid_count"])[device.id]?["VirtualParameters.wifi.ssid_count"]?.value == "3"
+        }
+        // Filterable like a parameter: the alias works in reports' where clauses.
+        let access = StoreScriptAccess(store: server.store, registry: server.profiles, now: Int64(Date().timeIntervalSince1970))
+        var filter = LuaTable()
+        filter.fields["where"] = .string("wifi.ssid_count >= 3")
+        filter.keys = ["where"]
+        try await waitUntil("both devices counted by the virtual parameter", seconds: 20) { try access.count(filter) == 2 }
+        #expect(try server.store.absentPaths(deviceID: device.id, softwareVersion: device.softwareVersion, since: 0) == ["Device.DeviceInfo.X_NOPE_Signal"])
+        // Held, not repeated: later sessions leave the count alone and record no provision fault.
+        let informs = try server.store.informs(deviceID: device.id, limit: 100).count
+        try await waitUntil("two more sessions", seconds: 20) { try server.store.informs(deviceID: device.id, limit: 100).count >= informs + 2 }
+        #expect(ssids() == 3)
+        #expect(try server.store.faults(deviceID: device.id, limit: 20).filter { $0.source == "provision" }.isEmpty)
+        #expect(sim.stats.snapshot.failures == 0, "\(sim.stats.errors)")
+        await sim.stop()
+        await server.stop()
+    }
 }

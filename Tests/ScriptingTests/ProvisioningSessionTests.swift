@@ -133,4 +133,127 @@ struct ProvisioningSessionTests {
         s.received(.setParameterValues(status: 0))
         #expect(s.nextRequest() == nil)
     }
+
+    // MARK: objects, subtrees, virtual parameters, remembered absences
+
+    static let objects = """
+        return profile {
+          name = "t", extends = "generic-tr181", match = { product_class = "T" },
+          kpis = { "Device.X_NOPE.Signal" },
+          virtual = {
+            ["wifi.count"] = function(dev)
+              local n = 0
+              for k in pairs(dev:get("Device.WiFi.SSID.") or {}) do if k:match("^%d+%.SSID$") then n = n + 1 end end
+              return n
+            end,
+          },
+          on = {
+            inform = function(dev)
+              local ids = dev:instances("Device.WiFi.SSID.", { count = 3 })
+              dev:set("Device.WiFi.SSID." .. ids[#ids] .. ".SSID", "Guest")
+              local n = dev:add("Device.NAT.PortMapping.")
+              dev:set("Device.NAT.PortMapping." .. n .. ".Description", "corral")
+              dev:delete("Device.NAT.PortMapping.1.")
+            end,
+          },
+        }
+        """
+
+    func objectSession(absent: Set<String>, text: String = Self.objects) -> ProvisioningSession {
+        let (lib, problems) = ProfileLibrary.load(sources: BuiltinProfiles.sources + [ProfileSource(file: "t.lua", text: text)])
+        precondition(problems.isEmpty, "\(problems)")
+        let e = ScriptEngine(library: lib, shards: 1)
+        let stored: [String: StoredParameter] = [
+            "Device.ManagementServer.PeriodicInformEnable": StoredParameter(path: "", value: "1", type: .boolean, writable: true, updatedAt: Self.now),
+            "Device.ManagementServer.PeriodicInformInterval": StoredParameter(path: "", value: "300", type: .unsignedInt, writable: true, updatedAt: Self.now),
+        ]
+        let device = Device(id: 7, name: "00C0FF-7", oui: "00C0FF", productClass: "T", serialNumber: "7", profile: "t", dataModel: .tr181)
+        return e.session(device: device, profile: e.registry.profile(named: "t")!, kind: .tr181, events: ["2 PERIODIC"], informValues: [],
+                         now: Self.now, skip: [], absent: absent, lookup: { stored[$0] }, kpi: { _, _ in nil })
+    }
+
+    /// A subtree read, a declarative instance count (list, then add), an add that returns its instance number, a delete,
+    /// and a virtual parameter computed from the subtree; the remembered-absent KPI path is never asked for.
+    @Test func objectsSubtreesAndVirtualParameters() throws {
+        let s = objectSession(absent: ["Device.X_NOPE.Signal"])
+        #expect(s.nextRequest() == .getParameterValues(names: ["Device.WiFi.SSID."]))
+        s.received(.getParameterValues([ParameterValue(name: "Device.WiFi.SSID.1.SSID", value: "a"),
+                                        ParameterValue(name: "Device.WiFi.SSID.1.Enable", value: "1", type: .boolean),
+                                        ParameterValue(name: "Device.WiFi.SSID.2.SSID", value: "b")]))
+        #expect(s.nextRequest() == .getParameterNames(path: "Device.WiFi.SSID.", nextLevel: true))
+        s.received(.getParameterNames([ParameterInfo(name: "Device.WiFi.SSID.1.", writable: false), ParameterInfo(name: "Device.WiFi.SSID.2.", writable: false)]))
+        #expect(s.nextRequest() == .addObject(objectName: "Device.WiFi.SSID.", parameterKey: "corral-provision"))
+        s.received(.addObject(instanceNumber: 5, status: 0))
+        #expect(s.nextRequest() == .setParameterValues(parameters: [ParameterValue(name: "Device.WiFi.SSID.5.SSID", value: "Guest")], parameterKey: "corral-provision"))
+        s.received(.setParameterValues(status: 0))
+        #expect(s.nextRequest() == .addObject(objectName: "Device.NAT.PortMapping.", parameterKey: "corral-provision"))
+        s.received(.addObject(instanceNumber: 7, status: 0))
+        #expect(s.nextRequest() == .setParameterValues(parameters: [ParameterValue(name: "Device.NAT.PortMapping.7.Description", value: "corral")], parameterKey: "corral-provision"))
+        s.received(.setParameterValues(status: 0))
+        #expect(s.nextRequest() == .deleteObject(objectName: "Device.NAT.PortMapping.1.", parameterKey: "corral-provision"))
+        s.received(.deleteObject(status: 0))
+        #expect(s.nextRequest() == nil)
+        #expect(s.failures.isEmpty, "\(s.failures)")
+        #expect(Set(s.succeeded) == ["t:inform", "t:virtual:wifi.count", "t:desired"])
+        #expect(s.learned.contains(ParameterValue(name: "VirtualParameters.wifi.count", value: "2", type: .int)))
+        #expect(s.newlyAbsent.isEmpty && s.nowPresent.isEmpty)
+    }
+
+    /// A path read alone that faults is remembered; a count already right sends nothing but the listing.
+    @Test func missingPathsAreRememberedAndRightCountsChangeNothing() throws {
+        let s = objectSession(absent: [], text: """
+            return profile {
+              name = "t", extends = "generic-tr181", match = { product_class = "T" },
+              kpis = { "Device.X_NOPE.Signal", "lte.rssi" },
+              on = { inform = function(dev) dev:instances("Device.WiFi.SSID.", { count = 1 }) end },
+            }
+            """)
+        #expect(s.nextRequest() == .getParameterValues(names: ["Device.X_NOPE.Signal", "Device.Cellular.Interface.1.RSSI"]))
+        s.faulted(CWMPFault(code: 9005, string: "Invalid parameter name"))
+        #expect(s.nextRequest() == .getParameterValues(names: ["Device.X_NOPE.Signal"]))
+        s.faulted(CWMPFault(code: 9005, string: "Invalid parameter name"))
+        #expect(s.nextRequest() == .getParameterValues(names: ["Device.Cellular.Interface.1.RSSI"]))
+        s.received(.getParameterValues([ParameterValue(name: "Device.Cellular.Interface.1.RSSI", value: "-90", type: .int)]))
+        #expect(s.nextRequest() == .getParameterNames(path: "Device.WiFi.SSID.", nextLevel: true))
+        s.received(.getParameterNames([ParameterInfo(name: "Device.WiFi.SSID.1.", writable: true)]))
+        #expect(s.nextRequest() == nil)
+        #expect(s.failures.isEmpty, "\(s.failures)")
+        #expect(s.newlyAbsent == ["Device.X_NOPE.Signal"])
+        // Remembered next time, and found again when the firmware gained it.
+        let next = objectSession(absent: ["Device.X_NOPE.Signal", "Device.Cellular.Interface.1.RSSI"], text: """
+            return profile { name = "t", extends = "generic-tr181", match = { product_class = "T" }, kpis = { "Device.X_NOPE.Signal" },
+              on = { inform = function(dev) return dev:get("Device.Cellular.Interface.1.") end } }
+            """)
+        #expect(next.nextRequest() == .getParameterValues(names: ["Device.Cellular.Interface.1."]))
+        next.received(.getParameterValues([ParameterValue(name: "Device.Cellular.Interface.1.RSSI", value: "-91", type: .int)]))
+        #expect(next.nextRequest() == nil)
+        #expect(next.nowPresent == ["Device.Cellular.Interface.1.RSSI"] && next.newlyAbsent.isEmpty)
+    }
+
+    /// Mistakes are clear script failures: the wrong path shapes, counts, virtual return values and setting a
+    /// virtual parameter.
+    @Test func objectMistakesFailTheirScript() throws {
+        let s = objectSession(absent: [], text: """
+            return profile {
+              name = "t", extends = "generic-tr181", match = { product_class = "T" }, kpis = {},
+              virtual = { ["v.bad"] = function(dev) return {} end, ["v.ok"] = function(dev) return "x" end },
+              on = {
+                inform = function(dev) dev:add("Device.WiFi.SSID.1.SSID") end,
+                boot = function(dev) dev:instances("Device.WiFi.SSID.", { count = 65 }) end,
+                periodic = function(dev) dev:set("v.ok", "y") end,
+                value_change = function(dev) dev:delete("Device.WiFi.SSID.") end,
+              },
+            }
+            """)
+        _ = s.nextRequest()
+        #expect(s.failures["t:inform"]?.contains("object path ending in") == true, "\(s.failures)")
+        #expect(s.failures["t:boot"] == nil, "boot did not run: periodic session")
+        #expect(s.failures["t:periodic"]?.contains("virtual parameter") == true)
+        #expect(s.failures["t:virtual:v.bad"]?.contains("must return a string") == true)
+        #expect(s.learned.contains(ParameterValue(name: "VirtualParameters.v.ok", value: "x")))
+        let (_, problems) = ProfileLibrary.load(sources: BuiltinProfiles.sources + [ProfileSource(file: "b.lua", text: """
+            return profile { name = "b", extends = "generic-tr181", virtual = { ["Bad Name"] = function() end } }
+            """)])
+        #expect(problems.contains { $0.message.contains("virtual parameter 'Bad Name'") }, "\(problems)")
+    }
 }

@@ -42,6 +42,7 @@ enum DevicePage {
             <button type="submit" class="secondary">Search</button></form>
             <div id="tree-search"></div>
             \(node(ctx, d, path: root, open: true))
+            \(try ctx.store.parameters(deviceID: d.id, prefix: DeviceProfile.virtualRoot).isEmpty ? .empty : node(ctx, d, path: DeviceProfile.virtualRoot))
             </section>
             """)
     }
