@@ -124,6 +124,16 @@ schemas = {
     "source": {"type": "string", "description": "The automation file of the rule, or file#n of the handler that raised it"},
     "acknowledged_by": string, "acknowledged_at": time},
     ["id", "name", "device_id", "device_name", "severity", "state", "since", "message", "value", "source"]),
+ "ReloadOutcome": obj({"accepted": {"type": "boolean"}, "changed": {"type": "array", "items": string, "description": "profiles/<file> and automations/<file> now running a new version"},
+    "problems": {"type": "array", "items": string, "description": "warnings, and automation files whose new version was refused (their previous version keeps running)"}},
+    ["accepted", "changed", "problems"]),
+ "ScriptUpload": obj({"script": {"type": "string", "maxLength": 262144}}, ["script"]),
+ "ScriptVersion": obj({"id": id_, "kind": {"type": "string", "enum": ["profile", "automation"]}, "name": string, "sha256": string,
+    "bytes": integer, "removed": {"type": "boolean"}, "created_at": time, "created_by": string,
+    "text": {"type": "string", "description": "GET /script-versions/{id} only"},
+    "diff": {"type": "string", "description": "Unified diff against the file's previous version (GET /script-versions/{id} only)"}},
+    ["id", "kind", "name", "sha256", "bytes", "removed", "created_by"]),
+ "ScriptVersionPage": obj({"versions": {"type": "array", "items": ref("ScriptVersion")}, "next_cursor": string}, ["versions"]),
  "AlertPage": obj({"alerts": {"type": "array", "items": ref("Alert")}, "next_cursor": string}, ["alerts"]),
  "EventList": obj({"events": {"type": "array", "items": obj({"id": id_, "kind": string, "at": time, "data": {"type": "string", "description": "JSON object text"},
     "handled": {"type": "boolean"}}, ["id", "kind", "at", "data", "handled"])}}, ["events"]),
@@ -230,6 +240,16 @@ op("GET", "/devices/{id}/alerts", "viewer", "A device's alerts, newest first", r
 op("GET", "/alerts", "viewer", "Alerts of the caller's subtree, newest first (default: active ones)", resp("A page", "AlertPage"),
    [q("device_id", id_), alert_state, alert_severity, alert_name, limit(1000), cursor])
 op("GET", "/alerts/{id}", "viewer", "One alert", resp("The alert", "Alert"), [P_ID])
+P_FILE = {"name": "file", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,60}\\.lua$"}}
+op("POST", "/scripts/reload", "superadmin", "Reload the profiles and automation files from their directories (as SIGHUP does); nothing is installed unless it validates",
+   resp("Reloaded", "ReloadOutcome"))
+op("PUT", "/scripts/profiles/{file}", "superadmin", "Save a profile file (validated with the other profiles first, then written and loaded)",
+   resp("Saved and loaded", "ReloadOutcome"), [P_FILE], req=body("ScriptUpload"))
+op("PUT", "/scripts/automations/{file}", "superadmin", "Save an automation file (loaded against the current profiles first, then written and loaded)",
+   resp("Saved and loaded", "ReloadOutcome"), [P_FILE], req=body("ScriptUpload"))
+op("GET", "/script-versions", "superadmin", "Every accepted version of the profile and automation files, newest first",
+   resp("A page", "ScriptVersionPage"), [q("kind", {"type": "string", "enum": ["profile", "automation"]}), q("name", {"type": "string", "maxLength": 64}), limit(1000), cursor])
+op("GET", "/script-versions/{id}", "superadmin", "One version with its text and the diff to the previous one", resp("The version", "ScriptVersion"), [P_ID])
 op("POST", "/alerts/{id}/acknowledge", "operator", "Acknowledge an open alert (it stays open until its condition clears)",
    resp("The alert", "Alert"), [P_ID])
 op("GET", "/me/2fa", "signed-in", "The caller's two-factor state", resp("State", "TwoFactorStatus"))

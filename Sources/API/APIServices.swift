@@ -15,9 +15,21 @@ public struct APIConfig: Sendable {
     public var passwordIterations = PasswordHashDefaults.iterations
     /// Login session lifetime.
     public var sessionSeconds: Int64 = 12 * 3600
-    public var profiles = ProfileRegistry()
+    /// The profiles as loaded now (a reload replaces them); without it, `profiles` and `profileLibrary` as set.
+    public var catalog: ProfileCatalog?
+    private var fixedProfiles = ProfileRegistry()
+    private var fixedLibrary: ProfileLibrary?
+    public var profiles: ProfileRegistry {
+        get { catalog?.registry ?? fixedProfiles }
+        set { fixedProfiles = newValue }
+    }
     /// The loaded profile files (sources for admins, validation of candidates); nil when the API runs without one.
-    public var profileLibrary: ProfileLibrary?
+    public var profileLibrary: ProfileLibrary? {
+        get { catalog?.current.library ?? fixedLibrary }
+        set { fixedLibrary = newValue }
+    }
+    /// Reloads profiles and automations (nil: the API runs without a server that can).
+    public var reloader: ScriptReloader?
     /// The BBF data-model XML files (writability and value checks of parameters).
     public var dataModelDirectory = "datamodels"
     /// The script library (`reports/`, `campaigns/` below it); missing = empty.

@@ -11,8 +11,8 @@ extension APIHandler {
         let c = server.config
         var ac = APIConfig(filesDirectory: (c.dataDirectory as NSString).appendingPathComponent("files"), fileBaseURL: c.fileBaseURL ?? "")
         ac.maxUploadBytes = c.maxUploadBytes
-        ac.profiles = server.profiles
-        ac.profileLibrary = server.profileLibrary
+        ac.catalog = server.catalog
+        ac.reloader = server.reloader
         ac.passwordIterations = passwordIterations
         ac.scriptsDirectory = c.scriptsDirectory ?? "scripts"
         ac.waker = server.waker

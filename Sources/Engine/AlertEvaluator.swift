@@ -9,7 +9,7 @@ import Storage
 /// idempotent, so a pass cut short is simply done again.
 final class AlertEvaluator: @unchecked Sendable {
     let store: AutomationStore
-    let rules: [AlertRule]
+    private var rules: [AlertRule]
     let interval: Int64
     let log: Log
     private let lock = NSLock()
@@ -29,6 +29,19 @@ final class AlertEvaluator: @unchecked Sendable {
         self.store = store; self.rules = rules; self.interval = max(1, interval); self.log = log
     }
 
+    /// New rules after a reload (the next pass uses them; alerts of removed rules are cleared by that pass).
+    func setRules(_ r: [AlertRule]) {
+        lock.withLock {
+            let gone = Set(rules.map(\.name)).subtracting(r.map(\.name))
+            rules = r
+            removed.formUnion(gone)
+            for n in gone { storming[n] = nil }
+            lastPass = 0
+        }
+    }
+    /// Names of rules removed by a reload: their open alerts are cleared at the next pass.
+    private var removed = Set<String>()
+
     /// Raise and clear changes written since start (a clear of a pending alert counts too: it is rare).
     var transitions: (Int, Int) { lock.withLock { (raised, cleared) } }
 
@@ -36,9 +49,19 @@ final class AlertEvaluator: @unchecked Sendable {
     var problems: [(String, String)] { lock.withLock { storming.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } } }
 
     func passIfDue(now: Int64) async throws {
-        guard now - lastPass >= interval else { return }
-        lastPass = now
+        let due = lock.withLock { () -> ([AlertRule], Set<String>)? in
+            guard now - lastPass >= interval else { return nil }
+            lastPass = now
+            defer { removed = [] }
+            return (rules, removed)
+        }
+        guard let (rules, removed) = due else { return }
         try await sweepOffline(now: now)
+        for name in removed.sorted() {
+            // A rule taken out of the files: nothing holds it any more.
+            let open = try store.openAlerts(name: name)
+            if !open.isEmpty { try await store.apply([.automation(.effects(open.map { .clearAlert(name: name, deviceID: $0.deviceID, at: now) }))]) }
+        }
         for r in rules {
             do { try await evaluate(r, now: now) } catch { log.error("alert \(r.name): \(error)") }
         }

@@ -19,14 +19,17 @@ public final class AutomationRunner: @unchecked Sendable {
     }
 
     let store: AutomationStore
-    let scripts: [AutomationScript]
-    let loadProblems: [(String, String)]
+    /// The files as loaded now (replaced by `reload`), with the text each was loaded from.
+    private var scripts: [AutomationScript]
+    private var texts: [String: String]
+    private var loadProblems: [(String, String)]
     let log: Log
     let tick: Double
     let alertsEvaluator: AlertEvaluator
-    /// Where `start_campaign(file)` finds its files.
+    /// Where the files are (`automations_dir`), and where `start_campaign(file)` finds its files.
+    public let directory: String?
     let campaignsDirectory: String?
-    let registry: ProfileRegistry
+    private var registry: ProfileRegistry
     private let lock = NSLock()
     private var failures: [String: Int] = [:]
     private var runsOK = 0
@@ -43,48 +46,116 @@ public final class AutomationRunner: @unchecked Sendable {
     public init(directory: String?, store: AutomationStore, registry: ProfileRegistry, campaignsDirectory: String? = nil,
                 log: Log = Log(label: "automation"), tick: Double = 1, alertInterval: Int64 = 30) {
         self.store = store; self.log = log; self.tick = tick; self.registry = registry; self.campaignsDirectory = campaignsDirectory
+        self.directory = directory
+        let loaded = Self.load(directory: directory, store: store, registry: registry, running: [:], log: log)
+        scripts = loaded.scripts
+        texts = loaded.texts
+        loadProblems = loaded.problems
+        alertsEvaluator = AlertEvaluator(store: store, rules: loaded.rules, interval: alertInterval, log: log)
+    }
+
+    struct Loaded {
         var scripts: [AutomationScript] = []
+        var texts: [String: String] = [:]
         var problems: [(String, String)] = []
-        let files = directory.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) }?.filter { $0.hasSuffix(".lua") }.sorted() ?? []
-        for f in files.prefix(200) {
+        var rules: [AlertRule] = []
+        /// Files whose new text was refused (the version in `running` stays).
+        var refused: [String] = []
+    }
+
+    /// The `.lua` files of a directory (at most 200, each at most 256 KiB), by name.
+    static func files(_ directory: String?) -> [(String, Result<String, ScriptError>)] {
+        let names = directory.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) }?.filter { $0.hasSuffix(".lua") }.sorted() ?? []
+        return names.prefix(200).map { f in
             let path = (directory! as NSString).appendingPathComponent(f)
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return (f, .failure(ScriptError(.invalid, "\(f): not readable as UTF-8 text"))) }
+            guard text.utf8.count <= 256 << 10 else { return (f, .failure(ScriptError(.invalid, "\(f): larger than 256 KiB"))) }
+            return (f, .success(text))
+        }
+    }
+
+    /// Loads every file. `running`: what runs now (file -> text, script); a file whose new text does not load keeps
+    /// its running version, and one whose text did not change is kept as it is (its Lua state and handler state).
+    static func load(directory: String?, store: AutomationStore, registry: ProfileRegistry, running: [String: (String, AutomationScript)],
+                     log: Log) -> Loaded {
+        var out = Loaded()
+        for (f, read) in files(directory) {
             do {
-                let source = try String(contentsOfFile: path, encoding: .utf8)
-                guard source.utf8.count <= 256 << 10 else { throw ScriptError(.invalid, "\(f): larger than 256 KiB") }
-                scripts.append(try AutomationScript(source: source, name: f, store: store, registry: registry, now: Int64(Date().timeIntervalSince1970)))
+                let text = try read.get()
+                if let (old, script) = running[f], old == text {
+                    out.scripts.append(script)
+                } else {
+                    out.scripts.append(try AutomationScript(source: text, name: f, store: store, registry: registry, now: Int64(Date().timeIntervalSince1970)))
+                }
+                out.texts[f] = text
             } catch {
-                // A broken file is off, with its reason; the others run.
-                problems.append((f, "\(error)"))
-                log.error("automation \(f) is disabled: \(error)")
+                if let (old, script) = running[f] {
+                    out.scripts.append(script)
+                    out.texts[f] = old
+                    out.refused.append(f)
+                    out.problems.append((f, "the new version was refused, the previous one keeps running: \(error)"))
+                    log.error("automation \(f): new version refused, the previous one keeps running: \(error)")
+                } else {
+                    // A broken file is off, with its reason; the others run.
+                    out.problems.append((f, "\(error)"))
+                    log.error("automation \(f) is disabled: \(error)")
+                }
             }
         }
         // An alert name belongs to one rule: a second declaration elsewhere is refused (its file keeps its other parts).
-        var rules: [AlertRule] = []
         var owners: [String: String] = [:]
-        for s in scripts {
+        for s in out.scripts {
             for r in s.alerts {
                 if let first = owners[r.name] {
-                    problems.append((s.name, "alert '\(r.name)' is already declared in \(first): this one is ignored"))
+                    out.problems.append((s.name, "alert '\(r.name)' is already declared in \(first): this one is ignored"))
                     continue
                 }
                 owners[r.name] = s.name
-                rules.append(r)
+                out.rules.append(r)
             }
         }
-        for s in scripts { s.setRuleNames(Set(owners.keys)) }
-        self.scripts = scripts
-        loadProblems = problems
-        alertsEvaluator = AlertEvaluator(store: store, rules: rules, interval: alertInterval, log: log)
+        for s in out.scripts { s.setRuleNames(Set(owners.keys)) }
+        return out
+    }
+
+    /// The files' texts as loaded now (versions are recorded from them).
+    public var loadedTexts: [String: String] { lock.withLock { texts } }
+
+    /// Loads the directory again with `registry` (profiles may have changed too) and installs what loads: changed
+    /// files start afresh (their failure counts too), unchanged ones keep running as they are, a file whose new text
+    /// fails keeps its previous version. Returns the files that changed and the problems.
+    public func reload(registry: ProfileRegistry) -> (changed: [String], problems: [String]) {
+        let (running, profilesChanged) = lock.withLock { () -> ([String: (String, AutomationScript)], Bool) in
+            let r = Dictionary(scripts.map { ($0.name, (texts[$0.name] ?? "", $0)) }, uniquingKeysWith: { a, _ in a })
+            return (r, registry.profiles != self.registry.profiles)
+        }
+        // Aliases resolve at load: with other profiles, every file loads again.
+        let loaded = Self.load(directory: directory, store: store, registry: registry, running: profilesChanged ? [:] : running, log: log)
+        let before = lock.withLock { texts }
+        let changed = Set(before.keys).union(loaded.texts.keys).filter { before[$0] != loaded.texts[$0] && !loaded.refused.contains($0) }.sorted()
+        lock.withLock {
+            scripts = loaded.scripts
+            texts = loaded.texts
+            loadProblems = loaded.problems
+            self.registry = registry
+            for f in changed {
+                failures = failures.filter { !$0.key.hasPrefix(f + "#") }
+                disabled = disabled.filter { !$0.key.hasPrefix(f + "#") }
+            }
+        }
+        alertsEvaluator.setRules(loaded.rules)
+        return (changed, loaded.problems.map { "\($0.0): \($0.1)" })
     }
 
     public var statuses: [Status] {
-        lock.withLock {
+        let evaluatorProblems = alertsEvaluator.problems
+        return lock.withLock {
             scripts.map { s in
                 Status(file: s.name, handlers: s.handlers.map(\.label),
                        alerts: s.alerts.map { "\($0.name): \($0.condition)\($0.hold > 0 ? " for \($0.hold) s" : "") (\($0.severity.rawValue))" },
                        problems: s.handlers.compactMap { h in disabled[h.key].map { "\(h.label): \($0)" } }
                            + loadProblems.filter { $0.0 == s.name }.map(\.1)
-                           + alertsEvaluator.problems.filter { p in s.alerts.contains { $0.name == p.0 } }.map(\.1))
+                           + evaluatorProblems.filter { p in s.alerts.contains { $0.name == p.0 } }.map(\.1))
             } + loadProblems.filter { p in !scripts.contains { $0.name == p.0 } }.map { Status(file: $0.0, handlers: [], alerts: [], problems: [$0.1]) }
         }
     }
@@ -114,16 +185,17 @@ public final class AutomationRunner: @unchecked Sendable {
 
     /// One pass: due schedules, the alert rules and offline sweep when due, then up to 200 pending events.
     func step(now: Int64) async {
+        let scripts = lock.withLock { self.scripts }
         do {
-            try await runSchedules(now: now)
+            try await runSchedules(scripts, now: now)
             try await alertsEvaluator.passIfDue(now: now)
-            try await runEvents(now: now)
+            try await runEvents(scripts, now: now)
         } catch {
             log.error("automations: \(error)")
         }
     }
 
-    private func runSchedules(now: Int64) async throws {
+    private func runSchedules(_ scripts: [AutomationScript], now: Int64) async throws {
         guard scripts.contains(where: { $0.handlers.contains { if case .event = $0.trigger { false } else { true } } }) else { return }
         let last = try store.scheduleRuns()
         for s in scripts {
@@ -144,7 +216,7 @@ public final class AutomationRunner: @unchecked Sendable {
         }
     }
 
-    private func runEvents(now: Int64) async throws {
+    private func runEvents(_ scripts: [AutomationScript], now: Int64) async throws {
         let events = try store.pendingEvents(limit: 200)
         guard !events.isEmpty else { return }
         let kinds = Set(scripts.flatMap { $0.handlers.compactMap { h -> String? in if case .event(let k, _) = h.trigger { k } else { nil } } })
@@ -192,7 +264,7 @@ public final class AutomationRunner: @unchecked Sendable {
                 if try store.campaigns(states: CampaignState.allCases).contains(where: { $0.createdBy == tag }) { continue }
                 let path = (dir as NSString).appendingPathComponent(c.file)
                 guard let source = try? String(contentsOfFile: path, encoding: .utf8) else { throw ScriptError(.invalid, "cannot read \(path)") }
-                let p = try CampaignService(store: store, registry: registry).prepare(source: source, name: c.file, now: now, createdBy: tag)
+                let p = try CampaignService(store: store, registry: lock.withLock { registry }).prepare(source: source, name: c.file, now: now, createdBy: tag)
                 var record = p.record
                 if !c.name.isEmpty { record.name = c.name }
                 let saved = try await store.createCampaign(record, targets: p.targets)

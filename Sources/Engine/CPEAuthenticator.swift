@@ -7,7 +7,9 @@ import Storage
 /// Digest (MD5, qop=auth) over HTTP and Basic over TLS.
 struct CPEAuthenticator: Sendable {
     let nonces: NonceSource
-    let profiles: ProfileRegistry
+    /// Read at each use: profiles reload while serving.
+    let currentProfiles: @Sendable () -> ProfileRegistry
+    var profiles: ProfileRegistry { currentProfiles() }
     let replays = ReplayCache()
 
     enum Result {

@@ -27,9 +27,9 @@ public final class CWMPService: Sendable {
         admission = AdmissionControl(targetSeconds: config.sessionTargetSeconds, floor: config.minSessionLimit,
                                      maxRetryAfter: config.retryAfterSeconds)
         let nonces = config.nonceSecret.isEmpty ? NonceSource.random() : NonceSource(secret: config.nonceSecret)
-        auth = CPEAuthenticator(nonces: nonces, profiles: config.profiles)
-        if let engine = config.scripting, let automation = store as? AutomationStore {
-            provisioning = ProvisioningRunner(engine: engine, store: automation, log: Log(label: "provision"))
+        auth = CPEAuthenticator(nonces: nonces, currentProfiles: { [config] in config.profiles })
+        if config.scripting != nil, let automation = store as? AutomationStore {
+            provisioning = ProvisioningRunner(engine: { [config] in config.scripting }, store: automation, log: Log(label: "provision"))
         } else {
             provisioning = nil
         }

@@ -8,7 +8,9 @@ import Storage
 /// so a restarted server picks up where it stopped; the campaign's Lua is reloaded from the text saved at start.
 public final class CampaignRunner: @unchecked Sendable {
     let store: AutomationStore
-    let registry: ProfileRegistry
+    /// Read when a campaign's script is loaded: profiles reload while serving.
+    let currentRegistry: @Sendable () -> ProfileRegistry
+    var registry: ProfileRegistry { currentRegistry() }
     let log: Log
     let tick: Double
     let wake: @Sendable (Device) async -> Void
@@ -17,9 +19,14 @@ public final class CampaignRunner: @unchecked Sendable {
     /// Token bucket per campaign (in memory: after a restart it simply starts full).
     private var allowance: [Int64: (tokens: Double, at: Double)] = [:]
 
-    public init(store: AutomationStore, registry: ProfileRegistry, log: Log = Log(label: "campaign"), tick: Double = 1,
+    public init(store: AutomationStore, registry: @escaping @Sendable () -> ProfileRegistry, log: Log = Log(label: "campaign"), tick: Double = 1,
                 wake: @escaping @Sendable (Device) async -> Void = { try? await ConnectionRequester.send(to: $0) }) {
-        self.store = store; self.registry = registry; self.log = log; self.tick = tick; self.wake = wake
+        self.store = store; self.currentRegistry = registry; self.log = log; self.tick = tick; self.wake = wake
+    }
+
+    public convenience init(store: AutomationStore, registry: ProfileRegistry, log: Log = Log(label: "campaign"), tick: Double = 1,
+                            wake: @escaping @Sendable (Device) async -> Void = { try? await ConnectionRequester.send(to: $0) }) {
+        self.init(store: store, registry: { registry }, log: log, tick: tick, wake: wake)
     }
 
     public func start() {

@@ -53,6 +53,8 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var automationsDirectory: String?
     /// `serve` runs SQLite's quick_check at start and refuses a corrupt database.
     public var startupCheck = true
+    /// `serve` polls the profile and automation directories every 5 s and reloads what changed (SIGHUP always does).
+    public var watchScripts = true
 
     /// True when the CWMP and operator ports speak HTTPS.
     public var tlsEnabled: Bool { tlsCert != nil && tlsKey != nil }
@@ -76,7 +78,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         case informRetentionDays = "inform_retention_days", kpiRetentionDays = "kpi_retention_days", xmpp
         case tlsCert = "tls_cert", tlsKey = "tls_key", cwmpPlainPort = "cwmp_plain_port", clientCA = "client_ca"
         case trustedProxies = "trusted_proxies", metricsToken = "metrics_token", metricsPort = "metrics_port", metricsHost = "metrics_host"
-        case startupCheck = "startup_check", automationsDirectory = "automations_dir"
+        case startupCheck = "startup_check", automationsDirectory = "automations_dir", watchScripts = "watch_scripts"
     }
 
     public init(from decoder: Decoder) throws {
@@ -108,6 +110,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort)
         metricsHost = try c.decodeIfPresent(String.self, forKey: .metricsHost) ?? d.metricsHost
         startupCheck = try c.decodeIfPresent(Bool.self, forKey: .startupCheck) ?? d.startupCheck
+        watchScripts = try c.decodeIfPresent(Bool.self, forKey: .watchScripts) ?? d.watchScripts
         automationsDirectory = try c.decodeIfPresent(String.self, forKey: .automationsDirectory)
     }
 
@@ -149,6 +152,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         if let v = env["CORRAL_METRICS_HOST"] { metricsHost = v }
         if let v = env["CORRAL_AUTOMATIONS"] { automationsDirectory = v }
         if let v = env["CORRAL_STARTUP_CHECK"] { startupCheck = !["0", "false", "no", "off"].contains(v.lowercased()) }
+        if let v = env["CORRAL_WATCH_SCRIPTS"] { watchScripts = !["0", "false", "no", "off"].contains(v.lowercased()) }
         if let v = env["CORRAL_PROFILES"] { profilesDirectory = v }
         if let v = env["CORRAL_SCRIPTS"] { scriptsDirectory = v }
         try mergeXMPP(server: env["CORRAL_XMPP_SERVER"], jid: env["CORRAL_XMPP_JID"], password: env["CORRAL_XMPP_PASSWORD"], source: "the environment")

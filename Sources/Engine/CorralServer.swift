@@ -32,9 +32,14 @@ public final class CorralServer: @unchecked Sendable {
     private var retention: Task<Void, Never>?
     private var textIndexer: Task<Void, Never>?
     /// The device profiles this server loaded (built-ins + profiles directory).
-    public let profiles: ProfileRegistry
+    /// The profiles as loaded now (a reload replaces them).
+    public let catalog: ProfileCatalog
+    public var profiles: ProfileRegistry { catalog.registry }
     /// Their sources and secrets (the API shows sources and validates candidate files against them).
-    public let profileLibrary: ProfileLibrary
+    public var profileLibrary: ProfileLibrary { catalog.current.library }
+    /// Reloads profiles and automations while serving (file change, SIGHUP, API).
+    public let reloader: ScriptReloader
+    private var watcher: Task<Void, Never>?
     public private(set) var cwmpPort = 0
     /// The extra plain-HTTP CWMP port next to a TLS one (cwmp_plain_port); 0 = none.
     public private(set) var cwmpPlainPort = 0
@@ -85,10 +90,9 @@ public final class CorralServer: @unchecked Sendable {
         if !exposed.isEmpty {
             log.error("WARNING: profiles \(exposed.joined(separator: ", ")) accept the public default onboarding password: anyone can onboard or re-bootstrap devices with them. Set their secrets (corral.json \"secrets\" or CORRAL_SECRET_<NAME>) before real devices connect.")
         }
-        engine.profiles = library.registry
-        profiles = library.registry
-        profileLibrary = library
-        engine.scripting = ScriptEngine(library: library, shards: 8)
+        let catalog = ProfileCatalog(library: library, engine: ScriptEngine(library: library, shards: Self.scriptShards))
+        self.catalog = catalog
+        engine.catalog = catalog
         engine.nonceSecret = try Self.loadSecret(directory: config.dataDirectory)
         engine.xmppConfigured = config.xmpp != nil
         cwmp = CWMPService(store: store, config: engine)
@@ -96,13 +100,17 @@ public final class CorralServer: @unchecked Sendable {
         self.stun = stun
         let xmpp = try config.xmppService()
         self.xmpp = xmpp
-        let waker = Waker(store: store, udp: stun.map { .server($0) }, xmpp: xmpp, watch: cwmp.sessionOpens, profiles: library.registry)
+        let waker = Waker(store: store, udp: stun.map { .server($0) }, xmpp: xmpp, watch: cwmp.sessionOpens, profiles: { catalog.registry })
         self.waker = waker
-        campaigns = CampaignRunner(store: store, registry: library.registry, wake: { _ = await waker.wake($0) })
+        campaigns = CampaignRunner(store: store, registry: { catalog.registry }, wake: { _ = await waker.wake($0) })
         let automationDir = config.automationsDirectory ?? ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("automations")
         automations = AutomationRunner(directory: automationDir, store: store, registry: library.registry,
                                        campaignsDirectory: ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("campaigns"))
+        reloader = ScriptReloader(config: config, catalog: catalog, automations: automations, store: store, shards: Self.scriptShards)
     }
+
+    /// Lua states with every profile's hooks (sessions hash to one by device ID).
+    static let scriptShards = 8
 
     /// Digest nonces are HMACs under this secret; keeping it lets CPEs finish a handshake across a restart.
     static func loadSecret(directory: String) throws -> [UInt8] {
@@ -216,6 +224,8 @@ public final class CorralServer: @unchecked Sendable {
         retention = HistoryRetention(store: store, policy: .init(informDays: config.informRetentionDays, kpiDays: config.kpiRetentionDays)).start()
         campaigns.start()
         automations.start()
+        await reloader.recordVersions(by: "start")
+        if config.watchScripts { watcher = reloader.watch(every: .seconds(5)) }
         let scheme = tls == nil ? "" : "https "
         log.info("CWMP on \(scheme)\(config.host):\(cwmpPort)\(cwmpPlainPort > 0 ? " (plain http on \(cwmpPlainPort))" : ""), \(tls == nil ? "HTTP" : "HTTPS") on \(config.host):\(httpPort), STUN on \(stun == nil ? "(off)" : "udp \(config.host):\(stunPort)"), data in \(config.dataDirectory)")
     }
@@ -247,6 +257,7 @@ public final class CorralServer: @unchecked Sendable {
     }
 
     public func stop() async {
+        watcher?.cancel()
         sweeper?.cancel()
         retention?.cancel()
         textIndexer?.cancel()

@@ -16,9 +16,19 @@ public struct EngineConfig: Sendable {
     public var minSessionLimit: Int = 256
     /// Largest CWMP body accepted.
     public var maxBodyBytes: Int = 4 << 20
-    public var profiles = ProfileRegistry()
+    /// The profiles as loaded now (`serve` replaces them on reload); when nil, `profiles` and `scripting` as set.
+    public var catalog: ProfileCatalog?
+    private var fixedProfiles = ProfileRegistry()
+    private var fixedScripting: ScriptEngine?
+    public var profiles: ProfileRegistry {
+        get { catalog?.registry ?? fixedProfiles }
+        set { fixedProfiles = newValue }
+    }
     /// Profile hooks, desired values and KPIs run on each session when set (needs an AutomationStore).
-    public var scripting: ScriptEngine?
+    public var scripting: ScriptEngine? {
+        get { catalog.map { $0.current.engine } ?? fixedScripting }
+        set { fixedScripting = newValue }
+    }
     /// Persisted so that Digest nonces stay valid across restarts.
     public var nonceSecret: [UInt8] = []
     /// Corral has an XMPP account: onboarding reads every TR-181 device's ConnReqJabberID.

@@ -7,11 +7,12 @@ import Storage
 /// Glue between a CWMP session and its ProvisioningSession: when to start it, what it reads from the store, and the
 /// store writes of its outcome (learned values, KPI samples, provision faults with retry/backoff per device).
 final class ProvisioningRunner: Sendable {
-    let engine: ScriptEngine
+    /// The current scripts (profiles reload while serving; a session keeps the ones it began with).
+    let engine: @Sendable () -> ScriptEngine?
     let store: AutomationStore
     let log: Log
 
-    init(engine: ScriptEngine, store: AutomationStore, log: Log) {
+    init(engine: @escaping @Sendable () -> ScriptEngine?, store: AutomationStore, log: Log) {
         self.engine = engine; self.store = store; self.log = log
     }
 
@@ -20,7 +21,7 @@ final class ProvisioningRunner: Sendable {
 
     /// Prepares the session's provisioning (scripts start on the first ACS turn with nothing else queued).
     func begin(_ ctx: SessionContext, inform: Inform, now: Int64) {
-        guard let kind = ctx.device.dataModel,
+        guard let engine = engine(), let kind = ctx.device.dataModel,
               let profile = engine.registry.profile(named: ctx.device.profile) ?? engine.registry.profile(for: kind) else { return }
         let states = (try? store.provisionStates(deviceID: ctx.device.id)) ?? []
         let skip = Set(states.filter { $0.nextRetry > now }.map(\.script))

@@ -52,15 +52,23 @@ public struct Waker: Sendable {
     /// Corral's XMPP session (nil: no XMPP configured).
     let xmpp: XMPPService?
     let watch: SessionWatch
-    let profiles: ProfileRegistry
+    /// Read at each wake-up: profiles reload while serving.
+    let currentProfiles: @Sendable () -> ProfileRegistry
+    var profiles: ProfileRegistry { currentProfiles() }
     public let log: WakeLog
     /// How long a UDP connection request (which has no answer) may take to bring a session before the next method.
     public var udpTimeout: Double = 3
     /// How long a device that accepted an XMPP connection request may take to open its session.
     public var xmppSessionTimeout: Double = 3
 
-    public init(store: CorralStore, udp: UDPRoute?, xmpp: XMPPService? = nil, watch: SessionWatch, profiles: ProfileRegistry, log: WakeLog = WakeLog()) {
-        self.store = store; self.udp = udp; self.xmpp = xmpp; self.watch = watch; self.profiles = profiles; self.log = log
+    public init(store: CorralStore, udp: UDPRoute?, xmpp: XMPPService? = nil, watch: SessionWatch,
+                profiles: @escaping @Sendable () -> ProfileRegistry, log: WakeLog = WakeLog()) {
+        self.store = store; self.udp = udp; self.xmpp = xmpp; self.watch = watch; self.currentProfiles = profiles; self.log = log
+    }
+
+    public init(store: CorralStore, udp: UDPRoute?, xmpp: XMPPService? = nil, watch: SessionWatch, profiles: ProfileRegistry,
+                log: WakeLog = WakeLog()) {
+        self.init(store: store, udp: udp, xmpp: xmpp, watch: watch, profiles: { profiles }, log: log)
     }
 
     public var availableMethods: Set<WakeMethod> {

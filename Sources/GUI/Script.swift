@@ -3,7 +3,7 @@
 /// `data-poll` refresh themselves from the server; `details[data-tree]` load a parameter subtree when opened.
 public enum Assets {
     /// Bumped when css/js change (part of their URLs; they are served cacheable).
-    public static let version = "4"
+    public static let version = "5"
 }
 
 extension Assets {
@@ -53,6 +53,7 @@ function describe(r) {
     return s;
   }
   if (d && d.token) return 'Token (shown once): ' + d.token;
+  if (d && d.accepted !== undefined && d.changed) return (d.changed.length ? 'Loaded: ' + d.changed.join(', ') : 'Nothing changed') + (d.problems.length ? ' - ' + d.problems.join('; ') : '');
   if (d && d.valid !== undefined) {
     var ps = (d.problems || []).map(function (p) { return p.kind + ': ' + p.message; });
     return (d.valid ? 'Valid: ' + d.profiles.map(function (p) { return p.name; }).join(', ') : 'Not valid') + (ps.length ? ' - ' + ps.join('; ') : '');
@@ -192,7 +193,12 @@ document.addEventListener('submit', async function (ev) {
     var r;
     if (form.dataset.bulk) r = await bulk(form);
     else if (form.dataset.upload !== undefined) r = await upload(form);
-    else r = await api(form.dataset.method || 'POST', form.dataset.api, form.dataset.nobody !== undefined ? undefined : formJSON(form));
+    else {
+      // A second submit button may send the same fields elsewhere (data-api on the button; {file} from the form).
+      var sub = ev.submitter, url = (sub && sub.dataset.api) || form.dataset.api;
+      if (url.indexOf('{file}') >= 0) url = url.replace('{file}', encodeURIComponent(form.elements.file.value));
+      r = await api((sub && sub.dataset.method) || form.dataset.method || 'POST', url, form.dataset.nobody !== undefined ? undefined : formJSON(form));
+    }
     var text = r.bulk ? r.data.detail : describe(r), toast = document.getElementById('toast');
     if (out) { out.textContent = text; out.className = r.ok ? 'ok' : 'err'; }
     if (toast) { toast.textContent = text; toast.className = r.ok ? 'ok' : 'err'; }

@@ -48,6 +48,7 @@ tbody tr:hover{background:#f6f9fc}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:.8rem;font-weight:600;color:#fff}
 .badge.st-online,.badge.st-done{background:var(--ok)}.badge.st-offline,.badge.st-waiting,.badge.st-sent,.badge.st-pending{background:var(--warn)}
 .badge.st-never,.badge.st-cancelled{background:var(--never)}.badge.st-fault{background:var(--bad)}
+pre.diff .add{color:var(--ok)}pre.diff .del{color:var(--bad)}pre.diff .hunk{color:var(--muted,#667)}
 .badge.st-critical,.badge.st-major,.badge.st-active{background:var(--bad)}.badge.st-minor{background:var(--warn)}.badge.st-warning{background:var(--never)}.badge.st-cleared{background:var(--ok)}
 .chip{display:inline-block;background:#e7eefb;border-radius:8px;padding:0 6px;margin:0 2px 2px 0;font-size:.85rem}
 form.filters{display:flex;flex-wrap:wrap;gap:8px 12px;align-items:flex-end;margin-bottom:12px}

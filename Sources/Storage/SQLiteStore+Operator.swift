@@ -237,14 +237,16 @@ extension SQLiteStore: OperatorStore {
     // MARK: audit
 
     public func appendAudit(_ e: AuditEntry) async throws {
-        try await db.write { c in
-            try c.run("""
-                INSERT INTO audit_log(at, actor, user_id, token_id, remote, organisation_id, action, object_type, object_id, before, after, status)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-                """, [.int(e.at), .text(e.actor), e.userID.map { .int($0) } ?? .null, e.tokenID.map { .int($0) } ?? .null,
-                      .text(e.remote), .int(e.organisationID), .text(e.action), .text(e.objectType), .text(e.objectID),
-                      e.before.map { .text($0) } ?? .null, e.after.map { .text($0) } ?? .null, .int(Int64(e.status))])
-        }
+        try await db.write { c in try Self.insertAudit(e, on: c) }
+    }
+
+    static func insertAudit(_ e: AuditEntry, on c: SQLiteConnection) throws {
+        try c.run("""
+            INSERT INTO audit_log(at, actor, user_id, token_id, remote, organisation_id, action, object_type, object_id, before, after, status)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+            """, [.int(e.at), .text(e.actor), e.userID.map { .int($0) } ?? .null, e.tokenID.map { .int($0) } ?? .null,
+                  .text(e.remote), .int(e.organisationID), .text(e.action), .text(e.objectType), .text(e.objectID),
+                  e.before.map { .text($0) } ?? .null, e.after.map { .text($0) } ?? .null, .int(Int64(e.status))])
     }
 
     public func audit(_ q: AuditQuery) throws -> [AuditEntry] {

@@ -54,7 +54,11 @@ struct Serve: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data((secure
             ? "corral: TLS on: CWMP \(server.cwmpPort) and operator \(server.httpPort) speak HTTPS only (certificate \(config.tlsCert ?? ""); SIGHUP reloads it)\(server.cwmpPlainPort > 0 ? "; plain-HTTP CWMP on \(server.cwmpPlainPort) (Digest only)" : "")\n"
             : "corral: TLS off: CWMP and operator ports are plain HTTP (--tls-cert/--tls-key to turn it on)\n").utf8))
-        if secure { onSignal(SIGHUP) { server.reloadTLS() } }
+        // SIGHUP: the certificate (with TLS), the profiles and the automation files.
+        onSignal(SIGHUP) {
+            if secure { server.reloadTLS() }
+            Task { _ = await server.reloader.reload(by: "SIGHUP") }
+        }
         FileHandle.standardOutput.write(Data((server.stun == nil ? "corral: STUN off (stun_port 0)\n"
                                               : "corral: STUN listening on udp \(config.host):\(server.stunPort)\n").utf8))
         if server.metricsPort > 0 {

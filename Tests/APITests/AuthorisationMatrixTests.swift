@@ -15,7 +15,8 @@ import Storage
         "openapi.read": nil, "auth.login": nil,
         "auth.logout": .viewer, "me.read": .viewer, "me.password": .viewer,
         "automation.list": .viewer, "device.events": .viewer, "device.alerts": .viewer, "alert.list": .viewer, "alert.read": .viewer,
-        "alert.acknowledge": .operator,
+        "alert.acknowledge": .operator, "script.reload": .superadmin, "script.profile_put": .superadmin, "script.automation_put": .superadmin,
+        "script.versions": .superadmin, "script.version": .superadmin,
         "me.two_factor": .viewer, "me.two_factor_enrol": .viewer, "me.two_factor_confirm": .viewer, "me.two_factor_disable": .viewer,
         "user.reset_2fa": .admin, "organisation.two_factor_read": .viewer, "organisation.two_factor": .admin,
         "device.list": .viewer, "device.export": .viewer, "device.read": .viewer, "device.update": .operator, "device.move": .admin, "device.resolve_conflict": .admin, "device.approve_rebootstrap": .admin,
@@ -123,6 +124,11 @@ import Storage
             case "device.events": return Sample(method: "GET", path: "/devices/\(try await device(org).id)/events")
             case "device.alerts": return Sample(method: "GET", path: "/devices/\(try await device(org).id)/alerts")
             case "alert.list": return Sample(method: "GET", path: "/alerts")
+            case "script.reload": return Sample(method: "POST", path: "/scripts/reload")
+            case "script.profile_put": return Sample(method: "PUT", path: "/scripts/profiles/matrix.lua", json: ["script": "return profile { name = 'matrix', extends = 'generic-tr181' }"])
+            case "script.automation_put": return Sample(method: "PUT", path: "/scripts/automations/matrix.lua", json: ["script": "every('1h', function() end)"])
+            case "script.versions": return Sample(method: "GET", path: "/script-versions")
+            case "script.version": return Sample(method: "GET", path: "/script-versions/1")
             case "alert.read": return Sample(method: "GET", path: "/alerts/\(try await alert(org))")
             case "alert.acknowledge": return Sample(method: "POST", path: "/alerts/\(try await alert(org))/acknowledge")
             case "me.two_factor": return Sample(method: "GET", path: "/me/2fa")

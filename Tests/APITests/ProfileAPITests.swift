@@ -86,4 +86,44 @@ import Storage
         #expect(live.server.profiles.profile(named: "r2") == nil)
         await admin.close()
     }
+
+    /// Uploads through the API: validated first (a refused file is not written), then written and loaded; every
+    /// accepted version is listed with the diff to the previous one.
+    @Test func uploadsAreValidatedWrittenLoadedAndVersioned() async throws {
+        let profiles = temporaryDirectory("api-profiles")
+        let automations = temporaryDirectory("api-automations")
+        defer { for d in [profiles, automations] { try? FileManager.default.removeItem(atPath: d) } }
+        let live = try await LiveServer { $0.profilesDirectory = profiles; $0.automationsDirectory = automations; $0.watchScripts = false }
+        defer { Task { await live.stop() } }
+        let root = APIClient(port: live.server.httpPort, token: try await live.token(role: .superadmin, org: 1))
+        let bad = try await root.send("PUT", "/scripts/profiles/acme.lua", json: ["script": "return profile { name = 'acme', extends = 'nope' }"])
+        #expect(bad.status == 422 && bad.text.contains("was not saved"), "\(bad.text)")
+        #expect(!FileManager.default.fileExists(atPath: profiles + "/acme.lua"))
+        for (n, desc) in ["one", "two"].enumerated() {
+            let ok = try await root.send("PUT", "/scripts/profiles/acme.lua", json: ["script": """
+                return profile { name = "acme", extends = "generic-tr181", match = { product_class = "ACME\(n)" }, description = "\(desc)" }
+                """])
+            #expect(ok.status == 200 && (ok.json["changed"] as? [String]) == ["profiles/acme.lua"], "\(ok.text)")
+        }
+        #expect(try await root.get("/profiles/acme").json["description"] as? String == "two")
+        let auto = try await root.send("PUT", "/scripts/automations/tick.lua", json: ["script": "every('1h', function() end)"])
+        #expect(auto.status == 200 && (auto.json["changed"] as? [String]) == ["automations/tick.lua"], "\(auto.text)")
+        #expect(try await root.send("PUT", "/scripts/automations/tick.lua", json: ["script": "every('1s', function() end)"]).status == 422)
+        #expect(try await root.send("PUT", "/scripts/automations/..%2Fescape.lua", json: ["script": "every('1h', function() end)"]).status != 200)
+        let list = try await root.get("/script-versions?kind=profile&name=acme.lua")
+        let versions = try #require(list.json["versions"] as? [[String: Any]])
+        #expect(versions.count == 2 && (versions.first?["created_by"] as? String)?.contains("(token ") == true, "\(list.text)")
+        let newest = try #require(versions.first?["id"] as? Int)
+        let one = try await root.get("/script-versions/\(newest)").json
+        let diff = try #require(one["diff"] as? String)
+        #expect(diff.contains("-return profile { name = \"acme\", extends = \"generic-tr181\", match = { product_class = \"ACME0\" }, description = \"one\" }"), "\(diff)")
+        #expect(diff.contains("+return profile { name = \"acme\", extends = \"generic-tr181\", match = { product_class = \"ACME1\" }, description = \"two\" }"))
+        // Profiles and automations act on every organisation: only superadmins read their versions, write or reload.
+        let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1))
+        #expect(try await admin.get("/script-versions").status == 403)
+        #expect(try await admin.send("POST", "/scripts/reload", json: [String: Any]()).status == 403)
+        #expect(try await root.send("POST", "/scripts/reload", json: [String: Any]()).json["accepted"] as? Bool == true)
+        await root.close()
+        await admin.close()
+    }
 }

@@ -52,7 +52,10 @@ class Corral:
         with open(os.path.join(automations, "welcome.lua"), "w") as f:
             f.write('on("device.onboarded", function(dev) dev:alert("welcome", { severity = "warning", message = "new device " .. dev.name }) end)\n'
                     'alert { name = "silent", offline = "1h", severity = "critical" }\n')
-        env = dict(os.environ, CORRAL_LOG="error", CORRAL_PROFILES=os.path.join(REPO, "profiles"), CORRAL_SECRET_ACME_R1_ONBOARDING=ACME_SECRET,
+        # A copy of the repository's profiles: the GUI test saves one through the profile page.
+        profiles = os.path.join(self.data, "profiles")
+        shutil.copytree(os.path.join(REPO, "profiles"), profiles)
+        env = dict(os.environ, CORRAL_LOG="error", CORRAL_PROFILES=profiles, CORRAL_SECRET_ACME_R1_ONBOARDING=ACME_SECRET,
                    CORRAL_AUTOMATIONS=automations)
         self.out = open(os.path.join(self.data, "serve.log"), "w+")
         self.procs.append(subprocess.Popen([BIN, "serve", "--data", self.data, "--host", "127.0.0.1", "--cwmp-port", "0", "--http-port", "0"],
@@ -298,6 +301,8 @@ def main():
             d.get(c.base + "/admin/automations")
             text = d.find_element(By.ID, "automations").text
             assert "welcome.lua" in text and "silent: offline 1h (critical)" in text, text
+            d.find_element(By.ID, "reload-scripts").click()
+            wait_for("the reload to be shown", lambda: "by admin" in d.find_element(By.ID, "last-reload").text)
         _()
 
         @test("dashboard charts render with data and link to the inventory")
@@ -383,6 +388,16 @@ def main():
             # Validation installed nothing.
             names = [p["name"] for p in c.api("GET", "/profiles")[1]["profiles"]]
             assert "acme-lte-r2" not in names and "acme-lte-r1" in names, names
+            # Save and load (superadmin): written to the profiles directory, loaded at once, kept in the history.
+            d.find_element(By.ID, "save-profile").click()
+            toast(d, r"Loaded: profiles/acme-lte-r2\.lua")
+            names = [p["name"] for p in c.api("GET", "/profiles")[1]["profiles"]]
+            assert "acme-lte-r2" in names, names
+            d.get(c.base + "/admin/script-versions")
+            d.find_element(By.LINK_TEXT, "acme-lte-r2.lua").click()
+            diff = wait_for("the diff", lambda: d.find_element(By.ID, "script-diff").text)
+            assert '+return profile { name = "acme-lte-r2"' in diff, diff
+            shot(d, "12b-script-version", full=False)
         _()
 
         @test("campaigns: inventory selection, dry run preview, start, progress reaches 100 %")

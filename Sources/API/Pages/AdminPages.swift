@@ -43,6 +43,67 @@ enum AdminPages {
             and <code>alert{name, when or offline, for, severity}</code> (their alerts: <a href="/alerts">Alerts</a>).</p>
             <div class="tablewrap"><table id="automations"><thead><tr><th>File</th><th>Handlers</th><th>Alert rules</th><th>State</th></tr></thead><tbody>\
             \(rows.isEmpty ? [Markup("<tr><td colspan=\"4\" class=\"muted\">No automation files.</td></tr>")] : rows)</tbody></table></div>
+            \(reloadCard(ctx))
+            """)
+    }
+
+    /// Reload and history, for superadmins: files are reloaded when they change (and on SIGHUP); this does it now.
+    static func reloadCard(_ ctx: RequestContext) -> Markup {
+        guard ctx.can("script.reload"), let r = ctx.api.config.reloader else { return .empty }
+        let last: Markup = r.lastReload.map { l in
+            """
+            <p id="last-reload">Last reload \(Layout.ago(l.at, now: Time.now, iso: Time.iso(l.at))) by \(l.by): \
+            \(l.outcome.accepted ? (l.outcome.changed.isEmpty ? "nothing changed" : "loaded \(l.outcome.changed.joined(separator: ", "))") : "refused")\
+            \(l.outcome.problems.isEmpty ? "" : " (\(l.outcome.problems.joined(separator: "; ")))")</p>
+            """
+        } ?? "<p class=\"muted\" id=\"last-reload\">No reload since the start.</p>"
+        return """
+            <section class="card" aria-labelledby="h-reload"><h2 id="h-reload">Reload</h2>
+            <p class="muted">Profiles (<code>\(r.profilesDirectory ?? "built-in only")</code>) and automation files (<code>\(r.automationsDirectory ?? "none")</code>)
+            are reloaded when they change and on SIGHUP; nothing is installed unless it validates. Every accepted version is kept:
+            <a href="/admin/script-versions">History</a>.</p>
+            \(last)
+            \(PageKit.apiForm("/api/v1/scripts/reload", then: "reload", cls: "inline", "<button type=\"submit\" id=\"reload-scripts\">Reload now</button>"))
+            </section>
+            """
+    }
+
+    // MARK: script versions
+
+    static func scriptVersions(_ ctx: RequestContext) async throws -> HTTPResponse {
+        guard let store = ctx.store as? SQLiteStore else { throw APIError.conflict("no version store") }
+        let rows: [Markup] = try store.scriptVersions(kind: nil, name: ctx.query["name"], beforeID: nil, limit: 200).map { v in
+            """
+            <tr><td>\(v.kind.rawValue)</td><td><a href="/admin/script-versions/\(v.id)"><code>\(v.name)</code></a></td>\
+            <td>\(Layout.ago(v.createdAt, now: Time.now, iso: Time.iso(v.createdAt)))</td><td>\(v.createdBy)</td>\
+            <td>\(v.text.isEmpty ? "removed" : "\(v.text.utf8.count) bytes")</td></tr>
+            """
+        }
+        return PageKit.page(ctx, "Script history", section: "admin", """
+            <p><a href="/admin/automations">« Automations</a></p>
+            <h1>Script history</h1>
+            <p class="muted">Every accepted version of the profile and automation files, newest first.</p>
+            <div class="tablewrap"><table id="script-versions"><thead><tr><th>Kind</th><th>File</th><th>When</th><th>By</th><th>Size</th></tr></thead><tbody>\
+            \(rows.isEmpty ? [Markup("<tr><td colspan=\"5\" class=\"muted\">No versions yet.</td></tr>")] : rows)</tbody></table></div>
+            """)
+    }
+
+    static func scriptVersion(_ ctx: RequestContext) async throws -> HTTPResponse {
+        guard let store = ctx.store as? SQLiteStore, let v = try store.scriptVersion(id: try ctx.pathID()) else {
+            throw APIError.notFound("script version \(ctx.params["id"] ?? "")")
+        }
+        let previous = try store.previousScriptVersion(of: v)
+        let lines: [Markup] = LineDiff.unified(previous?.text ?? "", v.text).split(separator: "\n", omittingEmptySubsequences: false).map { l in
+            let cls = l.hasPrefix("+") ? "add" : l.hasPrefix("-") ? "del" : l.hasPrefix("@@") ? "hunk" : ""
+            return "<span class=\"\(cls)\">\(l)</span>\n"
+        }
+        return PageKit.page(ctx, "\(v.name) version \(v.id)", section: "admin", """
+            <p><a href="/admin/script-versions?name=\(URLText.component(v.name))">« History of \(v.name)</a></p>
+            <h1>\(v.kind.rawValue) <code>\(v.name)</code></h1>
+            <p>\(Layout.ago(v.createdAt, now: Time.now, iso: Time.iso(v.createdAt))) by \(v.createdBy)\
+            \(previous.map { Markup(" — changes since the version of \(Time.iso($0.createdAt) ?? "")") } ?? " — the first version")</p>
+            <section class="card" aria-labelledby="h-diff"><h2 id="h-diff">Changes</h2><pre class="source diff" id="script-diff"><code>\(lines)</code></pre></section>
+            <section class="card" aria-labelledby="h-text"><h2 id="h-text">Text</h2><pre class="source"><code>\(v.text)</code></pre></section>
             """)
     }
 

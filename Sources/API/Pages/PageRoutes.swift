@@ -24,6 +24,8 @@ enum PageRoutes {
         Route(method: "GET", pattern: "/admin/profiles/{name}", permission: .role(.viewer), action: "gui.profile", handler: ProfilePages.show),
         Route(method: "GET", pattern: "/admin/campaigns", permission: .role(.viewer), action: "gui.campaigns", handler: AdminPages.campaigns),
         Route(method: "GET", pattern: "/admin/automations", permission: .role(.viewer), action: "gui.automations", handler: AdminPages.automations),
+        Route(method: "GET", pattern: "/admin/script-versions", permission: .role(.superadmin), action: "gui.script_versions", handler: AdminPages.scriptVersions),
+        Route(method: "GET", pattern: "/admin/script-versions/{id}", permission: .role(.superadmin), action: "gui.script_version", handler: AdminPages.scriptVersion),
         Route(method: "GET", pattern: "/admin/campaigns/{id}", permission: .role(.viewer), action: "gui.campaign", handler: CampaignPages.campaign),
         Route(method: "GET", pattern: "/admin/reports", permission: .role(.viewer), action: "gui.reports", handler: AdminPages.reports),
         Route(method: "GET", pattern: "/admin/audit", permission: .role(.admin), action: "gui.audit", handler: AdminPages.audit),

@@ -93,10 +93,12 @@ enum ProfilePages {
             \(PageKit.apiForm("/api/v1/profiles/validate", cls: "stack", label: heading, """
             <label for="v-file">File name<input id="v-file" name="file" value="\(file)" maxlength="64" required pattern="[A-Za-z0-9._-]+\\.lua"></label>
             <label for="v-script">Lua<textarea id="v-script" name="script" rows="16" spellcheck="false" class="code">\(script)</textarea></label>
-            <button type="submit" id="validate-profile">Validate</button>
+            <div class="row"><button type="submit" id="validate-profile">Validate</button>\
+            \(Markup.when(ctx.can("script.profile_put"), "<button type=\"submit\" class=\"secondary\" id=\"save-profile\" data-api=\"/api/v1/scripts/profiles/{file}\" data-method=\"PUT\">Save and load</button>"))</div>
             """))
-            <p class="muted">Checked in the sandbox next to the loaded profiles (so <code>extends</code> works); nothing is installed. \
-            To install, put the file in the profiles directory and restart <code>corral serve</code>.</p></section>
+            <p class="muted">Validate checks it in the sandbox next to the loaded profiles (so <code>extends</code> works) and installs nothing. \
+            Save and load (superadmins) validates it the same way, writes it to the profiles directory and loads it: the next sessions
+            run it; every saved version is kept (Admin → Automations → History).</p></section>
             """
     }
 }

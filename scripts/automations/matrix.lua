@@ -1,0 +1,1 @@
+every('1h', function() end)
