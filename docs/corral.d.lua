@@ -233,6 +233,12 @@ function emit_event(kind, device, data) end
 ---@param options? table {name}
 function start_campaign(file, options) end
 
+--- Declares a test case that `corral script test <file>` runs against fixture devices; ignored when the script runs for real.
+--- Contexts: campaign, report, automation.
+---@param name string what the case checks
+---@param spec table {devices = {{serial, profile, params = {...}, ...}}, event = {kind, device, data}, schedule, after, args, expect = {tasks, tags, groups, location, alerts, events, rows, contains, error}}: see docs/automations.md
+function test(name, spec) end
+
 --- Declares a bulk campaign. A campaign file calls it once.
 --- Contexts: campaign.
 ---@param definition table {name, target = {filter}, apply = function(dev), rate = {per_minute, concurrent}, waves = {n, ...}, stop_if = {failure_rate, min_devices}, connection_request}

@@ -34,6 +34,7 @@ public final class AutomationRunner: @unchecked Sendable {
     private var failures: [String: Int] = [:]
     private var runsOK = 0
     private var runsFailed = 0
+    private var lastFailure: String?
     private var disabled: [String: String] = [:]
     private var loop: Task<Void, Never>?
     /// Events older than this when the runner starts are skipped, not run: an automation added today does not fire
@@ -160,6 +161,9 @@ public final class AutomationRunner: @unchecked Sendable {
         }
     }
 
+    /// The last handler failure ("file#n (on kind): message"), nil when none failed.
+    public var lastError: String? { lock.withLock { lastFailure } }
+
     /// Handler runs since start, and the alert rules' transitions (for /metrics).
     public var runCounts: (ok: Int, failed: Int, alertsRaised: Int, alertsCleared: Int) {
         let (raised, cleared) = alertsEvaluator.transitions
@@ -184,10 +188,11 @@ public final class AutomationRunner: @unchecked Sendable {
     }
 
     /// One pass: due schedules, the alert rules and offline sweep when due, then up to 200 pending events.
-    func step(now: Int64) async {
+    /// `schedules`: false leaves the `every()` handlers alone (tests of event handlers); true (tests) runs them all now.
+    func step(now: Int64, schedules: Bool? = nil) async {
         let scripts = lock.withLock { self.scripts }
         do {
-            try await runSchedules(scripts, now: now)
+            if schedules != false { try await runSchedules(scripts, now: now, all: schedules == true) }
             try await alertsEvaluator.passIfDue(now: now)
             try await runEvents(scripts, now: now)
         } catch {
@@ -195,17 +200,17 @@ public final class AutomationRunner: @unchecked Sendable {
         }
     }
 
-    private func runSchedules(_ scripts: [AutomationScript], now: Int64) async throws {
+    private func runSchedules(_ scripts: [AutomationScript], now: Int64, all: Bool = false) async throws {
         guard scripts.contains(where: { $0.handlers.contains { if case .event = $0.trigger { false } else { true } } }) else { return }
         let last = try store.scheduleRuns()
         for s in scripts {
             for h in s.handlers where !isDisabled(h) {
                 switch h.trigger {
                 case .every(let seconds):
-                    guard now - (last[h.key] ?? 0) >= seconds else { continue }
+                    guard all || now - (last[h.key] ?? 0) >= seconds else { continue }
                 case .cron(let cron):
                     // Never ran: the schedule counts from this start (a new "0 3 * * *" waits for 03:00).
-                    guard let next = cron.next(after: last[h.key] ?? startedAt - 60), next <= now else { continue }
+                    guard all || (cron.next(after: last[h.key] ?? startedAt - 60).map { $0 <= now } ?? false) else { continue }
                 case .event:
                     continue
                 }
@@ -287,6 +292,7 @@ public final class AutomationRunner: @unchecked Sendable {
             let off = lock.withLock { () -> Bool in
                 failures[h.key, default: 0] += 1
                 runsFailed += 1
+                lastFailure = "\(h.key) (\(h.label)): \(message)"
                 guard failures[h.key]! >= Self.maxConsecutiveFailures else { return false }
                 disabled[h.key] = "switched off after \(Self.maxConsecutiveFailures) failures in a row; last: \(message)"
                 return true

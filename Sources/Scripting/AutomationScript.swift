@@ -166,7 +166,7 @@ public final class AutomationScript: @unchecked Sendable {
     }
 
     /// "30s", "15m", "6h", "1d" → seconds; nil when malformed.
-    static func seconds(_ text: String) -> Int64? {
+    public static func seconds(_ text: String) -> Int64? {
         guard let unit = text.last, let n = Int64(text.dropLast()), n > 0 else { return nil }
         let factor: Int64? = switch unit {
         case "s": 1

@@ -340,6 +340,12 @@ extension Bridge {
             if let e = a.startCampaign(file: c.string(0)!, name: c.table(1)?["name"].string) { return .raise(e) }
             return .values(0)
         },
+        BridgeFunction("test", [.automation, .campaign, .report], args: [BridgeArg("name", .string, "what the case checks"),
+                                                                   BridgeArg("spec", .table, "{devices = {{serial, profile, params = {...}, ...}}, event = {kind, device, data}, schedule, after, args, expect = {tasks, tags, groups, location, alerts, events, rows, contains, error}}: see docs/automations.md")],
+                       "Declares a test case that `corral script test <file>` runs against fixture devices; ignored when the script runs for real.") { c in
+            if let sink = c.run.sink, let e = sink.test(c.string(0)!, c.table(1)!) { return .raise(e) }
+            return .values(0)
+        },
         BridgeFunction("campaign", [.campaign], args: [BridgeArg("definition", .table, "{name, target = {filter}, apply = function(dev), rate = {per_minute, concurrent}, waves = {n, ...}, stop_if = {failure_rate, min_devices}, connection_request}")],
                        "Declares a bulk campaign. A campaign file calls it once.") { c in
             guard let sink = c.run.sink else { return .raise("campaign{} is not expected here") }

@@ -95,6 +95,8 @@ public protocol DeclarationSink: AnyObject {
     func every(_ interval: String, handler: Int32) -> String?
     /// `alert{...}` of automation files.
     func alert(_ def: LuaTable) -> String?
+    /// `test(name, spec)`: a case for `corral script test` (nothing when the script runs for real).
+    func test(_ name: String, _ spec: LuaTable) -> String?
 }
 
 public extension DeclarationSink {
@@ -105,4 +107,5 @@ public extension DeclarationSink {
     func on(_ kind: String, filter: LuaTable?, handler: Int32) -> String? { "on() belongs in an automation file" }
     func every(_ interval: String, handler: Int32) -> String? { "every() belongs in an automation file" }
     func alert(_ def: LuaTable) -> String? { "alert{} belongs in an automation file" }
+    func test(_ name: String, _ spec: LuaTable) -> String? { nil }
 }

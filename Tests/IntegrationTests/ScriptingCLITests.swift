@@ -42,6 +42,35 @@ import Testing
         #expect(ok.out.contains("\"rows\": [\n]"), "\(ok.out)")
     }
 
+    /// `corral script test`: the shipped automation, campaign and report files pass their own cases; a file whose case
+    /// does not hold fails with what differed, and a broken file with its error.
+    @Test func scriptTestsRunTheFilesOwnCases() throws {
+        let data = temporaryDirectory("cli-script-test")
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let shipped = ["scripts/automations/alerts.lua", "scripts/automations/nightly.lua", "scripts/campaigns/firmware-upgrade.lua",
+                       "scripts/reports/weak-signal.lua"]
+        let ok = try corral(["script", "test"] + shipped + ["--data", data, "--profiles", "profiles"])
+        #expect(ok.status == 0, "\(ok.out)\(ok.err)")
+        #expect(ok.out.contains("PASS alerts.lua: weak signal for half an hour raises, tags and groups"), "\(ok.out)")
+        #expect(ok.out.contains("PASS firmware-upgrade.lua: only older firmware is upgraded") && ok.out.contains("7 passed, 0 failed"), "\(ok.out)")
+
+        let wrong = data + "/wrong.lua"
+        try """
+            on("device.boot", function(dev) dev:reboot() end)
+            test("boot reboots twice", { devices = { { serial = "B" } }, event = { kind = "device.boot", device = "B" },
+                                         expect = { tasks = { B = { "reboot", "reboot" } } } })
+            test("a handler error is expected", { devices = { { serial = "B" } }, event = { kind = "device.boot", device = "B" },
+                                                  expect = { error = "nope" } })
+            """.write(toFile: wrong, atomically: true, encoding: .utf8)
+        let failed = try corral(["script", "test", wrong, "--data", data])
+        #expect(failed.status == 1)
+        #expect(failed.out.contains("FAIL wrong.lua: boot reboots twice") && failed.out.contains("tasks of B: expected [\"reboot\", \"reboot\"], got [\"reboot\"]"), "\(failed.out)")
+        #expect(failed.out.contains("expected an error containing \"nope\", got none"), "\(failed.out)")
+        try "on('device.boot', function() end)\ntest('x', {})\nthis is not lua".write(toFile: wrong, atomically: true, encoding: .utf8)
+        let broken = try corral(["script", "test", wrong, "--data", data])
+        #expect(broken.status == 1 && broken.out.contains("the file does not load"), "\(broken.out)")
+    }
+
     @Test func shippedProfilesPassAgainstSimulatedDevices() throws {
         let r = try corral(["profile", "test", "--profiles", "profiles", "--data", temporaryDirectory("cli-profile-test")],
                            env: ["CORRAL_SECRET_ACME_R1_ONBOARDING": "r1-test", "CORRAL_SECRET_ACME_ONT_ONBOARDING": "ont-test"])

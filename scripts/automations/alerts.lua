@@ -25,3 +25,26 @@ on("firmware.fault", function(dev, event)
   dev:alert("firmware-failed", { severity = "minor", message = "download " .. event.data.url .. ": " .. (event.data.fault or "?") })
 end)
 on("firmware.done", function(dev) dev:clear_alert("firmware-failed") end)
+
+-- `corral script test scripts/automations/alerts.lua`: each case runs against its own fixture devices.
+test("weak signal for half an hour raises, tags and groups", {
+  devices = {
+    { serial = "WEAK", profile = "acme-lte-r1", params = { ["lte.rssi"] = -110 } },
+    { serial = "GOOD", profile = "acme-lte-r1", params = { ["lte.rssi"] = -70 } },
+  },
+  after = "30m",
+  expect = {
+    alerts = { WEAK = { "weak-lte" }, GOOD = {} },
+    tags = { WEAK = { "weak-lte" }, GOOD = {} },
+    groups = { WEAK = { "field-visit" } },
+  },
+})
+test("six hours of silence is critical", {
+  devices = { { serial = "GONE", last_inform = -7 * 3600 }, { serial = "HERE" } },
+  expect = { alerts = { GONE = { "silent" }, HERE = {} } },
+})
+test("a failed firmware download raises an alert a later success clears", {
+  devices = { { serial = "FW" } },
+  event = { kind = "firmware.fault", device = "FW", data = { url = "http://files/fw.bin", fault = "9010 download failed" } },
+  expect = { alerts = { FW = { "firmware-failed" } } },
+})

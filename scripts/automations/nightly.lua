@@ -18,3 +18,15 @@ end)
 on("custom.long-absence", function(dev, event)
   log(dev.name, "was away", event.data.days, "days")
 end)
+
+-- `corral script test scripts/automations/nightly.lua`
+test("back after three days: grouped for the night and announced", {
+  devices = { { serial = "BACK", groups = { "pilot" } } },
+  event = { kind = "device.online", device = "BACK", data = { offline_since = os.time() - 3 * 86400 } },
+  expect = { groups = { BACK = { "pilot", "came-back" } }, events = { "custom.long-absence" } },
+})
+test("the 03:00 run reads them again and ungroups them", {
+  devices = { { serial = "BACK", groups = { "came-back" } }, { serial = "STAYED" } },
+  schedule = true,
+  expect = { tasks = { BACK = { "refresh Device.DeviceInfo." }, STAYED = {} }, groups = { BACK = {} } },
+})

@@ -28,3 +28,13 @@ campaign {
     end
   end,
 }
+
+-- `corral script test scripts/campaigns/firmware-upgrade.lua`
+test("only older firmware is upgraded", {
+  devices = {
+    { serial = "OLD", profile = "acme-lte-r1", software_version = "2.0.9" },
+    { serial = "NEW", profile = "acme-lte-r1", software_version = "2.1.0" },
+    { serial = "ONT", profile = "generic-tr181", software_version = "1.0" },
+  },
+  expect = { tasks = { OLD = { "download http://files.corral.example/acme/r1-2.1.0.bin" }, NEW = {}, ONT = {} } },
+})

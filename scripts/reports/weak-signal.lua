@@ -7,3 +7,14 @@ report {
   columns = { "name", "serial", "profile", "lte.rssi", "lte.rsrp", "kpi:lte.rssi:86400", "status" },
   rows = devices { where = { { "lte.rssi", "<", threshold } } },
 }
+
+-- `corral script test scripts/reports/weak-signal.lua`
+test("lists the devices under the threshold", {
+  devices = {
+    { serial = "WEAK", profile = "acme-lte-r1", params = { ["lte.rssi"] = -110 } },
+    { serial = "OK", profile = "acme-lte-r1", params = { ["lte.rssi"] = -80 } },
+    { serial = "EDGE", profile = "generic-tr181", params = { ["lte.rssi"] = -101 } },
+  },
+  args = { rssi = -100 },
+  expect = { rows = 2, contains = { "WEAK", "EDGE" } },
+})
