@@ -168,8 +168,8 @@ function emit(row) end
 
 --- Runs the handler for every persisted event of this kind (at least once per event; its tasks are queued exactly once).
 --- Contexts: automation.
----@param event string device.onboarded, device.bootstrap, device.boot, device.offline, device.online, task.done, task.fault, firmware.done, firmware.fault, alert.raised, alert.cleared, custom.<name>
----@param filter any optional {profile=, product_class=, manufacturer=, model=, software_version=, oui=} the device must match, {alert=, severity=, action=} the event's data must; or the handler
+---@param event string device.onboarded, device.bootstrap, device.boot, device.offline, device.online, task.done, task.fault, firmware.done, firmware.fault, alert.raised, alert.cleared, kpi, custom.<name>
+---@param filter any optional {profile=, product_class=, manufacturer=, model=, software_version=, oui=} the device must match, {alert=, severity=, action=, name=} the event's data must; or the handler
 ---@param handler? function function(dev, event): dev as in campaigns (its actions become tasks), event = {id, kind, at, data}
 function on(event, filter, handler) end
 

@@ -44,15 +44,24 @@ public final class AutomationRunner: @unchecked Sendable {
     /// A handler that fails this many times in a row is switched off until the next start (its reason is shown).
     static let maxConsecutiveFailures = 5
 
+    /// Told which event kinds handlers listen to (sessions write `kpi` events only then).
+    let interest: EventInterest
+
     public init(directory: String?, store: AutomationStore, registry: ProfileRegistry, campaignsDirectory: String? = nil,
-                log: Log = Log(label: "automation"), tick: Double = 1, alertInterval: Int64 = 30) {
+                interest: EventInterest = EventInterest(), log: Log = Log(label: "automation"), tick: Double = 1, alertInterval: Int64 = 30) {
         self.store = store; self.log = log; self.tick = tick; self.registry = registry; self.campaignsDirectory = campaignsDirectory
+        self.interest = interest
         self.directory = directory
         let loaded = Self.load(directory: directory, store: store, registry: registry, running: [:], log: log)
         scripts = loaded.scripts
         texts = loaded.texts
         loadProblems = loaded.problems
         alertsEvaluator = AlertEvaluator(store: store, rules: loaded.rules, interval: alertInterval, log: log)
+        interest.set(Self.kinds(loaded.scripts))
+    }
+
+    static func kinds(_ scripts: [AutomationScript]) -> Set<String> {
+        Set(scripts.flatMap { $0.handlers.compactMap { h -> String? in if case .event(let k, _) = h.trigger { k } else { nil } } })
     }
 
     struct Loaded {
@@ -145,6 +154,7 @@ public final class AutomationRunner: @unchecked Sendable {
             }
         }
         alertsEvaluator.setRules(loaded.rules)
+        interest.set(Self.kinds(loaded.scripts))
         return (changed, loaded.problems.map { "\($0.0): \($0.1)" })
     }
 
@@ -185,6 +195,17 @@ public final class AutomationRunner: @unchecked Sendable {
         loop?.cancel()
         _ = await loop?.value
         loop = nil
+    }
+
+    /// Passes until no event is pending (benchmarks, `corral script test`); returns the passes made.
+    @discardableResult
+    public func drain(now: Int64, maxPasses: Int = 100_000) async throws -> Int {
+        var passes = 0
+        while passes < maxPasses, !(try store.pendingEvents(limit: 1).isEmpty) {
+            await step(now: now, schedules: false)
+            passes += 1
+        }
+        return passes
     }
 
     /// One pass: due schedules, the alert rules and offline sweep when due, then up to 200 pending events.

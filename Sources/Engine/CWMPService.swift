@@ -29,7 +29,8 @@ public final class CWMPService: Sendable {
         let nonces = config.nonceSecret.isEmpty ? NonceSource.random() : NonceSource(secret: config.nonceSecret)
         auth = CPEAuthenticator(nonces: nonces, currentProfiles: { [config] in config.profiles })
         if config.scripting != nil, let automation = store as? AutomationStore {
-            provisioning = ProvisioningRunner(engine: { [config] in config.scripting }, store: automation, log: Log(label: "provision"))
+            provisioning = ProvisioningRunner(engine: { [config] in config.scripting }, store: automation, interest: config.eventInterest,
+                                              log: Log(label: "provision"))
         } else {
             provisioning = nil
         }

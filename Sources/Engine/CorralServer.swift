@@ -105,7 +105,8 @@ public final class CorralServer: @unchecked Sendable {
         campaigns = CampaignRunner(store: store, registry: { catalog.registry }, wake: { _ = await waker.wake($0) })
         let automationDir = config.automationsDirectory ?? ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("automations")
         automations = AutomationRunner(directory: automationDir, store: store, registry: library.registry,
-                                       campaignsDirectory: ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("campaigns"))
+                                       campaignsDirectory: ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("campaigns"),
+                                       interest: engine.eventInterest)
         reloader = ScriptReloader(config: config, catalog: catalog, automations: automations, store: store, shards: Self.scriptShards)
     }
 

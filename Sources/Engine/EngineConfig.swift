@@ -33,5 +33,7 @@ public struct EngineConfig: Sendable {
     public var nonceSecret: [UInt8] = []
     /// Corral has an XMPP account: onboarding reads every TR-181 device's ConnReqJabberID.
     public var xmppConfigured = false
+    /// Event kinds the automations listen to now: sessions write high-volume ones (`kpi`) only when one does.
+    public var eventInterest = EventInterest()
     public init() {}
 }

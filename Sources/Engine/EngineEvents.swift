@@ -3,6 +3,15 @@ import CWMP
 import Foundation
 import Storage
 
+/// The event kinds some automation handler listens to (set by the runner at load and reload).
+public final class EventInterest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var kinds: Set<String> = []
+    public init() {}
+    public func set(_ k: Set<String>) { lock.withLock { kinds = k } }
+    public func contains(_ kind: String) -> Bool { lock.withLock { kinds.contains(kind) } }
+}
+
 /// The events a session records for automations, written in the same transaction as what they report (so an
 /// automation never misses one, and never sees one whose change was not stored). Pure: writes out.
 enum EngineEvents {
@@ -19,6 +28,11 @@ enum EngineEvents {
     }
 
     static func onboarded(deviceID: Int64, now: Int64) -> StoreWrite { event("device.onboarded", deviceID, now) }
+
+    /// One `kpi` event per sample ({name, value}); written only while an automation listens (one per KPI per session).
+    static func kpis(_ samples: [(String, Double)], deviceID: Int64, now: Int64) -> [StoreWrite] {
+        samples.map { event("kpi", deviceID, now, ["name": $0.0, "value": $0.1]) }
+    }
 
     /// A task that reached a final state: done, or faulted for good (not a retry). A firmware download also gives
     /// `firmware.done` / `firmware.fault`.

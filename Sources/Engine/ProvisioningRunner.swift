@@ -11,9 +11,10 @@ final class ProvisioningRunner: Sendable {
     let engine: @Sendable () -> ScriptEngine?
     let store: AutomationStore
     let log: Log
+    let interest: EventInterest
 
-    init(engine: @escaping @Sendable () -> ScriptEngine?, store: AutomationStore, log: Log) {
-        self.engine = engine; self.store = store; self.log = log
+    init(engine: @escaping @Sendable () -> ScriptEngine?, store: AutomationStore, interest: EventInterest = EventInterest(), log: Log) {
+        self.engine = engine; self.store = store; self.interest = interest; self.log = log
     }
 
     /// A path found missing is not probed again for a week (or until the firmware changes).
@@ -76,6 +77,7 @@ final class ProvisioningRunner: Sendable {
         }
         if !p.kpiSamples.isEmpty {
             writes.append(.automation(.kpiSamples(p.kpiSamples.map { KPISample(deviceID: id, name: $0.0, at: now, value: $0.1) })))
+            if interest.contains("kpi") { writes += EngineEvents.kpis(p.kpiSamples, deviceID: id, now: now) }
         }
         let previous = Dictionary(ctx.provisionStates.map { ($0.script, $0) }, uniquingKeysWith: { a, _ in a })
         for (script, error) in p.failures.sorted(by: { $0.key < $1.key }) {

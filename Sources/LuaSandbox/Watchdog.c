@@ -17,6 +17,9 @@ static pthread_cond_t wd_cv;
 static pthread_once_t wd_once = PTHREAD_ONCE_INIT;
 static int wd_running;
 static corral_vm *wd_head;
+/* When the thread will next look at the list (LLONG_MAX: only when signalled). Arming signals the thread only for a
+   deadline earlier than that: a signal per run costs two context switches, about as much as a short script. */
+static long long wd_wake = LLONG_MAX;
 
 static long long now_ns(void) {
     struct timespec ts;
@@ -62,6 +65,7 @@ static void *wd_main(void *arg) {
                 next = vm->wd_deadline_ns;
             }
         }
+        wd_wake = next;
         if (next == LLONG_MAX) pthread_cond_wait(&wd_cv, &wd_mu);
         else wait_until(next);
     }
@@ -103,7 +107,10 @@ int corral_watchdog_arm(lua_State *L, long long wall_ms) {
     if (wd_head) wd_head->wd_prev = vm;
     wd_head = vm;
     vm->wd_armed = 1;
-    pthread_cond_signal(&wd_cv);
+    if (deadline < wd_wake) {
+        wd_wake = deadline;
+        pthread_cond_signal(&wd_cv);
+    }
     pthread_mutex_unlock(&wd_mu);
     return 0;
 }

@@ -5,7 +5,7 @@ import Storage
 /// Events automations can react to (persisted by the engine before any handler runs).
 public enum AutomationEvent {
     public static let kinds: Set<String> = ["device.onboarded", "device.bootstrap", "device.boot", "device.offline", "device.online",
-                                            "task.done", "task.fault", "firmware.done", "firmware.fault", "alert.raised", "alert.cleared"]
+                                            "task.done", "task.fault", "firmware.done", "firmware.fault", "alert.raised", "alert.cleared", "kpi"]
 
     /// `custom.<name>`: events handlers emit for other handlers (and, later, webhooks).
     public static func isCustom(_ kind: String) -> Bool {
@@ -15,7 +15,7 @@ public enum AutomationEvent {
     static func known(_ kind: String) -> Bool { kinds.contains(kind) || isCustom(kind) }
 
     /// Filter fields compared with the event's data rather than the device.
-    static let dataFilterFields: Set<String> = ["alert", "severity", "action"]
+    static let dataFilterFields: Set<String> = ["alert", "severity", "action", "name"]
     static let deviceFilterFields: Set<String> = ["profile", "product_class", "manufacturer", "model", "software_version", "oui"]
 }
 

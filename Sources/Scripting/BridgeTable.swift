@@ -250,8 +250,8 @@ extension Bridge {
             if let e = sink.emit(c.table(0)!) { return .raise(e) }
             return .values(0)
         },
-        BridgeFunction("on", [.automation], args: [BridgeArg("event", .string, "device.onboarded, device.bootstrap, device.boot, device.offline, device.online, task.done, task.fault, firmware.done, firmware.fault, alert.raised, alert.cleared, custom.<name>"),
-                                                    BridgeArg("filter", .any, "optional {profile=, product_class=, manufacturer=, model=, software_version=, oui=} the device must match, {alert=, severity=, action=} the event's data must; or the handler"),
+        BridgeFunction("on", [.automation], args: [BridgeArg("event", .string, "device.onboarded, device.bootstrap, device.boot, device.offline, device.online, task.done, task.fault, firmware.done, firmware.fault, alert.raised, alert.cleared, kpi, custom.<name>"),
+                                                    BridgeArg("filter", .any, "optional {profile=, product_class=, manufacturer=, model=, software_version=, oui=} the device must match, {alert=, severity=, action=, name=} the event's data must; or the handler"),
                                                     BridgeArg("handler", .function, optional: true, "function(dev, event): dev as in campaigns (its actions become tasks), event = {id, kind, at, data}")],
                        "Runs the handler for every persisted event of this kind (at least once per event; its tasks are queued exactly once).") { c in
             guard let sink = c.run.sink else { return .raise("on() belongs in an automation file") }

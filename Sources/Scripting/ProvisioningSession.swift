@@ -1,6 +1,7 @@
 import ACSCore
 import CWMP
 import DataModel
+import Foundation
 import Storage
 
 /// The provisioning of one CWMP session: the profile's desired values and KPIs plus its Lua hooks running as
@@ -113,6 +114,8 @@ public final class ProvisioningSession: DeviceAccess {
          subtree: @escaping (String) -> [StoredParameter], kpi: @escaping (String, Int64?) -> Double?) {
         self.device = device; self.profile = profile; self.kind = kind; self.events = events; self.now = now
         self.lookup = lookup; self.lookupSubtree = subtree; self.kpiLookup = kpi; self.shard = shard
+        let plan = shard.plan(for: profile, kind: kind)
+        desiredScript = plan.desiredScript
         remembered = absent
         missing = absent
         let boot = events.contains(EventCode.boot) || events.contains(EventCode.bootstrap)
@@ -122,56 +125,32 @@ public final class ProvisioningSession: DeviceAccess {
         run.devices = self
         run.log = { [weak self] in self?.logs.append($0) }
 
-        // Built-in: the profile's desired values, with the periodic inform settings every profile keeps.
-        var desired = profile.desired
-        desired.append(DesiredValue(name: "ManagementServer.PeriodicInformEnable", value: "true", type: .boolean))
-        desired.append(DesiredValue(name: "ManagementServer.PeriodicInformInterval", value: String(profile.informInterval), type: .unsignedInt))
         desiredSkipped = skip.contains(desiredScript)
         if !desiredSkipped {
-            for d in desired {
-                guard let path = profile.path(for: d.name, kind: kind) else {
+            for (d, path) in plan.desired {
+                guard let path else {
                     failures[desiredScript] = "desired '\(d.name)': unknown alias"
                     continue
                 }
                 desiredPending.append((d, path))
             }
         }
-        for k in profile.kpis {
-            guard let path = profile.path(for: k, kind: kind) else { continue }
-            kpiPending.append((k, path))
+        kpiPending = plan.kpis
+        // Hooks: "inform" every session, the others on their event; then the virtual parameters.
+        let due = plan.hooks.filter { h in h.code.map { events.contains($0) } ?? true } + plan.virtuals
+        guard due.contains(where: { !skip.contains($0.name) }) else { return }
+        let fields = DeviceFields(device: device, now: now)
+        shard.vm.lock.lock()
+        for h in due where !skip.contains(h.name) {
+            let co = shard.vm.makeCoroutine(h.ref, device: fields, handle: Self.handle, extra: [], budget: shard.limits.instructions)
+            scripts.append(Script(name: h.name, co: co, state: .runnable(first: true), virtual: h.virtual))
         }
-        // Hooks: "inform" every session, the others on their event.
-        let codes: [String: String] = ["bootstrap": EventCode.bootstrap, "boot": EventCode.boot, "periodic": "2 PERIODIC",
-                                       "value_change": "4 VALUE CHANGE", "connection_request": "6 CONNECTION REQUEST",
-                                       "transfer_complete": EventCode.transferComplete, "diagnostics_complete": EventCode.diagnosticsComplete,
-                                       "reboot": EventCode.mReboot, "download": EventCode.mDownload]
-        let hooks = shard.hooks[profile.name] ?? [:]
-        for event in ProfileParser.hookEvents {
-            guard let ref = hooks[event] else { continue }
-            guard event == "inform" || events.contains(codes[event] ?? "") else { continue }
-            let name = "\(profile.name):\(event)"
-            guard !skip.contains(name) else { continue }
-            shard.vm.lock.lock()
-            let co = shard.vm.makeCoroutine(ref, device: DeviceFields(device: device, now: now), handle: Self.handle, extra: [],
-                                            budget: shard.limits.instructions)
-            shard.vm.lock.unlock()
-            scripts.append(Script(name: name, co: co, state: .runnable(first: true)))
-        }
-        for v in profile.virtuals {
-            guard let ref = hooks[ProfileParser.virtualHook(v)] else { continue }
-            let name = "\(profile.name):virtual:\(v)"
-            guard !skip.contains(name) else { continue }
-            shard.vm.lock.lock()
-            let co = shard.vm.makeCoroutine(ref, device: DeviceFields(device: device, now: now), handle: Self.handle, extra: [],
-                                            budget: shard.limits.instructions)
-            shard.vm.lock.unlock()
-            scripts.append(Script(name: name, co: co, state: .runnable(first: true), virtual: v))
-        }
+        shard.vm.lock.unlock()
     }
 
     deinit { close() }
 
-    var desiredScript: String { "\(profile.name):desired" }
+    let desiredScript: String
 
     /// Every script this session would run (for retry bookkeeping).
     public var scriptNames: [String] { [desiredScript] + scripts.map(\.name) }
@@ -506,8 +485,9 @@ public final class ProvisioningSession: DeviceAccess {
     // MARK: built-ins
 
     private func evaluateDesired() {
+        // Hashing a path is the main cost here: the empty sets and tables of most sessions are not asked.
         desiredPending.removeAll { d, path in
-            if missing.contains(path) {
+            if !missing.isEmpty && missing.contains(path) {
                 fail(Self.desiredOwner, "desired '\(d.name)': the device has no \(path)")
                 return true
             }
@@ -522,7 +502,7 @@ public final class ProvisioningSession: DeviceAccess {
             }
             let type = d.type ?? current?.1 ?? .string
             if let (v, _) = current, LuaConvert.same(v, d.value, type) { return true }
-            if let w = writes[path], LuaConvert.same(w.0.value, d.value, type) { return true }
+            if !writes.isEmpty, let w = writes[path], LuaConvert.same(w.0.value, d.value, type) { return true }
             addWrite(ParameterValue(name: path, value: d.value, type: type), owner: Self.desiredOwner)
             return true
         }
@@ -530,7 +510,7 @@ public final class ProvisioningSession: DeviceAccess {
 
     private func sampleKPIs() {
         kpiPending.removeAll { name, path in
-            if missing.contains(path) { return true }
+            if !missing.isEmpty && missing.contains(path) { return true }
             guard let k = fresh[path] else {
                 requestRead(path, owner: Self.kpiOwner)
                 return false
@@ -641,15 +621,50 @@ public final class ProvisioningSession: DeviceAccess {
     }
 
     public func hasEvent(handle: Int, _ event: String) -> Bool {
-        let names: [String: String] = ["bootstrap": EventCode.bootstrap, "boot": EventCode.boot, "periodic": "2 PERIODIC",
-                                       "value_change": "4 VALUE CHANGE", "connection_request": "6 CONNECTION REQUEST",
-                                       "transfer_complete": EventCode.transferComplete, "diagnostics_complete": EventCode.diagnosticsComplete,
-                                       "reboot": EventCode.mReboot, "download": EventCode.mDownload]
-        return events.contains(names[event] ?? event)
+        events.contains(SessionPlan.eventCodes[event] ?? event)
     }
 
     public func kpi(handle: Int, name: String, window: Int64?) -> GetResult {
         .value(kpiLookup(name, window.map { now - $0 }).map { .number($0) } ?? .null)
+    }
+}
+
+/// What every session of one profile on one data model starts with, resolved once per shard: the desired values'
+/// and KPIs' paths, the hooks' event codes, script names and function references.
+final class SessionPlan {
+    struct Hook {
+        /// The Inform event that runs it; nil: every session ("inform", virtual parameters).
+        let code: String?
+        let name: String
+        let ref: Int32
+        let virtual: String?
+    }
+    let desiredScript: String
+    /// Desired values with their paths (nil: an alias the profile does not resolve).
+    let desired: [(DesiredValue, String?)]
+    let kpis: [(String, String)]
+    let hooks: [Hook]
+    let virtuals: [Hook]
+
+    static let eventCodes: [String: String] = ["bootstrap": EventCode.bootstrap, "boot": EventCode.boot, "periodic": "2 PERIODIC",
+                                               "value_change": "4 VALUE CHANGE", "connection_request": "6 CONNECTION REQUEST",
+                                               "transfer_complete": EventCode.transferComplete, "diagnostics_complete": EventCode.diagnosticsComplete,
+                                               "reboot": EventCode.mReboot, "download": EventCode.mDownload]
+
+    init(profile: DeviceProfile, kind: DataModelKind, refs: [String: Int32]) {
+        desiredScript = "\(profile.name):desired"
+        // Built-in: the profile's desired values, with the periodic inform settings every profile keeps.
+        var d = profile.desired
+        d.append(DesiredValue(name: "ManagementServer.PeriodicInformEnable", value: "true", type: .boolean))
+        d.append(DesiredValue(name: "ManagementServer.PeriodicInformInterval", value: String(profile.informInterval), type: .unsignedInt))
+        desired = d.map { ($0, profile.path(for: $0.name, kind: kind)) }
+        kpis = profile.kpis.compactMap { k in profile.path(for: k, kind: kind).map { (k, $0) } }
+        hooks = ProfileParser.hookEvents.compactMap { event in
+            refs[event].map { Hook(code: event == "inform" ? nil : (Self.eventCodes[event] ?? ""), name: "\(profile.name):\(event)", ref: $0, virtual: nil) }
+        }
+        virtuals = profile.virtuals.compactMap { v in
+            refs[ProfileParser.virtualHook(v)].map { Hook(code: nil, name: "\(profile.name):virtual:\(v)", ref: $0, virtual: v) }
+        }
     }
 }
 
@@ -658,10 +673,24 @@ public final class ScriptShard: @unchecked Sendable {
     let vm: LuaVM
     let hooks: [String: [String: Int32]]
     let limits: ScriptLimits
+    private let planLock = NSLock()
+    private var plans: [String: SessionPlan] = [:]
+
     init(library: ProfileLibrary, limits: ScriptLimits) {
         vm = LuaVM()
         hooks = library.installHooks(into: vm)
         self.limits = limits
+    }
+
+    /// The plan of a profile's sessions (profiles do not change within an engine: a reload builds a new one).
+    func plan(for profile: DeviceProfile, kind: DataModelKind) -> SessionPlan {
+        let key = profile.name + "|" + kind.rawValue
+        return planLock.withLock {
+            if let p = plans[key], p.desired.count == profile.desired.count + 2 { return p }
+            let p = SessionPlan(profile: profile, kind: kind, refs: hooks[profile.name] ?? [:])
+            plans[key] = p
+            return p
+        }
     }
 }
 

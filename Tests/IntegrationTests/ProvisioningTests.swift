@@ -15,6 +15,15 @@ import Storage
         config.profilesDirectory = Paths.packageRoot + "/profiles"
         config.secrets = ["acme-r1-onboarding": "r1-secret"]
         config.profiles["acme-lte-r1"] = CorralConfig.ProfileOverride(onboardingUsername: nil, onboardingPassword: nil, informInterval: 2)
+        // KPI samples reach automations as `kpi` events (written only because a handler listens).
+        let automations = temporaryDirectory("prov-lte-automations")
+        defer { try? FileManager.default.removeItem(atPath: automations) }
+        try """
+            on("kpi", { name = "lte.sinr" }, function(dev, event)
+              if event.data.value > 0 then dev:tag("sinr-positive") end
+            end)
+            """.write(toFile: automations + "/kpi.lua", atomically: true, encoding: .utf8)
+        config.automationsDirectory = automations
         let server = try CorralServer(config: config)
         try await server.start()
         var sc = SimulatorConfig(acsURL: "http://127.0.0.1:\(server.cwmpPort)/cwmp", count: 3, model: Paths.packageRoot + "/profiles/fixtures/acme-lte-r1.json")
@@ -58,6 +67,8 @@ import Storage
         }
         #expect(try server.store.faults(deviceID: device.id, limit: 20).filter { $0.source == "provision" }.isEmpty)
         #expect(try server.store.provisionStates(deviceID: device.id).isEmpty)
+        try await waitUntil("the kpi handler's tag", seconds: 20) { try server.store.device(id: device.id)?.tags == ["sinr-positive"] }
+        #expect(try server.store.events(deviceID: device.id, limit: 200).filter { $0.kind == "kpi" }.allSatisfy { $0.data.contains("\"name\":\"lte.") })
 
         // Idempotent: a customer's SSID change survives later sessions (the SSID is only set on bootstrap).
         cpe.withModel { _ = $0.force("Device.WiFi.SSID.1.SSID", "Customer") }
