@@ -3,10 +3,24 @@
 public enum CSV {
     /// One line (with CRLF). Fields that a spreadsheet would run as formulas get a leading quote.
     public static func line(_ fields: [String]) -> String {
-        fields.map(quote).joined(separator: ",") + "\r\n"
+        var out = ""
+        for (i, f) in fields.enumerated() {
+            if i > 0 { out += "," }
+            out += quote(f)
+        }
+        return out + "\r\n"
     }
 
     public static func quote(_ raw: String) -> String {
+        // Most values need nothing: one pass over the bytes decides (a report writes millions of them).
+        var plain = true
+        for (i, b) in raw.utf8.enumerated() {
+            if b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D || (i == 0 && (b == 0x3D || b == 0x2B || b == 0x40 || b == 0x09 || b == 0x2D)) {
+                plain = false
+                break
+            }
+        }
+        if plain { return raw }
         var s = raw
         if let first = s.first, "=+@\t\r".contains(first) || (first == "-" && Double(s) == nil) { s = "'" + s }
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return s }

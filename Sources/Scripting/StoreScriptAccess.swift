@@ -65,7 +65,8 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
         nextHandle += 1
         handles[h] = device
         handleOrder.append(h)
-        if handleOrder.count > Self.maxHandles {
+        // Evicted in halves: removing the oldest one at a time shifted the whole list for every device of a report.
+        if handleOrder.count > 2 * Self.maxHandles {
             let drop = handleOrder.count - Self.maxHandles
             for old in handleOrder.prefix(drop) { handles[old] = nil }
             handleOrder.removeFirst(drop)
