@@ -34,13 +34,10 @@ final class AlertEvaluator: @unchecked Sendable {
         lock.withLock {
             let gone = Set(rules.map(\.name)).subtracting(r.map(\.name))
             rules = r
-            removed.formUnion(gone)
             for n in gone { storming[n] = nil }
             lastPass = 0
         }
     }
-    /// Names of rules removed by a reload: their open alerts are cleared at the next pass.
-    private var removed = Set<String>()
 
     /// Raise and clear changes written since start (a clear of a pending alert counts too: it is rare).
     var transitions: (Int, Int) { lock.withLock { (raised, cleared) } }
@@ -49,16 +46,17 @@ final class AlertEvaluator: @unchecked Sendable {
     var problems: [(String, String)] { lock.withLock { storming.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } } }
 
     func passIfDue(now: Int64) async throws {
-        let due = lock.withLock { () -> ([AlertRule], Set<String>)? in
+        let due = lock.withLock { () -> [AlertRule]? in
             guard now - lastPass >= interval else { return nil }
             lastPass = now
-            defer { removed = [] }
-            return (rules, removed)
+            return rules
         }
-        guard let (rules, removed) = due else { return }
+        guard let rules = due else { return }
         try await sweepOffline(now: now)
-        for name in removed.sorted() {
-            // A rule taken out of the files: nothing holds it any more.
+        // Rules taken out of the files (while serving or stopped): nothing holds their alerts any more. Alerts that
+        // handlers raised ("file#n") are theirs to clear.
+        let names = Set(rules.map(\.name))
+        for (name, source) in try store.openAlertNames() where !source.contains("#") && !names.contains(name) {
             let open = try store.openAlerts(name: name)
             if !open.isEmpty { try await store.apply([.automation(.effects(open.map { .clearAlert(name: name, deviceID: $0.deviceID, at: now) }))]) }
         }
@@ -77,10 +75,16 @@ final class AlertEvaluator: @unchecked Sendable {
         while from < now {
             var batch = try store.devicesTurnedOffline(from: from, to: now, limit: Self.sweepBatch)
             var upTo = now
-            if batch.count == Self.sweepBatch, let last = batch.last?.at, batch.first!.at < last {
-                // Full batch: stop before the last moment so that devices sharing it are all taken next time.
-                batch.removeAll { $0.at == last }
-                upTo = last
+            if batch.count == Self.sweepBatch, let last = batch.last?.at {
+                if batch.first!.at < last {
+                    // Full batch: stop before the last moment so that devices sharing it are all taken next time.
+                    batch.removeAll { $0.at == last }
+                    upTo = last
+                } else {
+                    // One moment fills the batch: take every device of that moment, then go on after it.
+                    batch = try store.devicesTurnedOffline(from: last, to: last + 1, limit: Int.max)
+                    upTo = last + 1
+                }
             }
             let events = batch.map { d in
                 AutomationEffect.event(EventRecord(at: now, kind: "device.offline", deviceID: d.id, data: "{\"offline_since\":\(d.at)}"))
@@ -100,8 +104,11 @@ final class AlertEvaluator: @unchecked Sendable {
                 storming[rule.name] = nil
             }
         }
+        let cut = holding.count > Self.maxAlertsPerRule
         holding = Array(holding.prefix(Self.maxAlertsPerRule))
-        let open = try store.openAlerts(name: rule.name)
+        var open = try store.openAlerts(name: rule.name)
+        // Beyond the cut nothing is known: open alerts there are neither cleared nor raised this pass.
+        if cut, let last = holding.last { open.removeAll { $0.deviceID > last } }
         let changes = AlertTransitions.plan(holding: Set(holding), open: open, hold: rule.hold, now: now)
         guard !changes.isEmpty else { return }
         for chunk in stride(from: 0, to: changes.count, by: Self.writeBatch).map({ Array(changes[$0..<min($0 + Self.writeBatch, changes.count)]) }) {

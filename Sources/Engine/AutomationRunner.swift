@@ -86,13 +86,14 @@ public final class AutomationRunner: @unchecked Sendable {
 
     /// Loads every file. `running`: what runs now (file -> text, script); a file whose new text does not load keeps
     /// its running version, and one whose text did not change is kept as it is (its Lua state and handler state).
+    /// `force`: load unchanged files again too (the profiles changed: aliases resolve at load).
     static func load(directory: String?, store: AutomationStore, registry: ProfileRegistry, running: [String: (String, AutomationScript)],
-                     log: Log) -> Loaded {
+                     force: Bool = false, log: Log) -> Loaded {
         var out = Loaded()
         for (f, read) in files(directory) {
             do {
                 let text = try read.get()
-                if let (old, script) = running[f], old == text {
+                if let (old, script) = running[f], old == text, !force {
                     out.scripts.append(script)
                 } else {
                     out.scripts.append(try AutomationScript(source: text, name: f, store: store, registry: registry, now: Int64(Date().timeIntervalSince1970)))
@@ -139,8 +140,8 @@ public final class AutomationRunner: @unchecked Sendable {
             let r = Dictionary(scripts.map { ($0.name, (texts[$0.name] ?? "", $0)) }, uniquingKeysWith: { a, _ in a })
             return (r, registry.profiles != self.registry.profiles)
         }
-        // Aliases resolve at load: with other profiles, every file loads again.
-        let loaded = Self.load(directory: directory, store: store, registry: registry, running: profilesChanged ? [:] : running, log: log)
+        // Aliases resolve at load: with other profiles, every file loads again (and keeps running as it was if it fails).
+        let loaded = Self.load(directory: directory, store: store, registry: registry, running: running, force: profilesChanged, log: log)
         let before = lock.withLock { texts }
         let changed = Set(before.keys).union(loaded.texts.keys).filter { before[$0] != loaded.texts[$0] && !loaded.refused.contains($0) }.sorted()
         lock.withLock {
@@ -230,8 +231,8 @@ public final class AutomationRunner: @unchecked Sendable {
                 case .every(let seconds):
                     guard all || now - (last[h.key] ?? 0) >= seconds else { continue }
                 case .cron(let cron):
-                    // Never ran: the schedule counts from this start (a new "0 3 * * *" waits for 03:00).
-                    guard all || (cron.next(after: last[h.key] ?? startedAt - 60).map { $0 <= now } ?? false) else { continue }
+                    // Never ran: the schedule counts from when its file was loaded (a new "0 3 * * *" waits for 03:00).
+                    guard all || (cron.next(after: last[h.key] ?? s.loadedAt - 60).map { $0 <= now } ?? false) else { continue }
                 case .event:
                     continue
                 }

@@ -27,6 +27,8 @@ public final class ScriptReloader: @unchecked Sendable {
     private let lock = NSLock()
     private var lastFingerprint = ""
     private var last: (at: Int64, by: String, outcome: Outcome)?
+    /// The reload before this one: reloads run one after another, each with the versions it recorded.
+    private var previous: Task<Outcome, Never>?
 
     init(config: CorralConfig, catalog: ProfileCatalog, automations: AutomationRunner, store: SQLiteStore, shards: Int, log: Log = Log(label: "reload")) {
         self.config = config; self.catalog = catalog; self.automations = automations; self.store = store; self.shards = shards; self.log = log
@@ -38,8 +40,19 @@ public final class ScriptReloader: @unchecked Sendable {
     /// The last reload, for the admin pages.
     public var lastReload: (at: Int64, by: String, outcome: Outcome)? { lock.withLock { last } }
 
-    /// Loads both directories again and installs what validates; records the accepted versions.
+    /// Loads both directories again and installs what validates; records the accepted versions. Reloads queue:
+    /// two at once (an upload and a SIGHUP) never record the same version twice or under the other's name.
     public func reload(by actor: String) async -> Outcome {
+        let task = lock.withLock { () -> Task<Outcome, Never> in
+            let before = previous
+            let t = Task { _ = await before?.value; return await self.reloadNow(by: actor) }
+            previous = t
+            return t
+        }
+        return await task.value
+    }
+
+    private func reloadNow(by actor: String) async -> Outcome {
         let outcome = lock.withLock { () -> Outcome in
             let (library, problems) = config.profileLibrary()
             let errors = problems.filter { $0.kind != .warning }.map(\.message)

@@ -99,6 +99,8 @@ public final class AutomationScript: @unchecked Sendable {
     public let name: String
     public let handlers: [AutomationHandler]
     public let alerts: [AlertRule]
+    /// When this version was loaded: a cron schedule that never ran counts from here.
+    public let loadedAt: Int64
     let vm: LuaVM
     let access: StoreScriptAccess
     let actions: AutomationActions
@@ -117,6 +119,7 @@ public final class AutomationScript: @unchecked Sendable {
     /// `ruleNames`: alert names declared by `alert{}` in any automation file (handlers may not raise those).
     public init(source: String, name: String, store: AutomationStore, registry: ProfileRegistry, now: Int64) throws {
         self.name = name
+        loadedAt = now
         vm = LuaVM()
         access = StoreScriptAccess(store: store, registry: registry, now: now)
         actions = AutomationActions(access: access)

@@ -148,7 +148,11 @@ public final class LuaVM: @unchecked Sendable {
         self.run = nil
         switch status {
         case LUA_OK:
-            let result = nresults > 0 ? LuaStack.read(T, lua_gettop(T) - nresults + 1, anchorFunctions: false) : .null
+            // Only a scalar is converted (virtual parameters): a returned table is not walked after the run's limits end.
+            let first = lua_gettop(T) - nresults + 1
+            let type = nresults > 0 ? lua_type(T, first) : LUA_TNIL
+            let result: LuaValue = [LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING].contains(type) ? LuaStack.read(T, first, anchorFunctions: false)
+                : type == LUA_TNIL ? .null : .other(String(cString: lua_typename(T, type)))
             lua_settop(T, 0)
             return .finished(result)
         case LUA_YIELD:

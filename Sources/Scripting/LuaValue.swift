@@ -71,7 +71,15 @@ public struct LuaTable: Sendable, Equatable {
 
 /// Reading and pushing values. Never raises: only calls that cannot longjmp (no metamethods: raw access only).
 enum LuaStack {
+    /// Values read in one conversion, across all nesting levels: a table that holds itself eight times is 8^16
+    /// reads deep, and the conversion runs in Swift where no instruction budget or watchdog can stop it.
+    final class NodeBudget { var left = 200_000 }
+
     static func read(_ L: OpaquePointer, _ index: Int32, anchorFunctions: Bool = true, depth: Int = 0) -> LuaValue {
+        read(L, index, anchorFunctions: anchorFunctions, depth: depth, budget: NodeBudget())
+    }
+
+    static func read(_ L: OpaquePointer, _ index: Int32, anchorFunctions: Bool, depth: Int, budget: NodeBudget) -> LuaValue {
         switch lua_type(L, index) {
         case LUA_TNIL, LUA_TNONE: return .null
         case LUA_TBOOLEAN: return .bool(lua_toboolean(L, index) != 0)
@@ -81,7 +89,7 @@ enum LuaStack {
         case LUA_TSTRING: return .string(string(L, index) ?? "")
         case LUA_TTABLE:
             guard depth < 16 else { return .other("table (nested too deep)") }
-            return .table(readTable(L, index, anchorFunctions: anchorFunctions, depth: depth))
+            return .table(readTable(L, index, anchorFunctions: anchorFunctions, depth: depth, budget: budget))
         case LUA_TFUNCTION:
             guard anchorFunctions else { return .other("function") }
             lua_pushvalue(L, index)
@@ -91,7 +99,7 @@ enum LuaStack {
         }
     }
 
-    static func readTable(_ L: OpaquePointer, _ index: Int32, anchorFunctions: Bool, depth: Int) -> LuaTable {
+    static func readTable(_ L: OpaquePointer, _ index: Int32, anchorFunctions: Bool, depth: Int, budget: NodeBudget = NodeBudget()) -> LuaTable {
         let t = lua_absindex(L, index)
         var out = LuaTable()
         var numbered: [Int64: LuaValue] = [:]
@@ -99,8 +107,9 @@ enum LuaStack {
         var seen = 0
         while lua_next(L, t) != 0 {
             seen += 1
-            if seen > 100_000 { corral_pop(L, 2); break }
-            let value = read(L, -1, anchorFunctions: anchorFunctions, depth: depth + 1)
+            budget.left -= 1
+            if seen > 100_000 || budget.left < 0 { corral_pop(L, 2); break }
+            let value = read(L, -1, anchorFunctions: anchorFunctions, depth: depth + 1, budget: budget)
             // Keys are read without lua_tolstring on numbers: converting a key in place breaks lua_next.
             switch lua_type(L, -2) {
             case LUA_TSTRING:

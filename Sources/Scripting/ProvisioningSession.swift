@@ -36,6 +36,8 @@ public final class ProvisioningSession: DeviceAccess {
     /// remembered from earlier sessions of the same firmware (not probed again).
     private var missing: Set<String> = []
     private let remembered: Set<String>
+    /// Missing in this session for another reason than "Invalid parameter name" (9005): not remembered.
+    private var transient: Set<String> = []
     /// Subtrees read whole in this session ("Device.WiFi.SSID."): every value below them is in `fresh`.
     private var freshSubtrees: Set<String> = []
     /// Instance numbers of multi-instance objects learned in this session (GetParameterNames, adds, deletes).
@@ -53,6 +55,14 @@ public final class ProvisioningSession: DeviceAccess {
     private var jobs: [Int: Job] = [:]
     /// GetParameterNames to send for dev:instances (object path, owner).
     private var nameReads: [(String, Int)] = []
+    /// AddObjects queued or in flight per object path: a second dev:instances on the path counts them.
+    private var pendingAdds: [String: Int] = [:]
+
+    /// "Device.WiFi.SSID." of "Device.WiFi.SSID.3.".
+    static func parent(_ instance: String) -> String {
+        let parts = instance.split(separator: ".", omittingEmptySubsequences: false).dropLast(2)
+        return parts.joined(separator: ".") + "."
+    }
 
     enum ScriptState: Equatable {
         case runnable(first: Bool)
@@ -103,7 +113,7 @@ public final class ProvisioningSession: DeviceAccess {
     /// Scripts that ran to the end.
     public private(set) var succeeded: [String] = []
     /// Paths found missing in this session (to remember), and remembered ones the CPE has after all.
-    public var newlyAbsent: [String] { missing.subtracting(remembered).sorted() }
+    public var newlyAbsent: [String] { missing.subtracting(remembered).subtracting(transient).sorted() }
     public private(set) var nowPresent: [String] = []
     /// The desired values were not evaluated this session (the script is in retry backoff).
     private var desiredSkipped = false
@@ -120,7 +130,10 @@ public final class ProvisioningSession: DeviceAccess {
         missing = absent
         let boot = events.contains(EventCode.boot) || events.contains(EventCode.bootstrap)
         verifyCutoff = boot ? now : now - Int64(profile.verifyAfter)
-        for v in informValues { fresh[v.name] = Known(value: v.value, type: v.type) }
+        for v in informValues {
+            fresh[v.name] = Known(value: v.value, type: v.type)
+            if remembered.contains(v.name) { missing.remove(v.name); nowPresent.append(v.name) }
+        }
         run = ScriptRun(context: .session, name: profile.name, now: now, seed: UInt64(bitPattern: device.id))
         run.devices = self
         run.log = { [weak self] in self?.logs.append($0) }
@@ -228,7 +241,8 @@ public final class ProvisioningSession: DeviceAccess {
                 if remembered.contains(v.name) { nowPresent.append(v.name) }
             }
             for p in paths {
-                if p.hasSuffix(".") { freshSubtrees.insert(p) } else if fresh[p] == nil { missing.insert(p) }
+                // Left out of the answer: missing for this session, not remembered (only a 9005 is proof).
+                if p.hasSuffix(".") { freshSubtrees.insert(p) } else if fresh[p] == nil { missing.insert(p); transient.insert(p) }
             }
             for p in paths { completeRead(p) }
         case (.write(let batch), .setParameterValues):
@@ -241,17 +255,22 @@ public final class ProvisioningSession: DeviceAccess {
         case (.action, .getParameterValues(let values)):
             for v in values { fresh[v.name] = Known(value: v.value, type: v.type); learned.append(v) }
         case (.action(let owner, .addObject(let path)), .addObject(let n, _)):
+            pendingAdds[path] = max(0, (pendingAdds[path] ?? 1) - 1)
             // The object's parent subtrees are no longer complete.
             freshSubtrees = freshSubtrees.filter { !path.hasPrefix($0) && !$0.hasPrefix(path) }
             if instanceLists[path] != nil { instanceLists[path] = (instanceLists[path]! + [Int64(n)]).sorted() }
             jobStep(owner, added: Int64(n))
         case (.action(let owner, .deleteObject(let path)), .deleteObject):
             for k in fresh.keys where k.hasPrefix(path) { fresh[k] = nil }
+            if let n = LuaConvert.instanceNumbers(Self.parent(path), [path]).first, let list = instanceLists[Self.parent(path)] {
+                instanceLists[Self.parent(path)] = list.filter { $0 != n }
+            }
             freshSubtrees = freshSubtrees.filter { !$0.hasPrefix(path) }
             jobStep(owner, added: nil)
-        case (.names(let path, let owner), .getParameterNames(let infos)):
+        case (.names(let path, _), .getParameterNames(let infos)):
             instanceLists[path] = LuaConvert.instanceNumbers(path, infos.map(\.name))
-            plan(owner)
+            // Every job waiting for this listing plans now (one GetParameterNames per path and session).
+            for owner in jobs.keys.sorted() where jobs[owner]?.path == path && jobs[owner]?.instances == true && jobs[owner]?.pending == 0 { plan(owner) }
         default:
             break
         }
@@ -268,6 +287,7 @@ public final class ProvisioningSession: DeviceAccess {
                 for p in paths { reads.removeAll { $0 == p } }
             } else if let p = paths.first {
                 missing.insert(p)
+                if fault.code != 9005 { transient.insert(p) }
                 completeRead(p)
             }
         case .write(let batch):
@@ -301,10 +321,17 @@ public final class ProvisioningSession: DeviceAccess {
     /// After the instance list of a dev:instances job is known: the adds or deletes it needs, or its answer.
     private func plan(_ owner: Int) {
         guard var job = jobs[owner], let numbers = instanceLists[job.path] else { return }
-        if let count = job.count, count != numbers.count {
-            if numbers.count < count {
-                for _ in numbers.count..<count { actions.append((.addObject(job.path), owner)) }
-                job.pending = count - numbers.count
+        let adding = pendingAdds[job.path] ?? 0
+        if let count = job.count, count != numbers.count + adding {
+            if numbers.count + adding < count {
+                for _ in (numbers.count + adding)..<count { actions.append((.addObject(job.path), owner)) }
+                job.pending = count - numbers.count - adding
+                pendingAdds[job.path, default: 0] += job.pending
+            } else if adding > 0 {
+                // Another script is adding here: wait for its adds, then plan again.
+                job.pending = 0
+                jobs[owner] = job
+                return
             } else {
                 for n in numbers.suffix(numbers.count - count).reversed() { actions.append((.deleteObject("\(job.path)\(n)."), owner)) }
                 job.pending = numbers.count - count
@@ -316,7 +343,19 @@ public final class ProvisioningSession: DeviceAccess {
         finishJob(owner, .table(listTable(numbers)))
     }
 
+    private func isListing(_ path: String) -> Bool {
+        if case .names(let p, _)? = inflight { return p == path }
+        return false
+    }
+
     private func jobStep(_ owner: Int, added: Int64?) {
+        let path = jobs[owner]?.path
+        defer {
+            // Jobs that waited for other scripts' adds on the same path plan again once those are done.
+            if let path, pendingAdds[path] ?? 0 == 0 {
+                for o in jobs.keys.sorted() where o != owner && jobs[o]?.path == path && jobs[o]?.instances == true && jobs[o]?.pending == 0 { plan(o) }
+            }
+        }
         guard var job = jobs[owner] else { return }
         if !job.instances {
             finishJob(owner, added.map { .int($0) } ?? .null)
@@ -352,7 +391,7 @@ public final class ProvisioningSession: DeviceAccess {
     // MARK: scripts
 
     private func isActive(_ s: ScriptState) -> Bool {
-        switch s { case .runnable, .waiting: true; default: false }
+        switch s { case .runnable, .waiting, .waitingJob: true; default: false }
     }
 
     private func runScripts() {
@@ -404,7 +443,13 @@ public final class ProvisioningSession: DeviceAccess {
             // Its object changes not sent yet go with it (its instance count was not reached anyway).
             actions.removeAll { a in
                 guard a.1 == owner else { return false }
-                switch a.0 { case .addObject, .deleteObject: return true; default: return false }
+                switch a.0 {
+                case .addObject(let p):
+                    pendingAdds[p] = max(0, (pendingAdds[p] ?? 1) - 1)
+                    return true
+                case .deleteObject: return true
+                default: return false
+                }
             }
             // Its writes that were not sent yet are dropped with it.
             for p in writeOrder {
@@ -487,7 +532,11 @@ public final class ProvisioningSession: DeviceAccess {
     private func evaluateDesired() {
         // Hashing a path is the main cost here: the empty sets and tables of most sessions are not asked.
         desiredPending.removeAll { d, path in
-            if !missing.isEmpty && missing.contains(path) {
+            if path.hasPrefix(DeviceProfile.virtualRoot) {
+                fail(Self.desiredOwner, "desired '\(d.name)' is a virtual parameter: its function computes it")
+                return true
+            }
+            if fresh[path] == nil && !missing.isEmpty && missing.contains(path) {
                 fail(Self.desiredOwner, "desired '\(d.name)': the device has no \(path)")
                 return true
             }
@@ -510,12 +559,14 @@ public final class ProvisioningSession: DeviceAccess {
 
     private func sampleKPIs() {
         kpiPending.removeAll { name, path in
-            if !missing.isEmpty && missing.contains(path) { return true }
             guard let k = fresh[path] else {
+                if !missing.isEmpty && missing.contains(path) { return true }
+                // A virtual parameter is computed by its script in this session, never read from the CPE.
+                if path.hasPrefix(DeviceProfile.virtualRoot) { return false }
                 requestRead(path, owner: Self.kpiOwner)
                 return false
             }
-            if let v = Double(k.value) { kpiSamples.append((name, v)) }
+            if let v = Double(k.value), v.isFinite { kpiSamples.append((name, v)) }
             return true
         }
     }
@@ -584,6 +635,7 @@ public final class ProvisioningSession: DeviceAccess {
         var a = action
         if case .refresh(let name) = action {
             guard let p = profile.path(for: name, kind: kind) ?? (name.hasSuffix(".") ? name : nil) else { return "unknown alias '\(name)'" }
+            guard !p.hasPrefix(DeviceProfile.virtualRoot) else { return "'\(name)' is a virtual parameter: its function computes it" }
             a = .refresh(p)
         }
         if case .deleteObject(let name) = action {
@@ -591,6 +643,10 @@ public final class ProvisioningSession: DeviceAccess {
                 return "dev:delete: an object instance path (\"Device.WiFi.SSID.3.\")"
             }
             a = .deleteObject(p)
+            // Counted as gone at once: a dev:instances later in the session must not see it.
+            if let n = LuaConvert.instanceNumbers(Self.parent(p), [p]).first, let list = instanceLists[Self.parent(p)] {
+                instanceLists[Self.parent(p)] = list.filter { $0 != n }
+            }
         }
         if !actions.contains(where: { $0.0 == a }) { actions.append((a, current ?? Self.desiredOwner)) }
         return nil
@@ -603,6 +659,7 @@ public final class ProvisioningSession: DeviceAccess {
         guard let i = current else { return .error("dev:add outside a running script") }
         jobs[i] = Job(path: path, instances: false)
         actions.append((.addObject(path), i))
+        pendingAdds[path, default: 0] += 1
         scripts[i].state = .waitingJob
         return .suspend
     }
@@ -611,12 +668,16 @@ public final class ProvisioningSession: DeviceAccess {
         guard let path = profile.path(for: name, kind: kind), LuaConvert.isObjectPath(path) else {
             return .error("dev:instances: an object path ending in \".\" (\"Device.WiFi.SSID.\")")
         }
-        if let known = instanceLists[path], count == nil || count == known.count { return .value(.table(listTable(known))) }
+        if let known = instanceLists[path], pendingAdds[path] ?? 0 == 0, count == nil || count == known.count { return .value(.table(listTable(known))) }
         guard let i = current else { return .error("dev:instances outside a running script") }
         jobs[i] = Job(path: path, instances: true, count: count)
         scripts[i].state = .waitingJob
-        // Known with another count: plan() queues the adds or deletes; unknown: list the instances first.
-        if instanceLists[path] != nil { plan(i) } else { nameReads.append((path, i)) }
+        // Known: plan() queues the adds or deletes; unknown: list the instances first (once per path).
+        if instanceLists[path] != nil {
+            plan(i)
+        } else if !nameReads.contains(where: { $0.0 == path }) && !isListing(path) {
+            nameReads.append((path, i))
+        }
         return .suspend
     }
 

@@ -173,6 +173,7 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
     public func set(handle: Int, name: String, value: LuaValue, type: String?) -> String? {
         guard let d = handles[handle] else { return "device object expired" }
         guard let p = path(name, d) else { return "unknown alias '\(name)' for profile \(d.profile)" }
+        guard !p.hasPrefix(DeviceProfile.virtualRoot) else { return "'\(name)' is a virtual parameter: its function computes it" }
         let storedType = (try? stored(p, d))??.type
         switch LuaConvert.parameter(p, value, explicitType: type, storedType: storedType) {
         case .success(let pv): actions[d.id, default: []].append(.set(pv)); return nil
@@ -185,6 +186,7 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
         var a = action
         if case .refresh(let name) = action {
             guard let p = path(name, d) ?? (name.hasSuffix(".") ? name : nil) else { return "unknown alias '\(name)'" }
+            guard !p.hasPrefix(DeviceProfile.virtualRoot) else { return "'\(name)' is a virtual parameter: the device's next session computes it" }
             a = .refresh(p)
         }
         if case .deleteObject(let name) = action {

@@ -194,6 +194,8 @@ public protocol AutomationStore: CorralStore {
     func devicesTurnedOffline(from: Int64, to: Int64, limit: Int) throws -> [(id: Int64, at: Int64)]
     /// Paths remembered as missing on a device running `softwareVersion`, probed since `since`.
     func absentPaths(deviceID: Int64, softwareVersion: String, since: Int64) throws -> Set<String>
+    /// Names (and sources) that have pending or active alerts.
+    func openAlertNames() throws -> [(name: String, source: String)]
     /// Pending and active alerts of one name.
     func openAlerts(name: String) throws -> [AlertRecord]
     func alerts(_ q: AlertQuery) throws -> [AlertRow]

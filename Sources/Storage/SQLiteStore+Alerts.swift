@@ -39,6 +39,14 @@ extension SQLiteStore {
         return out
     }
 
+    public func openAlertNames() throws -> [(name: String, source: String)] {
+        try db.read { c in
+            var out: [(name: String, source: String)] = []
+            try c.query("SELECT DISTINCT name, source FROM alerts WHERE state != 'cleared'") { out.append(($0.text(0), $0.text(1))) }
+            return out
+        }
+    }
+
     public func openAlerts(name: String) throws -> [AlertRecord] {
         try db.read { c in
             var out: [AlertRecord] = []

@@ -256,4 +256,55 @@ struct ProvisioningSessionTests {
             """)])
         #expect(problems.contains { $0.message.contains("virtual parameter 'Bad Name'") }, "\(problems)")
     }
+
+    /// From the review: two scripts holding the same count add once; a delete is counted before its answer; a
+    /// fault other than 9005, or a value left out of an answer, is not remembered; a hook returning a table that holds
+    /// itself does not wedge the shard.
+    @Test func instanceCountsSharedFaultsAndReturnedTables() throws {
+        let s = objectSession(absent: [], text: """
+            return profile {
+              name = "t", extends = "generic-tr181", match = { product_class = "T" }, kpis = { "Device.X.Busy", "Device.X.Quiet" },
+              virtual = { ["v.loop"] = function(dev) local t = {} for i = 1, 8 do t[i] = t end return t end },
+              on = {
+                inform = function(dev) dev:instances("Device.WiFi.SSID.", { count = 2 }) end,
+                periodic = function(dev)
+                  dev:instances("Device.WiFi.SSID.", { count = 2 })
+                  local t = {} for i = 1, 8 do t[i] = t end
+                  return t
+                end,
+              },
+            }
+            """)
+        #expect(s.nextRequest() == .getParameterValues(names: ["Device.X.Busy", "Device.X.Quiet"]))
+        s.received(.getParameterValues([]))
+        #expect(s.nextRequest() == .getParameterNames(path: "Device.WiFi.SSID.", nextLevel: true))
+        s.received(.getParameterNames([ParameterInfo(name: "Device.WiFi.SSID.1.", writable: true)]))
+        #expect(s.nextRequest() == .addObject(objectName: "Device.WiFi.SSID.", parameterKey: "corral-provision"))
+        s.received(.addObject(instanceNumber: 2, status: 0))
+        #expect(s.nextRequest() == nil, "one add for both scripts")
+        #expect(s.failures.keys.sorted() == ["t:virtual:v.loop"], "\(s.failures)")
+        #expect(Set(s.succeeded).isSuperset(of: ["t:inform", "t:periodic"]))
+        #expect(s.newlyAbsent.isEmpty, "left out of an answer: this session only")
+
+        let busy = objectSession(absent: [], text: """
+            return profile { name = "t", extends = "generic-tr181", match = { product_class = "T" }, kpis = { "Device.X.Busy" },
+              on = { inform = function(dev)
+                local ids = dev:instances("Device.WiFi.SSID.")
+                dev:delete("Device.WiFi.SSID." .. ids[#ids] .. ".")
+                dev:instances("Device.WiFi.SSID.", { count = #ids })
+              end } }
+            """)
+        #expect(busy.nextRequest() == .getParameterValues(names: ["Device.X.Busy"]))
+        busy.faulted(CWMPFault(code: 9002, string: "Internal error"))
+        #expect(busy.nextRequest() == .getParameterNames(path: "Device.WiFi.SSID.", nextLevel: true))
+        busy.received(.getParameterNames([ParameterInfo(name: "Device.WiFi.SSID.1.", writable: true), ParameterInfo(name: "Device.WiFi.SSID.2.", writable: true)]))
+        // The delete is counted at once: holding the count of two adds one back (after the delete, in order).
+        #expect(busy.nextRequest() == .deleteObject(objectName: "Device.WiFi.SSID.2.", parameterKey: "corral-provision"))
+        busy.received(.deleteObject(status: 0))
+        #expect(busy.nextRequest() == .addObject(objectName: "Device.WiFi.SSID.", parameterKey: "corral-provision"))
+        busy.received(.addObject(instanceNumber: 3, status: 0))
+        #expect(busy.nextRequest() == nil)
+        #expect(busy.failures.isEmpty, "\(busy.failures)")
+        #expect(busy.newlyAbsent.isEmpty, "a 9002 is not proof the path is missing")
+    }
 }

@@ -80,7 +80,8 @@ enum ScriptHandlers {
 
     static func write(_ text: String, to dir: String, _ file: String, _ ctx: RequestContext, _ r: ScriptReloader) async throws -> HTTPResponse {
         let path = (dir as NSString).appendingPathComponent(file)
-        ctx.audit.before = try? String(contentsOfFile: path, encoding: .utf8)
+        let before = try? String(contentsOfFile: path, encoding: .utf8)
+        ctx.audit.before = before
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -88,7 +89,12 @@ enum ScriptHandlers {
             throw APIError.conflict("cannot write \(file) in \(dir): \(error)")
         }
         ctx.audit.after = text
-        return try answer(await r.reload(by: ctx.me.actor))
+        let outcome = await r.reload(by: ctx.me.actor)
+        if !outcome.accepted {
+            // Refused (another file on disk is broken): the directory goes back to what was running.
+            if let before { try? before.write(toFile: path, atomically: true, encoding: .utf8) } else { try? FileManager.default.removeItem(atPath: path) }
+        }
+        return try answer(outcome)
     }
 
     struct VersionView: Encodable {
