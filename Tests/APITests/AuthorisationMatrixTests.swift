@@ -9,7 +9,7 @@ import Storage
 /// Role × subtree × endpoint, over real HTTP against a live server. The expected role of every route is written
 /// here, independently of the route table: a route missing from this table, declared with another permission, or
 /// answering differently from the policy fails the test.
-@Suite(.serialized) struct AuthorisationMatrixTests {
+@Suite(.serialized, .stopsLiveServers) struct AuthorisationMatrixTests {
     /// The policy: least role per route action (nil = no credentials needed).
     static let policy: [String: Role?] = [
         "openapi.read": nil, "auth.login": nil,
@@ -79,7 +79,7 @@ import Storage
         func alert(_ org: Organisation) async throws -> Int64 {
             let d = try await device(org)
             try await store.apply([.automation(.effects([.raiseAlert(AlertRecord(name: "probe", deviceID: d.id, severity: .major, state: .active,
-                                                                                 since: 1, raisedAt: 1))]))])
+                                                                                 since: 1, raisedAt: 1, source: "test.lua#1"))]))])
             var q = AlertQuery()
             q.deviceID = d.id
             return try store.alerts(q)[0].alert.id
@@ -236,7 +236,6 @@ import Storage
 
     @Test func matrix() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let world = World(live)
         try await world.setUp()
         let anonymous = APIClient(port: live.server.httpPort)
@@ -284,7 +283,6 @@ import Storage
     /// Lists are confined to the subtree: an admin of A never sees B's objects.
     @Test func listsNeverShowOtherSubtrees() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let world = World(live)
         try await world.setUp()
         let inside = try await world.device(world.a1)

@@ -7,7 +7,7 @@ import NetHTTP
 import Storage
 
 /// Campaigns and reports over the REST API: a real server on a socket, real SQLite, simulated CPEs.
-@Suite(.serialized) struct CampaignAPITests {
+@Suite(.serialized, .stopsLiveServers) struct CampaignAPITests {
     static func int(_ v: Any?) -> Int? { (v as? Int) ?? (v as? Int64).map(Int.init) ?? (v as? NSNumber)?.intValue }
 
     /// A device straight into the store (never connects: its tasks stay pending).
@@ -22,10 +22,8 @@ import Storage
 
     @Test func dryRunThenStartRenamesWiFiOnSimulatedCPEs() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let sim = try live.simulator(count: 4, prefix: "CMP-")
         try await sim.start()
-        defer { Task { await sim.stop() } }
         try await waitUntil("4 devices onboarded", seconds: 40) {
             let all = try live.store.devices(limit: 10, offset: 0)
             return all.count == 4 && all.allSatisfy { $0.credentialsConfirmed && !$0.connectionRequestURL.isEmpty && !$0.modelName.isEmpty }
@@ -95,7 +93,6 @@ import Storage
 
     @Test func pauseResumeCancelAndConflicts() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         for i in 0..<4 { _ = try await Self.device(live, "PRC-\(i)", org: 1) }
         let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1))
         let viewer = APIClient(port: live.server.httpPort, token: try await live.token(role: .viewer, org: 1))
@@ -126,7 +123,6 @@ import Storage
 
     @Test func aSubtreeAdminTargetsOnlyItsSubtree() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let b = try await live.store.createOrganisation(name: "B", parentID: 1, now: 1)
         let b1 = try await live.store.createOrganisation(name: "B1", parentID: b.id, now: 1)
         let c = try await live.store.createOrganisation(name: "C", parentID: 1, now: 1)
@@ -194,7 +190,6 @@ import Storage
 
     @Test func reportsAnswerJSONAndCSVAndBadLuaIsA400() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         for i in 0..<3 { _ = try await Self.device(live, "R-\(i)", org: 1, model: "R1", version: i == 0 ? "2.0" : "1.0") }
         let viewer = APIClient(port: live.server.httpPort, token: try await live.token(role: .viewer, org: 1))
         let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1))

@@ -8,10 +8,9 @@ import Storage
 
 /// What sits in front of the operator port: reverse proxies, browsers on other sites, metrics scrapers; and the
 /// account rules (password choice, token lifetime) the API enforces.
-@Suite(.serialized) struct EdgeSecurityTests {
+@Suite(.serialized, .stopsLiveServers) struct EdgeSecurityTests {
     @Test func pagesElsewhereCannotPostHere() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         _ = try await live.user("olga", role: .operator, org: 1)
         let c = APIClient(port: live.server.httpPort)
         let login: [String: Any] = ["username": "olga", "password": "correct-horse-battery"]
@@ -29,7 +28,6 @@ import Storage
     @Test func trustedProxiesNameTheClient() async throws {
         for trusted in [true, false] {
             let live = try await LiveServer { if trusted { $0.trustedProxies = ["127.0.0.0/8"] } }
-            defer { Task { await live.stop() } }
             _ = try await live.user("pia", role: .operator, org: 1)
             let c = APIClient(port: live.server.httpPort)
             func login(_ password: String, from address: String) async throws -> APIClient.Reply {
@@ -58,7 +56,6 @@ import Storage
 
     @Test func metricsNeedTheTokenOrTheirOwnPort() async throws {
         let live = try await LiveServer { $0.metricsToken = "scrape-me-please" }
-        defer { Task { await live.stop() } }
         let port = live.server.httpPort
         #expect(try rawStatus(port: port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") == 401)
         #expect(try rawStatus(port: port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer nope\r\n\r\n") == 401)
@@ -66,7 +63,6 @@ import Storage
         #expect(ok.hasPrefix("HTTP/1.1 200") && ok.contains("corral_devices"), "\(ok.prefix(200))")
 
         let split = try await LiveServer { $0.metricsPort = 0; $0.metricsHost = "127.0.0.1" }
-        defer { Task { await split.stop() } }
         #expect(split.server.metricsPort > 0)
         #expect(try rawStatus(port: split.server.httpPort, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") == 404)
         #expect(try rawAnswer(port: split.server.metricsPort, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").contains("corral_active_sessions"))
@@ -75,7 +71,6 @@ import Storage
 
     @Test func weakPasswordsAndEverlastingTokensAreRefused() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .superadmin, org: 1))
         let weak = try await admin.send("POST", "/users", json: ["username": "quinn", "password": "Password2024!", "role": "viewer"])
         #expect(weak.status == 422 && weak.text.contains("too common"), "\(weak.text)")

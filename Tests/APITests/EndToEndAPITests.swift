@@ -7,13 +7,11 @@ import NetHTTP
 import Storage
 
 /// The API driving real simulated CPEs over CWMP on loopback.
-@Suite(.serialized) struct EndToEndAPITests {
+@Suite(.serialized, .stopsLiveServers) struct EndToEndAPITests {
     @Test func tokenSetsWiFiSSIDOnASimulatedCPENow() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let sim = try live.simulator(count: 2, prefix: "API-")
         try await sim.start()
-        defer { Task { await sim.stop() } }
         try await waitUntil("2 devices onboarded", seconds: 30) {
             let all = try live.store.devices(limit: 10, offset: 0)
             return all.count == 2 && all.allSatisfy { $0.credentialsConfirmed && !$0.connectionRequestURL.isEmpty }
@@ -81,7 +79,6 @@ import Storage
 
     @Test func csvImportThenOnboardingLandsInTheOrganisation() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .superadmin, org: 1))
         let acme = try await admin.send("POST", "/organisations", json: ["name": "Acme"])
         let acmeID = try #require(acme.json["id"] as? Int)
@@ -104,7 +101,6 @@ import Storage
 
         let sim = try live.simulator(count: 3, prefix: "PRE-")
         try await sim.start()
-        defer { Task { await sim.stop() } }
         try await waitUntil("3 devices onboarded", seconds: 30) {
             try live.store.devices(limit: 10, offset: 0).filter(\.credentialsConfirmed).count == 3
         }

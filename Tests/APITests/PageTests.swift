@@ -8,7 +8,7 @@ import Storage
 
 /// The WebGUI pages over HTTP: the same boundary as the API (sign-in, role, organisation subtree), escaping,
 /// role-dependent actions, security headers. The browser run (scripts/browser-test) covers the pages in Chromium.
-@Suite(.serialized) struct PageTests {
+@Suite(.serialized, .stopsLiveServers) struct PageTests {
     func signIn(_ live: LiveServer, _ user: String) async throws -> (APIClient, String) {
         let c = APIClient(port: live.server.httpPort)
         let r = try await c.send("POST", "/auth/login", json: ["username": user, "password": "correct-horse-battery"])
@@ -19,7 +19,6 @@ import Storage
 
     @Test func pagesNeedASessionAndShowOnlyWhatTheRoleMayDo() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let north = try await live.store.createOrganisation(name: "North", parentID: 1, now: 1)
         let south = try await live.store.createOrganisation(name: "South", parentID: 1, now: 1)
         var evil = Device(name: "00C0FF-N1", oui: "00C0FF", productClass: "", serialNumber: "N1", createdAt: 1).moved(to: north.id)
@@ -77,7 +76,6 @@ import Storage
                              auth = { basic_over_http = true }, rebootstrap = "quarantine" }
             """.write(toFile: dir + "/legacy.lua", atomically: true, encoding: .utf8)
         let live = try await LiveServer { $0.profilesDirectory = dir }
-        defer { Task { await live.stop() } }
         _ = try await live.user("pat", role: .admin, org: 1)
         let (c, _) = try await signIn(live, "pat")
         let legacy = try await c.send("GET", "//admin/profiles/legacy-basic")
@@ -93,7 +91,6 @@ import Storage
         try "on('task.fault', function(dev, event) log(event.id) end)\nevery('1h', function() end)".write(toFile: dir + "/ok.lua", atomically: true, encoding: .utf8)
         try "on('device.rebooted', function() end)".write(toFile: dir + "/bad.lua", atomically: true, encoding: .utf8)
         let live = try await LiveServer { $0.automationsDirectory = dir }
-        defer { Task { await live.stop() } }
         _ = try await live.user("vera", role: .viewer, org: 1)
         let (c, _) = try await signIn(live, "vera")
         let page = try await c.send("GET", "//admin/automations")
@@ -108,7 +105,6 @@ import Storage
     /// acknowledges, a cleared alert cannot be.
     @Test func alertsAreListedShownAndAcknowledged() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let other = try await live.store.createOrganisation(name: "Other", parentID: 1, now: 1)
         var d1 = Device(name: "00C0FF-AL1", oui: "00C0FF", productClass: "", serialNumber: "AL1", createdAt: 1)
         d1 = try await live.store.createDevice(d1)
@@ -116,10 +112,11 @@ import Storage
         d2.organisationID = other.id
         d2 = try await live.store.createDevice(d2)
         try await live.store.apply([.automation(.effects([
-            .raiseAlert(AlertRecord(name: "weak-lte", deviceID: d1.id, severity: .major, state: .active, since: 10, raisedAt: 20,
-                                    message: "RSSI <b>low</b>", value: "-110", source: "alerts.lua")),
-            .raiseAlert(AlertRecord(name: "weak-lte", deviceID: d2.id, severity: .critical, state: .active, since: 10, raisedAt: 20)),
-            .raiseAlert(AlertRecord(name: "old", deviceID: d1.id, severity: .minor, state: .active, since: 1, raisedAt: 1)),
+            // Raised by a handler ("file#n"): no rule of the repository's automation files evaluates them.
+            .raiseAlert(AlertRecord(name: "probe-lte", deviceID: d1.id, severity: .major, state: .active, since: 10, raisedAt: 20,
+                                    message: "RSSI <b>low</b>", value: "-110", source: "test.lua#1")),
+            .raiseAlert(AlertRecord(name: "probe-lte", deviceID: d2.id, severity: .critical, state: .active, since: 10, raisedAt: 20, source: "test.lua#1")),
+            .raiseAlert(AlertRecord(name: "old", deviceID: d1.id, severity: .minor, state: .active, since: 1, raisedAt: 1, source: "test.lua#1")),
             .clearAlert(name: "old", deviceID: d1.id, at: 30),
         ]))])
         _ = try await live.user("otto", role: .operator, org: 1)
@@ -143,7 +140,7 @@ import Storage
         #expect(page.status == 200 && page.text.contains("id=\"alert-table\"") && page.text.contains("RSSI &lt;b&gt;low&lt;/b&gt;"))
         #expect(page.text.contains("otto"), "acknowledged by")
         let devicePage = try await op.send("GET", "//devices/\(d1.id)")
-        #expect(devicePage.text.contains("id=\"device-alerts\"") && devicePage.text.contains("<code>weak-lte</code>") && devicePage.text.contains("<code>old</code>"))
+        #expect(devicePage.text.contains("id=\"device-alerts\"") && devicePage.text.contains("<code>probe-lte</code>") && devicePage.text.contains("<code>old</code>"))
         // The other organisation's viewer sees only its own device's alert, and cannot acknowledge.
         let (viewer, vcsrf) = try await signIn(live, "vic")
         #expect((try await viewer.get("/alerts").json["alerts"] as? [[String: Any]])?.map { $0["device_name"] as? String } == ["00C0FF-AL2"])
@@ -158,7 +155,6 @@ import Storage
 
     @Test func aCredentialConflictIsShownAndAnAdminCanResolveIt() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let d = try await live.store.createDevice(Device(name: "00C0FF-CF1", oui: "00C0FF", productClass: "", serialNumber: "CF1", createdAt: 1))
         try await live.store.apply([.updateDeviceSecurity(deviceID: d.id, supersededHA1: "old", credentialConflict: true, rebootstrapHold: .awaitingApproval)])
         _ = try await live.user("ada", role: .admin, org: 1)
@@ -182,7 +178,6 @@ import Storage
 
     @Test func dashboardCountsAndChartsStayInsideTheSubtree() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let north = try await live.store.createOrganisation(name: "North", parentID: 1, now: 1)
         let now = Int64(Date().timeIntervalSince1970)
         for i in 0..<3 {
@@ -221,7 +216,6 @@ import Storage
     /// The WiFi and LTE cards come from the device's profile aliases; the LTE history from its KPI samples.
     @Test func deviceCardsFollowProfileAliasesWithKPIHistory() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let now = Int64(Date().timeIntervalSince1970)
         var lte = Device(name: "00C0FF-L1", oui: "00C0FF", productClass: "", serialNumber: "L1", createdAt: now)
         lte.profile = "generic-tr181"
@@ -262,7 +256,6 @@ import Storage
 
     @Test func campaignAndReportPagesFollowTheRoleAndSubtree() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let north = try await live.store.createOrganisation(name: "North", parentID: 1, now: 1)
         let south = try await live.store.createOrganisation(name: "South", parentID: 1, now: 1)
         var ids: [Int64] = []

@@ -5,10 +5,9 @@ import ACSCore
 import Storage
 
 /// Profiles over the API: what viewers and admins see, and validation of candidate files in the sandbox.
-@Suite(.serialized) struct ProfileAPITests {
+@Suite(.serialized, .stopsLiveServers) struct ProfileAPITests {
     @Test func viewersSeeRulesAndAliasesAdminsAlsoTheSource() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let viewer = APIClient(port: live.server.httpPort, token: try await live.token(role: .viewer, org: 1))
         let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1))
         let seen = try await viewer.get("/profiles/generic-tr181").json
@@ -26,7 +25,6 @@ import Storage
 
     @Test func validationReportsProblemsAndInstallsNothing() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1))
         func validate(_ script: String, file: String? = nil) async throws -> (Int, [String: Any]) {
             var body: [String: Any] = ["script": script]
@@ -94,7 +92,6 @@ import Storage
         let automations = temporaryDirectory("api-automations")
         defer { for d in [profiles, automations] { try? FileManager.default.removeItem(atPath: d) } }
         let live = try await LiveServer { $0.profilesDirectory = profiles; $0.automationsDirectory = automations; $0.watchScripts = false }
-        defer { Task { await live.stop() } }
         let root = APIClient(port: live.server.httpPort, token: try await live.token(role: .superadmin, org: 1))
         let bad = try await root.send("PUT", "/scripts/profiles/acme.lua", json: ["script": "return profile { name = 'acme', extends = 'nope' }"])
         #expect(bad.status == 422 && bad.text.contains("was not saved"), "\(bad.text)")

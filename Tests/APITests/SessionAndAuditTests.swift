@@ -6,10 +6,9 @@ import HTTPAuth
 import NetHTTP
 import Storage
 
-@Suite(.serialized) struct SessionAndAuditTests {
+@Suite(.serialized, .stopsLiveServers) struct SessionAndAuditTests {
     @Test func anonymousBodiesAreSmallBeforeAuthentication() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let port = live.server.httpPort
         // Refused by the declared size alone, before any body byte is read (the attack sent 250 MiB logins in parallel).
         #expect(try rawStatus(port: port, "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 262144000\r\n\r\n") == 413)
@@ -30,7 +29,6 @@ import Storage
 
     @Test func anOlderCheaperPasswordHashIsUpgradedOnTheNextSuccessfulLogin() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         // A hash made before the cost went up (fewer iterations than the server's worker uses).
         let old = PasswordHash.make(password: "correct-horse-battery", iterations: testIterations / 2)
         _ = try await live.store.createUser(UserAccount(username: "legacy", passwordHash: old, organisationID: 1, role: .operator, createdAt: 1))
@@ -49,7 +47,6 @@ import Storage
 
     @Test func loginSessionCookieCSRFAndThrottling() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let org = try await live.store.createOrganisation(name: "Ops", parentID: 1, now: 1)
         _ = try await live.user("alice", role: .operator, org: org.id)
         let stored = try #require(try live.store.user(username: "alice"))
@@ -97,7 +94,6 @@ import Storage
 
     @Test func tokensExpireAreRevocableAndNeverExceedTheirOwner() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1, name: "boss"))
         #expect(try await admin.send("POST", "/tokens", json: ["name": "too-much", "role": "superadmin"]).status == 403)
         let t = try await admin.send("POST", "/tokens", json: ["name": "short", "role": "viewer", "expires_in_days": 1])
@@ -124,7 +120,6 @@ import Storage
 
     @Test func auditRecordsMetadataBeforeAndAfterAndExportsCSV() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let op = APIClient(port: live.server.httpPort, token: try await live.token(role: .operator, org: 1, name: "op"))
         var dev = Device(name: "00C0FF-AU1", oui: "00C0FF", productClass: "", serialNumber: "AU1", createdAt: 1)
         dev.location = "old place"
@@ -157,7 +152,6 @@ import Storage
 
     @Test func firmwareUploadChecksumAndCPEDownload() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1))
         let firmware = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let digest = hex(SHA256.hash(firmware))

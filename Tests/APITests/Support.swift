@@ -36,6 +36,41 @@ func waitUntil(_ what: String, seconds: Double, _ condition: () throws -> Bool) 
 /// Password hashing cost in tests: the real scheme, fewer iterations (the default is checked in HTTPAuthTests).
 let testIterations = 1000
 
+/// Stops what a test started (simulators, then servers, whose data directories go too) once it has ended, and awaits
+/// it: a `defer` cannot await, and a stop left to a detached task could still be running in the next test.
+struct StopsLiveServers: TestTrait, SuiteTrait, TestScoping {
+    var isRecursive: Bool { true }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        guard !test.isSuite else { return try await function() }
+        let started = Started()
+        do {
+            try await Started.$current.withValue(started) { try await function() }
+        } catch {
+            await started.stopAll()
+            throw error
+        }
+        await started.stopAll()
+    }
+
+    /// What the running test started, newest first when stopping.
+    final class Started: @unchecked Sendable {
+        @TaskLocal static var current: Started?
+        private let lock = NSLock()
+        private var stops: [@Sendable () async -> Void] = []
+        func add(_ stop: @escaping @Sendable () async -> Void) { lock.withLock { stops.append(stop) } }
+        func stopAll() async {
+            let all = lock.withLock { () -> [@Sendable () async -> Void] in defer { stops = [] }; return stops }
+            for stop in all.reversed() { await stop() }
+        }
+    }
+}
+
+extension Trait where Self == StopsLiveServers {
+    /// Every LiveServer and simulator a test of the suite starts is stopped, awaited, when the test ends.
+    static var stopsLiveServers: Self { StopsLiveServers() }
+}
+
 /// A live `corral serve` equivalent on loopback: CWMP + operator port with the API, real SQLite in a temp dir.
 final class LiveServer: @unchecked Sendable {
     let server: CorralServer
@@ -63,9 +98,18 @@ final class LiveServer: @unchecked Sendable {
         api = APIHandler.install(on: server, passwordIterations: testIterations)
         try await server.start()
         api.serverStarted(server)
+        StopsLiveServers.Started.current?.add { [self] in await self.stop() }
     }
 
-    func stop() async { await server.stop() }
+    private let stopLock = NSLock()
+    private var stopped = false
+
+    /// Idempotent: the test may stop it itself, and the suite's trait stops it again.
+    func stop() async {
+        guard stopLock.withLock({ () -> Bool in defer { stopped = true }; return !stopped }) else { return }
+        await server.stop()
+        try? FileManager.default.removeItem(atPath: data)
+    }
 
     func user(_ name: String, role: Role, org: Int64, password: String = "correct-horse-battery") async throws -> UserAccount {
         try await AccountBootstrap.addUser(store: store, username: name, password: password, role: role, organisationID: org, iterations: testIterations)
@@ -83,7 +127,9 @@ final class LiveServer: @unchecked Sendable {
         c.dataModelDirectory = Paths.packageRoot + "/datamodels"
         c.jitter = 0.2
         c.httpTimeoutSeconds = 10
-        return try Simulator(config: c)
+        let sim = try Simulator(config: c)
+        StopsLiveServers.Started.current?.add { await sim.stop() }
+        return sim
     }
 }
 

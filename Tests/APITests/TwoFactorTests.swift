@@ -7,7 +7,7 @@ import Storage
 
 /// TOTP two-factor login over the real API: enrolment, login with a code, replay, recovery codes, an organisation
 /// that requires it of its admins, and an admin's reset.
-@Suite(.serialized) struct TwoFactorTests {
+@Suite(.serialized, .stopsLiveServers) struct TwoFactorTests {
     /// Logs in on a fresh client; on success the client carries the cookie and the CSRF token.
     static func login(_ live: LiveServer, _ user: String, code: String? = nil, recovery: String? = nil) async throws -> (APIClient, APIClient.Reply) {
         let c = APIClient(port: live.server.httpPort)
@@ -26,7 +26,6 @@ import Storage
 
     @Test func enrolLoginWithCodesAndRecovery() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         _ = try await live.user("tina", role: .admin, org: 1)
         let (c, first) = try await Self.login(live, "tina")
         #expect(first.status == 200 && first.json["two_factor_enrolment_required"] as? Bool == false)
@@ -75,7 +74,6 @@ import Storage
 
     @Test func anOrganisationCanRequireItOfItsAdmins() async throws {
         let live = try await LiveServer()
-        defer { Task { await live.stop() } }
         let org = try await live.store.createOrganisation(name: "Strict", parentID: 1, now: 1)
         let below = try await live.store.createOrganisation(name: "Below", parentID: org.id, now: 1)
         _ = try await live.user("uma", role: .admin, org: below.id)
