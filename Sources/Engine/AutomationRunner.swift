@@ -246,7 +246,7 @@ public final class AutomationRunner: @unchecked Sendable {
     private func runEvents(_ scripts: [AutomationScript], now: Int64) async throws {
         let events = try store.pendingEvents(limit: 200)
         guard !events.isEmpty else { return }
-        let kinds = Set(scripts.flatMap { $0.handlers.compactMap { h -> String? in if case .event(let k, _) = h.trigger { k } else { nil } } })
+        let kinds = Self.kinds(scripts)
         // Events no handler waits for, and stale ones, are marked in one write.
         let (skip, run) = events.reduce(into: ([EventRecord](), [EventRecord]())) { acc, e in
             if kinds.contains(e.kind) && e.at >= startedAt - Self.maxEventAgeAtStart { acc.1.append(e) } else { acc.0.append(e) }

@@ -55,7 +55,6 @@ enum EngineEvents {
     }
 
     static func event(_ kind: String, _ deviceID: Int64, _ now: Int64, _ data: [String: Any] = [:]) -> StoreWrite {
-        let json = (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return .automation(.event(EventRecord(at: now, kind: kind, deviceID: deviceID, data: json)))
+        .automation(.event(EventRecord(at: now, kind: kind, deviceID: deviceID, data: EventRecord.data(data))))
     }
 }

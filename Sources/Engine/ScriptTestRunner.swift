@@ -185,8 +185,7 @@ public struct ScriptTestRunner {
                 default: continue
                 }
             }
-            let json = String(decoding: try JSONSerialization.data(withJSONObject: data, options: [.sortedKeys]), as: UTF8.self)
-            try await store.apply([.automation(.event(EventRecord(at: now, kind: kind, deviceID: deviceID, data: json)))])
+            try await store.apply([.automation(.event(EventRecord(at: now, kind: kind, deviceID: deviceID, data: EventRecord.data(data))))])
         }
         let schedules = spec["schedule"] == .bool(true)
         // Events emitted by handlers are handled at the next pass: a few passes let chains settle.

@@ -97,9 +97,8 @@ public final class AutomationActions {
             }
         }
         guard object.count <= 33 else { return "emit_event: at most 32 data fields" }
-        guard let json = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "emit_event: data cannot be written" }
         emitted += 1
-        return add(.event(EventRecord(at: now, kind: kind, deviceID: deviceID, data: String(decoding: json, as: UTF8.self))))
+        return add(.event(EventRecord(at: now, kind: kind, deviceID: deviceID, data: EventRecord.data(object))))
     }
 
     func startCampaign(file: String, name: String?) -> String? {

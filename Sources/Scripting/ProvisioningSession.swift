@@ -50,7 +50,6 @@ public final class ProvisioningSession: DeviceAccess {
         var instances: Bool
         var count: Int?
         var pending = 0
-        var added: Int64?
     }
     private var jobs: [Int: Job] = [:]
     /// GetParameterNames to send for dev:instances (object path, owner).
@@ -261,16 +260,14 @@ public final class ProvisioningSession: DeviceAccess {
             if instanceLists[path] != nil { instanceLists[path] = (instanceLists[path]! + [Int64(n)]).sorted() }
             jobStep(owner, added: Int64(n))
         case (.action(let owner, .deleteObject(let path)), .deleteObject):
+            // (Its instance left `instanceLists` when the delete was queued.)
             for k in fresh.keys where k.hasPrefix(path) { fresh[k] = nil }
-            if let n = LuaConvert.instanceNumbers(Self.parent(path), [path]).first, let list = instanceLists[Self.parent(path)] {
-                instanceLists[Self.parent(path)] = list.filter { $0 != n }
-            }
             freshSubtrees = freshSubtrees.filter { !$0.hasPrefix(path) }
             jobStep(owner, added: nil)
         case (.names(let path, _), .getParameterNames(let infos)):
             instanceLists[path] = LuaConvert.instanceNumbers(path, infos.map(\.name))
             // Every job waiting for this listing plans now (one GetParameterNames per path and session).
-            for owner in jobs.keys.sorted() where jobs[owner]?.path == path && jobs[owner]?.instances == true && jobs[owner]?.pending == 0 { plan(owner) }
+            replan(path)
         default:
             break
         }
@@ -340,7 +337,12 @@ public final class ProvisioningSession: DeviceAccess {
             jobs[owner] = job
             return
         }
-        finishJob(owner, .table(listTable(numbers)))
+        finishJob(owner, LuaConvert.list(numbers))
+    }
+
+    /// Plans the dev:instances jobs on `path` that wait for a listing or for other scripts' adds.
+    private func replan(_ path: String, except: Int? = nil) {
+        for o in jobs.keys.sorted() where o != except && jobs[o]?.path == path && jobs[o]?.instances == true && jobs[o]?.pending == 0 { plan(o) }
     }
 
     private func isListing(_ path: String) -> Bool {
@@ -352,9 +354,7 @@ public final class ProvisioningSession: DeviceAccess {
         let path = jobs[owner]?.path
         defer {
             // Jobs that waited for other scripts' adds on the same path plan again once those are done.
-            if let path, pendingAdds[path] ?? 0 == 0 {
-                for o in jobs.keys.sorted() where o != owner && jobs[o]?.path == path && jobs[o]?.instances == true && jobs[o]?.pending == 0 { plan(o) }
-            }
+            if let path, pendingAdds[path] ?? 0 == 0 { replan(path, except: owner) }
         }
         guard var job = jobs[owner] else { return }
         if !job.instances {
@@ -363,7 +363,7 @@ public final class ProvisioningSession: DeviceAccess {
         }
         job.pending -= 1
         jobs[owner] = job
-        if job.pending <= 0 { finishJob(owner, .table(listTable(instanceLists[job.path] ?? []))) }
+        if job.pending <= 0 { finishJob(owner, LuaConvert.list(instanceLists[job.path] ?? [])) }
     }
 
     private func finishJob(_ owner: Int, _ value: LuaValue) {
@@ -371,12 +371,6 @@ public final class ProvisioningSession: DeviceAccess {
         guard scripts.indices.contains(owner), scripts[owner].state == .waitingJob else { return }
         pendingResume[owner] = value
         scripts[owner].state = .runnable(first: false)
-    }
-
-    private func listTable(_ numbers: [Int64]) -> LuaTable {
-        var t = LuaTable()
-        t.array = numbers.map { .int($0) }
-        return t
     }
 
     /// Releases the coroutines (session over or cut). Idempotent.
@@ -639,14 +633,13 @@ public final class ProvisioningSession: DeviceAccess {
             a = .refresh(p)
         }
         if case .deleteObject(let name) = action {
-            guard let p = profile.path(for: name, kind: kind), LuaConvert.isObjectPath(p), p.dropLast().split(separator: ".").last.map({ Int($0) != nil }) == true else {
+            guard let p = profile.path(for: name, kind: kind), LuaConvert.isInstancePath(p) else {
                 return "dev:delete: an object instance path (\"Device.WiFi.SSID.3.\")"
             }
             a = .deleteObject(p)
             // Counted as gone at once: a dev:instances later in the session must not see it.
-            if let n = LuaConvert.instanceNumbers(Self.parent(p), [p]).first, let list = instanceLists[Self.parent(p)] {
-                instanceLists[Self.parent(p)] = list.filter { $0 != n }
-            }
+            let parent = Self.parent(p)
+            if let n = LuaConvert.instanceNumbers(parent, [p]).first, let list = instanceLists[parent] { instanceLists[parent] = list.filter { $0 != n } }
         }
         if !actions.contains(where: { $0.0 == a }) { actions.append((a, current ?? Self.desiredOwner)) }
         return nil
@@ -668,7 +661,7 @@ public final class ProvisioningSession: DeviceAccess {
         guard let path = profile.path(for: name, kind: kind), LuaConvert.isObjectPath(path) else {
             return .error("dev:instances: an object path ending in \".\" (\"Device.WiFi.SSID.\")")
         }
-        if let known = instanceLists[path], pendingAdds[path] ?? 0 == 0, count == nil || count == known.count { return .value(.table(listTable(known))) }
+        if let known = instanceLists[path], pendingAdds[path] ?? 0 == 0, count == nil || count == known.count { return .value(LuaConvert.list(known)) }
         guard let i = current else { return .error("dev:instances outside a running script") }
         jobs[i] = Job(path: path, instances: true, count: count)
         scripts[i].state = .waitingJob
@@ -747,7 +740,7 @@ public final class ScriptShard: @unchecked Sendable {
     func plan(for profile: DeviceProfile, kind: DataModelKind) -> SessionPlan {
         let key = profile.name + "|" + kind.rawValue
         return planLock.withLock {
-            if let p = plans[key], p.desired.count == profile.desired.count + 2 { return p }
+            if let p = plans[key] { return p }
             let p = SessionPlan(profile: profile, kind: kind, refs: hooks[profile.name] ?? [:])
             plans[key] = p
             return p

@@ -190,7 +190,7 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
             a = .refresh(p)
         }
         if case .deleteObject(let name) = action {
-            guard let p = path(name, d), LuaConvert.isObjectPath(p), p.dropLast().split(separator: ".").last.map({ Int($0) != nil }) == true else {
+            guard let p = path(name, d), LuaConvert.isInstancePath(p) else {
                 return "dev:delete: an object instance path (\"Device.WiFi.SSID.3.\")"
             }
             a = .deleteObject(p)
@@ -243,6 +243,11 @@ public enum LuaConvert {
     /// "Device.WiFi.SSID." and "Device.WiFi.SSID.2.": a path ending in "." under a data-model root.
     public static func isObjectPath(_ p: String) -> Bool {
         p.hasSuffix(".") && (p.hasPrefix("Device.") || p.hasPrefix("InternetGatewayDevice.")) && !p.contains("..")
+    }
+
+    /// "Device.WiFi.SSID.3.": an object path whose last segment is an instance number.
+    public static func isInstancePath(_ p: String) -> Bool {
+        isObjectPath(p) && p.dropLast().split(separator: ".").last.map { Int($0) != nil } == true
     }
 
     /// A subtree as a table keyed by the path below `prefix` ("1.SSID"), in path order with instance numbers

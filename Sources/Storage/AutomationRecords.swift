@@ -1,4 +1,5 @@
 import ACSCore
+import Foundation
 
 /// One KPI value sampled at an Inform.
 public struct KPISample: Sendable, Equatable {
@@ -152,6 +153,11 @@ public struct AlertRow: Sendable, Equatable {
 
 /// Something that happened, kept for automations (and shown per device).
 public struct EventRecord: Sendable, Equatable {
+    /// The `data` text of an event: a JSON object with sorted keys ("{}" if it cannot be written).
+    public static func data(_ object: [String: Any]) -> String {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
     public var id: Int64
     public var at: Int64
     public var kind: String

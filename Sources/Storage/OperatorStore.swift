@@ -64,6 +64,11 @@ public protocol OperatorStore: CorralStore {
     func appendAudit(_ entry: AuditEntry) async throws
     func audit(_ query: AuditQuery) throws -> [AuditEntry]
 
+    // versions of profile and automation files
+    func scriptVersions(kind: ScriptVersion.Kind?, name: String?, beforeID: Int64?, limit: Int) throws -> [ScriptVersion]
+    func scriptVersion(id: Int64) throws -> ScriptVersion?
+    func previousScriptVersion(of v: ScriptVersion) throws -> ScriptVersion?
+
     // files
     func createFile(_ file: StoredFile) async throws -> StoredFile
     func file(id: Int64) throws -> StoredFile?

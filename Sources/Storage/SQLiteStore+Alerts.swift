@@ -162,8 +162,7 @@ extension SQLiteStore {
     }
 
     static func alertEventData(_ name: String, _ severity: String, _ message: String, _ value: String) -> String {
-        let object = ["alert": name, "severity": severity, "message": message, "value": value]
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        EventRecord.data(["alert": name, "severity": severity, "message": message, "value": value])
     }
 
     /// Adds or removes one element of a comma-joined list column (tags, groups), keeping the others' order.

@@ -134,15 +134,17 @@ enum ScriptHandlers {
         let name = ctx.query["name"]
         if let name, name.count > 64 { throw APIError.badRequest("name is a file name") }
         let limit = try ctx.query.int("limit", default: 100, range: 1...1000)
-        guard let store = ctx.store as? SQLiteStore else { throw APIError.conflict("no version store") }
-        let rows = try store.scriptVersions(kind: kind, name: name, beforeID: before, limit: limit)
+        let rows = try ctx.store.scriptVersions(kind: kind, name: name, beforeID: before, limit: limit)
         return JSON.response(VersionPage(versions: rows.map { VersionView($0) }, nextCursor: rows.count == limit ? rows.last.map { String($0.id) } : nil))
     }
 
+    static func version(_ ctx: RequestContext, _ id: Int64) throws -> ScriptVersion {
+        guard let v = try ctx.store.scriptVersion(id: id) else { throw APIError.notFound("script version \(id)") }
+        return v
+    }
+
     static func version(_ ctx: RequestContext) async throws -> HTTPResponse {
-        guard let store = ctx.store as? SQLiteStore, let v = try store.scriptVersion(id: try ctx.pathID()) else {
-            throw APIError.notFound("script version \(ctx.params["id"] ?? "")")
-        }
-        return JSON.response(VersionView(v, full: true, previous: try store.previousScriptVersion(of: v)))
+        let v = try version(ctx, try ctx.pathID())
+        return JSON.response(VersionView(v, full: true, previous: try ctx.store.previousScriptVersion(of: v)))
     }
 }

@@ -71,8 +71,7 @@ enum AdminPages {
     // MARK: script versions
 
     static func scriptVersions(_ ctx: RequestContext) async throws -> HTTPResponse {
-        guard let store = ctx.store as? SQLiteStore else { throw APIError.conflict("no version store") }
-        let rows: [Markup] = try store.scriptVersions(kind: nil, name: ctx.query["name"], beforeID: nil, limit: 200).map { v in
+        let rows: [Markup] = try ctx.store.scriptVersions(kind: nil, name: ctx.query["name"], beforeID: nil, limit: 200).map { v in
             """
             <tr><td>\(v.kind.rawValue)</td><td><a href="/admin/script-versions/\(v.id)"><code>\(v.name)</code></a></td>\
             <td>\(Layout.ago(v.createdAt, now: Time.now, iso: Time.iso(v.createdAt)))</td><td>\(v.createdBy)</td>\
@@ -89,10 +88,8 @@ enum AdminPages {
     }
 
     static func scriptVersion(_ ctx: RequestContext) async throws -> HTTPResponse {
-        guard let store = ctx.store as? SQLiteStore, let v = try store.scriptVersion(id: try ctx.pathID()) else {
-            throw APIError.notFound("script version \(ctx.params["id"] ?? "")")
-        }
-        let previous = try store.previousScriptVersion(of: v)
+        let v = try ScriptHandlers.version(ctx, try ctx.pathID())
+        let previous = try ctx.store.previousScriptVersion(of: v)
         let lines: [Markup] = LineDiff.unified(previous?.text ?? "", v.text).split(separator: "\n", omittingEmptySubsequences: false).map { l in
             let cls = l.hasPrefix("+") ? "add" : l.hasPrefix("-") ? "del" : l.hasPrefix("@@") ? "hunk" : ""
             return "<span class=\"\(cls)\">\(l)</span>\n"
