@@ -40,6 +40,11 @@ let package = Package(
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
 
+        // TR-143 test servers (HTTP download/upload, UDP Echo Plus) and the pure result computation.
+        .target(name: "SpeedTest", dependencies: ["CWMP", "ACSCore",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
+
         // I/O.
         .target(name: "NetHTTP", dependencies: [
             "HTTPAuth",
@@ -53,15 +58,15 @@ let package = Package(
         // The Lua sandbox in C: limits (instructions, memory, wall clock), bridge trampoline, sandboxed libraries.
         .target(name: "LuaSandbox", dependencies: ["CLua"]),
         .target(name: "Scripting", dependencies: ["CLua", "LuaSandbox", "ACSCore", "CWMP", "DataModel", "Storage"]),
-        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "Scripting", "NetHTTP", "STUN", "XMPP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), "CWMP", "DataModel", "HTTPAuth"]),
-        .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth", "STUN", "XMPP",
+        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "SpeedTest", "Scripting", "NetHTTP", "STUN", "XMPP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), "CWMP", "DataModel", "HTTPAuth"]),
+        .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth", "STUN", "XMPP", "SpeedTest",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         // The WebGUI's markup, charts, stylesheet and script (pure); its pages live in API/Pages.
         .target(name: "GUI"),
-        .target(name: "API", dependencies: ["ACSCore", "Storage", "NetHTTP", "HTTPAuth", "Engine", "CWMP", "DataModel", "GUI", "Scripting"],
+        .target(name: "API", dependencies: ["ACSCore", "Storage", "NetHTTP", "HTTPAuth", "Engine", "CWMP", "DataModel", "GUI", "Scripting", "SpeedTest"],
                 resources: [.embedInCode("openapi.json")]),
         .executableTarget(name: "corral", dependencies: [
-            "API", "Engine", "Simulator", "Storage", "ACSCore", "NetHTTP", "HTTPAuth", "Scripting",
+            "API", "Engine", "Simulator", "Storage", "ACSCore", "NetHTTP", "HTTPAuth", "Scripting", "SpeedTest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -70,11 +75,12 @@ let package = Package(
         .testTarget(name: "HTTPAuthTests", dependencies: ["HTTPAuth"], path: "Tests/HTTPAuthTests"),
         .testTarget(name: "NetHTTPTests", dependencies: ["NetHTTP"], path: "Tests/NetHTTPTests"),
         .testTarget(name: "STUNTests", dependencies: ["STUN"], path: "Tests/STUNTests"),
+        .testTarget(name: "SpeedTestTests", dependencies: ["SpeedTest", "ACSCore", "CWMP"], path: "Tests/SpeedTestTests"),
         .testTarget(name: "XMPPTests", dependencies: ["XMPP"], path: "Tests/XMPPTests"),
         .testTarget(name: "ACSCoreTests", dependencies: ["ACSCore"], path: "Tests/ACSCoreTests"),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], path: "Tests/StorageTests"),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "ACSCore", "Storage"], path: "Tests/ScriptingTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["Engine", "Simulator", "Storage", "NetHTTP", "Scripting", "STUN", "XMPP"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["Engine", "Simulator", "Storage", "NetHTTP", "Scripting", "STUN", "XMPP", "SpeedTest"], path: "Tests/IntegrationTests"),
         .testTarget(name: "GUITests", dependencies: ["GUI"], path: "Tests/GUITests"),
         .testTarget(name: "APITests", dependencies: ["API", "GUI", "Engine", "Simulator", "Storage", "NetHTTP", "HTTPAuth", "ACSCore"], path: "Tests/APITests"),
     ]

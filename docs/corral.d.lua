@@ -106,6 +106,11 @@ function CorralDevice:factory_reset() end
 ---@param spec table {url, file_type = "firmware"|"web-content"|"config", file_size, target}
 function CorralDevice:download(spec) end
 
+--- Runs a TR-143 test with the paths of the device's data model, against Corral's own test servers; the result is stored with the device (campaign rate limits pace a fleet test).
+--- Contexts: campaign.
+---@param spec table {test = "download"|"upload"|"udpecho"|"ping"|"traceroute", size, seconds, connections, host, count}
+function CorralDevice:diagnose(spec) end
+
 --- AddObject. In a session the script waits for the CPE and gets the new instance number; elsewhere it is queued (nil).
 --- Contexts: session, campaign, automation.
 ---@param path string object path ending in "." ("Device.WiFi.SSID.") or an alias of one

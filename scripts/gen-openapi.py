@@ -134,6 +134,24 @@ schemas = {
     "diff": {"type": "string", "description": "Unified diff against the file's previous version (GET /script-versions/{id} only)"}},
     ["id", "kind", "name", "sha256", "bytes", "removed", "created_by"]),
  "ScriptVersionPage": obj({"versions": {"type": "array", "items": ref("ScriptVersion")}, "next_cursor": string}, ["versions"]),
+ "DiagnosticCreate": obj({"test": {"type": "string", "enum": ["download", "upload", "udpecho", "ping", "traceroute"]},
+    "size": {"type": "integer", "minimum": 1, "maximum": 17179869184, "description": "download/upload bytes (default 10000000)"},
+    "seconds": {"type": "integer", "minimum": 1, "maximum": 999, "description": "time-based test duration"},
+    "connections": {"type": "integer", "minimum": 1, "maximum": 64},
+    "host": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": "^\\S+$", "description": "udpecho/ping/traceroute target, or a full URL for download/upload"},
+    "count": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "packets or tries"},
+    "deadline": {"type": "integer", "minimum": 1, "maximum": 86400, "description": "seconds the device has to report completion"},
+    "connection_request": {"type": "boolean"}, "timeout": {"type": "integer", "minimum": 1, "maximum": 120}}, ["test"]),
+ "DiagnosticResult": obj({"id": id_, "device_id": id_, "task_id": {"type": ["integer", "null"]}, "test": string, "state": string, "ok": {"type": "boolean"},
+    "at": time, "throughput_bps": {"type": ["number", "null"]}, "avg_rtt_us": {"type": ["integer", "null"]}, "jitter_us": {"type": ["number", "null"]},
+    "loss": {"type": ["number", "null"]}, "summary": strs,
+    "result": {"type": "object", "description": "The computed result: state, throughput_bps, full_loading_throughput_bps, tcp_rtt_us, ttfb_us, avg/min/max_rtt_us, jitter_us, loss, upstream_loss, downstream_loss, connections, intervals, packets, hops, server (the test server's view), raw (the CPE's values)"}},
+    ["id", "device_id", "test", "state", "ok", "at", "summary"]),
+ "DiagnosticPage": obj({"results": {"type": "array", "items": ref("DiagnosticResult")}, "next_cursor": string}, ["results"]),
+ "DiagnosticSummary": obj({"by": string, "test": string, "groups": {"type": "array", "items": obj({"key": string, "results": integer, "devices": integer,
+    "failed": integer, "avg_throughput_bps": {"type": ["number", "null"]}, "median_throughput_bps": {"type": ["number", "null"]},
+    "min_throughput_bps": {"type": ["number", "null"]}, "avg_rtt_us": {"type": ["number", "null"]}, "avg_jitter_us": {"type": ["number", "null"]},
+    "avg_loss": {"type": ["number", "null"]}}, ["key", "results", "devices", "failed"])}}, ["by", "groups"]),
  "AlertPage": obj({"alerts": {"type": "array", "items": ref("Alert")}, "next_cursor": string}, ["alerts"]),
  "EventList": obj({"events": {"type": "array", "items": obj({"id": id_, "kind": string, "at": time, "data": {"type": "string", "description": "JSON object text"},
     "handled": {"type": "boolean"}}, ["id", "kind", "at", "data", "handled"])}}, ["events"]),
@@ -240,6 +258,18 @@ op("GET", "/devices/{id}/alerts", "viewer", "A device's alerts, newest first", r
 op("GET", "/alerts", "viewer", "Alerts of the caller's subtree, newest first (default: active ones)", resp("A page", "AlertPage"),
    [q("device_id", id_), alert_state, alert_severity, alert_name, limit(1000), cursor])
 op("GET", "/alerts/{id}", "viewer", "One alert", resp("The alert", "Alert"), [P_ID])
+diag_test = q("test", {"type": "string", "enum": ["download", "upload", "udpecho", "ping", "traceroute"]})
+diag_since = q("since", {"type": "string", "maxLength": 40}, "Unix seconds or an ISO 8601 time")
+diag_full = q("full", {"type": "string", "enum": ["true", "false"]}, "include the whole computed result")
+op("POST", "/devices/{id}/diagnostics", "operator", "Run a TR-143 test (paths for the device's data model, Corral's own test servers); connection_request wakes the device",
+   resp("Queued or accepted", "Task"), [P_ID], body("DiagnosticCreate"), status="201")
+op("GET", "/devices/{id}/diagnostics", "viewer", "A device's TR-143 results, newest first", resp("A page", "DiagnosticPage"),
+   [P_ID, diag_test, diag_since, diag_full, limit(1000), cursor])
+op("GET", "/diagnostics", "viewer", "TR-143 results of the caller's subtree, newest first (task_id: the result of one task)", resp("A page", "DiagnosticPage"),
+   [q("device_id", id_), q("task_id", id_), diag_test, diag_since, diag_full, limit(1000), cursor])
+op("GET", "/diagnostics/summary", "viewer", "The fleet's TR-143 results grouped by a device field (default: the last 24 h by model)",
+   resp("Groups", "DiagnosticSummary"), [q("by", {"type": "string", "enum": ["model", "software_version", "organisation", "location", "profile"]}), diag_test, diag_since, limit(1000)])
+op("GET", "/diagnostics/{id}", "viewer", "One TR-143 result with everything computed and the CPE's raw values", resp("The result", "DiagnosticResult"), [P_ID])
 P_FILE = {"name": "file", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,60}\\.lua$"}}
 op("POST", "/scripts/reload", "superadmin", "Reload the profiles and automation files from their directories (as SIGHUP does); nothing is installed unless it validates",
    resp("Reloaded", "ReloadOutcome"))

@@ -11,6 +11,8 @@ public enum TaskKind: Sendable, Equatable, Codable {
     case addObject(String)
     case deleteObject(String)
     case download(url: String, fileType: String, fileSize: UInt32, targetFileName: String)
+    /// A TR-143 test: an SPV starting it, then a read of the results after "8 DIAGNOSTICS COMPLETE".
+    case diagnostics(DiagnosticSpec)
 
     public var label: String {
         switch self {
@@ -22,6 +24,7 @@ public enum TaskKind: Sendable, Equatable, Codable {
         case .addObject: "add"
         case .deleteObject: "delete"
         case .download: "download"
+        case .diagnostics(let d): "diagnose " + d.plan.test.rawValue
         }
     }
 }

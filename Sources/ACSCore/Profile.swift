@@ -66,6 +66,9 @@ public struct DeviceProfile: Sendable, Equatable {
     /// STUN is switched on by the profile (`stun = { enable = true }`): Corral asks for active notification on
     /// UDPConnectionRequestAddress at onboarding.
     public var stunEnabled = false
+    /// Where this profile's devices reach Corral's TR-143 HTTP test server (`speedtest_base_url`); nil = the
+    /// server's setting. The echo host is taken from it too.
+    public var speedtestBaseURL: String?
     /// XMPP is switched on by the profile (`xmpp = { enable = true }`): Corral reads ConnReqJabberID at onboarding
     /// (it is active-notification by default, so later changes arrive as 4 VALUE CHANGE).
     public var xmppEnabled = false

@@ -8,6 +8,8 @@ public enum TaskOutcome: Sendable, Equatable {
     case fault(CWMPFault)
     /// Transient failure: pending again after a backoff.
     case retry(CWMPFault)
+    /// The CPE lacks what this way of doing it needs (9005): pending again at once, done another way.
+    case replan(TaskKind, CWMPFault)
 }
 
 /// Pure rules turning tasks into RPCs and answers into task outcomes.
@@ -24,11 +26,13 @@ public enum TaskPlanner {
         case .deleteObject(let name): return .deleteObject(objectName: name, parameterKey: key)
         case .download(let url, let fileType, let size, let target):
             return .download(Download(commandKey: key, fileType: fileType, url: url, fileSize: size, targetFileName: target))
+        case .diagnostics(let d): return .setParameterValues(parameters: d.plan.values, parameterKey: key)
         }
     }
 
     /// The diagnostics object a SetParameterValues starts (`X.DiagnosticsState = Requested`), if any.
     public static func diagnosticsObject(of task: DeviceTask) -> String? {
+        if case .diagnostics(let d) = task.kind { return d.plan.object }
         guard case .setParameterValues(let values) = task.kind else { return nil }
         guard let p = values.first(where: { $0.name.hasSuffix(".DiagnosticsState") && $0.value == "Requested" }) else { return nil }
         return String(p.name.dropLast("DiagnosticsState".count))
@@ -57,8 +61,17 @@ public enum TaskPlanner {
     }
 
     public static func outcome(for task: DeviceTask, fault: CWMPFault) -> TaskOutcome {
+        // A vendor object the CPE does not have, or TR-181 2.9 inputs an older CPE lacks: the next path set.
+        if case .diagnostics(let d) = task.kind, Self.lacksParameter(fault), let next = d.next() {
+            return .replan(.diagnostics(next), fault)
+        }
         if RetryPolicy.isTransient(fault.code) && task.attempts + 1 < RetryPolicy.maxAttempts { return .retry(fault) }
         return .fault(fault)
+    }
+
+    /// 9005 (invalid parameter name), directly or for any parameter of a SetParameterValues.
+    static func lacksParameter(_ f: CWMPFault) -> Bool {
+        f.code == 9005 || f.setParameterValuesFaults.contains { $0.code == 9005 }
     }
 
     /// Does this Inform finish a task that was waiting? Returns the outcome if so.
@@ -78,6 +91,7 @@ public enum TaskPlanner {
     public static func waitingDeadline(_ kind: TaskKind) -> Int64 {
         switch kind {
         case .reboot, .factoryReset: 3600
+        case .diagnostics(let d): Int64(d.options.deadlineSeconds)
         default: 86_400
         }
     }
@@ -88,6 +102,9 @@ public enum TaskPlanner {
             return .fault(CWMPFault(code: 8002, string: "the device bootstrapped (factory reset or new ACS) before confirming the \(task.kind.label)"))
         }
         if now - task.updatedAt > waitingDeadline(task.kind) {
+            if case .diagnostics = task.kind {
+                return .fault(CWMPFault(code: 8002, string: "no 8 DIAGNOSTICS COMPLETE within \(waitingDeadline(task.kind)) s: the test timed out"))
+            }
             return .fault(CWMPFault(code: 8002, string: "no confirmation of the \(task.kind.label) within \(waitingDeadline(task.kind)) s"))
         }
         return nil

@@ -38,6 +38,8 @@ public struct APIConfig: Sendable {
     public var waker: Waker?
     /// The automation runner, for its status (nil: no automations).
     public var automations: AutomationRunner?
+    /// The TR-143 test servers, for the URLs devices test against (nil: the defaults).
+    public var speedTest: SpeedTestService?
 
     public init(filesDirectory: String, fileBaseURL: String) {
         self.filesDirectory = filesDirectory
@@ -48,7 +50,7 @@ public struct APIConfig: Sendable {
 public enum PasswordHashDefaults { public static let iterations = PasswordHash.defaultIterations }
 
 /// What the API needs of the store: accounts and organisations, plus campaigns and report queries.
-public typealias APIStore = OperatorStore & AutomationStore & TwoFactorStore
+public typealias APIStore = OperatorStore & AutomationStore & TwoFactorStore & DiagnosticStore
 
 /// Shared state of the API: store, password worker, login throttle, the Lua worker.
 final class APIServices: Sendable {

@@ -17,6 +17,7 @@ extension APIHandler {
         ac.scriptsDirectory = c.scriptsDirectory ?? "scripts"
         ac.waker = server.waker
         ac.automations = server.automations
+        ac.speedTest = server.speedTest
         let api = APIHandler(store: server.store, config: ac)
         server.operatorRoutes = { await api.handle($0) }
         server.operatorMaxBodyBytes = max(c.maxUploadBytes, JSON.maxBodyBytes)

@@ -106,6 +106,8 @@ struct TaskView: Encodable {
         var fileType: String?
         var fileSize: UInt32?
         var targetFileName: String?
+        /// Diagnostics: the test ("download", "udpecho"…).
+        var test: String?
     }
     struct Result: Encodable {
         var values: [ParameterValueView]
@@ -155,6 +157,7 @@ struct TaskView: Encodable {
         case .addObject: "add_object"
         case .deleteObject: "delete_object"
         case .download: "download"
+        case .diagnostics: "diagnose"
         }
     }
 
@@ -169,6 +172,9 @@ struct TaskView: Encodable {
         case .refresh(let p), .addObject(let p), .deleteObject(let p): return Request(path: p)
         case .download(let url, let type, let size, let target):
             return Request(url: url, fileType: type, fileSize: size, targetFileName: target.isEmpty ? nil : target)
+        case .diagnostics(let d):
+            return Request(parameters: d.plan.values.map { ParameterValueView(path: $0.name, value: $0.value, type: $0.type.rawValue) },
+                           path: d.plan.object, test: d.plan.test.rawValue)
         }
     }
 }

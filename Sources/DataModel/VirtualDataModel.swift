@@ -458,6 +458,20 @@ public struct VirtualDataModel: Sendable {
         return true
     }
 
+    /// Makes a table ("Device.IP.Diagnostics.TraceRoute.RouteHops.") have exactly instances 1…count, ignoring
+    /// writability: the result tables a CPE fills itself (diagnostics). Everything below the table is reset (new
+    /// instances carry the schema defaults). Returns false if `table` is not an existing table.
+    @discardableResult
+    public mutating func forceInstances(_ table: String, count: Int) -> Bool {
+        guard DataModelPath.isObjectPath(table), let r = resolve(table), def(r.node).kind == .table else { return false }
+        purge(below: table)
+        let fromTemplate = instances(ofTable: table, entry: r.entry)
+        for n in fromTemplate where n > count { deleted.insert(table + String(n) + ".") }
+        let missing = count > 0 ? (1...UInt32(count)).filter { !fromTemplate.contains($0) } : []
+        if !missing.isEmpty { added[table] = missing }
+        return true
+    }
+
     /// Whether a parameter or object (with trailing ".") exists on this device.
     public func exists(_ path: String) -> Bool { resolve(path) != nil }
 

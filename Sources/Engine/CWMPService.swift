@@ -3,6 +3,8 @@ import CWMP
 import DataModel
 import Foundation
 import HTTPAuth
+import NIOConcurrencyHelpers
+import SpeedTest
 import Storage
 
 /// Drives CWMP sessions: authenticates, decodes, runs the session state machine and turns its effects into
@@ -19,6 +21,8 @@ public final class CWMPService: Sendable {
     let provisioning: ProvisioningRunner?
     /// When each device last opened a session (wake-ups wait for it).
     public let sessionOpens = SessionOpenLog()
+    /// Corral's TR-143 servers (set by `serve`): told which devices are about to test, asked for their view of a result.
+    public let speedTest = NIOLockedValueBox<SpeedTestService?>(nil)
 
     public init(store: CorralStore, config: EngineConfig, log: Log = Log(label: "cwmp")) {
         self.store = store
@@ -257,6 +261,7 @@ public final class CWMPService: Sendable {
                 diagnostics.append(WorkItem(origin: .diagnosticsResult(taskID: task.id), request: .getParameterValues(names: [object])))
             } else if let outcome = TaskPlanner.expireWaiting(task, inform: inform, now: nowS) {
                 apply(outcome, to: &task, now: nowS, writes: &writes, device: device)
+                writes += Self.timeoutResult(task, now: nowS)
             }
         }
         try await store.apply(writes)
@@ -386,6 +391,7 @@ public final class CWMPService: Sendable {
             $0.notBefore <= now && !ctx.queuedTaskIDs.contains($0.id) && !(ctx.withholdSecrets && Onboarding.carriesSecret($0.kind))
         }.map { task -> WorkItem in
             ctx.queuedTaskIDs.insert(task.id)
+            if case .diagnostics = task.kind { speedTest.withLockedValue { $0 }?.expect(ctx.device.ipAddress) }
             return WorkItem(origin: .task(task.id), request: TaskPlanner.request(for: task))
         }
         ctx.machine.enqueue(items)
@@ -396,6 +402,32 @@ public final class CWMPService: Sendable {
         task.state = .sent
         task.updatedAt = Int64(Self.now())
         try? await store.apply([.updateTask(task)])
+    }
+
+    /// Fails diagnostics whose device never reported "8 DIAGNOSTICS COMPLETE" (and may never inform again), with a
+    /// result row in state "Timeout". Returns how many.
+    @discardableResult
+    public func expireDiagnostics(now: Int64 = Int64(CWMPService.now())) async -> Int {
+        guard let s = store as? DiagnosticStore, let waiting = try? s.waitingTasks(kindPrefix: "diagnose", updatedBefore: now - 1, limit: 1000) else { return 0 }
+        var writes: [StoreWrite] = []
+        var n = 0
+        for var task in waiting where now - task.updatedAt > TaskPlanner.waitingDeadline(task.kind) {
+            guard let device = try? store.device(id: task.deviceID) else { continue }
+            let deadline = TaskPlanner.waitingDeadline(task.kind)
+            apply(.fault(CWMPFault(code: 8002, string: "no 8 DIAGNOSTICS COMPLETE within \(deadline) s: the test timed out")), to: &task, now: now,
+                  writes: &writes, device: device)
+            writes += Self.timeoutResult(task, now: now)
+            n += 1
+        }
+        if !writes.isEmpty { try? await store.apply(writes) }
+        return n
+    }
+
+    /// The stored result of a test the device never reported.
+    static func timeoutResult(_ task: DeviceTask, now: Int64) -> [StoreWrite] {
+        guard case .diagnostics(let spec) = task.kind else { return [] }
+        let r = DiagnosticResult(test: spec.plan.test, object: spec.plan.object, state: "Timeout")
+        return [.diagnosticResult(SpeedTestService.record(r, deviceID: task.deviceID, taskID: task.id, at: now))]
     }
 
     /// Expires idle sessions; their unanswered tasks go back to the queue. Returns how many were dropped.
@@ -527,6 +559,18 @@ public final class CWMPService: Sendable {
             if case .getParameterValues(let values) = response {
                 writes.append(.parameters(deviceID: ctx.device.id, values: values, at: now))
                 if var task = try? store.task(id: taskID) {
+                    if case .diagnostics(let spec) = task.kind {
+                        let view = speedTest.withLockedValue { $0 }?.serverView(spec, deviceAddress: ctx.device.ipAddress,
+                                                                                sinceMicros: (task.createdAt - 5) * 1_000_000)
+                        let result = DiagnosticResult.compute(test: spec.plan.test, object: spec.plan.object, values: values, server: view)
+                        writes.append(.diagnosticResult(SpeedTestService.record(result, deviceID: ctx.device.id, taskID: task.id, at: now)))
+                        if !result.ok {
+                            // The CPE ran it and reported an error state: a fault naming it, not "done".
+                            apply(.fault(CWMPFault(code: 8002, string: "the test ended in \(result.state.isEmpty ? "no state" : result.state)")),
+                                  to: &task, now: now, writes: &writes, device: ctx.device)
+                            return
+                        }
+                    }
                     apply(.done(TaskResult(values: values)), to: &task, now: now, writes: &writes, device: ctx.device)
                 }
             }
@@ -541,7 +585,10 @@ public final class CWMPService: Sendable {
         switch item.origin {
         case .task(let id):
             guard var task = try? store.task(id: id) else { return }
-            apply(TaskPlanner.outcome(for: task, fault: fault), to: &task, now: now, writes: &writes, device: ctx.device)
+            let outcome = TaskPlanner.outcome(for: task, fault: fault)
+            // Another way of doing it goes out in this same session.
+            if case .replan = outcome { ctx.queuedTaskIDs.remove(id) }
+            apply(outcome, to: &task, now: now, writes: &writes, device: ctx.device)
         case .diagnosticsResult(let taskID):
             if var task = try? store.task(id: taskID), !task.state.isFinal {
                 apply(.fault(fault), to: &task, now: now, writes: &writes, device: ctx.device)
@@ -574,6 +621,11 @@ public final class CWMPService: Sendable {
             task.state = .pending
             task.fault = fault
             task.notBefore = now + RetryPolicy.backoff(attempt: task.attempts)
+        case .replan(let kind, let fault):
+            log.info("task #\(task.id) on \(device.name): \(fault.code) \(fault.string); trying the next path set")
+            task.kind = kind
+            task.state = .pending
+            task.notBefore = now
         }
         if case .fault(let f) = outcome {
             let detail = f.setParameterValuesFaults.map { "\($0.parameterName): \($0.code) \($0.string)" }.joined(separator: "\n")

@@ -1,5 +1,6 @@
 import ACSCore
 import Foundation
+import NIOConcurrencyHelpers
 import Scripting
 import Storage
 
@@ -15,6 +16,10 @@ public final class CampaignRunner: @unchecked Sendable {
     let tick: Double
     let wake: @Sendable (Device) async -> Void
     private var loop: Task<Void, Never>?
+    /// Where devices run TR-143 tests a campaign asks for (`serve` sets its test servers').
+    public let diagnosticServers = NIOLockedValueBox<@Sendable (DeviceProfile?) -> DiagnosticServers>({ _ in
+        DiagnosticServers(baseURL: "http://localhost:8081", echoHost: "localhost", echoPort: 8862)
+    })
     private var scripts: [Int64: CampaignScript] = [:]
     /// Token bucket per campaign (in memory: after a restart it simply starts full).
     private var allowance: [Int64: (tokens: Double, at: Double)] = [:]
@@ -132,7 +137,12 @@ public final class CampaignRunner: @unchecked Sendable {
             return
         }
         do {
-            let kinds = CampaignScript.tasks(for: try script.actions(for: device, now: now))
+            let profile = currentRegistry().profile(named: device.profile)
+            let kinds = try CampaignScript.tasks(for: try script.actions(for: device, now: now)).map { k in
+                try DiagnosticsPlanner.resolve(k, device: device, aliases: profile?.aliases ?? [:],
+                                               servers: diagnosticServers.withLockedValue { $0 }(profile),
+                                               tag: "t" + String(UInt64.random(in: 1...UInt64.max), radix: 36))
+            }
             if kinds.isEmpty {
                 d.state = .done
                 d.error = "nothing to change"

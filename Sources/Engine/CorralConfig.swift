@@ -11,6 +11,17 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var httpPort: Int = 8080
     /// UDP port of Corral's STUN server (TR-111), which UDP connection requests also leave from; 0 = off.
     public var stunPort: Int = 3478
+    /// TCP port of the TR-143 HTTP test server (GET /download/<bytes>, PUT /upload/<name>); 0 = off.
+    public var speedtestPort: Int = 8081
+    /// UDP port of the TR-143 echo server (RFC 862 and UDP Echo Plus); 0 = off.
+    public var udpEchoPort: Int = 8862
+    /// The URL devices reach the HTTP test server at (default http://<host>:<speedtest port>); a profile's
+    /// `speedtest_base_url` or an organisation's overrides it.
+    public var speedtestBaseURL: String?
+    /// Networks (CIDRs) whose addresses the echo server answers besides known devices' addresses and loopback.
+    public var udpEchoNetworks: [String] = []
+    /// Largest test download or upload, in bytes.
+    public var speedtestMaxBytes: Int64 = 1 << 34
     public var sessionIdleTimeout: Double = 30
     public var maxSessions: Int = 20_000
     public var maxBodyBytes: Int = 4 << 20
@@ -79,6 +90,8 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         case tlsCert = "tls_cert", tlsKey = "tls_key", cwmpPlainPort = "cwmp_plain_port", clientCA = "client_ca"
         case trustedProxies = "trusted_proxies", metricsToken = "metrics_token", metricsPort = "metrics_port", metricsHost = "metrics_host"
         case startupCheck = "startup_check", automationsDirectory = "automations_dir", watchScripts = "watch_scripts"
+        case speedtestPort = "speedtest_port", udpEchoPort = "udp_echo_port", speedtestBaseURL = "speedtest_base_url"
+        case udpEchoNetworks = "udp_echo_networks", speedtestMaxBytes = "speedtest_max_bytes"
     }
 
     public init(from decoder: Decoder) throws {
@@ -112,6 +125,11 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         startupCheck = try c.decodeIfPresent(Bool.self, forKey: .startupCheck) ?? d.startupCheck
         watchScripts = try c.decodeIfPresent(Bool.self, forKey: .watchScripts) ?? d.watchScripts
         automationsDirectory = try c.decodeIfPresent(String.self, forKey: .automationsDirectory)
+        speedtestPort = try c.decodeIfPresent(Int.self, forKey: .speedtestPort) ?? d.speedtestPort
+        udpEchoPort = try c.decodeIfPresent(Int.self, forKey: .udpEchoPort) ?? d.udpEchoPort
+        speedtestBaseURL = try c.decodeIfPresent(String.self, forKey: .speedtestBaseURL)
+        udpEchoNetworks = try c.decodeIfPresent([String].self, forKey: .udpEchoNetworks) ?? []
+        speedtestMaxBytes = try c.decodeIfPresent(Int64.self, forKey: .speedtestMaxBytes) ?? d.speedtestMaxBytes
     }
 
     /// Reads a JSON config file; a missing file is not an error when `required` is false.
@@ -130,7 +148,8 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         }
     }
 
-    /// CORRAL_DATA, CORRAL_HOST, CORRAL_CWMP_PORT, CORRAL_HTTP_PORT, CORRAL_STUN_PORT, CORRAL_PROFILES (profile directory), CORRAL_SCRIPTS,
+    /// CORRAL_DATA, CORRAL_HOST, CORRAL_CWMP_PORT, CORRAL_HTTP_PORT, CORRAL_STUN_PORT, CORRAL_SPEEDTEST_PORT,
+    /// CORRAL_UDP_ECHO_PORT, CORRAL_SPEEDTEST_BASE_URL, CORRAL_PROFILES (profile directory), CORRAL_SCRIPTS,
     /// CORRAL_TLS_CERT, CORRAL_TLS_KEY, CORRAL_CWMP_PLAIN_PORT, CORRAL_CLIENT_CA, CORRAL_TRUSTED_PROXIES (comma-separated),
     /// CORRAL_METRICS_TOKEN, CORRAL_METRICS_PORT, CORRAL_METRICS_HOST,
     /// CORRAL_SECRET_<NAME> (secret "name", upper-cased, other characters as '_'), and per profile
@@ -142,6 +161,9 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         if let v = env["CORRAL_HTTP_PORT"] { httpPort = try Self.port(v, "CORRAL_HTTP_PORT") }
         if let v = env["CORRAL_STUN_PORT"] { stunPort = try Self.port(v, "CORRAL_STUN_PORT") }
         if let v = env["CORRAL_FILE_BASE_URL"] { fileBaseURL = v }
+        if let v = env["CORRAL_SPEEDTEST_PORT"] { speedtestPort = try Self.port(v, "CORRAL_SPEEDTEST_PORT") }
+        if let v = env["CORRAL_UDP_ECHO_PORT"] { udpEchoPort = try Self.port(v, "CORRAL_UDP_ECHO_PORT") }
+        if let v = env["CORRAL_SPEEDTEST_BASE_URL"] { speedtestBaseURL = v }
         if let v = env["CORRAL_TLS_CERT"] { tlsCert = v }
         if let v = env["CORRAL_TLS_KEY"] { tlsKey = v }
         if let v = env["CORRAL_CWMP_PLAIN_PORT"] { cwmpPlainPort = try Self.port(v, "CORRAL_CWMP_PLAIN_PORT") }

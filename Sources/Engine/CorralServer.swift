@@ -20,6 +20,8 @@ public final class CorralServer: @unchecked Sendable {
     public let waker: Waker
     /// Corral's XMPP session for Annex K connection requests (nil without `xmpp` settings).
     public let xmpp: XMPPService?
+    /// The TR-143 HTTP test server and UDP echo server (speedtest_port, udp_echo_port).
+    public let speedTest: SpeedTestService
     /// Certificate and key of the CWMP and operator ports (nil = plain HTTP); `reloadTLS()` re-reads them.
     public let tls: TLSServerIdentity?
     private var cwmpServer: HTTPServer?
@@ -98,11 +100,14 @@ public final class CorralServer: @unchecked Sendable {
         cwmp = CWMPService(store: store, config: engine)
         let stun = config.stunPort == 0 ? nil : STUNServer(host: config.host, port: config.stunPort)
         self.stun = stun
+        speedTest = try SpeedTestService(config: config)
+        cwmp.speedTest.withLockedValue { [speedTest] in $0 = speedTest }
         let xmpp = try config.xmppService()
         self.xmpp = xmpp
         let waker = Waker(store: store, udp: stun.map { .server($0) }, xmpp: xmpp, watch: cwmp.sessionOpens, profiles: { catalog.registry })
         self.waker = waker
         campaigns = CampaignRunner(store: store, registry: { catalog.registry }, wake: { _ = await waker.wake($0) })
+        campaigns.diagnosticServers.withLockedValue { [speedTest] in $0 = { speedTest.servers(for: $0) } }
         let automationDir = config.automationsDirectory ?? ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("automations")
         automations = AutomationRunner(directory: automationDir, store: store, registry: library.registry,
                                        campaignsDirectory: ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("campaigns"),
@@ -149,6 +154,8 @@ public final class CorralServer: @unchecked Sendable {
                 throw ConfigError("cannot listen for STUN on udp \(config.host):\(config.stunPort): \(error) (set stun_port, --stun-port or CORRAL_STUN_PORT; 0 turns STUN off)")
             }
         }
+
+        try await speedTest.start()
 
         // Logging in happens in the background: an XMPP server that is down delays nothing else (backoff, logged).
         xmpp?.start()
@@ -203,6 +210,7 @@ public final class CorralServer: @unchecked Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(max(1, min(5, timeout / 3))))
                 await cwmp.sweep()
+                if Int(Date().timeIntervalSince1970) % 30 < 5 { await cwmp.expireDiagnostics() }
             }
         }
         // The trigram text index follows created/renamed devices every 2 s, 2,000 devices per write (searches are
@@ -228,7 +236,7 @@ public final class CorralServer: @unchecked Sendable {
         await reloader.recordVersions(by: "start")
         if config.watchScripts { watcher = reloader.watch(every: .seconds(5)) }
         let scheme = tls == nil ? "" : "https "
-        log.info("CWMP on \(scheme)\(config.host):\(cwmpPort)\(cwmpPlainPort > 0 ? " (plain http on \(cwmpPlainPort))" : ""), \(tls == nil ? "HTTP" : "HTTPS") on \(config.host):\(httpPort), STUN on \(stun == nil ? "(off)" : "udp \(config.host):\(stunPort)"), data in \(config.dataDirectory)")
+        log.info("CWMP on \(scheme)\(config.host):\(cwmpPort)\(cwmpPlainPort > 0 ? " (plain http on \(cwmpPlainPort))" : ""), \(tls == nil ? "HTTP" : "HTTPS") on \(config.host):\(httpPort), STUN on \(stun == nil ? "(off)" : "udp \(config.host):\(stunPort)"), TR-143 test server on \(speedTest.http == nil ? "(off)" : "tcp \(config.host):\(speedTest.httpPort)"), UDP echo on \(speedTest.echo == nil ? "(off)" : "udp \(config.host):\(speedTest.echoPort)"), data in \(config.dataDirectory)")
     }
 
     /// The request as the client sent it through a trusted proxy: its address and whether it came over HTTPS.
@@ -269,6 +277,7 @@ public final class CorralServer: @unchecked Sendable {
         try? await httpServer?.shutdown()
         try? await metricsServer?.shutdown()
         await stun?.stop()
+        await speedTest.stop()
         await xmpp?.stop()
         store.close()
         lock.release()
@@ -418,7 +427,7 @@ enum OperatorEndpoint {
                 # TYPE corral_devices gauge
                 corral_devices \(devices)
 
-                """ + Self.reachabilityMetrics(stun: stun, waker: waker, xmpp: xmpp) + Self.automationMetrics(store: store, automations: automations)
+                """ + Self.reachabilityMetrics(stun: stun, waker: waker, xmpp: xmpp) + (cwmp.speedTest.withLockedValue { $0 }?.metrics ?? "") + Self.automationMetrics(store: store, automations: automations)
             return HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], body: Array(text.utf8))
         default:
             return HTTPResponse(status: 404, text: "Not found. The REST API is under /api/v1 (see /api/v1/openapi.json).\n")

@@ -30,7 +30,7 @@ public final class HistoryRetention: Sendable {
     @discardableResult
     public func prune(now: Int64) async throws -> [HistoryTable: Int] {
         var deleted: [HistoryTable: Int] = [:]
-        for (table, days) in [(HistoryTable.informs, policy.informDays), (.kpiSamples, policy.kpiDays), (.events, policy.informDays), (.alerts, policy.informDays)] where days > 0 {
+        for (table, days) in [(HistoryTable.informs, policy.informDays), (.kpiSamples, policy.kpiDays), (.events, policy.informDays), (.alerts, policy.informDays), (.diagnosticResults, policy.kpiDays)] where days > 0 {
             let cutoff = now - Int64(days) * 86_400
             var total = 0
             for i in 0..<policy.maxBatches {

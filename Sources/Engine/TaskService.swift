@@ -26,6 +26,16 @@ public struct TaskService: Sendable {
         return try await store.createTask(DeviceTask(deviceID: device.id, kind: kind, createdAt: now, updatedAt: now))
     }
 
+    /// Queues a TR-143 test with the paths for the device's data model (and its profile's vendor object, if any),
+    /// pointed at `servers` unless the options name another host. Errors are for the operator.
+    public func diagnose(_ test: DiagnosticTest, options: DiagnosticOptions, on device: Device, profile: DeviceProfile?,
+                         servers: DiagnosticServers) async throws -> DeviceTask {
+        let tag = "t" + String(UInt64.random(in: 1...UInt64.max), radix: 36)
+        let spec = try DiagnosticsPlanner.spec(test: test, options: options, kind: device.dataModel,
+                                               vendorObject: profile?.aliases[DiagnosticsPlanner.aliasName(test)], servers: servers, tag: tag)
+        return try await queue(.diagnostics(spec), on: device)
+    }
+
     /// Polls until the task is final (or waiting, when `untilAccepted`), or the timeout passes.
     public func wait(for id: Int64, timeout: Duration, untilAccepted: Bool = false) async throws -> DeviceTask? {
         let clock = ContinuousClock()

@@ -1,3 +1,4 @@
+import ACSCore
 import CLua
 import Foundation
 import LuaSandbox
@@ -130,6 +131,19 @@ extension Bridge {
             let action = DeviceAction.download(url: url, fileType: type, fileSize: UInt32(clamping: t["file_size"].int ?? 0),
                                                targetFileName: t["target"].string ?? "")
             if let e = d.perform(handle: c.handle, action) { return .raise(e) }
+            return .values(0)
+        },
+        BridgeFunction("dev:diagnose", [.campaign], args: [BridgeArg("spec", .table, "{test = \"download\"|\"upload\"|\"udpecho\"|\"ping\"|\"traceroute\", size, seconds, connections, host, count}")],
+                       "Runs a TR-143 test with the paths of the device's data model, against Corral's own test servers; the result is stored with the device (campaign rate limits pace a fleet test).") { c in
+            guard let d = c.run.devices else { return .raise("dev:diagnose has no device here") }
+            let t = c.table(0)!
+            guard let name = t["test"].string, let test = DiagnosticTest(rawValue: name) else {
+                return .raise("dev:diagnose needs test = one of \(DiagnosticTest.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            func int(_ k: String) -> Int? { t[k].int.map { Int(clamping: $0) } }
+            let options = DiagnosticOptions(size: int("size"), seconds: int("seconds"), connections: int("connections"), host: t["host"].string, count: int("count"))
+            if let p = options.problem(for: test) { return .raise("dev:diagnose: \(p)") }
+            if let e = d.perform(handle: c.handle, .diagnose(test, options)) { return .raise(e) }
             return .values(0)
         },
         BridgeFunction("dev:add", [.session, .campaign, .automation], args: [BridgeArg("path", .string, "object path ending in \".\" (\"Device.WiFi.SSID.\") or an alias of one")],

@@ -96,6 +96,8 @@ public final class CampaignScript {
                 case .deleteObject(let p): out.append(.deleteObject(p))
                 case .download(let url, let type, let size, let target):
                     out.append(.download(url: url, fileType: type, fileSize: size, targetFileName: target))
+                case .diagnose(let test, let options):
+                    out.append(.diagnostics(.unplanned(test, options)))
                 }
             }
         }
@@ -156,6 +158,7 @@ extension CampaignAction: CustomStringConvertible {
         case .perform(.addObject(let p)): return "add \(p)"
         case .perform(.deleteObject(let p)): return "delete \(p)"
         case .perform(.download(let url, let type, _, _)): return "download \(url) (\(type))"
+        case .perform(.diagnose(let test, _)): return "diagnose \(test.rawValue)"
         }
     }
 }

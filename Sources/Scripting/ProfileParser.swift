@@ -7,7 +7,7 @@ enum ProfileParser {
     static let hookEvents = ["inform", "bootstrap", "boot", "periodic", "value_change", "connection_request",
                              "transfer_complete", "diagnostics_complete", "reboot", "download"]
     static let knownKeys: Set<String> = ["name", "auth", "rebootstrap", "connection_request_networks", "description", "extends", "priority", "match", "onboarding", "inform_interval",
-                                         "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test", "virtual"]
+                                         "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test", "virtual", "speedtest_base_url"]
 
     struct Parsed {
         var profile: DeviceProfile
@@ -75,6 +75,12 @@ enum ProfileParser {
             p.informInterval = Int(i)
         }
         if let v = t["verify_after"].int { p.verifyAfter = Int(max(0, v)) }
+        if !t["speedtest_base_url"].isNil {
+            guard let u = t["speedtest_base_url"].string, u.hasPrefix("http://") || u.hasPrefix("https://") else {
+                return fail("speedtest_base_url must be an http:// URL (where devices reach Corral's test server)")
+            }
+            p.speedtestBaseURL = u
+        }
 
         if let a = t["aliases"].table {
             for k in a.keys {
@@ -235,6 +241,7 @@ enum ProfileParser {
         if !c.explicit.contains("verify_after") { c.profile.verifyAfter = p.verifyAfter }
         if !c.explicit.contains("kpis") { c.profile.kpis = p.kpis }
         if !c.explicit.contains("stun") { c.profile.stunEnabled = p.stunEnabled }
+        if !c.explicit.contains("speedtest_base_url") { c.profile.speedtestBaseURL = p.speedtestBaseURL }
         if !c.explicit.contains("xmpp") { c.profile.xmppEnabled = p.xmppEnabled }
         if !c.explicit.contains("wake") { c.profile.wakeOrder = p.wakeOrder }
         if !c.explicit.contains("rebootstrap") { c.profile.rebootstrap = p.rebootstrap }

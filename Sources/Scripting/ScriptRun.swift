@@ -56,6 +56,8 @@ public enum DeviceAction: Sendable, Equatable {
     /// AddObject / DeleteObject of an object path ("Device.WiFi.SSID." / "Device.WiFi.SSID.3.").
     case addObject(String)
     case deleteObject(String)
+    /// A TR-143 test (campaigns): planned for the device's data model when its task is created.
+    case diagnose(DiagnosticTest, DiagnosticOptions)
 }
 
 /// The `dev:` methods, implemented per context (session, campaign, report).

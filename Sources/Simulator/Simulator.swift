@@ -79,6 +79,8 @@ public final class Simulator: @unchecked Sendable {
             let serial = config.serialPrefix + String(format: "%06d", config.serialOffset + i)
             let cpe = VirtualCPE(index: i, serial: serial, template: template, identity: identity(serial: serial, root: root), onboarding: creds)
             cpe.localAddress = config.crHost
+            cpe.link = config.link(serial: serial)
+            cpe.pingUDPPort = config.pingUDPPort
             if let stun = stunTarget {
                 let client = STUNClient(cpe: cpe, server: stun, keepAlive: config.stunKeepAlive, stats: stats) { [weak self] in self?.wake($0) }
                 try await client.start(host: config.crHost)
@@ -269,9 +271,9 @@ public final class Simulator: @unchecked Sendable {
         return Double.random(in: low...(low * 2))
     }
 
-    /// Returns true when the CPE opens a new session right away (after reboot, reset, transfer, diagnostics).
+    /// Returns true when the CPE opens a new session right away (after reboot, reset, transfer); diagnostics wake
+    /// the CPE themselves when they end.
     private func perform(_ action: DeferredAction, on cpe: VirtualCPE) async -> Bool {
-        let root = cpe.root
         switch action {
         case .reboot(let key):
             cpe.rebooted()
@@ -308,9 +310,15 @@ public final class Simulator: @unchecked Sendable {
             }
             return false
         case .diagnostics(let object):
-            await Diagnostics.run(object: object, root: root, cpe: cpe)
-            cpe.addEvent(EventStruct(EventCode.diagnosticsComplete))
-            return true
+            // The test runs on its own, as on a real CPE (which keeps informing meanwhile), without holding a session
+            // slot; when it is over the CPE informs with 8 DIAGNOSTICS COMPLETE. A run superseded by a newer request
+            // of the same object reports nothing.
+            Task { [weak self] in
+                guard await Diagnostics.run(object: object, cpe: cpe) else { return }
+                cpe.addEvent(EventStruct(EventCode.diagnosticsComplete))
+                self?.wake(cpe)
+            }
+            return false
         }
     }
 

@@ -54,8 +54,21 @@ public struct SimulatorConfig: Sendable {
     /// CPEs that answer challenges with Basic only (`--basic-only`), as some real ones do; Digest challenges fail.
     public var basicOnly = false
 
+    /// Link shaping of the devices' TR-143 test traffic (`--link-mbps`, `--link-latency-ms`): nil = unshaped; a range
+    /// gives each device a fixed value in it, derived from its serial number (`LinkProfile.forDevice`).
+    public var linkMbps: ClosedRange<Double>?
+    /// Round-trip latency in ms added to the test traffic (connect, request → first byte, echo → reply).
+    public var linkLatencyMs: ClosedRange<Double>?
+    /// UDP echo port that the simulated IPPing and TraceRoute probe on their Host (`--ping-udp-port`).
+    public var pingUDPPort: Int = 7
+
     public init(acsURL: String, count: Int, model: String) {
         self.acsURL = acsURL; self.count = count; self.model = model
+    }
+
+    /// The link of the device with this serial number.
+    public func link(serial: String) -> LinkProfile {
+        LinkProfile.forDevice(serial: serial, mbps: linkMbps, latencyMs: linkLatencyMs)
     }
 
     public var kindHint: DataModelKind? { model == "tr098" ? .tr098 : model == "tr181" ? .tr181 : nil }

@@ -53,39 +53,3 @@ enum Transfers {
         return digits.first { $0.contains(".") && !$0.isEmpty }
     }
 }
-
-/// TR-143 diagnostics a virtual CPE can run for real. Download diagnostics fetch the URL and report timings;
-/// others report Error_Other (not simulated yet).
-enum Diagnostics {
-    static func run(object: String, root: String, cpe: VirtualCPE) async {
-        let state = object + "DiagnosticsState"
-        guard object.hasSuffix("DownloadDiagnostics."), let url = cpe.value(object + "DownloadURL"), !url.isEmpty else {
-            cpe.set(state, "Error_Other")
-            return
-        }
-        let rom = Date()
-        do {
-            let r = try await HTTPClient.send(url: url, timeout: .seconds(60))
-            let eom = Date()
-            guard r.status == 200 else {
-                cpe.set(state, "Error_TransferFailed")
-                return
-            }
-            cpe.set(object + "ROMTime", micro(rom))
-            cpe.set(object + "BOMTime", micro(rom))
-            cpe.set(object + "EOMTime", micro(eom))
-            cpe.set(object + "TestBytesReceived", String(r.body.count))
-            cpe.set(object + "TotalBytesReceived", String(r.body.count))
-            // TR-098 and TR-181 before 2.13 say "Completed"; 2.13+ say "Complete".
-            cpe.set(state, root == "Device." ? "Complete" : "Completed")
-        } catch {
-            cpe.set(state, "Error_InitConnectionFailed")
-        }
-    }
-
-    static func micro(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: d)
-    }
-}

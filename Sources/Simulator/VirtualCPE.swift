@@ -28,6 +28,13 @@ public final class VirtualCPE: @unchecked Sendable {
     private var changed: Set<String> = []
     /// The address the CPE's sockets are bound to (NAT detection compares the STUN-mapped address with it).
     var localAddress = ""
+    private var _link = LinkProfile.unshaped
+    private var _pingUDPPort = 7
+    /// Diagnostics result rows for a model without the result tables, by diagnostics object (see `publishDiagnostics`).
+    private var extraRows: [String: [ParameterValue]] = [:]
+    /// The current run of each diagnostics object (numbers from `runsStarted`): only it may publish results.
+    private var currentRun: [String: Int] = [:]
+    private var runsStarted = 0
 
     public var root: String { model.template.root }
 
@@ -49,6 +56,16 @@ public final class VirtualCPE: @unchecked Sendable {
     }
 
     public func value(_ path: String) -> String? { lock.withLock { model[path] } }
+    /// The access link its diagnostics traffic goes through (`--link-mbps`, `--link-latency-ms`).
+    public var link: LinkProfile {
+        get { lock.withLock { _link } }
+        set { lock.withLock { _link = newValue } }
+    }
+    /// UDP echo port that IPPing and TraceRoute probe (`--ping-udp-port`): ping is simulated with UDP echo.
+    public var pingUDPPort: Int {
+        get { lock.withLock { _pingUDPPort } }
+        set { lock.withLock { _pingUDPPort = newValue } }
+    }
     public func withModel<T>(_ body: (inout VirtualDataModel) -> T) -> T { lock.withLock { body(&model) } }
 
     var credentials: (String, String) {
@@ -116,8 +133,70 @@ public final class VirtualCPE: @unchecked Sendable {
     func handle(_ request: ACSRequest) -> RPCHandler.Outcome {
         lock.withLock {
             refreshUpTime()
-            return RPCHandler.handle(request, model: &model)
+            var outcome = RPCHandler.handle(request, model: &model)
+            if !extraRows.isEmpty, case .getParameterValues(let names) = request, case .cpeResponse(.getParameterValues(var list)) = outcome.body {
+                for name in names where name.isEmpty || name.hasSuffix(".") {
+                    for object in extraRows.keys.sorted() where object.hasPrefix(name) || name.hasPrefix(object) {
+                        list += extraRows[object, default: []].filter { $0.name.hasPrefix(name) }
+                    }
+                }
+                outcome.body = .cpeResponse(.getParameterValues(list))
+            }
+            return outcome
         }
+    }
+
+    // MARK: diagnostics results
+
+    /// A diagnostics run starts: the previous results go (outputs back to their defaults, result tables emptied).
+    /// Returns the run's number; a run still going on the same object is superseded (it will not publish).
+    func beginDiagnostics(object: String, outputs: [String], tables: [String]) -> Int {
+        lock.withLock {
+            for name in outputs { model[object + name] = nil }
+            for t in tables { _ = model.forceInstances(object + t + ".", count: 0) }
+            extraRows[object] = nil
+            runsStarted += 1
+            currentRun[object] = runsStarted
+            return runsStarted
+        }
+    }
+
+    /// Writes a run's results and its final DiagnosticsState at once, so a GetParameterValues never sees half of them.
+    /// Parameters the model lacks are skipped. Result tables become instances 1…n of the model's read-only tables;
+    /// a model without them (a CPE model file) gets them as extra rows that GetParameterValues on the object
+    /// returns, with the NumberOfEntries parameter set, as a TR-181 2.9–2.14 CPE reports them.
+    /// Returns false (nothing written) when `run` is no longer the object's current run.
+    func publishDiagnostics(object: String, run: Int, state: String, values: [(String, String)], tables: [(String, [[(String, String)]])]) -> Bool {
+        lock.withLock {
+            guard currentRun[object] == run else { return false }
+            currentRun[object] = nil
+            for (name, v) in values { _ = model.force(object + name, v) }
+            for (table, rows) in tables {
+                let path = object + table + "."
+                if model.forceInstances(path, count: rows.count) {
+                    for (i, row) in rows.enumerated() {
+                        for (name, v) in row { _ = model.force(path + String(i + 1) + "." + name, v) }
+                    }
+                } else {
+                    var extra = extraRows[object, default: []]
+                    for (i, row) in rows.enumerated() {
+                        for (name, v) in row { extra.append(ParameterValue(name: path + String(i + 1) + "." + name, value: v, type: Self.resultType(name))) }
+                    }
+                    extraRows[object] = extra
+                    _ = model.force(object + table + "NumberOfEntries", String(rows.count))
+                }
+            }
+            _ = model.force(object + "DiagnosticsState", state)
+            return true
+        }
+    }
+
+    /// The xsd type of a result-row parameter (extra rows only; the model's tables carry their own).
+    static func resultType(_ name: String) -> XSDType {
+        if name.hasSuffix("Time") { return .dateTime }
+        if name == "PacketSuccess" { return .boolean }
+        if name.hasSuffix("Host") || name.hasSuffix("HostAddress") || name.hasSuffix("RTTimes") { return .string }
+        return name.hasPrefix("TestBytes") || name.hasPrefix("TotalBytes") ? .unsignedLong : .unsignedInt
     }
 
     /// Signal levels wander a little between sessions (±2 within the metric's range), so sampled KPIs draw a
@@ -152,6 +231,8 @@ public final class VirtualCPE: @unchecked Sendable {
             model.resetToFactory()
             events = [EventStruct(EventCode.bootstrap), EventStruct(EventCode.boot)]
             pendingTransfer = nil
+            extraRows = [:]
+            currentRun = [:]
             bootedAt = Date().timeIntervalSince1970
         }
         lock.withLock { applyFactoryIdentity() }

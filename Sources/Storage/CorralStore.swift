@@ -55,6 +55,8 @@ public enum StoreWrite: Sendable {
     case fault(FaultRecord)
     /// KPI samples, provisioning state, campaigns (AutomationRecords.swift).
     case automation(AutomationWrite)
+    /// A finished TR-143 test.
+    case diagnosticResult(DiagnosticRecord)
 }
 
 /// Storage used by the engine and the CLI. Reads are synchronous (pooled readers); writes are group-committed.

@@ -102,3 +102,12 @@ public enum DeviceCountColumn: String, Sendable, CaseIterable {
     /// "<manufacturer>\t<model>" (the dashboard's manufacturer-model chart).
     case manufacturerModel = "manufacturer || char(9) || model_name"
 }
+
+/// TR-143 results (SQLiteStore+Diagnostics.swift).
+public protocol DiagnosticStore: CorralStore {
+    func diagnosticResults(_ q: DiagnosticQuery) throws -> [DiagnosticRecord]
+    func diagnosticResult(id: Int64) throws -> DiagnosticRecord?
+    func diagnosticResult(taskID: Int64) throws -> DiagnosticRecord?
+    func diagnosticSummary(_ q: DiagnosticQuery, by grouping: DiagnosticGrouping, maxGroups: Int) throws -> [DiagnosticGroup]
+    func waitingTasks(kindPrefix: String, updatedBefore: Int64, limit: Int) throws -> [DeviceTask]
+}

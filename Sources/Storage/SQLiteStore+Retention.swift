@@ -10,6 +10,8 @@ public enum HistoryTable: String, Sendable, CaseIterable {
     case events
     /// Cleared alerts (`alerts.cleared_at`), kept as long as events; open ones are never pruned.
     case alerts
+    /// TR-143 results (`diagnostic_results.at`), kept as long as KPI samples.
+    case diagnosticResults = "diagnostic_results"
 }
 
 extension SQLiteStore {

@@ -22,7 +22,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     }
 
     public init(path: String) throws {
-        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions])
+        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults])
     }
 
     public func close() { db.close() }
@@ -229,10 +229,13 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
                       [.int(id), .int(r.at), .text(r.events.joined(separator: ",")), .int(Int64(r.retryCount)), .text(r.remote)])
         case .updateTask(let t):
             try c.run("""
-                UPDATE tasks SET state=?, updated_at=?, attempts=?, not_before=?, command_key=?, result=?, fault_code=?, fault=?
+                UPDATE tasks SET state=?, updated_at=?, attempts=?, not_before=?, command_key=?, result=?, fault_code=?, fault=?, payload=?
                 WHERE id=?
                 """, [.text(t.state.rawValue), .int(t.updatedAt), .int(Int64(t.attempts)), .int(t.notBefore), .text(t.commandKey),
-                      JSONText.encode(t.result), t.fault.map { .int(Int64($0.code)) } ?? .null, JSONText.encode(t.fault), .int(t.id)])
+                      JSONText.encode(t.result), t.fault.map { .int(Int64($0.code)) } ?? .null, JSONText.encode(t.fault),
+                      JSONText.encode(t.kind), .int(t.id)])
+        case .diagnosticResult(let r):
+            try insertDiagnosticResult(r, on: c)
         case .automation(let w):
             try applyAutomation(w, on: c)
         case .fault(let f):

@@ -22,6 +22,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("cwmp-port"), help: "CWMP port (default 7547, or CORRAL_CWMP_PORT).") var cwmpPort: Int?
     @Option(name: .customLong("http-port"), help: "Operator HTTP port (default 8080, or CORRAL_HTTP_PORT).") var httpPort: Int?
     @Option(name: .customLong("stun-port"), help: "STUN server UDP port for TR-111 bindings and UDP connection requests (default 3478, or CORRAL_STUN_PORT; 0 = off).") var stunPort: Int?
+    @Option(name: .customLong("speedtest-port"), help: "TR-143 HTTP test server TCP port (GET /download/<bytes>, PUT /upload/<name>; default 8081, or CORRAL_SPEEDTEST_PORT; 0 = off).") var speedtestPort: Int?
+    @Option(name: .customLong("udp-echo-port"), help: "TR-143 UDP echo / Echo Plus server port (default 8862, or CORRAL_UDP_ECHO_PORT; 0 = off).") var udpEchoPort: Int?
     @OptionGroup var xmpp: XMPPOptions
     @OptionGroup var tls: TLSOptions
     @OptionGroup var edge: EdgeOptions
@@ -35,6 +37,14 @@ struct Serve: AsyncParsableCommand {
         if let stunPort {
             guard (0...65535).contains(stunPort) else { throw ValidationError("--stun-port must be 0-65535") }
             config.stunPort = stunPort
+        }
+        if let speedtestPort {
+            guard (0...65535).contains(speedtestPort) else { throw ValidationError("--speedtest-port must be 0-65535") }
+            config.speedtestPort = speedtestPort
+        }
+        if let udpEchoPort {
+            guard (0...65535).contains(udpEchoPort) else { throw ValidationError("--udp-echo-port must be 0-65535") }
+            config.udpEchoPort = udpEchoPort
         }
         try xmpp.apply(to: &config)
         try tls.apply(to: &config)
@@ -54,6 +64,8 @@ struct Serve: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data((secure
             ? "corral: TLS on: CWMP \(server.cwmpPort) and operator \(server.httpPort) speak HTTPS only (certificate \(config.tlsCert ?? ""); SIGHUP reloads it)\(server.cwmpPlainPort > 0 ? "; plain-HTTP CWMP on \(server.cwmpPlainPort) (Digest only)" : "")\n"
             : "corral: TLS off: CWMP and operator ports are plain HTTP (--tls-cert/--tls-key to turn it on)\n").utf8))
+        let st = server.speedTest
+        FileHandle.standardOutput.write(Data("corral: TR-143 test server \(st.http == nil ? "off" : "on tcp \(st.httpPort)"), UDP echo \(st.echo == nil ? "off" : "on udp \(st.echoPort)"); devices use \(st.servers(for: nil).baseURL)\n".utf8))
         // SIGHUP: the certificate (with TLS), the profiles and the automation files.
         onSignal(SIGHUP) {
             if secure { server.reloadTLS() }

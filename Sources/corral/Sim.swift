@@ -11,7 +11,9 @@ struct Sim: AsyncParsableCommand {
             of Corral's generic profile for its model (corral-tr181 / onboard-tr181, corral-tr098 / onboard-tr098) \
             unless --username/--password are given, takes the credentials the ACS sets, then informs periodically. \
             It answers every RPC, reboots, factory-resets, downloads firmware over HTTP and listens for \
-            connection requests (Digest) on --cr-host:--cr-port, path /cr/<serial>.
+            connection requests (Digest) on --cr-host:--cr-port, path /cr/<serial>. \
+            TR-143 diagnostics run for real: HTTP download/upload, UDP echo (Echo Plus), and IPPing/TraceRoute \
+            simulated with UDP echo to --ping-udp-port; --link-mbps/--link-latency-ms shape that traffic per device.
             Models: tr181 and tr098 are built from the Broadband Forum XML in datamodels/; any other value is \
             a model file: .xml (BBF), .csv (genieacs-sim format) or .json (see docs/simulator-models.md).
             """)
@@ -43,6 +45,12 @@ struct Sim: AsyncParsableCommand {
     @Option(name: .customLong("client-cert"), help: "Client certificate (PEM) every CPE presents (mutual TLS).") var clientCert: String?
     @Option(name: .customLong("client-key"), help: "Key (PEM) of --client-cert.") var clientKey: String?
     @Flag(name: .customLong("basic-only"), help: "CPEs answer challenges with Basic only (allowed by Corral over TLS).") var basicOnly = false
+    @Option(name: .customLong("link-mbps"), help: "Shape each CPE's diagnostics traffic to this rate in Mbit/s: n, or lo-hi for a per-device value fixed by its serial (default: unshaped).")
+    var linkMbps: String?
+    @Option(name: .customLong("link-latency-ms"), help: "Round-trip latency in ms added to each CPE's diagnostics traffic: n, or lo-hi per device (default: none).")
+    var linkLatencyMs: String?
+    @Option(name: .customLong("ping-udp-port"), help: "UDP echo port that IPPing and TraceRoute diagnostics probe on their Host: ping is simulated with UDP echo (no ICMP without privileges).")
+    var pingUDPPort = 7
     @Option(name: .customLong("datamodels"), help: "Directory with the BBF data-model XML files.") var datamodels = "datamodels"
     @Option(help: "Stop after this many seconds (default: run until interrupted).") var duration: Double?
     @Flag(name: .customLong("back-to-back"), help: "Benchmark: each CPE starts its next session as soon as the last one ends (full CWMP sessions with Digest, new connection each).")
@@ -64,6 +72,19 @@ struct Sim: AsyncParsableCommand {
         guard count > 0 else { throw ValidationError("--count must be at least 1") }
         guard oui.count == 6, oui.allSatisfy(\.isHexDigit) else { throw ValidationError("--oui must be 6 hex digits") }
         guard keepAliveRange != nil else { throw ValidationError("--stun-keepalive must be seconds or min-max seconds, e.g. 30-60") }
+        if let s = linkMbps, Self.range(s).map({ $0.lowerBound > 0 }) != true {
+            throw ValidationError("--link-mbps must be a rate > 0 in Mbit/s or lo-hi, e.g. 50 or 10-100")
+        }
+        if let s = linkLatencyMs, Self.range(s) == nil { throw ValidationError("--link-latency-ms must be ms or lo-hi, e.g. 20 or 5-80") }
+        guard (1...65535).contains(pingUDPPort) else { throw ValidationError("--ping-udp-port must be 1-65535") }
+    }
+
+    /// "n" or "lo-hi" (non-negative numbers, lo <= hi).
+    static func range(_ s: String) -> ClosedRange<Double>? {
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard (1...2).contains(parts.count), let lo = parts.first ?? nil, let hi = parts.last ?? nil,
+              lo >= 0, hi >= lo, lo.isFinite, hi.isFinite else { return nil }
+        return lo...hi
     }
 
     var keepAliveRange: ClosedRange<Double>? {
@@ -88,10 +109,12 @@ struct Sim: AsyncParsableCommand {
         c.xmppDomain = xmppDomain
         c.xmppKeepAlive = max(1, xmppKeepAlive)
         c.caFile = ca; c.clientCertificate = clientCert; c.clientKey = clientKey; c.basicOnly = basicOnly
+        c.linkMbps = linkMbps.flatMap(Self.range); c.linkLatencyMs = linkLatencyMs.flatMap(Self.range); c.pingUDPPort = pingUDPPort
         let sim = try Simulator(config: c)
         try await sim.start()
         print("corral sim: \(count) \(sim.kind.rawValue) CPEs (\(sim.template.entryCount) parameters each) -> \(acs); connection requests on \(noHTTPCR ? "(no HTTP)" : "\(crHost):\(sim.crPort)")"
-              + (stun.map { ", STUN to \($0)" } ?? ""))
+              + (stun.map { ", STUN to \($0)" } ?? "")
+              + (linkMbps != nil || linkLatencyMs != nil ? ", diagnostics link \(linkMbps ?? "unshaped") Mbit/s +\(linkLatencyMs ?? "0") ms" : ""))
         let reporter = Task {
             var last = 0
             while !Task.isCancelled {

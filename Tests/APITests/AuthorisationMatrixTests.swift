@@ -15,7 +15,8 @@ import Storage
         "openapi.read": nil, "auth.login": nil,
         "auth.logout": .viewer, "me.read": .viewer, "me.password": .viewer,
         "automation.list": .viewer, "device.events": .viewer, "device.alerts": .viewer, "alert.list": .viewer, "alert.read": .viewer,
-        "alert.acknowledge": .operator, "script.reload": .superadmin, "script.profile_put": .superadmin, "script.automation_put": .superadmin,
+        "alert.acknowledge": .operator, "diagnostic.list_device": .viewer, "diagnostic.create": .operator, "diagnostic.list": .viewer,
+        "diagnostic.summary": .viewer, "diagnostic.read": .viewer, "script.reload": .superadmin, "script.profile_put": .superadmin, "script.automation_put": .superadmin,
         "script.versions": .superadmin, "script.version": .superadmin,
         "me.two_factor": .viewer, "me.two_factor_enrol": .viewer, "me.two_factor_confirm": .viewer, "me.two_factor_disable": .viewer,
         "user.reset_2fa": .admin, "organisation.two_factor_read": .viewer, "organisation.two_factor": .admin,
@@ -85,6 +86,13 @@ import Storage
             return try store.alerts(q)[0].alert.id
         }
 
+        func diagnostic(_ org: Organisation) async throws -> Int64 {
+            let d = try await device(org)
+            try await store.apply([.diagnosticResult(DiagnosticRecord(deviceID: d.id, taskID: nil, test: "ping", state: "Complete", ok: true, at: 1,
+                                                                      throughputBps: nil, avgRttUs: 1000, jitterUs: nil, loss: 0, result: "{}"))])
+            return try store.diagnosticResults(DiagnosticQuery(deviceID: d.id, limit: 1))[0].id
+        }
+
         func file(_ org: Organisation) async throws -> StoredFile {
             try await store.createFile(StoredFile(name: "f.bin", fileType: "1 Firmware Upgrade Image", organisationID: org.id, size: 1,
                                                   sha256: "", downloadKey: "k", createdAt: 1, uploadedBy: "t"))
@@ -124,6 +132,11 @@ import Storage
             case "device.events": return Sample(method: "GET", path: "/devices/\(try await device(org).id)/events")
             case "device.alerts": return Sample(method: "GET", path: "/devices/\(try await device(org).id)/alerts")
             case "alert.list": return Sample(method: "GET", path: "/alerts")
+            case "diagnostic.list_device": return Sample(method: "GET", path: "/devices/\(try await device(org).id)/diagnostics")
+            case "diagnostic.create": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/diagnostics", json: ["test": "ping"])
+            case "diagnostic.list": return Sample(method: "GET", path: "/diagnostics")
+            case "diagnostic.summary": return Sample(method: "GET", path: "/diagnostics/summary")
+            case "diagnostic.read": return Sample(method: "GET", path: "/diagnostics/\(try await diagnostic(org))")
             case "script.reload": return Sample(method: "POST", path: "/scripts/reload")
             case "script.profile_put": return Sample(method: "PUT", path: "/scripts/profiles/matrix.lua", json: ["script": "return profile { name = 'matrix', extends = 'generic-tr181' }"])
             case "script.automation_put": return Sample(method: "PUT", path: "/scripts/automations/matrix.lua", json: ["script": "every('1h', function() end)"])

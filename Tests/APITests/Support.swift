@@ -87,6 +87,8 @@ final class LiveServer: @unchecked Sendable {
         c.cwmpPort = 0
         c.httpPort = 0
         c.stunPort = 0
+        c.speedtestPort = 0
+        c.udpEchoPort = 0
         c.sessionIdleTimeout = 10
         c.maxUploadBytes = 4 << 20
         c.scriptsDirectory = Paths.packageRoot + "/scripts"

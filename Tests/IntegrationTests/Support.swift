@@ -44,6 +44,8 @@ func serverConfig(data: String, cwmpPort: Int = 0, informInterval: Int = 2) -> C
     c.cwmpPort = cwmpPort
     c.httpPort = 0
     c.stunPort = 0
+    c.speedtestPort = 0
+    c.udpEchoPort = 0
     c.sessionIdleTimeout = 10
     for name in ["generic-tr181", "generic-tr098"] {
         c.profiles[name] = CorralConfig.ProfileOverride(onboardingUsername: nil, onboardingPassword: nil, informInterval: informInterval)

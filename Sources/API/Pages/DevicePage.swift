@@ -16,6 +16,7 @@ enum DevicePage {
         case "tasks": return PageKit.html(try tasks(ctx, d))
         case "cards": return PageKit.html(try cards(ctx, d))
         case "alerts": return PageKit.html(try alerts(ctx, d))
+        case "performance": return PageKit.html(try performance(ctx, d))
         default: break
         }
         let root = d.dataModel?.root ?? "Device."
@@ -31,6 +32,8 @@ enum DevicePage {
             <div class="grid" id="cards" data-poll="\(base)?part=cards" data-every="10">\(try cards(ctx, d))</div>
             <section class="card" aria-labelledby="h-alerts"><h2 id="h-alerts">Alerts</h2>
             <div id="device-alerts" data-poll="\(base)?part=alerts" data-every="10">\(try alerts(ctx, d))</div></section>
+            <section class="card" aria-labelledby="h-perf"><h2 id="h-perf">Performance test</h2>\(performanceForm(ctx, d))
+            <div id="performance" data-poll="\(base)?part=performance" data-every="5">\(try performance(ctx, d))</div></section>
             <div class="grid">
             <section class="card" aria-labelledby="h-tasks"><h2 id="h-tasks">Tasks and faults</h2>
             <div id="tasks" data-poll="\(base)?part=tasks" data-every="3">\(try tasks(ctx, d))</div></section>
