@@ -81,7 +81,7 @@ struct BenchSTUN: AsyncParsableCommand {
               stun = { enable = true, server = "127.0.0.1", port = \(stunPort) } }
             """.write(toFile: profiles + "/stun.lua", atomically: true, encoding: .utf8)
         var c = CorralConfig()
-        c.dataDirectory = data; c.host = "127.0.0.1"; c.cwmpPort = 0; c.httpPort = 0; c.stunPort = stunPort
+        c.dataDirectory = data; c.host = "127.0.0.1"; c.cwmpPort = 0; c.httpPort = 0; c.stunPort = stunPort; c.speedtestPort = 0; c.udpEchoPort = 0
         c.profilesDirectory = profiles
         c.profiles["bench-stun"] = CorralConfig.ProfileOverride(informInterval: 3600)
         if let xmpp {

@@ -49,6 +49,8 @@ struct ProfileTest: AsyncParsableCommand {
         config.host = "127.0.0.1"
         config.cwmpPort = 0
         config.httpPort = 0
+        config.speedtestPort = 0   // test servers are not part of a profile test (and several run at once)
+        config.udpEchoPort = 0
         var o = config.profiles[profile.name] ?? CorralConfig.ProfileOverride()
         o.informInterval = 2
         config.profiles[profile.name] = o

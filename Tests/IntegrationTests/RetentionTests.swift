@@ -28,7 +28,7 @@ import Storage
         policy.batch = 100
         policy.pause = .milliseconds(1)
         let deleted = try await HistoryRetention(store: store, policy: policy).prune(now: now)
-        #expect(deleted == [.informs: 500, .kpiSamples: 2, .events: 2, .alerts: 0])
+        #expect(deleted == [.informs: 500, .kpiSamples: 2, .events: 2, .alerts: 0, .diagnosticResults: 0])
         #expect(try store.events(deviceID: d.id, limit: 10).map(\.at) == [now - 2 * day])
         let left = try store.informs(deviceID: d.id, limit: 10_000)
         #expect(left.count == 500)
