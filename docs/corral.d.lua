@@ -161,6 +161,13 @@ function count(filter) end
 ---@return any # list of {value, count}, largest first
 function count_by(field, filter) end
 
+--- The fleet's TR-143 results grouped by a device field ("which cells are slow tonight").
+--- Contexts: report.
+---@param field string model, software_version, organisation, location or profile
+---@param options? table {test = "download"|…, hours = 24}
+---@return any # list of {value, results, devices, failed, median_mbps, avg_mbps, min_mbps, avg_rtt_ms, avg_jitter_ms, loss}, most results first
+function diagnostics_by(field, options) end
+
 --- Declares the report's columns; with `rows`, emits one row per device.
 --- Contexts: report.
 ---@param definition table {title, columns = {...}, rows = devices{...}}; columns are device fields, aliases, paths or kpi:<name>

@@ -138,7 +138,7 @@ schemas = {
     "size": {"type": "integer", "minimum": 1, "maximum": 17179869184, "description": "download/upload bytes (default 10000000)"},
     "seconds": {"type": "integer", "minimum": 1, "maximum": 999, "description": "time-based test duration"},
     "connections": {"type": "integer", "minimum": 1, "maximum": 64},
-    "host": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": "^\\S+$", "description": "udpecho/ping/traceroute target, or a full URL for download/upload"},
+    "host": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[!-~]+$", "description": "udpecho/ping/traceroute target (a host name or address), or a full URL for download/upload"},
     "count": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "packets or tries"},
     "deadline": {"type": "integer", "minimum": 1, "maximum": 86400, "description": "seconds the device has to report completion"},
     "connection_request": {"type": "boolean"}, "timeout": {"type": "integer", "minimum": 1, "maximum": 120}}, ["test"]),
@@ -147,6 +147,8 @@ schemas = {
     "loss": {"type": ["number", "null"]}, "summary": strs,
     "result": {"type": "object", "description": "The computed result: state, throughput_bps, full_loading_throughput_bps, tcp_rtt_us, ttfb_us, avg/min/max_rtt_us, jitter_us, loss, upstream_loss, downstream_loss, connections, intervals, packets, hops, server (the test server's view), raw (the CPE's values)"}},
     ["id", "device_id", "test", "state", "ok", "at", "summary"]),
+ "SpeedtestSetting": obj({"speedtest_base_url": {"type": ["string", "null"], "maxLength": 512, "description": "http(s) URL; empty or null inherits"},
+    "effective_base_url": {"type": ["string", "null"]}}),
  "DiagnosticPage": obj({"results": {"type": "array", "items": ref("DiagnosticResult")}, "next_cursor": string}, ["results"]),
  "DiagnosticSummary": obj({"by": string, "test": string, "groups": {"type": "array", "items": obj({"key": string, "results": integer, "devices": integer,
     "failed": integer, "avg_throughput_bps": {"type": ["number", "null"]}, "median_throughput_bps": {"type": ["number", "null"]},
@@ -328,6 +330,10 @@ op("GET", "/organisations/{id}", "viewer", "One organisation", resp("The organis
 op("PATCH", "/organisations/{id}", "admin", "Rename an organisation", resp("Renamed", "Organisation"), [P_ID], body("OrganisationRename"))
 op("POST", "/organisations/{id}/move", "admin", "Move an organisation (and its subtree) under another parent", resp("Moved", "Organisation"), [P_ID], body("OrganisationMove"))
 op("DELETE", "/organisations/{id}", "admin", "Delete an empty organisation", resp("Deleted"), [P_ID], status="204")
+op("GET", "/organisations/{id}/speedtest", "viewer", "The organisation's TR-143 test server setting and what its devices use",
+   resp("Setting", "SpeedtestSetting"), [P_ID])
+op("PUT", "/organisations/{id}/speedtest", "admin", "Set the test server this organisation's devices use (empty: inherit)", resp("Setting", "SpeedtestSetting"),
+   [P_ID], body("SpeedtestSetting"))
 op("GET", "/organisations/{id}/two-factor", "viewer", "Whether the organisation requires two-factor of its admins", resp("Requirement", "TwoFactorRequirement"), [P_ID])
 op("PUT", "/organisations/{id}/two-factor", "admin", "Require two-factor of the admins of this organisation and below", resp("Requirement", "TwoFactorRequirement"), [P_ID], body("TwoFactorRequirement"))
 op("GET", "/users", "admin", "Users in the subtree", resp("Users", "UserList"))
@@ -382,7 +388,7 @@ for method, path, perm, summary, ok, params, req, errors, status in ops:
             422: "Invalid input", 429: "Throttled", 503: "Busy, or a query ran past the time limit"}[e])
     if method == "POST" and path == "/devices/{id}/tasks":
         o["responses"]["200"] = resp("Finished", "Task"); o["responses"]["202"] = resp("Not finished before the timeout", "Task")
-    if path in ("/devices/{id}/factory-reset", "/devices/{id}/download"):
+    if path in ("/devices/{id}/factory-reset", "/devices/{id}/download") or (method == "POST" and path == "/devices/{id}/diagnostics"):
         o["responses"]["200"] = resp("Finished", "Task"); o["responses"]["202"] = resp("Not finished before the timeout", "Task")
     paths.setdefault(path, {})[method.lower()] = o
 

@@ -41,7 +41,15 @@ public struct DiagnosticOptions: Sendable, Equatable, Codable {
         if let c = connections, !(1...Self.maxConnections).contains(c) { return "connections must be 1…\(Self.maxConnections)" }
         if let c = count, !(1...Self.maxCount).contains(c) { return "count must be 1…\(Self.maxCount)" }
         if let t = timeout, !(1...86_400).contains(t) { return "timeout must be 1…86400 seconds" }
-        if let h = host, h.isEmpty || h.utf8.count > 256 || h.contains(where: { $0.isWhitespace }) { return "host must be a host name, address or URL (at most 256 bytes)" }
+        // Printable ASCII only: the value goes into the CPE's parameters and onto the operator's pages.
+        if let h = host, h.isEmpty || h.utf8.count > 256 || !h.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) {
+            return "host must be a host name, address or URL (printable ASCII, at most 256 bytes)"
+        }
+        if test == .ping || test == .traceroute || test == .udpecho, let h = host,
+           !h.utf8.allSatisfy({ $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "_")
+                                || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) {
+            return "host must be a host name or an IP address for \(test.rawValue)"
+        }
         if (test == .download || test == .upload), let h = host, !(h.hasPrefix("http://") || h.hasPrefix("https://") || h.hasPrefix("ftp://")) {
             return "for \(test.rawValue) tests, host must be a full URL (http://…); without it Corral's own test server is used"
         }

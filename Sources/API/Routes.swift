@@ -67,6 +67,8 @@ enum Routes {
         Route(method: "PATCH", pattern: "/organisations/{id}", permission: .role(.admin), action: "organisation.update", handler: OrganisationHandlers.rename),
         Route(method: "POST", pattern: "/organisations/{id}/move", permission: .role(.admin), action: "organisation.move", handler: OrganisationHandlers.move),
         Route(method: "DELETE", pattern: "/organisations/{id}", permission: .role(.admin), action: "organisation.delete", handler: OrganisationHandlers.delete),
+        Route(method: "GET", pattern: "/organisations/{id}/speedtest", permission: .role(.viewer), action: "organisation.speedtest_read", handler: DiagnosticHandlers.speedtestSetting),
+        Route(method: "PUT", pattern: "/organisations/{id}/speedtest", permission: .role(.admin), action: "organisation.speedtest", handler: DiagnosticHandlers.setSpeedtestSetting),
         Route(method: "GET", pattern: "/organisations/{id}/two-factor", permission: .role(.viewer), action: "organisation.two_factor_read", handler: TwoFactorHandlers.requirement),
         Route(method: "PUT", pattern: "/organisations/{id}/two-factor", permission: .role(.admin), action: "organisation.two_factor", handler: TwoFactorHandlers.setRequirement),
 

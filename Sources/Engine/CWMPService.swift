@@ -563,6 +563,8 @@ public final class CWMPService: Sendable {
                         let view = speedTest.withLockedValue { $0 }?.serverView(spec, deviceAddress: ctx.device.ipAddress,
                                                                                 sinceMicros: (task.createdAt - 5) * 1_000_000)
                         let result = DiagnosticResult.compute(test: spec.plan.test, object: spec.plan.object, values: values, server: view)
+                        // Another test's "8 DIAGNOSTICS COMPLETE" (two objects running at once): this one still runs.
+                        if result.state == "Requested" { return }
                         writes.append(.diagnosticResult(SpeedTestService.record(result, deviceID: ctx.device.id, taskID: task.id, at: now)))
                         if !result.ok {
                             // The CPE ran it and reported an error state: a fault naming it, not "done".

@@ -17,8 +17,8 @@ public final class CampaignRunner: @unchecked Sendable {
     let wake: @Sendable (Device) async -> Void
     private var loop: Task<Void, Never>?
     /// Where devices run TR-143 tests a campaign asks for (`serve` sets its test servers').
-    public let diagnosticServers = NIOLockedValueBox<@Sendable (DeviceProfile?) -> DiagnosticServers>({ _ in
-        DiagnosticServers(baseURL: "http://localhost:8081", echoHost: "localhost", echoPort: 8862)
+    public let diagnosticServers = NIOLockedValueBox<@Sendable (DeviceProfile?, String?) -> DiagnosticServers>({ _, org in
+        DiagnosticServers(baseURL: org ?? "http://localhost:8081", echoHost: "localhost", echoPort: 8862)
     })
     private var scripts: [Int64: CampaignScript] = [:]
     /// Token bucket per campaign (in memory: after a restart it simply starts full).
@@ -138,9 +138,10 @@ public final class CampaignRunner: @unchecked Sendable {
         }
         do {
             let profile = currentRegistry().profile(named: device.profile)
+            let orgURL = try (store as? DiagnosticStore)?.effectiveSpeedtestBaseURL(organisationID: device.organisationID) ?? nil
             let kinds = try CampaignScript.tasks(for: try script.actions(for: device, now: now)).map { k in
                 try DiagnosticsPlanner.resolve(k, device: device, aliases: profile?.aliases ?? [:],
-                                               servers: diagnosticServers.withLockedValue { $0 }(profile),
+                                               servers: diagnosticServers.withLockedValue { $0 }(profile, orgURL),
                                                tag: "t" + String(UInt64.random(in: 1...UInt64.max), radix: 36))
             }
             if kinds.isEmpty {

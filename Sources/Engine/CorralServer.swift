@@ -107,7 +107,7 @@ public final class CorralServer: @unchecked Sendable {
         let waker = Waker(store: store, udp: stun.map { .server($0) }, xmpp: xmpp, watch: cwmp.sessionOpens, profiles: { catalog.registry })
         self.waker = waker
         campaigns = CampaignRunner(store: store, registry: { catalog.registry }, wake: { _ = await waker.wake($0) })
-        campaigns.diagnosticServers.withLockedValue { [speedTest] in $0 = { speedTest.servers(for: $0) } }
+        campaigns.diagnosticServers.withLockedValue { [speedTest] in $0 = { speedTest.servers(for: $0, organisationURL: $1) } }
         let automationDir = config.automationsDirectory ?? ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("automations")
         automations = AutomationRunner(directory: automationDir, store: store, registry: library.registry,
                                        campaignsDirectory: ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("campaigns"),

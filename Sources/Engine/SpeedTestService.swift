@@ -55,14 +55,17 @@ public final class SpeedTestService: Sendable {
     public var httpPort: Int { ports.withLockedValue { $0.http } }
     public var echoPort: Int { ports.withLockedValue { $0.echo } }
 
-    /// Where a device should run its tests: the profile's URL, else corral.json's, else this server's address.
-    public func servers(for profile: DeviceProfile?) -> DiagnosticServers {
-        Self.servers(config: config, profile: profile, httpPort: httpPort, echoPort: echoPort)
+    /// Where a device should run its tests: its organisation's server (the nearest that names one), else its
+    /// profile's, else corral.json's, else this server's address.
+    public func servers(for profile: DeviceProfile?, organisationURL: String? = nil) -> DiagnosticServers {
+        Self.servers(config: config, profile: profile, organisationURL: organisationURL, httpPort: httpPort, echoPort: echoPort)
     }
 
     /// Also for commands that run beside `serve` (the ports as configured).
-    public static func servers(config: CorralConfig, profile: DeviceProfile?, httpPort: Int = 0, echoPort: Int = 0) -> DiagnosticServers {
-        let base = profile?.speedtestBaseURL ?? config.speedtestBaseURL ?? "http://\(advertisedHost(config.host)):\(httpPort == 0 ? config.speedtestPort : httpPort)"
+    public static func servers(config: CorralConfig, profile: DeviceProfile?, organisationURL: String? = nil, httpPort: Int = 0,
+                               echoPort: Int = 0) -> DiagnosticServers {
+        let base = organisationURL ?? profile?.speedtestBaseURL ?? config.speedtestBaseURL
+            ?? "http://\(advertisedHost(config.host)):\(httpPort == 0 ? config.speedtestPort : httpPort)"
         let host = URLComponents(string: base)?.host ?? advertisedHost(config.host)
         return DiagnosticServers(baseURL: base, echoHost: host, echoPort: echoPort == 0 ? config.udpEchoPort : echoPort)
     }

@@ -24,6 +24,7 @@ h1{font-size:1.45rem;margin:.2rem 0 1rem}
 h2{font-size:1.1rem;margin:0 0 .6rem}
 .grid{display:grid;gap:16px;grid-template-columns:repeat(auto-fit,minmax(360px,1fr))}
 .grid2{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(220px,1fr))}
+.grid2.perf{grid-template-columns:repeat(auto-fill,minmax(260px,420px))}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px;min-width:0}
 .tiles{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));margin-bottom:16px}
 .tile{display:block;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px;text-decoration:none;color:var(--fg)}

@@ -244,6 +244,32 @@ extension Bridge {
             } catch { return .raise("count_by: \(error)") }
         },
 
+        BridgeFunction("diagnostics_by", [.report], args: [BridgeArg("field", .string, "model, software_version, organisation, location or profile"),
+                                                           BridgeArg("options", .table, optional: true, "{test = \"download\"|…, hours = 24}")],
+                       returns: "list of {value, results, devices, failed, median_mbps, avg_mbps, min_mbps, avg_rtt_ms, avg_jitter_ms, loss}, most results first",
+                       "The fleet's TR-143 results grouped by a device field (\"which cells are slow tonight\").") { c in
+            guard let p = c.run.population else { return .raise("diagnostics_by has no population here") }
+            let o = c.table(1) ?? LuaTable()
+            let hours = Int(clamping: o["hours"].int ?? 24)
+            guard (1...24 * 366).contains(hours) else { return .raise("diagnostics_by: hours must be 1…8784") }
+            do {
+                let groups = try p.diagnosticsBy(c.string(0)!, test: o["test"].string, hours: hours)
+                var list = LuaTable()
+                list.array = groups.map { g in
+                    var row = LuaTable()
+                    func num(_ k: String, _ v: Double?) { if let v { row.fields[k] = .number((v * 1000).rounded() / 1000); row.keys.append(k) } }
+                    row.fields = ["value": .string(g.key), "results": .int(Int64(g.results)), "devices": .int(Int64(g.devices)), "failed": .int(Int64(g.failed))]
+                    row.keys = ["value", "results", "devices", "failed"]
+                    num("median_mbps", g.medianThroughputBps.map { $0 / 1e6 }); num("avg_mbps", g.avgThroughputBps.map { $0 / 1e6 })
+                    num("min_mbps", g.minThroughputBps.map { $0 / 1e6 }); num("avg_rtt_ms", g.avgRttUs.map { $0 / 1000 })
+                    num("avg_jitter_ms", g.avgJitterUs.map { $0 / 1000 }); num("loss", g.avgLoss)
+                    return .table(row)
+                }
+                c.push(.table(list))
+                return .values(1)
+            } catch { return .raise("diagnostics_by: \(error)") }
+        },
+
         // MARK: reports and campaigns
         BridgeFunction("report", [.report], args: [BridgeArg("definition", .table, "{title, columns = {...}, rows = devices{...}}; columns are device fields, aliases, paths or kpi:<name>")],
                        "Declares the report's columns; with `rows`, emits one row per device.") { c in

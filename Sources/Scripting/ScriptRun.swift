@@ -1,3 +1,4 @@
+import Storage
 import ACSCore
 import Foundation
 
@@ -84,6 +85,8 @@ public protocol PopulationAccess: AnyObject {
     func next(cursor: Int) throws -> (Device, Int)?
     func count(_ filter: LuaTable) throws -> Int
     func countBy(_ field: String, _ filter: LuaTable) throws -> [(String, Int)]
+    /// TR-143 results of the last `hours` grouped by a device field (diagnostics_by()).
+    func diagnosticsBy(_ field: String, test: String?, hours: Int) throws -> [DiagnosticGroup]
 }
 
 /// Declarations made by profile, report and campaign files. Each returns nil, or an error message.

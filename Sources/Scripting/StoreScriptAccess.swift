@@ -134,6 +134,17 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
         return try store.countDevices(by: g, query(filter).0, now: now)
     }
 
+    public func diagnosticsBy(_ field: String, test: String?, hours: Int) throws -> [DiagnosticGroup] {
+        guard let by = DiagnosticGrouping(rawValue: field) else {
+            throw QueryError("diagnostics_by cannot group on '\(field)' (use \(DiagnosticGrouping.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        if let test, DiagnosticTest(rawValue: test) == nil {
+            throw QueryError("diagnostics_by: test must be one of \(DiagnosticTest.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let s = store as? DiagnosticStore else { return [] }
+        return try s.diagnosticSummary(DiagnosticQuery(test: test, since: now - Int64(hours) * 3600, organisationPath: scope), by: by, maxGroups: 1000)
+    }
+
     // MARK: DeviceAccess
 
     func path(_ name: String, _ d: Device) -> String? {

@@ -110,4 +110,7 @@ public protocol DiagnosticStore: CorralStore {
     func diagnosticResult(taskID: Int64) throws -> DiagnosticRecord?
     func diagnosticSummary(_ q: DiagnosticQuery, by grouping: DiagnosticGrouping, maxGroups: Int) throws -> [DiagnosticGroup]
     func waitingTasks(kindPrefix: String, updatedBefore: Int64, limit: Int) throws -> [DeviceTask]
+    func setSpeedtestBaseURL(organisationID: Int64, _ url: String) async throws
+    func speedtestBaseURL(organisationID: Int64) throws -> String
+    func effectiveSpeedtestBaseURL(organisationID: Int64) throws -> String?
 }

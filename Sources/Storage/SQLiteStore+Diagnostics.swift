@@ -26,6 +26,28 @@ extension SQLiteStore {
         }
     }
 
+    public func setSpeedtestBaseURL(organisationID: Int64, _ url: String) async throws {
+        try await db.write { c in try c.run("UPDATE organisations SET speedtest_base_url = ? WHERE id = ?", [.text(url), .int(organisationID)]) }
+    }
+
+    /// The organisation's own setting ('' = none).
+    public func speedtestBaseURL(organisationID: Int64) throws -> String {
+        try db.read { c in try c.scalar("SELECT speedtest_base_url FROM organisations WHERE id = ?", [.int(organisationID)]).text }
+    }
+
+    /// The test server URL of the nearest organisation on the device's path that sets one; nil = none does.
+    public func effectiveSpeedtestBaseURL(organisationID: Int64) throws -> String? {
+        try db.read { c in
+            let path = try c.scalar("SELECT path FROM organisations WHERE id = ?", [.int(organisationID)]).text
+            let ids = path.split(separator: "/").compactMap { Int64($0) }
+            guard !ids.isEmpty else { return nil }
+            var found: [Int64: String] = [:]
+            try c.query("SELECT id, speedtest_base_url FROM organisations WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ","))) AND speedtest_base_url != ''",
+                        ids.map { .int($0) }) { found[$0.int(0)] = $0.text(1) }
+            return ids.reversed().lazy.compactMap { found[$0] }.first
+        }
+    }
+
     /// Newest first.
     public func diagnosticResults(_ q: DiagnosticQuery) throws -> [DiagnosticRecord] {
         let (clauses, args) = Self.diagnosticFilter(q)

@@ -47,7 +47,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
         let task: DeviceTask
         do {
             task = try await service.diagnose(kind, options: options, on: dev, profile: profile,
-                                              servers: SpeedTestService.servers(config: config, profile: profile))
+                                              servers: SpeedTestService.servers(config: config, profile: profile,
+                                                                                organisationURL: try s.effectiveSpeedtestBaseURL(organisationID: dev.organisationID)))
         } catch let e as DiagnosticPlanError {
             throw ValidationError(e.description)
         }

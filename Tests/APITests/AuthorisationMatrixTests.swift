@@ -20,6 +20,7 @@ import Storage
         "script.versions": .superadmin, "script.version": .superadmin,
         "me.two_factor": .viewer, "me.two_factor_enrol": .viewer, "me.two_factor_confirm": .viewer, "me.two_factor_disable": .viewer,
         "user.reset_2fa": .admin, "organisation.two_factor_read": .viewer, "organisation.two_factor": .admin,
+        "organisation.speedtest_read": .viewer, "organisation.speedtest": .admin,
         "device.list": .viewer, "device.export": .viewer, "device.read": .viewer, "device.update": .operator, "device.move": .admin, "device.resolve_conflict": .admin, "device.approve_rebootstrap": .admin,
         "device.parameters": .viewer, "task.list": .viewer, "task.create": .operator, "task.factory_reset": .admin,
         "task.download": .admin, "device.summon": .operator, "task.read": .viewer, "task.cancel": .operator,
@@ -149,6 +150,8 @@ import Storage
             case "me.two_factor_confirm": return Sample(method: "POST", path: "/me/2fa/confirm", json: ["code": "000000"])
             case "me.two_factor_disable": return Sample(method: "POST", path: "/me/2fa/disable", json: ["current_password": "correct-horse-battery"])
             case "user.reset_2fa": return Sample(method: "POST", path: "/users/\(try await user(org).id)/reset-2fa")
+            case "organisation.speedtest_read": return Sample(method: "GET", path: "/organisations/\(try await self.org(org).id)/speedtest")
+            case "organisation.speedtest": return Sample(method: "PUT", path: "/organisations/\(try await self.org(org).id)/speedtest", json: ["speedtest_base_url": "http://st.example:8081"])
             case "organisation.two_factor_read": return Sample(method: "GET", path: "/organisations/\(try await self.org(org).id)/two-factor")
             case "organisation.two_factor": return Sample(method: "PUT", path: "/organisations/\(try await self.org(org).id)/two-factor", json: ["required_for_admins": false])
             case "device.list": return Sample(method: "GET", path: "/devices")

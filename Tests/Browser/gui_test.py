@@ -282,6 +282,23 @@ def main():
             shot(d, "04-device")
         _()
 
+        @test("device page: run a performance test, read the result and its history chart")
+        def _():
+            d.get(c.base + f"/devices/{target['id']}")
+            WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "act-diagnose")))
+            Select(d.find_element(By.ID, "pt-test")).select_by_value("download")
+            d.find_element(By.ID, "pt-size").send_keys("400000")
+            d.find_element(By.ID, "act-diagnose").click()
+            toast(d, r"\(diagnose\): (waiting|done)")
+            wait_for("the result in the card", lambda: re.search(r"download\s+Complete\s+download: [\d.]+ [kMG]bit/s",
+                                                                  d.find_element(By.ID, "performance").text), timeout=45)
+            # A second result through the API: the card charts the history.
+            st, t = c.api("POST", f"/devices/{target['id']}/diagnostics", {"test": "download", "size": 200000, "connection_request": True})
+            assert st in (200, 201), t
+            wait_for("the throughput chart", lambda: d.find_elements(By.CSS_SELECTOR, "#perf-download svg[data-chart=line]"), timeout=45)
+            shot(d, "04b-performance", full=False)
+        _()
+
         @test("alerts: the page lists what automations raised; acknowledge one")
         def _():
             wait_for("7 welcome alerts", lambda: len(c.api("GET", "/alerts?name=welcome")[1]["alerts"]) == 7, timeout=30)
@@ -478,7 +495,7 @@ def main():
             login(d, c.base, "noc-viewer", c.viewer_password, f"/devices/{target['id']}")
             WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "summary")))
             page = d.page_source
-            for marker in ["act-reboot", "act-summon", "set-ssid-0", "act-factory-reset", "data-api=\"/api/v1/devices"]:
+            for marker in ["act-reboot", "act-summon", "set-ssid-0", "act-factory-reset", "act-diagnose", "data-api=\"/api/v1/devices"]:
                 assert marker not in page, f"viewer sees {marker}"
             assert "can view this device, not act on it" in page
             shot(d, "09-device-viewer", full=False)

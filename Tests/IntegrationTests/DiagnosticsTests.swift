@@ -99,6 +99,20 @@ import Storage
         #expect(history.count == 4)
         let groups = try server.store.diagnosticSummary(DiagnosticQuery(test: "download"), by: .model, maxGroups: 10)
         #expect(groups.map(\.results).reduce(0, +) == 3)
+
+        // A campaign tests its population at its rate, against this server's test servers.
+        let source = """
+            campaign { name = "speed sweep", target = { profile = "generic-tr181" }, rate = { per_minute = 600, concurrent = 2 },
+              connection_request = true, apply = function(dev) dev:diagnose{ test = "download", size = 100000 } end }
+            """
+        let campaign = try await CampaignService(store: server.store, registry: server.profiles)
+            .start(source: source, name: "speed.lua", now: Int64(Date().timeIntervalSince1970))
+        try await waitUntil("the campaign to finish", seconds: 40) { try server.store.campaign(id: campaign.id)?.state == .done }
+        let latest = try #require(try server.store.diagnosticResults(DiagnosticQuery(deviceID: f.id, limit: 1)).first)
+        #expect(latest.ok && latest.test == "download" && latest.taskID != nil)
+        let ctask = try #require(try server.store.task(id: latest.taskID!))
+        guard case .diagnostics(let spec) = ctask.kind else { Issue.record("not a diagnostics task"); return }
+        #expect(spec.plan.values.first?.value.hasPrefix("http://127.0.0.1:\(config.speedtestPort)/download/100000?tag=") == true)
     }
 
     @Test func aDeviceThatNeverReportsTimesOutWithAResult() async throws {
@@ -118,5 +132,59 @@ import Storage
         let t = try #require(try server.store.task(id: task.id))
         #expect(t.state == .fault && t.fault?.string.contains("timed out") == true)
         #expect(try server.store.diagnosticResult(taskID: task.id)?.state == "Timeout")
+    }
+    /// `corral diagnose --now --json` from another process, beside a running server, as an operator runs it.
+    @Test func theCLIRunsATestAndPrintsTheResultAsJSON() async throws {
+        let data = temporaryDirectory("diag-cli")
+        var config = serverConfig(data: data, informInterval: 300)
+        config.speedtestPort = try freeTCPPort()
+        config.udpEchoPort = try freeUDPPort()
+        config.speedtestBaseURL = "http://127.0.0.1:\(config.speedtestPort)"
+        try #"{"speedtest_base_url": "http://127.0.0.1:\#(config.speedtestPort)", "udp_echo_port": \#(config.udpEchoPort), "stun_port": 0}"#
+            .write(toFile: data + "/corral.json", atomically: true, encoding: .utf8)
+        let server = try CorralServer(config: config)
+        try await server.start()
+        defer { Task { await server.stop() } }
+        var c = SimulatorConfig(acsURL: "http://127.0.0.1:\(server.cwmpPort)/cwmp", count: 1, model: "tr181")
+        c.serialPrefix = "CLI-"
+        c.dataModelDirectory = Paths.datamodels
+        c.httpTimeoutSeconds = 10
+        c.pingUDPPort = server.speedTest.echoPort
+        let sim = try Simulator(config: c)
+        try await sim.start()
+        defer { Task { await sim.stop() } }
+        try await waitUntil("onboarded", seconds: 30) { try server.store.devices(limit: 5, offset: 0).first?.credentialsConfirmed == true }
+        let name = try #require(try server.store.devices(limit: 5, offset: 0).first?.name)
+
+        func corral(_ args: [String]) async throws -> (Int32, String, String) {
+            try await withCheckedThrowingContinuation { cont in
+                DispatchQueue.global().async {
+                    do {
+                        let p = Process()
+                        p.executableURL = URL(fileURLWithPath: Paths.corralBinary)
+                        p.arguments = args + ["--data", data]
+                        p.environment = ProcessInfo.processInfo.environment.merging(["CORRAL_LOG": "error"]) { $1 }
+                        let out = Pipe(), err = Pipe()
+                        p.standardOutput = out
+                        p.standardError = err
+                        try p.run()
+                        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+                        p.waitUntilExit()
+                        cont.resume(returning: (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self)))
+                    } catch { cont.resume(throwing: error) }
+                }
+            }
+        }
+        let (status, out, err) = try await corral(["diagnose", name, "udpecho", "--count", "4", "--now", "--json", "--timeout", "40"])
+        #expect(status == 0, "\(out)\n\(err)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out)")
+        let result = try #require(json["result"] as? [String: Any])
+        #expect(result["state"] as? String == "Complete" && result["loss"] as? Double == 0)
+        for key in ["avg_rtt_us", "min_rtt_us", "max_rtt_us", "jitter_us", "raw"] { #expect(result[key] != nil, "\(key) in \(out)") }
+
+        let (bad, _, badErr) = try await corral(["diagnose", name, "speed"])
+        #expect(bad != 0 && badErr.contains("unknown test speed"))
+        let (text, human, _) = try await corral(["diagnose", name, "download", "--size", "200000", "--now"])
+        #expect(text == 0 && human.contains("download: ") && human.contains("server saw 200000 bytes"), "\(human)")
     }
 }

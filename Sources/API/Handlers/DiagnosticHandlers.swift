@@ -30,8 +30,9 @@ enum DiagnosticHandlers {
         let options = DiagnosticOptions(size: body.size, seconds: body.seconds, connections: body.connections, host: body.host,
                                         count: body.count, timeout: body.deadline)
         let profile = ctx.api.config.profiles.profile(named: device.profile)
-        let servers = ctx.api.config.speedTest?.servers(for: profile)
-            ?? DiagnosticServers(baseURL: "http://localhost:8081", echoHost: "localhost", echoPort: 8862)
+        let orgURL = try ctx.store.effectiveSpeedtestBaseURL(organisationID: device.organisationID)
+        let servers = ctx.api.config.speedTest?.servers(for: profile, organisationURL: orgURL)
+            ?? DiagnosticServers(baseURL: orgURL ?? "http://localhost:8081", echoHost: "localhost", echoPort: 8862)
         let spec: DiagnosticSpec
         do {
             spec = try DiagnosticsPlanner.spec(test: test, options: options, kind: device.dataModel,
@@ -122,6 +123,41 @@ enum DiagnosticHandlers {
             throw APIError.notFound("diagnostic result \(ctx.params["id"] ?? "")")
         }
         return JSON.response(View(r, full: true), keysAsIs: true)
+    }
+
+    struct SpeedtestSetting: Codable {
+        /// This organisation's test server ("" or null = inherit from the parent, then the profile, then corral.json).
+        var speedtestBaseUrl: String?
+        /// What its devices use now (without a profile's own setting).
+        var effectiveBaseUrl: String?
+    }
+
+    static func speedtestSetting(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let o = try ctx.organisation(try ctx.pathID())
+        return JSON.response(try setting(ctx, o.id))
+    }
+
+    static func setting(_ ctx: RequestContext, _ id: Int64) throws -> SpeedtestSetting {
+        let own = try ctx.store.speedtestBaseURL(organisationID: id)
+        let effective = try ctx.store.effectiveSpeedtestBaseURL(organisationID: id) ?? ctx.api.config.speedTest?.servers(for: nil).baseURL
+        return SpeedtestSetting(speedtestBaseUrl: own.isEmpty ? nil : own, effectiveBaseUrl: effective)
+    }
+
+    static func setSpeedtestSetting(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let o = try OrganisationHandlers.changeable(ctx, try ctx.pathID())
+        ctx.touching("organisation", String(o.id), organisation: o.id)
+        let body = try ctx.body(SpeedtestSetting.self)
+        let url = body.speedtestBaseUrl ?? ""
+        if !url.isEmpty {
+            guard url.count <= 512, let parts = URLParts.parse(url), ["http", "https"].contains(parts.scheme), !url.contains(where: { $0.isWhitespace }) else {
+                throw APIError.invalid("speedtest_base_url must be an http(s) URL of at most 512 characters (where devices reach the test server), or empty to inherit")
+            }
+        }
+        ctx.audit.before = JSON.text(try setting(ctx, o.id))
+        try await ctx.store.setSpeedtestBaseURL(organisationID: o.id, url.hasSuffix("/") ? String(url.dropLast()) : url)
+        let after = try setting(ctx, o.id)
+        ctx.audit.after = JSON.text(after)
+        return JSON.response(after)
     }
 
     struct Group: Encodable {

@@ -30,13 +30,13 @@ public enum DashboardPage {
     }
 
     /// The dashboard's charts for the subtree at `path`, uncached (`corral bench query` times this at 1M devices).
-    public static func renderCharts(store: OperatorStore, path: String, profiles: ProfileRegistry, now: Int64) throws -> String {
+    public static func renderCharts(store: OperatorStore & DiagnosticStore, path: String, profiles: ProfileRegistry, now: Int64) throws -> String {
         var names: [Int64: String] = [:]
         for o in try store.organisations(under: path) { names[o.id] = o.name }
         return try charts(store: store, path: path, names: names, profiles: profiles, now: now).description
     }
 
-    static func charts(store: OperatorStore, path: String, names: [Int64: String], profiles: ProfileRegistry, now: Int64) throws -> Markup {
+    static func charts(store: OperatorStore & DiagnosticStore, path: String, names: [Int64: String], profiles: ProfileRegistry, now: Int64) throws -> Markup {
         // Status: three counts, each a range of an index (devices_offline_at, last_inform); the per-column charts come
         // from device_tallies (migration 6). 3.9 s at 1M devices before (one scan per chart).
         var counts: [DeviceStatus: Int] = [:]
@@ -98,6 +98,14 @@ public enum DashboardPage {
             return items
         }
 
+        // TR-143: the median download of the last 24 h per model and per location (where the slow ones are).
+        func speeds(_ by: DiagnosticGrouping) throws -> [ChartItem] {
+            try store.diagnosticSummary(DiagnosticQuery(test: "download", since: now - 86_400, organisationPath: path), by: by, maxGroups: 12)
+                .compactMap { g in
+                    g.medianThroughputBps.map { ChartItem("\(g.key.isEmpty ? "(none)" : g.key) · \(g.devices) dev.", Int(($0 / 1e6).rounded()),
+                                                          href: by == .model ? link([("model", g.key)]) : link([("location", g.key)])) }
+                }
+        }
         func card(_ title: String, _ chart: Markup, id: String) -> Markup {
             "<section class=\"card\" id=\"\(id)\"><h2>\(title)</h2>\(chart)</section>"
         }
@@ -112,6 +120,8 @@ public enum DashboardPage {
             \(card("Onboarded per day (last 30 days, UTC)", Charts.columns(onboarding, title: "Devices onboarded per day"), id: "chart-onboarding"))
             \(card("LTE RSSI (dBm)", Charts.columns(try histogram(Aliases.rssi), title: "LTE RSSI distribution", unit: " dBm"), id: "chart-rssi"))
             \(card("LTE SINR (dB)", Charts.columns(try histogram(Aliases.sinr), title: "LTE SINR distribution", unit: " dB"), id: "chart-sinr"))
+            \(card("Download speed by model (median Mbit/s, last 24 h)", Charts.bars(try speeds(.model), title: "Median download speed by model"), id: "chart-speed-model"))
+            \(card("Download speed by location (median Mbit/s, last 24 h)", Charts.bars(try speeds(.location), title: "Median download speed by location"), id: "chart-speed-location"))
             </div>
             """
     }

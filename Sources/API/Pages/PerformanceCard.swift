@@ -55,7 +55,7 @@ extension DevicePage {
         chart(upload, "Upload throughput (Mbit/s)", " Mbit/s", id: "perf-upload")
         chart(rtt, "Round trip (ms)", " ms", id: "perf-rtt")
         chart(jitter, "Jitter (ms)", " ms", id: "perf-jitter")
-        let history: Markup = charts.isEmpty ? .empty : "<div class=\"grid2\">\(charts)</div>"
+        let history: Markup = charts.isEmpty ? .empty : "<div class=\"grid2 perf\">\(charts)</div>"
         return "\(table)\(history)"
     }
 }
