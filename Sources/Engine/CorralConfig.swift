@@ -20,6 +20,8 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var speedtestBaseURL: String?
     /// Networks (CIDRs) whose addresses the echo server answers besides known devices' addresses and loopback.
     public var udpEchoNetworks: [String] = []
+    /// Echo packets answered per second per client IP address (many CPEs behind one CGNAT address share it).
+    public var udpEchoRate: Double = 2000
     /// Largest test download or upload, in bytes.
     public var speedtestMaxBytes: Int64 = 1 << 34
     public var sessionIdleTimeout: Double = 30
@@ -91,7 +93,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         case trustedProxies = "trusted_proxies", metricsToken = "metrics_token", metricsPort = "metrics_port", metricsHost = "metrics_host"
         case startupCheck = "startup_check", automationsDirectory = "automations_dir", watchScripts = "watch_scripts"
         case speedtestPort = "speedtest_port", udpEchoPort = "udp_echo_port", speedtestBaseURL = "speedtest_base_url"
-        case udpEchoNetworks = "udp_echo_networks", speedtestMaxBytes = "speedtest_max_bytes"
+        case udpEchoNetworks = "udp_echo_networks", speedtestMaxBytes = "speedtest_max_bytes", udpEchoRate = "udp_echo_rate"
     }
 
     public init(from decoder: Decoder) throws {
@@ -130,6 +132,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         speedtestBaseURL = try c.decodeIfPresent(String.self, forKey: .speedtestBaseURL)
         udpEchoNetworks = try c.decodeIfPresent([String].self, forKey: .udpEchoNetworks) ?? []
         speedtestMaxBytes = try c.decodeIfPresent(Int64.self, forKey: .speedtestMaxBytes) ?? d.speedtestMaxBytes
+        udpEchoRate = try c.decodeIfPresent(Double.self, forKey: .udpEchoRate) ?? d.udpEchoRate
     }
 
     /// Reads a JSON config file; a missing file is not an error when `required` is false.

@@ -23,7 +23,8 @@ public final class SpeedTestService: Sendable {
         limits.maxBytes = config.speedtestMaxBytes
         http = config.speedtestPort == 0 ? nil : HTTPTestServer(host: config.host, port: config.speedtestPort, limits: limits)
         let expected = self.expected, networks = self.networks
-        echo = config.udpEchoPort == 0 ? nil : UDPEchoServer(host: config.host, port: config.udpEchoPort) { address in
+        echo = config.udpEchoPort == 0 ? nil : UDPEchoServer(host: config.host, port: config.udpEchoPort,
+                                                             packetsPerSecondPerAddress: max(1, config.udpEchoRate)) { address in
             guard let ip = address.ipAddress else { return false }
             if ip == "127.0.0.1" || ip == "::1" || ip.hasPrefix("127.") { return true }
             if networks.trusts(ip) { return true }

@@ -20,8 +20,10 @@ public struct EchoSession: Sendable, Equatable, Codable {
 
 /// Corral's UDP echo server: RFC 862 echo, and UDP Echo Plus (TR-143 A.1.4) for datagrams of 24 bytes or more.
 /// Only allowed sources are answered (known devices, configured networks, loopback): an echo server open to anyone
-/// is a reflector for spoofed floods. Each source has its own Echo Plus counters (reset after `sessionGap` idle),
-/// so TestRespSN gaps seen by a CPE are its own losses, and a packet budget per second.
+/// is a reflector for spoofed floods. A stranger's datagram is counted and dropped without being remembered, so a
+/// spoofed flood cannot fill memory. Each client address and port has its own Echo Plus counters (reset after 30 s
+/// idle), so the TestRespSN gaps a CPE sees are its own losses; each client IP a packet budget per second (many
+/// ports from one address share it).
 public final class UDPEchoServer: Sendable {
     public let host: String
     public let requestedPort: Int
@@ -30,17 +32,18 @@ public final class UDPEchoServer: Sendable {
     let state: NIOLockedValueBox<EchoState>
     private let channel = NIOLockedValueBox<Channel?>(nil)
 
-    /// `allow`: whether a source may be answered (called once per new source, then per `sessionGap`).
-    public init(host: String, port: Int, packetsPerSecondPerSource: Double = 2000, maxSources: Int = 65_536,
+    /// `allow`: whether a source may be answered (asked once per new client address and port, then every 30 s).
+    public init(host: String, port: Int, packetsPerSecondPerAddress: Double = 2000, maxSources: Int = 65_536,
                 allow: @escaping @Sendable (SocketAddress) -> Bool) {
         self.host = host; requestedPort = port; self.allow = allow
-        state = NIOLockedValueBox(EchoState(rate: packetsPerSecondPerSource, maxSources: maxSources))
+        state = NIOLockedValueBox(EchoState(rate: packetsPerSecondPerAddress, maxSources: maxSources))
     }
 
     public func start(group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Int {
         let handler = EchoHandler(server: self)
+        // No SO_REUSEADDR: on Linux two UDP sockets with it may share a port (even one picked for port 0), and a
+        // second server would then silently take half of the datagrams.
         let ch = try await DatagramBootstrap(group: group)
-            .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 4 << 20)
             .channelOption(ChannelOptions.datagramVectorReadMessageCount, value: 32)
             .channelOption(ChannelOptions.maxMessagesPerRead, value: 64)
@@ -68,8 +71,11 @@ public final class UDPEchoServer: Sendable {
 struct EchoSource {
     var responder = EchoPlusResponder()
     var session: EchoSession
-    var allowed: Bool
     var checkedAt: UInt64
+    var lastPacket: UInt64
+}
+
+struct Bucket {
     var tokens: Double
     var refilledAt: UInt64
 }
@@ -78,18 +84,35 @@ struct EchoState {
     let rate: Double
     let maxSources: Int
     var sources: [SocketAddress: EchoSource] = [:]
+    var buckets: [String: Bucket] = [:]
     /// Sessions that went idle, newest last (bounded).
     var finished: [EchoSession] = []
+    var retiredAt: UInt64 = 0
     static let sessionGap: UInt64 = 30_000_000   // µs without a packet ends a session
 
     init(rate: Double, maxSources: Int) { self.rate = rate; self.maxSources = maxSources }
 
-    mutating func retire(olderThan now: UInt64) {
-        for (k, v) in sources where now &- v.refilledAt > Self.sessionGap {
-            if v.allowed && v.session.received > 0 { finished.append(v.session) }
+    /// Ends idle sessions; at most once a second, so a full table costs one pass per second, not one per packet.
+    mutating func retire(now: UInt64) {
+        guard now &- retiredAt > 1_000_000 else { return }
+        retiredAt = now
+        for (k, v) in sources where now &- v.lastPacket > Self.sessionGap {
+            if v.session.received > 0 { finished.append(v.session) }
             sources[k] = nil
         }
+        buckets = buckets.filter { now &- $0.value.refilledAt <= Self.sessionGap }
         if finished.count > 10_000 { finished.removeFirst(finished.count - 10_000) }
+    }
+
+    /// Takes a token of this address's budget; false when it is spent.
+    mutating func spend(_ ip: String, now: UInt64) -> Bool {
+        var b = buckets[ip] ?? Bucket(tokens: rate, refilledAt: now)
+        b.tokens = min(rate, b.tokens + Double(now &- b.refilledAt) / 1e6 * rate)
+        b.refilledAt = now
+        let ok = b.tokens >= 1
+        if ok { b.tokens -= 1 }
+        buckets[ip] = b
+        return ok
     }
 }
 
@@ -105,68 +128,54 @@ final class EchoHandler: ChannelInboundHandler, Sendable {
         let envelope = unwrapInboundIn(data)
         let remote = envelope.remoteAddress
         server.stats.add("packets")
-        guard envelope.data.readableBytes > 0 else { return }
+        guard envelope.data.readableBytes > 0, let ip = remote.ipAddress else { return }
+        // Known and recently checked: no callback. Otherwise ask (outside the lock: it may take its own).
+        let known = server.state.withLockedValue { s -> Bool in
+            guard let src = s.sources[remote] else { return false }
+            return received &- src.checkedAt <= EchoState.sessionGap
+        }
+        if !known {
+            guard server.allow(remote) else {
+                server.stats.add("refused")
+                return
+            }
+        }
         let wall = Clock.wallMicros()
-        // Decide under the lock; the allow-list callback runs outside it (it may take its own locks).
-        enum Verdict { case answer, refuse, drop, unknown }
-        var verdict = server.state.withLockedValue { s -> Verdict in
-            guard var src = s.sources[remote] else { return .unknown }
-            if received &- src.checkedAt > EchoState.sessionGap { return .unknown }
-            guard src.allowed else { return .refuse }
-            src.tokens = min(s.rate, src.tokens + Double(received &- src.refilledAt) / 1e6 * s.rate)
-            src.refilledAt = received
-            if src.tokens < 1 {
+        var bytes = Array(envelope.data.readableBytesView)
+        let header = EchoPlusHeader(bytes)
+        let answered = server.state.withLockedValue { s -> Bool in
+            s.retire(now: received)
+            var src: EchoSource
+            if let existing = s.sources[remote], received &- existing.lastPacket <= EchoState.sessionGap {
+                src = existing
+            } else {
+                if let old = s.sources[remote], old.session.received > 0 { s.finished.append(old.session) }   // a new test
+                guard s.sources.count < s.maxSources || s.sources[remote] != nil else { return false }
+                src = EchoSource(session: EchoSession(client: ip, port: remote.port ?? 0, firstMicros: wall, lastMicros: wall,
+                                                      received: 0, replied: 0, dropped: 0, lastIteration: 0),
+                                 checkedAt: received, lastPacket: received)
+            }
+            if !known { src.checkedAt = received }
+            src.lastPacket = received
+            src.session.received += 1
+            src.session.lastMicros = wall
+            if let header { src.session.lastIteration = max(src.session.lastIteration, header.testIterationNumber) }
+            guard s.spend(ip, now: received) else {
                 src.session.dropped += 1
                 src.responder.recordFailure()
                 s.sources[remote] = src
-                return .drop
+                return false
             }
-            src.tokens -= 1
-            s.sources[remote] = src
-            return .answer
-        }
-        if verdict == .unknown {
-            let ok = server.allow(remote)
-            verdict = server.state.withLockedValue { s -> Verdict in
-                if s.sources.count >= s.maxSources { s.retire(olderThan: received) }
-                guard s.sources.count < s.maxSources else { return .drop }
-                let session = EchoSession(client: remote.ipAddress ?? "", port: remote.port ?? 0, firstMicros: wall, lastMicros: wall,
-                                          received: 0, replied: 0, dropped: 0, lastIteration: 0)
-                var src = s.sources[remote] ?? EchoSource(session: session, allowed: ok, checkedAt: received, tokens: s.rate, refilledAt: received)
-                if received &- src.refilledAt > EchoState.sessionGap {
-                    // A new test from the same source: fresh Echo Plus counters.
-                    if src.allowed && src.session.received > 0 { s.finished.append(src.session) }
-                    src = EchoSource(session: session, allowed: ok, checkedAt: received, tokens: s.rate, refilledAt: received)
-                }
-                src.allowed = ok
-                src.checkedAt = received
-                if ok { src.tokens -= 1 }
-                s.sources[remote] = src
-                return ok ? .answer : .refuse
-            }
-        }
-        switch verdict {
-        case .refuse:
-            server.stats.add("refused")
-            return
-        case .drop:
-            server.stats.add("rate_limited")
-            return
-        case .answer, .unknown:
-            break
-        }
-        var bytes = Array(envelope.data.readableBytesView)
-        let header = EchoPlusHeader(bytes)
-        server.state.withLockedValue { s in
-            guard var src = s.sources[remote] else { return }
             // The reply stamp is taken as late as the lock allows: it is the last thing before the write.
             _ = src.responder.reply(to: &bytes, receivedMicros: UInt32(truncatingIfNeeded: received),
                                     replyMicros: UInt32(truncatingIfNeeded: Clock.monotonicMicros()))
-            src.session.received += 1
             src.session.replied += 1
-            src.session.lastMicros = wall
-            if let header { src.session.lastIteration = max(src.session.lastIteration, header.testIterationNumber) }
             s.sources[remote] = src
+            return true
+        }
+        guard answered else {
+            server.stats.add("rate_limited")
+            return
         }
         let out = AddressedEnvelope(remoteAddress: remote, data: context.channel.allocator.buffer(bytes: bytes))
         context.writeAndFlush(wrapOutboundOut(out), promise: nil)
