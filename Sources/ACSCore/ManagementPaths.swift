@@ -25,7 +25,13 @@ public struct ManagementPaths: Sendable {
 
     /// Parameter names whose values never read back (hidden/secured); the ACS copy stays the truth.
     public static func isSecret(_ path: String) -> Bool {
-        path.hasSuffix("Password") || path.hasSuffix("KeyPassphrase") || path.hasSuffix("PreSharedKey")
-            || path.hasSuffix("SAEPassphrase") || path.hasSuffix("WEPKey")
+        path.hasSuffix("Password") || path.hasSuffix("Passphrase") || path.hasSuffix("PreSharedKey")
+            || path.hasSuffix("WEPKey") || path.hasSuffix("Secret")
+    }
+
+    /// The one masking rule for what people see (CLI, GUI, API): a secret's value, even one a CPE echoes back in a
+    /// GetParameterValues, shows as asterisks; an empty one stays empty (nothing to hide, and "not set" is useful).
+    public static func shown(_ path: String, _ value: String) -> String {
+        isSecret(path) && !value.isEmpty ? "********" : value
     }
 }

@@ -39,7 +39,7 @@ public enum Onboarding {
     /// `policy` and `certificateNames` decide a re-bootstrap: a known, confirmed device coming back with `0 BOOTSTRAP`
     /// and the profile's onboarding credentials.
     public static func admit(_ principal: Principal, inform: Inform, existing: Device?, policy: RebootstrapPolicy = .allow,
-                             certificateNames: [String]? = nil) -> Admission {
+                             certificateNames: [String]? = nil, awaitingReset: Bool = false) -> Admission {
         let bootstrap = inform.hasEvent(EventCode.bootstrap)
         func sameDevice(_ id: Int64) -> Device? {
             guard let existing, existing.id == id, existing.oui == inform.deviceId.oui,
@@ -61,7 +61,11 @@ public enum Onboarding {
         case .onboarding:
             guard let existing else { return .onboard(existing: nil) }
             if !existing.credentialsConfirmed { return .onboard(existing: existing) }
-            guard bootstrap else { return .refuse("device \(existing.name) is onboarded and must use its own credentials") }
+            // Some CPEs answer a factory reset with "1 BOOT" on their onboarding credentials instead of "0 BOOTSTRAP":
+            // when Corral is waiting for that reset, it is the reset.
+            guard bootstrap || (awaitingReset && inform.hasEvent(EventCode.boot)) else {
+                return .refuse("device \(existing.name) is onboarded and must use its own credentials")
+            }
             return rebootstrap(existing, policy: policy, deviceId: inform.deviceId, certificateNames: certificateNames)
         }
     }

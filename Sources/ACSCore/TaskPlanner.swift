@@ -41,17 +41,23 @@ public enum TaskPlanner {
     public static func outcome(for task: DeviceTask, response: CPEResponse) -> TaskOutcome {
         switch response {
         case .reboot:
-            return .waiting(TaskResult())                      // confirmed by "M Reboot" with our key
+            return .waiting(TaskResult())                      // confirmed by the next boot (resolveWaiting)
         case .factoryReset:
-            return .waiting(TaskResult())                      // confirmed by "0 BOOTSTRAP"
+            return .waiting(TaskResult())                      // confirmed by "0 BOOTSTRAP" (or a boot on onboarding credentials)
         case .download(let r):
             return r.status == 0 ? .done(TaskResult(status: 0)) : .waiting(TaskResult(status: r.status))
         case .setParameterValues(let status):
             if diagnosticsObject(of: task) != nil { return .waiting(TaskResult(status: status)) }
             return .done(TaskResult(status: status))
         case .getParameterValues(let values):
+            // A read is done only if every path asked for came back: a CPE leaving one out has not read it.
+            if let missing = missingPaths(task, values).first {
+                return .fault(CWMPFault(code: 9005, string: "Invalid parameter name: the CPE returned no value for \(missing)"))
+            }
             return .done(TaskResult(values: values))
         case .addObject(let n, let status):
+            // Instance numbers start at 1: 0 means the CPE did not create one, whatever status it claims.
+            if n == 0 { return .fault(CWMPFault(code: 9002, string: "Internal error: the CPE answered AddObject with instance number 0")) }
             return .done(TaskResult(instanceNumber: n, status: status))
         case .deleteObject(let status):
             return .done(TaskResult(status: status))
@@ -69,8 +75,21 @@ public enum TaskPlanner {
         return .fault(fault)
     }
 
+    /// Paths a GetParameterValues task asked for that no returned value answers (a parameter by name, an object by
+    /// at least one value below it; an empty object may legitimately return nothing and is not counted).
+    static func missingPaths(_ task: DeviceTask, _ values: [ParameterValue]) -> [String] {
+        let asked: [String]
+        switch task.kind {
+        case .getParameterValues(let names): asked = names
+        case .refresh(let path): asked = [path]
+        default: return []
+        }
+        let names = Set(values.map(\.name))
+        return asked.filter { !$0.hasSuffix(".") && !$0.isEmpty && !names.contains($0) }
+    }
+
     /// 9005 (invalid parameter name), directly or for any parameter of a SetParameterValues.
-    static func lacksParameter(_ f: CWMPFault) -> Bool {
+    public static func lacksParameter(_ f: CWMPFault) -> Bool {
         f.code == 9005 || f.setParameterValuesFaults.contains { $0.code == 9005 }
     }
 
@@ -78,8 +97,10 @@ public enum TaskPlanner {
     public static func resolveWaiting(_ task: DeviceTask, inform: Inform) -> TaskOutcome? {
         switch task.kind {
         case .reboot:
-            let confirmed = inform.events.contains { $0.code == EventCode.mReboot && $0.commandKey == task.commandKey }
-            return confirmed ? .done(TaskResult()) : nil
+            // Our CommandKey confirms it; so does any later boot: CPEs send "M Reboot" with an empty or another key,
+            // or only "1 BOOT" (the task waits from the session that sent it, so this boot came after).
+            let ours = inform.events.contains { $0.code == EventCode.mReboot && $0.commandKey == task.commandKey }
+            return ours || inform.hasEvent(EventCode.boot) || inform.hasEvent(EventCode.mReboot) ? .done(TaskResult()) : nil
         case .factoryReset:
             return inform.hasEvent(EventCode.bootstrap) ? .done(TaskResult()) : nil
         default:

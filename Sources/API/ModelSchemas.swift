@@ -6,14 +6,14 @@ import Foundation
 /// ranges, length and enumerations. The GUI offers edits and input constraints from them, and `set` tasks are
 /// checked against them (a device's own GetParameterNames answer is not stored). Loaded on first use; when the
 /// files are missing only the XSD type is checked.
-final class ModelSchemas: @unchecked Sendable {
-    let directory: String
+public final class ModelSchemas: @unchecked Sendable {
+    public let directory: String
     private let lock = NSLock()
     private var loaded: [DataModelKind: ModelTemplate?] = [:]
 
-    init(directory: String) { self.directory = directory }
+    public init(directory: String) { self.directory = directory }
 
-    func definition(_ kind: DataModelKind?, _ path: String) -> ParameterDefinition? {
+    public func definition(_ kind: DataModelKind?, _ path: String) -> ParameterDefinition? {
         let k = kind ?? (path.hasPrefix("InternetGatewayDevice.") ? .tr098 : .tr181)
         return template(k)?.definition(of: path)
     }

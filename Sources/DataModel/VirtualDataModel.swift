@@ -56,11 +56,17 @@ public struct VirtualDataModel: Sendable {
 
     @inline(__always) func def(_ n: Int32) -> ParameterDefinition { template.nodes[Int(n)] }
 
+    /// Parameters this device lacks although its model has them (a simulated CPE's quirk): unknown to every RPC.
+    public var absent: Set<String> = []
+    /// Read hidden and secured values back as they are instead of "" (a CPE that echoes its passwords).
+    public var echoSecrets = false
+
     func isUnderDeleted(_ path: String) -> Bool {
         DataModelPath.instancePrefixes(path).contains { deleted.contains($0) }
     }
 
     func resolve(_ path: String) -> Resolved? {
+        if !absent.isEmpty && absent.contains(path) { return nil }
         if let i = template.index[path] {
             if !deleted.isEmpty && isUnderDeleted(path) { return nil }
             return Resolved(node: template.entries[Int(i)].node, entry: i)
@@ -201,7 +207,7 @@ public struct VirtualDataModel: Sendable {
             visit(name, r.node, r.entry)
             return true
         }
-        walk(name, r) { p, n, i in if def(n).kind == .parameter { visit(p, n, i) } }
+        walk(name, r) { p, n, i in if def(n).kind == .parameter && (absent.isEmpty || !absent.contains(p)) { visit(p, n, i) } }
         return true
     }
 
@@ -230,7 +236,7 @@ public struct VirtualDataModel: Sendable {
         for name in names {
             let ok = forEachParameter(named: name) { p, n, i in
                 let d = def(n)
-                out.append(ParameterValue(name: p, value: d.masked ? "" : currentValue(p, Resolved(node: n, entry: i)), type: d.type))
+                out.append(ParameterValue(name: p, value: d.masked && !echoSecrets ? "" : currentValue(p, Resolved(node: n, entry: i)), type: d.type))
             }
             if !ok { return .failure(Self.fault(9005, name)) }
         }

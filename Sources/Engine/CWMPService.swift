@@ -21,6 +21,8 @@ public final class CWMPService: Sendable {
     let provisioning: ProvisioningRunner?
     /// When each device last opened a session (wake-ups wait for it).
     public let sessionOpens = SessionOpenLog()
+    /// Repeated authentication notices, logged once per device and reason every 10 minutes.
+    let authNotices = NIOLockedValueBox(NoticeAggregator())
     /// Corral's TR-143 servers (set by `serve`): told which devices are about to test, asked for their view of a result.
     public let speedTest = NIOLockedValueBox<SpeedTestService?>(nil)
 
@@ -111,8 +113,16 @@ public final class CWMPService: Sendable {
                 if let user { authThrottle.succeeded(user: user) }
             case .challenge(let values, let reason):
                 if x.authorization != nil && (reason.hasPrefix("wrong credentials") || reason.hasPrefix("Basic refused")) {
-                    authThrottle.failed(user: user, address: x.remoteAddress, now: nowS)
-                    log.info("CPE auth failed from \(x.remoteAddress): \(LogText.safe(reason))")
+                    // Basic is refused after the password checked out: no guess to slow down (a fleet of Basic-first
+                    // CPEs behind one NAT address would otherwise throttle that address).
+                    if reason.hasPrefix("wrong credentials") { authThrottle.failed(user: user, address: x.remoteAddress, now: nowS) }
+                    // One line per device and reason every 10 minutes, with the count: a CPE that tries Basic before
+                    // Digest does it every session.
+                    let subject = "\(user ?? "?")|\(x.remoteAddress)|\(reason.prefix(16))"
+                    let (show, suppressed) = authNotices.withLockedValue { $0.note(subject, now: nowS) }
+                    if show {
+                        log.info("CPE auth failed from \(x.remoteAddress): \(LogText.safe(reason))\(suppressed > 0 ? " (and \(suppressed) more times since the last notice)" : "")")
+                    }
                 }
                 return .text(401, "Authentication required", headers: values.map { ("WWW-Authenticate", $0) })
             }
@@ -148,7 +158,21 @@ public final class CWMPService: Sendable {
             }
             // The policy matters only for a BOOTSTRAP: periodic sessions skip the lookup.
             let policy = inform.hasEvent(EventCode.bootstrap) ? existing.flatMap { config.profiles.profile(named: $0.profile)?.rebootstrap } ?? .allow : .allow
-            let admission = Onboarding.admit(principal, inform: inform, existing: existing, policy: policy, certificateNames: x.clientCertificateNames)
+            // Only read on the path that would otherwise refuse: onboarding credentials, a confirmed device, 1 BOOT.
+            var awaitingReset = false
+            if case .onboarding = principal, let e = existing, e.credentialsConfirmed, !inform.hasEvent(EventCode.bootstrap), inform.hasEvent(EventCode.boot) {
+                awaitingReset = try store.tasks(deviceID: e.id, states: [.waiting]).contains { $0.kind == .factoryReset }
+            }
+            var admission = Onboarding.admit(principal, inform: inform, existing: existing, policy: awaitingReset ? .allow : policy,
+                                             certificateNames: x.clientCertificateNames, awaitingReset: awaitingReset)
+            if awaitingReset, case .onboard = admission {
+                // The reset this device was asked for, announced as a boot: from here on it is handled as the
+                // BOOTSTRAP it is (re-onboarding, bootstrap provisioning, the task's confirmation).
+                log.info("\(existing?.name ?? "") came back from its factory reset with 1 BOOT on onboarding credentials: treated as 0 BOOTSTRAP")
+                inform.events.append(EventStruct(EventCode.bootstrap))
+                envelope.body = .cpeRequest(.inform(inform))
+                admission = Onboarding.admit(principal, inform: inform, existing: existing, policy: .allow, certificateNames: x.clientCertificateNames)
+            }
             switch admission {
             case .refuse(let why):
                 log.info("refused Inform from \(x.remoteAddress) for \(LogText.safe(inform.deviceId.oui))-\(LogText.safe(inform.deviceId.serialNumber)): \(LogText.safe(why))")
@@ -519,6 +543,22 @@ public final class CWMPService: Sendable {
             guard var task = try? store.task(id: id) else { return }
             let outcome = TaskPlanner.outcome(for: task, response: response)
             apply(outcome, to: &task, now: now, writes: &writes, device: ctx.device)
+            // The store follows the device: a deleted instance's subtree goes, a re-read object loses what the CPE
+            // no longer has (written before the values read, which are stored at the end).
+            if task.state == .done {
+                switch (task.kind, response) {
+                case (.deleteObject(let path), .deleteObject):
+                    writes.append(.removeParameters(deviceID: ctx.device.id, prefix: path, keeping: []))
+                case (.refresh(let path), .getParameterValues(let values)) where path.hasSuffix("."):
+                    writes.append(.removeParameters(deviceID: ctx.device.id, prefix: path, keeping: Set(values.map(\.name))))
+                case (.getParameterValues(let names), .getParameterValues(let values)):
+                    let got = Set(values.map(\.name))
+                    for path in names where path.hasSuffix(".") {
+                        writes.append(.removeParameters(deviceID: ctx.device.id, prefix: path, keeping: got))
+                    }
+                default: break
+                }
+            }
             if case .setParameterValues(let values) = task.kind, case .setParameterValues = response {
                 writes.append(.parameters(deviceID: ctx.device.id, values: values, at: now))
             }
@@ -597,12 +637,28 @@ public final class CWMPService: Sendable {
             }
         case .provisioning:
             provisioning?.faulted(ctx, fault)
+        case .deviceInfo where TaskPlanner.lacksParameter(fault) && Self.readNames(item.request) != nil:
+            let names = Self.readNames(item.request) ?? []
+            if names.count > 1 {
+                // One name the model lacks faults the whole read: read each alone, so the others still arrive.
+                ctx.machine.enqueue(names.map { WorkItem(origin: .deviceInfo, request: .getParameterValues(names: [$0])) })
+            } else if let path = names.first {
+                // An optional path this model does not have (no ModelName, say): remembered, not a fault.
+                writes.append(.automation(.absentPaths(deviceID: ctx.device.id, softwareVersion: ctx.device.softwareVersion,
+                                                       add: [path], remove: [], at: now)))
+                log.info("\(ctx.device.name) has no \(path) (9005): remembered as absent for software \(ctx.device.softwareVersion)")
+            }
         case .onboardingCredentials, .deviceInfo:
             let source = item.origin == .onboardingCredentials ? "onboarding" : "device-info"
             writes.append(.fault(FaultRecord(deviceID: ctx.device.id, taskID: nil, source: source, code: fault.code,
                                              message: fault.string, detail: detail, at: now)))
             log.info("\(source) fault \(fault.code) on \(ctx.device.name): \(fault.string)")
         }
+    }
+
+    static func readNames(_ r: ACSRequest) -> [String]? {
+        if case .getParameterValues(let names) = r { return names }
+        return nil
     }
 
     /// Records a task outcome; faults also go to the fault log, against the task.

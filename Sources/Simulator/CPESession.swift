@@ -11,6 +11,8 @@ struct CPESession {
     var tls: TLSClientContext? = nil
     /// Answer challenges with Basic only (a CPE that cannot do Digest).
     var basicOnly = false
+    /// Tries Basic before Digest (the basic-first quirk).
+    var basicFirst = false
     let timeout: Duration
 
     enum Failure: Error, CustomStringConvertible {
@@ -86,7 +88,16 @@ struct CPESession {
                 }
                 authorization = creds.headerValue
             }
-            response = try await post(informBody, authorization: authorization)
+            if basicFirst && !basicOnly {
+                // Some CPEs send Basic whatever the challenge says, then Digest when that is refused.
+                response = try await post(informBody, authorization: BasicCredentials(username: user, password: pass).headerValue)
+                if response.status == 401, let challenge = DigestChallenge.parse(response.headers.all("WWW-Authenticate")),
+                   let creds = Digest.authorize(challenge: challenge, username: user, password: pass, method: "POST", uri: acs.pathAndQuery) {
+                    response = try await post(informBody, authorization: creds.headerValue)
+                }
+            } else {
+                response = try await post(informBody, authorization: authorization)
+            }
             if response.status == 401 { throw Failure.authentication("ACS refused \(user): \(response.bodyString.prefix(120))") }
         }
         guard response.status == 200 else { throw Failure.http(response.status, response.bodyString) }

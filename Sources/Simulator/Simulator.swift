@@ -81,6 +81,13 @@ public final class Simulator: @unchecked Sendable {
             cpe.localAddress = config.crHost
             cpe.link = config.link(serial: serial)
             cpe.pingUDPPort = config.pingUDPPort
+            if config.quirks.contains(.missingModelName) || config.quirks.contains(.echoPasswords) {
+                let quirks = config.quirks
+                cpe.withModel { m in
+                    if quirks.contains(.missingModelName) { m.absent.insert(root + "DeviceInfo.ModelName") }
+                    m.echoSecrets = quirks.contains(.echoPasswords)
+                }
+            }
             if let stun = stunTarget {
                 let client = STUNClient(cpe: cpe, server: stun, keepAlive: config.stunKeepAlive, stats: stats) { [weak self] in self?.wake($0) }
                 try await client.start(host: config.crHost)
@@ -221,7 +228,7 @@ public final class Simulator: @unchecked Sendable {
     private func session(_ cpe: VirtualCPE) async -> Double? {
         let clock = ContinuousClock()
         let started = clock.now
-        let runner = CPESession(cpe: cpe, acs: acs, tls: tls, basicOnly: config.basicOnly, timeout: .milliseconds(Int(config.httpTimeoutSeconds * 1000)))
+        let runner = CPESession(cpe: cpe, acs: acs, tls: tls, basicOnly: config.basicOnly, basicFirst: config.quirks.contains(.basicFirst), timeout: .milliseconds(Int(config.httpTimeoutSeconds * 1000)))
         if cpe.lock.withLock({ () -> Bool in let p = cpe.periodicDue; cpe.periodicDue = false; return p }) {
             cpe.addEvent(EventStruct(EventCode.periodic))
         }
@@ -278,10 +285,10 @@ public final class Simulator: @unchecked Sendable {
         case .reboot(let key):
             cpe.rebooted()
             cpe.addEvent(EventStruct(EventCode.boot))
-            cpe.addEvent(EventStruct(EventCode.mReboot, commandKey: key))
+            cpe.addEvent(EventStruct(EventCode.mReboot, commandKey: config.quirks.contains(.emptyCommandKey) ? "" : key))
             return true
         case .factoryReset:
-            cpe.factoryReset()
+            cpe.factoryReset(announceBootstrap: !config.quirks.contains(.bootNotBootstrap))
             return true
         case .download(let d):
             let tc = await Transfers.download(d, cpe: cpe)

@@ -53,6 +53,8 @@ public struct SimulatorConfig: Sendable {
     public var clientKey: String?
     /// CPEs that answer challenges with Basic only (`--basic-only`), as some real ones do; Digest challenges fail.
     public var basicOnly = false
+    /// Field behaviours every CPE of this run reproduces (`--quirk`).
+    public var quirks: Set<SimQuirk> = []
 
     /// Link shaping of the devices' TR-143 test traffic (`--link-mbps`, `--link-latency-ms`): nil = unshaped; a range
     /// gives each device a fixed value in it, derived from its serial number (`LinkProfile.forDevice`).

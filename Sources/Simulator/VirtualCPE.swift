@@ -225,11 +225,12 @@ public final class VirtualCPE: @unchecked Sendable {
 
     func rebooted() { lock.withLock { bootedAt = Date().timeIntervalSince1970 } }
 
-    /// Factory reset: every change is gone, onboarding credentials are back, the next contact is a BOOTSTRAP.
-    func factoryReset() {
+    /// Factory reset: every change is gone, onboarding credentials are back, the next contact is a BOOTSTRAP (or,
+    /// with the boot-not-bootstrap quirk, only a BOOT).
+    func factoryReset(announceBootstrap: Bool = true) {
         lock.withLock {
             model.resetToFactory()
-            events = [EventStruct(EventCode.bootstrap), EventStruct(EventCode.boot)]
+            events = announceBootstrap ? [EventStruct(EventCode.bootstrap), EventStruct(EventCode.boot)] : [EventStruct(EventCode.boot)]
             pendingTransfer = nil
             extraRows = [:]
             currentRun = [:]

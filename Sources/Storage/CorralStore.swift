@@ -57,6 +57,9 @@ public enum StoreWrite: Sendable {
     case automation(AutomationWrite)
     /// A finished TR-143 test.
     case diagnosticResult(DiagnosticRecord)
+    /// The CPE no longer has these: stored parameters under `prefix` that are not in `keeping` go (secrets stay: a CPE
+    /// reads them back empty, and what Corral set is still what the CPE holds).
+    case removeParameters(deviceID: Int64, prefix: String, keeping: Set<String>)
 }
 
 /// Storage used by the engine and the CLI. Reads are synchronous (pooled readers); writes are group-committed.

@@ -236,6 +236,16 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
                       JSONText.encode(t.kind), .int(t.id)])
         case .diagnosticResult(let r):
             try insertDiagnosticResult(r, on: c)
+        case .removeParameters(let id, let prefix, let keeping):
+            var gone: [String] = []
+            // An object path ends in "."; everything below it sorts before the same text ending in "/" (the next byte).
+            guard prefix.hasSuffix(".") else { break }
+            try c.query("SELECT path FROM parameters WHERE device_id = ? AND path >= ? AND path < ?",
+                        [.int(id), .text(prefix), .text(String(prefix.dropLast()) + "/")]) { r in
+                let p = r.text(0)
+                if !keeping.contains(p) && !ManagementPaths.isSecret(p) { gone.append(p) }
+            }
+            for p in gone { try c.run("DELETE FROM parameters WHERE device_id = ? AND path = ?", [.int(id), .text(p)]) }
         case .automation(let w):
             try applyAutomation(w, on: c)
         case .fault(let f):

@@ -65,7 +65,9 @@ struct Devices: ParsableCommand {
                 struct Out: Encodable {
                     let device: DeviceJSON; let reachability: ReachabilityReport; let parameters: [StoredParameter]; let tasks: [DeviceTask]; let faults: [FaultRecord]
                 }
-                print(try DeviceJSON.encode(Out(device: DeviceJSON(device: d, now: now), reachability: reach, parameters: params, tasks: tasks, faults: faults)))
+                let shown = params.map { p -> StoredParameter in var p = p; p.value = ManagementPaths.shown(p.path, p.value); return p }
+                let maskedTasks = tasks.map(TaskReport.masked)
+                print(try DeviceJSON.encode(Out(device: DeviceJSON(device: d, now: now), reachability: reach, parameters: shown, tasks: maskedTasks, faults: faults)))
                 return
             }
             let j = DeviceJSON(device: d, now: now)
@@ -79,9 +81,9 @@ struct Devices: ParsableCommand {
             print("\nReachability:")
             for l in reach.lines { print("  " + l) }
             print("\nParameters (\(params.count)):")
-            for p in params { print("  \(p.path) = \(p.value)  [\(p.type.rawValue)]") }
+            for p in params { print("  \(p.path) = \(ManagementPaths.shown(p.path, p.value))  [\(p.type.rawValue)]") }
             print("\nTasks (\(tasks.count)):")
-            for t in tasks { print("  #\(t.id) \(t.kind.label) \(t.state.rawValue)\(t.fault.map { " fault \($0.code) \($0.string)" } ?? "")") }
+            for t in tasks { print("  #\(t.id) \(t.kind.label) \(t.state.rawValue)\(t.fault.map { " \($0.code) \($0.string)" } ?? "")") }
             let provisions = try s.provisionStates(deviceID: d.id)
             if !provisions.isEmpty {
                 print("\nProvisioning in backoff (\(provisions.count)):")

@@ -51,7 +51,8 @@ struct Sim: AsyncParsableCommand {
     var linkLatencyMs: String?
     @Option(name: .customLong("ping-udp-port"), help: "UDP echo port that IPPing and TraceRoute diagnostics probe on their Host: ping is simulated with UDP echo (no ICMP without privileges).")
     var pingUDPPort = 7
-    @Option(name: .customLong("datamodels"), help: "Directory with the BBF data-model XML files.") var datamodels = "datamodels"
+    @Option(name: .customLong("datamodels"), help: "Directory with the BBF data-model XML files (default: the first of ./datamodels, datamodels/ next to the corral binary or above it (a build tree), <prefix>/share/corral/datamodels, /usr/share/corral/datamodels, /usr/local/share/corral/datamodels).") var datamodels: String?
+    @Option(name: .customLong("quirk"), help: "Reproduce a field behaviour on every CPE (repeatable): \(SimQuirk.allCases.map { "\($0.rawValue) (\($0.help))" }.joined(separator: ", ")).") var quirk: [String] = []
     @Option(help: "Stop after this many seconds (default: run until interrupted).") var duration: Double?
     @Flag(name: .customLong("back-to-back"), help: "Benchmark: each CPE starts its next session as soon as the last one ends (full CWMP sessions with Digest, new connection each).")
     var backToBack = false
@@ -100,7 +101,14 @@ struct Sim: AsyncParsableCommand {
         c.serialOffset = serialOffset; c.serialPrefix = serialPrefix; c.oui = oui.uppercased(); c.productClass = productClass
         c.softwareVersion = softwareVersion; c.username = username; c.password = password ?? ProcessInfo.processInfo.environment["CORRAL_SIM_PASSWORD"]; c.informInterval = interval
         c.startSpread = spread; c.maxConcurrentSessions = concurrency; c.crHost = crHost; c.crPort = crPort
-        c.dataModelDirectory = datamodels
+        guard let models = datamodels ?? DataModelLocator.find() else {
+            throw ValidationError("no datamodels directory found (looked in \(DataModelLocator.candidates().joined(separator: ", "))): give --datamodels <dir>")
+        }
+        c.dataModelDirectory = models
+        c.quirks = Set(try quirk.map { q in
+            guard let v = SimQuirk(rawValue: q) else { throw ValidationError("unknown quirk \(q): one of \(SimQuirk.allCases.map(\.rawValue).joined(separator: ", "))") }
+            return v
+        })
         c.backToBack = backToBack
         c.stunServer = stun
         c.stunKeepAlive = keepAliveRange ?? 30...60

@@ -1,4 +1,5 @@
 import ACSCore
+import API
 import ArgumentParser
 import CWMP
 import Engine
@@ -12,7 +13,7 @@ struct TaskCommand: AsyncParsableCommand {
         discussion: """
             Actions:
               reboot | factory-reset
-              set <path>=<value> ...        (type taken from the stored parameter, else xsd:string;
+              set <path>=<value> ...        (type: the stored parameter's, else the BBF data model's, else xsd:string;
                                              force one with <path>:<type>=<value>, e.g. ...Interval:unsignedInt=600)
               get <path> ...                 refresh <path or subtree.>
               add <object.>                  delete <object.N.>
@@ -39,9 +40,12 @@ struct TaskCommand: AsyncParsableCommand {
         defer { s.close() }
         let service = TaskService(store: s)
         guard let dev = try service.findDevice(device) else { throw ValidationError("no device \(device) (give an ID, OUI-Serial name or a unique serial)") }
+        let schemas = DataModelLocator.find().map { ModelSchemas(directory: $0) }
         let kind = try TaskArguments.kind(action: action, arguments: arguments, fileType: fileType, fileSize: fileSize,
                                           targetFile: targetFile, typeOf: { path in
+            // What the CPE reported, else the BBF data model's type (never read yet: xsd:string would get 9006).
             (try? s.parameters(deviceID: dev.id, prefix: path))?.first(where: { $0.path == path })?.type
+                ?? schemas?.definition(dev.dataModel, path)?.type
         })
         let task = try await service.queue(kind, on: dev)
         print("queued task #\(task.id) (\(kind.label)) on \(dev.name)")
@@ -136,14 +140,27 @@ enum TaskArguments {
 }
 
 enum TaskReport {
+    /// A task as people may see it: secrets in its request and result masked.
+    static func masked(_ t: DeviceTask) -> DeviceTask {
+        var t = t
+        if var r = t.result {
+            r.values = r.values.map { var v = $0; v.value = ManagementPaths.shown(v.name, v.value); return v }
+            t.result = r
+        }
+        if case .setParameterValues(let vs) = t.kind {
+            t.kind = .setParameterValues(vs.map { var v = $0; v.value = ManagementPaths.shown(v.name, v.value); return v })
+        }
+        return t
+    }
+
     static func describe(_ t: DeviceTask) -> String {
         var lines = ["task #\(t.id) \(t.kind.label): \(t.state.rawValue)"]
         if let f = t.fault {
-            lines.append("CPE fault \(f.code): \(f.string)")
+            lines.append("fault \(f.code) \(f.string)")
             for p in f.setParameterValuesFaults { lines.append("  \(p.parameterName): \(p.code) \(p.string)") }
         }
         if let r = t.result {
-            for v in r.values { lines.append("  \(v.name) = \(v.value)") }
+            for v in r.values { lines.append("  \(v.name) = \(ManagementPaths.shown(v.name, v.value))") }
             if let n = r.instanceNumber { lines.append("  instance \(n)") }
             if case .setParameterValues = t.kind, r.status == 1 { lines.append("  status 1: committed, takes effect after a reboot") }
         }

@@ -32,6 +32,16 @@ private func device(id: Int64, serial: String, confirmed: Bool) -> Device {
         #expect(Onboarding.admit(onboard, inform: inform("A", events: ["0 BOOTSTRAP", "1 BOOT"]), existing: d) == .onboard(existing: d))
     }
 
+    @Test func aFactoryResetAnnouncedAsBootIsAcceptedOnlyWhileOneIsAwaited() {
+        let d = device(id: 3, serial: "A", confirmed: true)
+        let boot = inform("A", events: ["1 BOOT"])
+        guard case .refuse = Onboarding.admit(onboard, inform: boot, existing: d) else { Issue.record("a boot on onboarding credentials let in"); return }
+        #expect(Onboarding.admit(onboard, inform: boot, existing: d, awaitingReset: true) == .onboard(existing: d))
+        guard case .refuse = Onboarding.admit(onboard, inform: inform("A", events: ["2 PERIODIC"]), existing: d, awaitingReset: true) else {
+            Issue.record("a periodic inform on onboarding credentials let in"); return
+        }
+    }
+
     @Test func unfinishedOnboardingIsRetried() {
         let d = device(id: 3, serial: "A", confirmed: false)
         #expect(Onboarding.admit(onboard, inform: inform("A", events: ["2 PERIODIC"]), existing: d) == .onboard(existing: d))

@@ -3,16 +3,51 @@ import CWMP
 @testable import ACSCore
 
 @Suite struct TaskPlannerTests {
-    @Test func rebootWaitsForMRebootWithItsCommandKey() {
+    @Test func rebootIsConfirmedByTheNextBootWhateverItsCommandKey() {
         let t = DeviceTask(id: 5, deviceID: 1, kind: .reboot, commandKey: "corral-5")
         #expect(TaskPlanner.request(for: t) == .reboot(commandKey: "corral-5"))
         #expect(TaskPlanner.outcome(for: t, response: .reboot) == .waiting(TaskResult()))
-        let other = Inform(deviceId: DeviceID(manufacturer: "", oui: "1", productClass: "", serialNumber: "s"),
-                           events: [EventStruct("1 BOOT"), EventStruct("M Reboot", commandKey: "corral-4")], currentTime: "", parameters: [])
-        #expect(TaskPlanner.resolveWaiting(t, inform: other) == nil)
-        var mine = other
-        mine.events = [EventStruct("1 BOOT"), EventStruct("M Reboot", commandKey: "corral-5")]
-        #expect(TaskPlanner.resolveWaiting(t, inform: mine) == .done(TaskResult()))
+        func inform(_ events: [EventStruct]) -> Inform {
+            Inform(deviceId: DeviceID(manufacturer: "", oui: "1", productClass: "", serialNumber: "s"), events: events, currentTime: "", parameters: [])
+        }
+        #expect(TaskPlanner.resolveWaiting(t, inform: inform([EventStruct("2 PERIODIC")])) == nil)
+        // Ours; another or an empty key (field CPEs); or only "1 BOOT".
+        for events in [[EventStruct("1 BOOT"), EventStruct("M Reboot", commandKey: "corral-5")],
+                       [EventStruct("1 BOOT"), EventStruct("M Reboot", commandKey: "")],
+                       [EventStruct("1 BOOT"), EventStruct("M Reboot", commandKey: "corral-4")],
+                       [EventStruct("1 BOOT")]] {
+            #expect(TaskPlanner.resolveWaiting(t, inform: inform(events)) == .done(TaskResult()), "\(events)")
+        }
+    }
+
+    @Test func honestOutcomes() {
+        // A read that leaves out a path asked for is a fault naming it, not done.
+        let get = DeviceTask(id: 1, deviceID: 1, kind: .getParameterValues(["Device.DeviceInfo.ModelName", "Device.DeviceInfo.SerialNumber", "Device.WiFi."]))
+        let partial = TaskPlanner.outcome(for: get, response: .getParameterValues([ParameterValue(name: "Device.DeviceInfo.SerialNumber", value: "S")]))
+        guard case .fault(let f) = partial else { Issue.record("\(partial)"); return }
+        #expect(f.code == 9005 && f.string.contains("Device.DeviceInfo.ModelName"))
+        #expect(TaskPlanner.outcome(for: get, response: .getParameterValues([ParameterValue(name: "Device.DeviceInfo.SerialNumber", value: "S"),
+                                                                             ParameterValue(name: "Device.DeviceInfo.ModelName", value: "M")])) != partial)
+        // AddObject answered with instance 0 did not create anything.
+        let add = DeviceTask(id: 2, deviceID: 1, kind: .addObject("Device.WiFi.SSID."))
+        guard case .fault = TaskPlanner.outcome(for: add, response: .addObject(instanceNumber: 0, status: 0)) else { Issue.record("instance 0 accepted"); return }
+        #expect(TaskPlanner.outcome(for: add, response: .addObject(instanceNumber: 3, status: 0)) == .done(TaskResult(instanceNumber: 3, status: 0)))
+    }
+
+    @Test func repeatedNoticesAreCountedNotRepeated() {
+        var n = NoticeAggregator(interval: 600, capacity: 2)
+        func note(_ n: inout NoticeAggregator, _ key: String, _ now: Int64) -> String {
+            let r = n.note(key, now: now)
+            return "\(r.log)/\(r.suppressed)"
+        }
+        #expect(note(&n, "dev-1|basic", 0) == "true/0")
+        #expect(note(&n, "dev-1|basic", 10) == "false/0")
+        #expect(note(&n, "dev-1|basic", 599) == "false/0")
+        #expect(note(&n, "dev-2|basic", 20) == "true/0")
+        #expect(note(&n, "dev-1|basic", 600) == "true/2")
+        // Full: a third subject is still logged (not remembered), the others keep their counts.
+        #expect(note(&n, "dev-3|basic", 30) == "true/0")
+        #expect(note(&n, "dev-3|basic", 31) == "true/0")
     }
 
     @Test func downloadCompletesWithTransferComplete() {

@@ -156,25 +156,7 @@ import Storage
         try await waitUntil("onboarded", seconds: 30) { try server.store.devices(limit: 5, offset: 0).first?.credentialsConfirmed == true }
         let name = try #require(try server.store.devices(limit: 5, offset: 0).first?.name)
 
-        func corral(_ args: [String]) async throws -> (Int32, String, String) {
-            try await withCheckedThrowingContinuation { cont in
-                DispatchQueue.global().async {
-                    do {
-                        let p = Process()
-                        p.executableURL = URL(fileURLWithPath: Paths.corralBinary)
-                        p.arguments = args + ["--data", data]
-                        p.environment = ProcessInfo.processInfo.environment.merging(["CORRAL_LOG": "error"]) { $1 }
-                        let out = Pipe(), err = Pipe()
-                        p.standardOutput = out
-                        p.standardError = err
-                        try p.run()
-                        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-                        p.waitUntilExit()
-                        cont.resume(returning: (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self)))
-                    } catch { cont.resume(throwing: error) }
-                }
-            }
-        }
+        func corral(_ args: [String]) async throws -> (Int32, String, String) { try await runCorral(args + ["--data", data]) }
         let (status, out, err) = try await corral(["diagnose", name, "udpecho", "--count", "4", "--now", "--json", "--timeout", "40"])
         #expect(status == 0, "\(out)\n\(err)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out)")

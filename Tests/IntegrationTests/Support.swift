@@ -120,3 +120,24 @@ func restartablePort() throws -> Int {
     }
     throw Timeout(description: "no free port in 20000-32000")
 }
+
+/// Runs the corral binary (as an operator would, beside a server the test runs) off the cooperative pool.
+func runCorral(_ args: [String]) async throws -> (status: Int32, out: String, err: String) {
+    try await withCheckedThrowingContinuation { cont in
+        DispatchQueue.global().async {
+            do {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: Paths.corralBinary)
+                p.arguments = args
+                p.environment = ProcessInfo.processInfo.environment.merging(["CORRAL_LOG": "error"]) { $1 }
+                let out = Pipe(), err = Pipe()
+                p.standardOutput = out
+                p.standardError = err
+                try p.run()
+                let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+                p.waitUntilExit()
+                cont.resume(returning: (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self)))
+            } catch { cont.resume(throwing: error) }
+        }
+    }
+}

@@ -40,7 +40,7 @@ enum TaskHandlers {
             kind = .setParameterValues(try ps.map { p in
                 var p = p
                 p.path = try resolve(p.path, device: device, ctx, object: false)
-                let v = try parameterValue(p, device: device, store: ctx.store)
+                let v = try parameterValue(p, device: device, store: ctx.store, schemaType: ctx.api.schemas.definition(device.dataModel, p.path)?.type)
                 let def = ctx.api.schemas.definition(device.dataModel, v.name)
                 if def?.isObject == false && def?.writable == false { throw APIError.invalid("\(v.name) is read-only in the data model") }
                 if let why = ModelSchemas.problem(v.value, type: v.type, definition: def) {
@@ -77,7 +77,9 @@ enum TaskHandlers {
         return try Validate.path(path, object: object)
     }
 
-    static func parameterValue(_ v: ParameterValueView, device: Device, store: OperatorStore) throws -> ParameterValue {
+    /// `schemaType`: the BBF data model's type, used when the CPE never reported one (a parameter Corral has not read
+    /// yet would otherwise go out as xsd:string, and real CPEs answer 9006).
+    static func parameterValue(_ v: ParameterValueView, device: Device, store: OperatorStore, schemaType: XSDType? = nil) throws -> ParameterValue {
         let path = try Validate.path(v.path, object: false)
         guard v.value.utf8.count <= 16_384 else { throw APIError.invalid("the value of \(path) is longer than 16384 bytes") }
         let type: XSDType
@@ -87,8 +89,8 @@ enum TaskHandlers {
             }
             type = parsed
         } else {
-            // The type the CPE reported for the parameter, else string.
-            type = (try store.parameters(deviceID: device.id, prefix: path).first { $0.path == path })?.type ?? .string
+            // The type the CPE reported for the parameter, else the data model's, else string.
+            type = (try store.parameters(deviceID: device.id, prefix: path).first { $0.path == path })?.type ?? schemaType ?? .string
         }
         return ParameterValue(name: path, value: v.value, type: type)
     }

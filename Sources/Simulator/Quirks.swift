@@ -1,0 +1,24 @@
+/// Behaviours of real CPEs that the simulator can reproduce (`corral sim --quirk <name>`): the place where field
+/// behaviours are kept, so every fix for one has a test that makes a simulated CPE behave that way.
+public enum SimQuirk: String, Sendable, CaseIterable {
+    /// "M Reboot" with an empty CommandKey after a Reboot RPC.
+    case emptyCommandKey = "empty-commandkey"
+    /// After a factory reset: "1 BOOT" on the onboarding credentials, no "0 BOOTSTRAP".
+    case bootNotBootstrap = "boot-not-bootstrap"
+    /// DeviceInfo.ModelName does not exist (9005 when asked for, absent from subtree reads).
+    case missingModelName = "missing-modelname"
+    /// Answers a challenge with Basic first, and with Digest only when Basic is refused.
+    case basicFirst = "basic-first"
+    /// GetParameterValues returns the values of passwords and keys instead of empty strings.
+    case echoPasswords = "echo-passwords"
+
+    public var help: String {
+        switch self {
+        case .emptyCommandKey: "M Reboot with an empty CommandKey"
+        case .bootNotBootstrap: "1 BOOT instead of 0 BOOTSTRAP after a factory reset"
+        case .missingModelName: "no DeviceInfo.ModelName (9005)"
+        case .basicFirst: "Basic before Digest"
+        case .echoPasswords: "passwords and keys echoed in GetParameterValues"
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import ACSCore
+import CWMP
+@testable import Engine
+import Simulator
+import Storage
+
+/// Behaviours of independent CPE implementations (issue 17), each reproduced by a simulator quirk.
+@Suite(.serialized) struct FieldQuirksTests {
+    func start(_ quirks: Set<SimQuirk>, prefix: String, model: String = "tr181") async throws -> (CorralServer, Simulator, Device) {
+        let server = try CorralServer(config: serverConfig(data: temporaryDirectory("quirk"), informInterval: 300))
+        try await server.start()
+        var c = SimulatorConfig(acsURL: "http://127.0.0.1:\(server.cwmpPort)/cwmp", count: 1, model: model)
+        c.serialPrefix = prefix
+        c.dataModelDirectory = Paths.datamodels
+        c.httpTimeoutSeconds = 10
+        c.quirks = quirks
+        let sim = try Simulator(config: c)
+        try await sim.start()
+        try await waitUntil("onboarded", seconds: 30) { try server.store.devices(limit: 5, offset: 0).first?.credentialsConfirmed == true }
+        return (server, sim, try #require(try server.store.devices(limit: 5, offset: 0).first))
+    }
+
+    @Test func rebootWithAnEmptyCommandKeyIsConfirmed() async throws {
+        let (server, sim, d) = try await start([.emptyCommandKey], prefix: "EK-")
+        defer { Task { await sim.stop(); await server.stop() } }
+        let t = try await runNow(.reboot, on: d, store: server.store)
+        #expect(t.state == .done, "\(t.state) \(String(describing: t.fault))")
+        let events = try server.store.informs(deviceID: d.id, limit: 3).flatMap(\.events)
+        #expect(events.contains("M Reboot"))
+    }
+
+    @Test func factoryResetAnsweredWithBootOnOnboardingCredentialsIsTheReset() async throws {
+        let (server, sim, d) = try await start([.bootNotBootstrap], prefix: "BB-")
+        defer { Task { await sim.stop(); await server.stop() } }
+        try await server.store.apply([.updateMetadata(deviceID: d.id, groups: ["lab"], location: "bench 3", description: d.description)])
+        let t = try await runNow(.factoryReset, on: d, store: server.store, seconds: 30)
+        #expect(t.state == .done, "\(t.state) \(String(describing: t.fault))")
+        try await waitUntil("re-onboarded with new credentials", seconds: 30) {
+            let now = try server.store.device(id: d.id)
+            return now?.credentialsConfirmed == true && now?.passwordHA1 != d.passwordHA1
+        }
+        let after = try #require(try server.store.device(id: d.id))
+        #expect(after.id == d.id && after.groups == ["lab"] && after.location == "bench 3")
+        #expect(try server.store.devices(limit: 5, offset: 0).count == 1)
+    }
+
+    @Test func onboardingReadsSurviveAMissingModelName() async throws {
+        let (server, sim, d) = try await start([.missingModelName], prefix: "MM-")
+        defer { Task { await sim.stop(); await server.stop() } }
+        try await waitUntil("device info read", seconds: 20) { try server.store.device(id: d.id)?.hardwareVersion.isEmpty == false }
+        let now = try #require(try server.store.device(id: d.id))
+        #expect(now.modelName.isEmpty && !now.softwareVersion.isEmpty && !now.manufacturer.isEmpty)
+        #expect(try server.store.faults(deviceID: d.id, limit: 10).isEmpty)
+        #expect(try server.store.absentPaths(deviceID: d.id, softwareVersion: now.softwareVersion, since: 0).contains("Device.DeviceInfo.ModelName"))
+    }
+
+    @Test func theStoreFollowsAddsDeletesAndRereads() async throws {
+        let (server, sim, d) = try await start([], prefix: "SF-")
+        defer { Task { await sim.stop(); await server.stop() } }
+        let add = try await runNow(.addObject("Device.NAT.PortMapping."), on: d, store: server.store)
+        let n = try #require(add.result?.instanceNumber)
+        _ = try await runNow(.refresh("Device.NAT.PortMapping."), on: d, store: server.store)
+        let instance = "Device.NAT.PortMapping.\(n)."
+        #expect(try !server.store.parameters(deviceID: d.id, prefix: instance).isEmpty)
+        let del = try await runNow(.deleteObject(instance), on: d, store: server.store)
+        #expect(del.state == .done)
+        #expect(try server.store.parameters(deviceID: d.id, prefix: instance).isEmpty)
+        // A stored value the CPE no longer has goes with the next read of its object.
+        try await server.store.apply([.parameters(deviceID: d.id, values: [ParameterValue(name: "Device.NAT.PortMapping.99.Enable", value: "true")], at: 1)])
+        _ = try await runNow(.refresh("Device.NAT.PortMapping."), on: d, store: server.store)
+        #expect(try server.store.parameters(deviceID: d.id, prefix: "Device.NAT.PortMapping.99.").isEmpty)
+    }
+
+    @Test func basicFirstCPEsAreNeitherThrottledNorLogged() async throws {
+        let (server, sim, d) = try await start([.basicFirst], prefix: "BF-")
+        defer { Task { await sim.stop(); await server.stop() } }
+        // Several sessions, each starting with a refused Basic: all open, and the address is never throttled.
+        for _ in 0..<4 {
+            let t = try await runNow(.getParameterValues(["Device.DeviceInfo.UpTime"]), on: d, store: server.store)
+            #expect(t.state == .done)
+        }
+        let (wait, _) = server.cwmp.authThrottle.wait(user: nil, address: "127.0.0.1", now: Int64(Date().timeIntervalSince1970))
+        #expect(wait == 0)
+    }
+
+    @Test func echoedPasswordsAreMaskedForPeople() async throws {
+        let (server, sim, d) = try await start([.echoPasswords], prefix: "EP-")
+        defer { Task { await sim.stop(); await server.stop() } }
+        let path = "Device.ManagementServer.ConnectionRequestPassword"
+        let t = try await runNow(.getParameterValues([path]), on: d, store: server.store)
+        let echoed = try #require(t.result?.values.first { $0.name == path }?.value)
+        #expect(!echoed.isEmpty)   // the CPE did echo it
+        #expect(ManagementPaths.shown(path, echoed) == "********")
+        let (_, text, _) = try await runCorral(["devices", "show", d.name, "--data", server.config.dataDirectory])
+        #expect(text.contains(path + " = ********"), "\(text)")
+        #expect(!text.contains(echoed), "the CLI printed a secret")
+        let (_, json, _) = try await runCorral(["devices", "show", d.name, "--json", "--data", server.config.dataDirectory])
+        #expect(!json.contains(echoed), "the CLI printed a secret as JSON")
+    }
+
+    @Test func aValueNeverReadIsTypedFromTheDataModel() async throws {
+        let (server, sim, d) = try await start([], prefix: "TY-")
+        defer { Task { await sim.stop(); await server.stop() } }
+        let path = "Device.Time.Enable"
+        #expect(try server.store.parameters(deviceID: d.id, prefix: path).isEmpty)
+        // boolean in TR-181: as xsd:string the CPE would answer 9006.
+        let (status, out, err) = try await runCorral(["task", d.name, "set", "\(path)=true", "--now", "--data", server.config.dataDirectory])
+        #expect(status == 0, "\(out)\n\(err)")
+        #expect(out.contains(": done"), "\(out)")
+        // A fault reads "fault <code> <message>", once.
+        let (bad, badOut, _) = try await runCorral(["task", d.name, "get", "Device.NoSuch.Thing", "--now", "--data", server.config.dataDirectory])
+        #expect(bad == 1 && badOut.contains("fault 9005 ") && !badOut.contains("fault fault"), "\(badOut)")
+        let (_, show, _) = try await runCorral(["devices", "show", d.name, "--data", server.config.dataDirectory])
+        #expect(show.contains("get fault 9005 ") && !show.contains("fault fault"), "\(show)")
+    }
+}
