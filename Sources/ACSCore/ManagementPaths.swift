@@ -29,6 +29,9 @@ public struct ManagementPaths: Sendable {
             || path.hasSuffix("WEPKey") || path.hasSuffix("Secret")
     }
 
+    /// A stored value's time is 0 after a factory reset until the CPE is read again.
+    public static let staleNote = "stale: not read since the factory reset"
+
     /// The one masking rule for what people see (CLI, GUI, API): a secret's value, even one a CPE echoes back in a
     /// GetParameterValues, shows as asterisks; an empty one stays empty (nothing to hide, and "not set" is useful).
     public static func shown(_ path: String, _ value: String) -> String {

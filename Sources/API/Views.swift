@@ -74,6 +74,8 @@ struct ParameterView: Encodable {
     var writable: Bool?
     var secret: Bool
     var updatedAt: String?
+    /// Stored before the device's last factory reset and not read since.
+    var stale: Bool = false
 }
 
 struct ParameterValueView: Codable {

@@ -216,7 +216,9 @@ public final class CWMPService: Sendable {
         case .known(let d):
             device = d
             if !device.credentialsConfirmed, case .device = principal {
-                // The CPE uses the credentials we gave it even though their SPV answer never reached us.
+                // The CPE uses the credentials we gave it: their SPV answer never reached us, or it said status 1
+                // (applied later) and this is later.
+                log.info("device \(device.name) confirmed its new credentials by authenticating with them")
                 device.credentialsConfirmed = true
                 device.previousPasswordHA1 = ""
                 device.onboardedAt = nowS
@@ -226,6 +228,8 @@ public final class CWMPService: Sendable {
             if let existing {
                 device = existing
                 if existing.credentialsConfirmed && inform.hasEvent(EventCode.bootstrap) {
+                    // Whatever Corral stored is what the device had before the reset: stale until read again.
+                    writes.append(.markParametersStale(deviceID: existing.id))
                     // A re-bootstrap: whoever keeps using the confirmed credentials from now on is a second party.
                     if case .onboarding = principal {
                         device.supersededPasswordHA1 = existing.passwordHA1
@@ -565,17 +569,19 @@ public final class CWMPService: Sendable {
         case .onboardingCredentials:
             // Status 1 = "applied later": the CPE may keep the old credentials until it reboots; it confirms the
             // new ones by authenticating with them.
+            // Either way the values are committed on the CPE: ManagementServer.Username and the rest are stored
+            // like any value written (secrets stay out of the parameter table).
+            if case .setParameterValues(let values, _) = item.request {
+                writes.append(.parameters(deviceID: ctx.device.id, values: values.filter { !ManagementPaths.isSecret($0.name) }, at: now))
+            }
             guard case .setParameterValues(status: 0) = response else {
-                log.info("device \(ctx.device.name) will apply its credentials later (SPV status 1)")
+                log.info("device \(ctx.device.name) will apply its credentials later (SPV status 1); confirmed when it authenticates with them")
                 return
             }
             ctx.device.credentialsConfirmed = true
             ctx.device.previousPasswordHA1 = ""
             ctx.device.onboardedAt = now
             writes.append(.updateDevice(ctx.device))
-            if case .setParameterValues(let values, _) = item.request {
-                writes.append(.parameters(deviceID: ctx.device.id, values: values.filter { !ManagementPaths.isSecret($0.name) }, at: now))
-            }
             writes.append(EngineEvents.onboarded(deviceID: ctx.device.id, now: now))
             log.info("device \(ctx.device.name) onboarded with its own credentials")
         case .deviceInfo:

@@ -60,6 +60,9 @@ public enum StoreWrite: Sendable {
     /// The CPE no longer has these: stored parameters under `prefix` that are not in `keeping` go (secrets stay: a CPE
     /// reads them back empty, and what Corral set is still what the CPE holds).
     case removeParameters(deviceID: Int64, prefix: String, keeping: Set<String>)
+    /// After a factory reset every stored value may be wrong until read again: their time goes to 0 ("stale"), which
+    /// also makes provisioning re-read what it depends on.
+    case markParametersStale(deviceID: Int64)
 }
 
 /// Storage used by the engine and the CLI. Reads are synchronous (pooled readers); writes are group-committed.

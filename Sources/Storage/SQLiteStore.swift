@@ -236,6 +236,8 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
                       JSONText.encode(t.kind), .int(t.id)])
         case .diagnosticResult(let r):
             try insertDiagnosticResult(r, on: c)
+        case .markParametersStale(let id):
+            try c.run("UPDATE parameters SET updated_at = 0 WHERE device_id = ?", [.int(id)])
         case .removeParameters(let id, let prefix, let keeping):
             var gone: [String] = []
             // An object path ends in "."; everything below it sorts before the same text ending in "/" (the next byte).

@@ -81,7 +81,7 @@ struct Devices: ParsableCommand {
             print("\nReachability:")
             for l in reach.lines { print("  " + l) }
             print("\nParameters (\(params.count)):")
-            for p in params { print("  \(p.path) = \(ManagementPaths.shown(p.path, p.value))  [\(p.type.rawValue)]") }
+            for p in params { print("  \(p.path) = \(ManagementPaths.shown(p.path, p.value))  [\(p.type.rawValue)]\(p.updatedAt == 0 ? "  (\(ManagementPaths.staleNote))" : "")") }
             print("\nTasks (\(tasks.count)):")
             for t in tasks { print("  #\(t.id) \(t.kind.label) \(t.state.rawValue)\(t.fault.map { " \($0.code) \($0.string)" } ?? "")") }
             let provisions = try s.provisionStates(deviceID: d.id)

@@ -35,6 +35,9 @@ import Storage
         let (server, sim, d) = try await start([.bootNotBootstrap], prefix: "BB-")
         defer { Task { await sim.stop(); await server.stop() } }
         try await server.store.apply([.updateMetadata(deviceID: d.id, groups: ["lab"], location: "bench 3", description: d.description)])
+        let read = "Device.NAT.PortMappingNumberOfEntries"
+        _ = try await runNow(.getParameterValues([read]), on: d, store: server.store)
+        #expect(try server.store.parameters(deviceID: d.id, prefix: read).first?.updatedAt ?? 0 > 0)
         let t = try await runNow(.factoryReset, on: d, store: server.store, seconds: 30)
         #expect(t.state == .done, "\(t.state) \(String(describing: t.fault))")
         try await waitUntil("re-onboarded with new credentials", seconds: 30) {
@@ -43,6 +46,10 @@ import Storage
         }
         let after = try #require(try server.store.device(id: d.id))
         #expect(after.id == d.id && after.groups == ["lab"] && after.location == "bench 3")
+        // What Corral knew from before the reset is stale until read again.
+        #expect(try server.store.parameters(deviceID: d.id, prefix: read).first?.updatedAt == 0)
+        let (_, show, _) = try await runCorral(["devices", "show", d.name, "--data", server.config.dataDirectory])
+        #expect(show.contains("\(read) = 0  [unsignedInt]  (\(ManagementPaths.staleNote))"), "\(show)")
         #expect(try server.store.devices(limit: 5, offset: 0).count == 1)
     }
 

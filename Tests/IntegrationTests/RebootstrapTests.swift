@@ -42,7 +42,7 @@ import Storage
         let taken = try #require(try server.store.device(id: real.id))
         #expect(taken.passwordHA1 != real.passwordHA1, "the re-bootstrap gave out new credentials")
         #expect(taken.supersededPasswordHA1 == real.passwordHA1)
-        #expect(try server.store.task(id: task.id)?.state == .pending, "a secret was sent in the first session after a re-bootstrap")
+        #expect(try server.store.task(id: task.id)?.state == .pending, "a secret was sent in the first session after a re-bootstrap: \(String(describing: try? server.store.task(id: task.id)))")
 
         // The real device comes back with the credentials it was given: conflict, refused, flagged.
         var cpe = try await RawCPE.connect(server.cwmpPort)

@@ -199,7 +199,7 @@ enum DeviceHandlers {
         return JSON.response(Out(parameters: rows.map { p in
             let secret = ManagementPaths.isSecret(p.path)
             return ParameterView(path: p.path, value: secret ? "" : p.value, type: p.type.rawValue, writable: p.writable, secret: secret,
-                                 updatedAt: Time.iso(p.updatedAt))
+                                 updatedAt: Time.iso(p.updatedAt), stale: p.updatedAt == 0)
         }))
     }
 }

@@ -360,7 +360,8 @@ enum DevicePage {
     static func leaf(_ ctx: RequestContext, _ d: Device, _ p: StoredParameter, full: Bool) -> Markup {
         let secret = ManagementPaths.isSecret(p.path)
         let name = full ? p.path : String(p.path.split(separator: ".").last ?? "")
-        let value: Markup = secret ? "<span class=\"muted\">(hidden)</span>" : "<span class=\"value\">\(p.value)</span>"
+        let value: Markup = (secret ? "<span class=\"muted\">(hidden)</span>" : "<span class=\"value\">\(p.value)</span>")
+            + (p.updatedAt == 0 ? " <span class=\"badge st-waiting\" title=\"\(ManagementPaths.staleNote)\">stale</span>" : .empty)
         var edit: Markup = .empty
         let def = ctx.api.schemas.definition(d.dataModel, p.path)
         let writable = p.writable ?? def?.writable ?? false
