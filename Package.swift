@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "API", dependencies: ["ACSCore", "Storage", "NetHTTP", "HTTPAuth", "Engine", "CWMP", "DataModel", "GUI", "Scripting", "SpeedTest"],
                 resources: [.embedInCode("openapi.json")]),
         .executableTarget(name: "corral", dependencies: [
-            "API", "Engine", "Simulator", "Storage", "ACSCore", "NetHTTP", "HTTPAuth", "Scripting", "SpeedTest",
+            "API", "Engine", "Simulator", "Storage", "ACSCore", "NetHTTP", "HTTPAuth", "Scripting", "SpeedTest", "DataModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,4 +1,5 @@
 import ACSCore
+import DataModel
 import Engine
 import Foundation
 import HTTPAuth

@@ -618,7 +618,9 @@ public final class ProvisioningSession: DeviceAccess {
         guard !path.hasPrefix(DeviceProfile.virtualRoot) else { return "'\(name)' is a virtual parameter: its function computes it" }
         guard !path.hasSuffix(".") else { return "dev:set: '\(name)' is an object path; set its parameters" }
         let known = knownValue(path)
-        switch LuaConvert.parameter(path, value, explicitType: type, storedType: known?.1) {
+        // The data model is asked only for a parameter never read (the stored type is the CPE's own word).
+        switch LuaConvert.parameter(path, value, explicitType: type, storedType: known?.1,
+                                    schema: known == nil ? ModelSchemas.shared.definition(kind, path) : nil) {
         case .failure(let e): return e.message
         case .success(let pv):
             // Declarative: nothing to send when the device already has it.

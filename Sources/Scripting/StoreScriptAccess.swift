@@ -1,5 +1,6 @@
 import ACSCore
 import CWMP
+import DataModel
 import Storage
 
 /// What a campaign's `apply(dev)` asked for one device.
@@ -186,7 +187,7 @@ public final class StoreScriptAccess: PopulationAccess, DeviceAccess {
         guard let p = path(name, d) else { return "unknown alias '\(name)' for profile \(d.profile)" }
         guard !p.hasPrefix(DeviceProfile.virtualRoot) else { return "'\(name)' is a virtual parameter: its function computes it" }
         let storedType = (try? stored(p, d))??.type
-        switch LuaConvert.parameter(p, value, explicitType: type, storedType: storedType) {
+        switch LuaConvert.parameter(p, value, explicitType: type, storedType: storedType, schema: ModelSchemas.shared.definition(d.dataModel, p)) {
         case .success(let pv): actions[d.id, default: []].append(.set(pv)); return nil
         case .failure(let e): return e.message
         }
@@ -306,8 +307,20 @@ public enum LuaConvert {
         }
     }
 
-    /// A Lua value to write: the type comes from the script, else the stored value, else the Lua type.
-    public static func parameter(_ path: String, _ v: LuaValue, explicitType: String?, storedType: XSDType?) -> Result<ParameterValue, ScriptError> {
+    /// A Lua value to write: the type comes from the script, else the stored value, else the BBF data model (a
+    /// parameter never read: xsd:string would get 9006 from real CPEs), else the Lua type. A value its type cannot
+    /// hold is an error here (so a dry run shows it), not a fault from the CPE.
+    public static func parameter(_ path: String, _ v: LuaValue, explicitType: String?, storedType: XSDType?,
+                                 schema: ParameterDefinition? = nil) -> Result<ParameterValue, ScriptError> {
+        let r = untypedCheck(path, v, explicitType: explicitType, storedType: storedType ?? schema.map(\.type))
+        // The type's form only: ranges and enumerations stay the CPE's call (it reports 9007 with its own limits).
+        if case .success(let pv) = r, let why = ModelSchemas.problem(pv.value, type: pv.type, definition: nil) {
+            return .failure(ScriptError(.runtime, "\(path) \(why)"))
+        }
+        return r
+    }
+
+    static func untypedCheck(_ path: String, _ v: LuaValue, explicitType: String?, storedType: XSDType?) -> Result<ParameterValue, ScriptError> {
         var type: XSDType?
         if let explicitType {
             guard let t = XSDType(rawValue: explicitType.replacingOccurrences(of: "xsd:", with: "")) else {

@@ -1,24 +1,13 @@
+import DataModel
 import Foundation
 
-/// Where the BBF data-model files are when `corral sim` runs outside the repository: beside the binary, above it
-/// (a build tree: .build/debug/corral), or an installed share directory.
+/// Where the BBF data-model files are when `corral sim` or `corral task` runs outside the repository
+/// (`ModelSchemas.locate`: the working directory, beside or above the binary, an installed share directory).
 enum DataModelLocator {
-    static let marker = "tr-181-2-19-1-cwmp-full.xml"
-
     static func candidates() -> [String] {
-        var out = ["datamodels"]
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        var dir = binary
-        for _ in 0..<5 {
-            out.append(dir.appendingPathComponent("datamodels").path)
-            dir = dir.deletingLastPathComponent()
-        }
-        out.append(binary.deletingLastPathComponent().appendingPathComponent("share/corral/datamodels").path)
-        out += ["/usr/share/corral/datamodels", "/usr/local/share/corral/datamodels"]
-        return out
+        ["./datamodels", "datamodels/ beside or above the corral binary", "<prefix>/share/corral/datamodels",
+         "/usr/share/corral/datamodels", "/usr/local/share/corral/datamodels"]
     }
 
-    static func find() -> String? {
-        candidates().first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent(marker)) }
-    }
+    static func find() -> String? { ModelSchemas.locate() }
 }

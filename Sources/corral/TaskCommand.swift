@@ -1,7 +1,7 @@
 import ACSCore
-import API
 import ArgumentParser
 import CWMP
+import DataModel
 import Engine
 import Foundation
 import Storage

@@ -1,5 +1,6 @@
 import ACSCore
 import CWMP
+import DataModel
 import Engine
 import Foundation
 import GUI

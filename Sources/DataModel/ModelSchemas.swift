@@ -1,5 +1,4 @@
 import CWMP
-import DataModel
 import Foundation
 
 /// The standard BBF definitions (TR-181, TR-098 from `datamodels/`): whether a parameter is writable, its type,
@@ -12,6 +11,23 @@ public final class ModelSchemas: @unchecked Sendable {
     private var loaded: [DataModelKind: ModelTemplate?] = [:]
 
     public init(directory: String) { self.directory = directory }
+
+    /// The definitions scripts type their writes with: `datamodels/` in the working directory, else beside or above
+    /// the running binary (a build tree), else an installed share directory.
+    public static let shared = ModelSchemas(directory: locate() ?? "datamodels")
+
+    public static func locate() -> String? {
+        var candidates = ["datamodels"]
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        let binary = dir
+        for _ in 0..<5 {
+            candidates.append(dir.appendingPathComponent("datamodels").path)
+            dir = dir.deletingLastPathComponent()
+        }
+        candidates += [binary.deletingLastPathComponent().appendingPathComponent("share/corral/datamodels").path,
+                       "/usr/share/corral/datamodels", "/usr/local/share/corral/datamodels"]
+        return candidates.first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("tr-181-2-19-1-cwmp-full.xml")) }
+    }
 
     public func definition(_ kind: DataModelKind?, _ path: String) -> ParameterDefinition? {
         let k = kind ?? (path.hasPrefix("InternetGatewayDevice.") ? .tr098 : .tr181)
@@ -29,10 +45,10 @@ public final class ModelSchemas: @unchecked Sendable {
     }
 
     /// A bound as an integer text (bounds may exceed Int, e.g. unsignedLong's maximum).
-    static func number(_ v: Double) -> String { String(format: "%.0f", v) }
+    public static func number(_ v: Double) -> String { String(format: "%.0f", v) }
 
     /// Why `value` is not acceptable for a parameter of this type (and definition), or nil.
-    static func problem(_ value: String, type: XSDType, definition: ParameterDefinition?) -> String? {
+    public static func problem(_ value: String, type: XSDType, definition: ParameterDefinition?) -> String? {
         switch type {
         case .int, .long:
             guard let v = Int64(value) else { return "must be a whole number" }
