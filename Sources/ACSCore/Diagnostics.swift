@@ -41,6 +41,8 @@ public struct DiagnosticOptions: Sendable, Equatable, Codable {
         if let c = connections, !(1...Self.maxConnections).contains(c) { return "connections must be 1…\(Self.maxConnections)" }
         if let c = count, !(1...Self.maxCount).contains(c) { return "count must be 1…\(Self.maxCount)" }
         if let t = timeout, !(1...86_400).contains(t) { return "timeout must be 1…86400 seconds" }
+        // TestFileLength is an unsignedInt in TR-098 (and most CPEs' TR-181 builds).
+        if test == .upload, let s = size, s > Int(UInt32.max) { return "an upload's size must be at most \(UInt32.max) bytes" }
         // Printable ASCII only: the value goes into the CPE's parameters and onto the operator's pages.
         if let h = host, h.isEmpty || h.utf8.count > 256 || !h.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) {
             return "host must be a host name, address or URL (printable ASCII, at most 256 bytes)"
@@ -64,9 +66,13 @@ public struct DiagnosticServers: Sendable, Equatable {
     /// Host and port of the UDP echo server.
     public var echoHost: String
     public var echoPort: Int
-    public init(baseURL: String, echoHost: String, echoPort: Int) {
+    /// False when Corral's HTTP test server is off and no other URL is configured (download/upload need `host`).
+    public var httpAvailable: Bool
+    /// False when Corral's echo server is off (udpecho needs `host`).
+    public var echoAvailable: Bool
+    public init(baseURL: String, echoHost: String, echoPort: Int, httpAvailable: Bool = true, echoAvailable: Bool = true) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.echoHost = echoHost; self.echoPort = echoPort
+        self.echoHost = echoHost; self.echoPort = echoPort; self.httpAvailable = httpAvailable; self.echoAvailable = echoAvailable
     }
 }
 
@@ -136,6 +142,12 @@ public enum DiagnosticsPlanner {
     public static func spec(test: DiagnosticTest, options: DiagnosticOptions, kind: DataModelKind?, vendorObject: String?,
                             servers: DiagnosticServers, tag: String) throws(DiagnosticPlanError) -> DiagnosticSpec {
         if let p = options.problem(for: test) { throw DiagnosticPlanError(p) }
+        if options.host == nil && (test == .download || test == .upload) && !servers.httpAvailable {
+            throw DiagnosticPlanError("Corral's HTTP test server is off (speedtest_port 0) and no speedtest_base_url is set: give a URL as host")
+        }
+        if options.host == nil && test == .udpecho && !servers.echoAvailable {
+            throw DiagnosticPlanError("Corral's UDP echo server is off (udp_echo_port 0): give the host of another echo server")
+        }
         var objects: [(String, Bool)] = []   // (object, is TR-181 style)
         if let v = vendorObject, !v.isEmpty {
             guard DataModelPath.isObjectPath(v) else { throw DiagnosticPlanError("the profile alias \(aliasName(test)) must name an object (ending in \".\"), not \(v)") }

@@ -156,14 +156,19 @@ public final class CWMPService: Sendable {
                 log.info("refused Inform from \(x.remoteAddress) for \(LogText.safe(inform.deviceId.oui))-\(LogText.safe(inform.deviceId.serialNumber)): \(LogText.safe(why))")
                 return .text(403, "Refused: \(why)")
             }
-            // The policy matters only for a BOOTSTRAP: periodic sessions skip the lookup.
-            let policy = inform.hasEvent(EventCode.bootstrap) ? existing.flatMap { config.profiles.profile(named: $0.profile)?.rebootstrap } ?? .allow : .allow
             // Only read on the path that would otherwise refuse: onboarding credentials, a confirmed device, 1 BOOT.
+            // A reset asked for recently (sent, or accepted and waiting) makes that boot the reset.
             var awaitingReset = false
             if case .onboarding = principal, let e = existing, e.credentialsConfirmed, !inform.hasEvent(EventCode.bootstrap), inform.hasEvent(EventCode.boot) {
-                awaitingReset = try store.tasks(deviceID: e.id, states: [.waiting]).contains { $0.kind == .factoryReset }
+                awaitingReset = try store.tasks(deviceID: e.id, states: [.waiting, .sent]).contains {
+                    $0.kind == .factoryReset && nowS - $0.updatedAt <= TaskPlanner.waitingDeadline(.factoryReset)
+                }
             }
-            var admission = Onboarding.admit(principal, inform: inform, existing: existing, policy: awaitingReset ? .allow : policy,
+            // The re-bootstrap policy applies to a BOOTSTRAP and to a reset announced as a boot alike (quarantine,
+            // client certificate): holding the onboarding credentials must not be a way around it.
+            let policy = inform.hasEvent(EventCode.bootstrap) || awaitingReset
+                ? existing.flatMap { config.profiles.profile(named: $0.profile)?.rebootstrap } ?? .allow : .allow
+            var admission = Onboarding.admit(principal, inform: inform, existing: existing, policy: policy,
                                              certificateNames: x.clientCertificateNames, awaitingReset: awaitingReset)
             if awaitingReset, case .onboard = admission {
                 // The reset this device was asked for, announced as a boot: from here on it is handled as the
@@ -171,7 +176,7 @@ public final class CWMPService: Sendable {
                 log.info("\(existing?.name ?? "") came back from its factory reset with 1 BOOT on onboarding credentials: treated as 0 BOOTSTRAP")
                 inform.events.append(EventStruct(EventCode.bootstrap))
                 envelope.body = .cpeRequest(.inform(inform))
-                admission = Onboarding.admit(principal, inform: inform, existing: existing, policy: .allow, certificateNames: x.clientCertificateNames)
+                admission = Onboarding.admit(principal, inform: inform, existing: existing, policy: policy, certificateNames: x.clientCertificateNames)
             }
             switch admission {
             case .refuse(let why):
@@ -280,7 +285,10 @@ public final class CWMPService: Sendable {
         // Events that finish waiting tasks, or ask for diagnostics results.
         var diagnostics: [WorkItem] = []
         for var task in try store.tasks(deviceID: device.id, states: [.waiting, .sent]) {
-            if task.state == .sent {
+            if task.state == .sent, task.kind == .factoryReset, inform.hasEvent(EventCode.bootstrap) {
+                // The CPE reset before its FactoryResetResponse was stored: this BOOTSTRAP is that reset.
+                apply(.done(TaskResult()), to: &task, now: nowS, writes: &writes, device: device)
+            } else if task.state == .sent {
                 // Sent in a session that died with the server (or its answer was never stored): send it again.
                 requeue(&task, now: nowS, immediately: true, writes: &writes)
             } else if let outcome = TaskPlanner.resolveWaiting(task, inform: inform) {
@@ -289,7 +297,7 @@ public final class CWMPService: Sendable {
                 diagnostics.append(WorkItem(origin: .diagnosticsResult(taskID: task.id), request: .getParameterValues(names: [object])))
             } else if let outcome = TaskPlanner.expireWaiting(task, inform: inform, now: nowS) {
                 apply(outcome, to: &task, now: nowS, writes: &writes, device: device)
-                writes += Self.timeoutResult(task, now: nowS)
+                writes += Self.timeoutResult(task, now: nowS, state: inform.hasEvent(EventCode.bootstrap) ? "Aborted" : "Timeout")
             }
         }
         try await store.apply(writes)
@@ -415,8 +423,18 @@ public final class CWMPService: Sendable {
     private func enqueueDueTasks(_ ctx: SessionContext) {
         let now = Int64(Self.now())
         guard let due = try? store.tasks(deviceID: ctx.device.id, states: [.pending]) else { return }
+        // One TR-143 test at a time per device: a second one would abort the first (same object), or both would
+        // read the other's results; the next goes out once the running one has its result.
+        // (The extra read only when a test is due: this runs several times in every session.)
+        func isTest(_ t: DeviceTask) -> Bool { if case .diagnostics = t.kind { true } else { false } }
+        var testRunning = due.contains { isTest($0) && ctx.queuedTaskIDs.contains($0.id) }
+            || (due.contains(where: isTest) && ((try? store.tasks(deviceID: ctx.device.id, states: [.sent, .waiting])) ?? []).contains(where: isTest))
         let items = due.filter {
             $0.notBefore <= now && !ctx.queuedTaskIDs.contains($0.id) && !(ctx.withholdSecrets && Onboarding.carriesSecret($0.kind))
+        }.filter { task in
+            guard case .diagnostics = task.kind else { return true }
+            defer { testRunning = true }
+            return !testRunning
         }.map { task -> WorkItem in
             ctx.queuedTaskIDs.insert(task.id)
             if case .diagnostics = task.kind { speedTest.withLockedValue { $0 }?.expect(ctx.device.ipAddress) }
@@ -440,7 +458,8 @@ public final class CWMPService: Sendable {
         var writes: [StoreWrite] = []
         var n = 0
         for var task in waiting where now - task.updatedAt > TaskPlanner.waitingDeadline(task.kind) {
-            guard let device = try? store.device(id: task.deviceID) else { continue }
+            // A device in a session now may be reporting this very result: its session decides.
+            guard let device = try? store.device(id: task.deviceID), !sessions.hasSession(deviceID: device.id) else { continue }
             let deadline = TaskPlanner.waitingDeadline(task.kind)
             apply(.fault(CWMPFault(code: 8002, string: "no 8 DIAGNOSTICS COMPLETE within \(deadline) s: the test timed out")), to: &task, now: now,
                   writes: &writes, device: device)
@@ -451,10 +470,11 @@ public final class CWMPService: Sendable {
         return n
     }
 
-    /// The stored result of a test the device never reported.
-    static func timeoutResult(_ task: DeviceTask, now: Int64) -> [StoreWrite] {
+    /// The stored result of a test the device never reported ("Timeout"), or whose results a factory reset wiped
+    /// ("Aborted").
+    static func timeoutResult(_ task: DeviceTask, now: Int64, state: String = "Timeout") -> [StoreWrite] {
         guard case .diagnostics(let spec) = task.kind else { return [] }
-        let r = DiagnosticResult(test: spec.plan.test, object: spec.plan.object, state: "Timeout")
+        let r = DiagnosticResult(test: spec.plan.test, object: spec.plan.object, state: state)
         return [.diagnosticResult(SpeedTestService.record(r, deviceID: task.deviceID, taskID: task.id, at: now))]
     }
 
@@ -604,10 +624,11 @@ public final class CWMPService: Sendable {
         case .diagnosticsResult(let taskID):
             if case .getParameterValues(let values) = response {
                 writes.append(.parameters(deviceID: ctx.device.id, values: values, at: now))
-                if var task = try? store.task(id: taskID) {
+                if var task = try? store.task(id: taskID), !task.state.isFinal {
                     if case .diagnostics(let spec) = task.kind {
+                        // The test ran after the CPE accepted it (the task's last change: waiting).
                         let view = speedTest.withLockedValue { $0 }?.serverView(spec, deviceAddress: ctx.device.ipAddress,
-                                                                                sinceMicros: (task.createdAt - 5) * 1_000_000)
+                                                                                sinceMicros: (task.updatedAt - 2) * 1_000_000)
                         let result = DiagnosticResult.compute(test: spec.plan.test, object: spec.plan.object, values: values, server: view)
                         // Another test's "8 DIAGNOSTICS COMPLETE" (two objects running at once): this one still runs.
                         if result.state == "Requested" { return }

@@ -207,10 +207,14 @@ public final class CorralServer: @unchecked Sendable {
 
         let timeout = config.sessionIdleTimeout
         sweeper = Task {
+            var lastExpiry = Date.distantPast
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(max(1, min(5, timeout / 3))))
                 await cwmp.sweep()
-                if Int(Date().timeIntervalSince1970) % 30 < 5 { await cwmp.expireDiagnostics() }
+                if Date().timeIntervalSince(lastExpiry) >= 30 {
+                    lastExpiry = Date()
+                    await cwmp.expireDiagnostics()
+                }
             }
         }
         // The trigram text index follows created/renamed devices every 2 s, 2,000 devices per write (searches are

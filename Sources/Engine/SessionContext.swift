@@ -46,6 +46,8 @@ final class SessionTable: @unchecked Sendable {
 
     var count: Int { lock.withLock { byToken.count } }
 
+    func hasSession(deviceID: Int64) -> Bool { lock.withLock { byDevice[deviceID] != nil } }
+
     func find(token: String?, connectionID: UInt64) -> SessionContext? {
         lock.withLock {
             if let token, let s = byToken[token] { return s }

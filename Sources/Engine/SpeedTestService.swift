@@ -21,16 +21,18 @@ public final class SpeedTestService: Sendable {
         do { networks = try TrustedProxies(config.udpEchoNetworks) } catch { throw ConfigError("udp_echo_networks: \(error.description)") }
         var limits = HTTPTestServer.Limits()
         limits.maxBytes = config.speedtestMaxBytes
-        http = config.speedtestPort == 0 ? nil : HTTPTestServer(host: config.host, port: config.speedtestPort, limits: limits)
         let expected = self.expected, networks = self.networks
-        echo = config.udpEchoPort == 0 ? nil : UDPEchoServer(host: config.host, port: config.udpEchoPort,
-                                                             packetsPerSecondPerAddress: max(1, config.udpEchoRate)) { address in
+        // Both servers answer the same clients: loopback, udp_echo_networks, and for an hour a device a test was sent to.
+        let allow: @Sendable (SocketAddress) -> Bool = { address in
             guard let ip = address.ipAddress else { return false }
-            if ip == "127.0.0.1" || ip == "::1" || ip.hasPrefix("127.") { return true }
+            if ip == "127.0.0.1" || ip == "::1" || ip.hasPrefix("127.") || ip.hasPrefix("::ffff:127.") { return true }
             if networks.trusts(ip) { return true }
             let now = Int64(Date().timeIntervalSince1970)
             return expected.withLockedValue { ($0[ip] ?? 0) >= now }
         }
+        http = config.speedtestPort == 0 ? nil : HTTPTestServer(host: config.host, port: config.speedtestPort, limits: limits, allow: allow)
+        echo = config.udpEchoPort == 0 ? nil : UDPEchoServer(host: config.host, port: config.udpEchoPort,
+                                                             packetsPerSecondPerAddress: max(1, config.udpEchoRate), allow: allow)
     }
 
     public func start() async throws {
@@ -68,7 +70,9 @@ public final class SpeedTestService: Sendable {
         let base = organisationURL ?? profile?.speedtestBaseURL ?? config.speedtestBaseURL
             ?? "http://\(advertisedHost(config.host)):\(httpPort == 0 ? config.speedtestPort : httpPort)"
         let host = URLComponents(string: base)?.host ?? advertisedHost(config.host)
-        return DiagnosticServers(baseURL: base, echoHost: host, echoPort: echoPort == 0 ? config.udpEchoPort : echoPort)
+        let configured = organisationURL != nil || profile?.speedtestBaseURL != nil || config.speedtestBaseURL != nil
+        return DiagnosticServers(baseURL: base, echoHost: host, echoPort: echoPort == 0 ? config.udpEchoPort : echoPort,
+                                 httpAvailable: configured || config.speedtestPort != 0, echoAvailable: config.udpEchoPort != 0)
     }
 
     /// A wildcard listen address cannot be given to a device; the host name is the best guess (set

@@ -540,7 +540,7 @@ public final class ProvisioningSession: DeviceAccess {
             let current: (String, XSDType)?
             if let k = fresh[path] {
                 current = (k.value, k.type)
-            } else if let s = lookup(path), s.updatedAt >= verifyCutoff || ManagementPaths.isSecret(path) {
+            } else if let s = lookup(path), s.updatedAt >= verifyCutoff || (ManagementPaths.isSecret(path) && s.updatedAt > 0) {
                 current = (s.value, s.type)
             } else {
                 requestRead(path, owner: Self.desiredOwner)

@@ -14,6 +14,8 @@ public final class HTTPTestServer: Sendable {
         public var maxBytes: Int64 = 1 << 34
         public var maxSeconds: Int = 999
         public var maxConnections: Int = 512
+        /// Connections from one client address at once (a test uses at most 64).
+        public var maxConnectionsPerAddress: Int = 64
         /// A connection with neither reads nor writes for this long is closed (slow or dead clients).
         public var idleTimeout: TimeAmount = .seconds(30)
         public init() {}
@@ -26,22 +28,37 @@ public final class HTTPTestServer: Sendable {
     public let stats = SpeedTestStats()
     private let channel = NIOLockedValueBox<Channel?>(nil)
     private let open = NIOLockedValueBox<Int>(0)
+    private let perAddress = NIOLockedValueBox<[String: Int]>([:])
+    /// Whether a client may use the server (devices with a test under way, configured networks, loopback): an open
+    /// download server is free bandwidth for anyone. nil = everyone.
+    let allow: (@Sendable (SocketAddress) -> Bool)?
 
-    public init(host: String, port: Int, limits: Limits = Limits()) {
-        self.host = host; requestedPort = port; self.limits = limits
+    public init(host: String, port: Int, limits: Limits = Limits(), allow: (@Sendable (SocketAddress) -> Bool)? = nil) {
+        self.host = host; requestedPort = port; self.limits = limits; self.allow = allow
     }
 
     /// Binds and returns the port.
     public func start(group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Int {
         let payload = Self.pattern
-        let limits = self.limits, log = self.log, stats = self.stats, open = self.open
+        let limits = self.limits, log = self.log, stats = self.stats, open = self.open, perAddress = self.perAddress, allow = self.allow
         let ch = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { ch in
+                let ip = ch.remoteAddress?.ipAddress ?? ""
+                if let allow, let remote = ch.remoteAddress, !allow(remote) {
+                    stats.add("refused_clients")
+                    return ch.close()
+                }
                 let admitted = open.withLockedValue { n -> Bool in
                     guard n < limits.maxConnections else { return false }
+                    let mine = perAddress.withLockedValue { m -> Bool in
+                        guard (m[ip] ?? 0) < limits.maxConnectionsPerAddress else { return false }
+                        m[ip, default: 0] += 1
+                        return true
+                    }
+                    guard mine else { return false }
                     n += 1
                     return true
                 }
@@ -49,7 +66,13 @@ public final class HTTPTestServer: Sendable {
                     stats.add("refused_connections")
                     return ch.close()
                 }
-                ch.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                ch.closeFuture.whenComplete { _ in
+                    open.withLockedValue { $0 -= 1 }
+                    perAddress.withLockedValue { m in
+                        m[ip, default: 1] -= 1
+                        if m[ip] == 0 { m[ip] = nil }
+                    }
+                }
                 return ch.eventLoop.makeCompletedFuture {
                     let sync = ch.pipeline.syncOperations
                     try sync.addHandler(IdleStateHandler(allTimeout: limits.idleTimeout))
@@ -133,7 +156,7 @@ final class TestRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     enum State {
         case idle
         /// Download requested; the body starts once the request's end arrived.
-        case awaitingEnd(TestRequest, keepAlive: Bool)
+        case awaitingEnd(TestRequest, keepAlive: Bool, version: HTTPVersion)
         case streaming(remaining: Int64?, deadline: NIODeadline?, sent: Int64, start: Int64, tag: String, keepAlive: Bool)
         case receiving(name: String, bytes: Int64, start: Int64, keepAlive: Bool)
         /// An answer already went out (error); the rest of the request body is dropped and the connection closed.
@@ -183,7 +206,7 @@ final class TestRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     }
                 }
             default:
-                state = .awaitingEnd(request, keepAlive: head.isKeepAlive)
+                state = .awaitingEnd(request, keepAlive: head.isKeepAlive, version: head.version)
             }
         case (.body(let buf), .receiving(let name, let bytes, let start, let keepAlive)):
             let total = bytes + Int64(buf.readableBytes)
@@ -206,8 +229,8 @@ final class TestRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .noContent, headers: headers))), promise: nil)
             let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
             if !keepAlive { let ch = context.channel; done.whenComplete { _ in ch.close(promise: nil) } }
-        case (.end, .awaitingEnd(let request, let keepAlive)):
-            startDownload(context, request, keepAlive: keepAlive)
+        case (.end, .awaitingEnd(let request, let keepAlive, let version)):
+            startDownload(context, request, keepAlive: keepAlive, version: version)
         case (.body, .awaitingEnd), (.body, .discarding), (.end, .discarding):
             break   // a GET with a body, or the rest of a refused request
         default:
@@ -216,7 +239,12 @@ final class TestRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func startDownload(_ context: ChannelHandlerContext, _ request: TestRequest, keepAlive: Bool) {
+    /// HTTP/1.0 clients (older CPEs) get an HTTP/1.0 answer; a timed stream to them has no chunked framing (they
+    /// cannot parse it): it ends when the connection closes.
+    private func startDownload(_ context: ChannelHandlerContext, _ request: TestRequest, keepAlive: Bool, version: HTTPVersion) {
+        let old = version.major == 1 && version.minor == 0
+        var keepAlive = keepAlive
+        if case .timedDownload = request, old { keepAlive = false }
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/octet-stream")
         headers.add(name: "cache-control", value: "no-store")
@@ -232,7 +260,7 @@ final class TestRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         default:
             return
         }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: old ? .http1_0 : .http1_1, status: .ok, headers: headers))), promise: nil)
         pump(context)
     }
 

@@ -85,6 +85,9 @@ struct EchoState {
     let maxSources: Int
     var sources: [SocketAddress: EchoSource] = [:]
     var buckets: [String: Bucket] = [:]
+    /// Sources (address and port) per client IP: one allowed address cannot fill the table for everyone else.
+    var sourcesPerIP: [String: Int] = [:]
+    static let maxSourcesPerIP = 64
     /// Sessions that went idle, newest last (bounded).
     var finished: [EchoSession] = []
     var retiredAt: UInt64 = 0
@@ -99,6 +102,8 @@ struct EchoState {
         for (k, v) in sources where now &- v.lastPacket > Self.sessionGap {
             if v.session.received > 0 { finished.append(v.session) }
             sources[k] = nil
+            sourcesPerIP[v.session.client, default: 1] -= 1
+            if sourcesPerIP[v.session.client] == 0 { sourcesPerIP[v.session.client] = nil }
         }
         buckets = buckets.filter { now &- $0.value.refilledAt <= Self.sessionGap }
         if finished.count > 10_000 { finished.removeFirst(finished.count - 10_000) }
@@ -150,7 +155,10 @@ final class EchoHandler: ChannelInboundHandler, Sendable {
                 src = existing
             } else {
                 if let old = s.sources[remote], old.session.received > 0 { s.finished.append(old.session) }   // a new test
-                guard s.sources.count < s.maxSources || s.sources[remote] != nil else { return false }
+                if s.sources[remote] == nil {
+                    guard s.sources.count < s.maxSources, (s.sourcesPerIP[ip] ?? 0) < EchoState.maxSourcesPerIP else { return false }
+                    s.sourcesPerIP[ip, default: 0] += 1
+                }
                 src = EchoSource(session: EchoSession(client: ip, port: remote.port ?? 0, firstMicros: wall, lastMicros: wall,
                                                       received: 0, replied: 0, dropped: 0, lastIteration: 0),
                                  checkedAt: received, lastPacket: received)

@@ -99,12 +99,13 @@ extension SQLiteStore {
                                               avgJitterUs: Self.optDouble(r[7]), avgLoss: Self.optDouble(r[8])))
             }
             for i in groups.indices where groups[i].avgThroughputBps != nil {
-                var values: [Double] = []
-                try c.query("""
-                    SELECT r.throughput_bps FROM diagnostic_results r JOIN devices d ON d.id = r.device_id
-                    WHERE \(clauses) AND r.ok AND r.throughput_bps IS NOT NULL AND \(key) = ? ORDER BY r.throughput_bps LIMIT 100000
-                    """, args + [.text(groups[i].key)]) { values.append($0[0].doubleValue ?? 0) }
-                if !values.isEmpty { groups[i].medianThroughputBps = values[values.count / 2] }
+                // The middle value by rank: a count, then one row at its offset (not a bounded list of the slowest).
+                let filter = "\(clauses) AND r.ok AND r.throughput_bps IS NOT NULL AND \(key) = ?"
+                let from = "FROM diagnostic_results r JOIN devices d ON d.id = r.device_id WHERE \(filter)"
+                let n = try c.scalar("SELECT count(*) \(from)", args + [.text(groups[i].key)]).int
+                guard n > 0 else { continue }
+                groups[i].medianThroughputBps = try c.scalar("SELECT r.throughput_bps \(from) ORDER BY r.throughput_bps LIMIT 1 OFFSET ?",
+                                                             args + [.text(groups[i].key), .int(n / 2)]).doubleValue
             }
             return groups
         }

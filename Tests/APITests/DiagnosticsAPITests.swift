@@ -79,4 +79,35 @@ import Storage
         #expect(params.contains { ($0["value"] as? String)?.hasPrefix("http://st.isp.example:9000/download/1000?tag=") == true }, "\(params)")
         await sim.stop()
     }
+
+    /// Lists and summaries are confined to the caller's organisation subtree.
+    @Test func resultsOfAnotherOrganisationAreNeitherListedNorSummarised() async throws {
+        let live = try await LiveServer()
+        let store = live.store
+        let a = try await store.createOrganisation(name: "A", parentID: 1, now: 1)
+        let b = try await store.createOrganisation(name: "B", parentID: 1, now: 1)
+        var ids: [Int64: Int64] = [:]
+        for (org, serial) in [(a, "SA"), (b, "SB")] {
+            var d = Device(name: "00C0FF-\(serial)", oui: "00C0FF", productClass: "P", serialNumber: serial, modelName: "M-\(serial)", dataModel: .tr181)
+            d.organisationID = org.id
+            let created = try await store.createDevice(d)
+            ids[org.id] = created.id
+            try await store.apply([.diagnosticResult(DiagnosticRecord(deviceID: created.id, taskID: nil, test: "download", state: "Complete", ok: true,
+                                                                      at: Int64(Date().timeIntervalSince1970), throughputBps: 1e6, avgRttUs: nil,
+                                                                      jitterUs: nil, loss: nil, result: "{}"))])
+        }
+        let viewer = APIClient(port: live.server.httpPort, token: try await live.token(role: .viewer, org: a.id))
+        let list = try await viewer.get("/diagnostics")
+        let devices = ((list.json["results"] as? [[String: Any]]) ?? []).compactMap { $0["device_id"] as? Int }
+        #expect(devices == [Int(ids[a.id]!)], "\(list.text)")
+        let summary = try await viewer.get("/diagnostics/summary?by=model")
+        let keys = ((summary.json["groups"] as? [[String: Any]]) ?? []).compactMap { $0["key"] as? String }
+        #expect(keys == ["M-SA"], "\(summary.text)")
+        #expect(try await viewer.get("/devices/\(ids[b.id]!)/diagnostics").status == 404)
+        let other = try #require(try store.diagnosticResults(DiagnosticQuery(deviceID: ids[b.id]!, limit: 1)).first)
+        #expect(try await viewer.get("/diagnostics/\(other.id)").status == 404)
+        // The root's viewer sees both.
+        let root = APIClient(port: live.server.httpPort, token: try await live.token(role: .viewer, org: 1))
+        #expect(((try await root.get("/diagnostics")).json["results"] as? [[String: Any]])?.count == 2)
+    }
 }

@@ -59,7 +59,7 @@ import Storage
         let d = try #require(down)
         #expect(d.ok && d.testBytes == 4_000_000)
         let bps = try #require(d.throughputBps)
-        #expect(bps > 40e6 && bps < 100e6, "\(bps)")
+        #expect(bps > 30e6 && bps < 100e6, "\(bps)")   // the 20 Mbit/s gateway below stays under 30
         #expect((d.tcpRttUs ?? 0) >= 4_000)
         #expect(d.server?.bytes == 4_000_000 && d.server?.connections == 2 && d.server?.complete == true)
 
