@@ -105,6 +105,9 @@ public struct DiagnosticSpec: Sendable, Equatable, Codable {
     }
     public var isPlanned: Bool { !plan.object.isEmpty }
 
+    /// A fresh tag for a test's traffic on Corral's servers.
+    public static func newTag() -> String { "t" + String(UInt64.random(in: 1...UInt64.max), radix: 36) }
+
     /// The spec after a 9005 on the current plan; nil when no other path set is left.
     public func next() -> DiagnosticSpec? {
         guard let first = fallbacks.first else { return nil }

@@ -17,6 +17,11 @@ public final class ModelSchemas: @unchecked Sendable {
     public static let shared = ModelSchemas(directory: locate() ?? "datamodels")
 
     public static func locate() -> String? {
+        candidates().first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("tr-181-2-19-1-cwmp-full.xml")) }
+    }
+
+    /// Where `locate` looks, in order.
+    public static func candidates() -> [String] {
         var candidates = ["datamodels"]
         var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
         let binary = dir
@@ -26,7 +31,7 @@ public final class ModelSchemas: @unchecked Sendable {
         }
         candidates += [binary.deletingLastPathComponent().appendingPathComponent("share/corral/datamodels").path,
                        "/usr/share/corral/datamodels", "/usr/local/share/corral/datamodels"]
-        return candidates.first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("tr-181-2-19-1-cwmp-full.xml")) }
+        return candidates
     }
 
     public func definition(_ kind: DataModelKind?, _ path: String) -> ParameterDefinition? {

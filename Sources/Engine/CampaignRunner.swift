@@ -17,8 +17,8 @@ public final class CampaignRunner: @unchecked Sendable {
     let wake: @Sendable (Device) async -> Void
     private var loop: Task<Void, Never>?
     /// Where devices run TR-143 tests a campaign asks for (`serve` sets its test servers').
-    public let diagnosticServers = NIOLockedValueBox<@Sendable (DeviceProfile?, String?) -> DiagnosticServers>({ _, org in
-        DiagnosticServers(baseURL: org ?? "http://localhost:8081", echoHost: "localhost", echoPort: 8862)
+    public let diagnosticServers = NIOLockedValueBox<@Sendable (DeviceProfile?, String?) -> DiagnosticServers>({
+        SpeedTestService.servers(config: CorralConfig(), profile: $0, organisationURL: $1)
     })
     private var scripts: [Int64: CampaignScript] = [:]
     /// Token bucket per campaign (in memory: after a restart it simply starts full).
@@ -137,12 +137,14 @@ public final class CampaignRunner: @unchecked Sendable {
             return
         }
         do {
-            let profile = currentRegistry().profile(named: device.profile)
-            let orgURL = try (store as? DiagnosticStore)?.effectiveSpeedtestBaseURL(organisationID: device.organisationID) ?? nil
-            let kinds = try CampaignScript.tasks(for: try script.actions(for: device, now: now)).map { k in
-                try DiagnosticsPlanner.resolve(k, device: device, aliases: profile?.aliases ?? [:],
-                                               servers: diagnosticServers.withLockedValue { $0 }(profile, orgURL),
-                                               tag: "t" + String(UInt64.random(in: 1...UInt64.max), radix: 36))
+            var kinds = CampaignScript.tasks(for: try script.actions(for: device, now: now))
+            // Tests are planned for this device here; the organisation's test server is read only when there is one.
+            if kinds.contains(where: { if case .diagnostics(let s) = $0 { !s.isPlanned } else { false } }) {
+                let profile = currentRegistry().profile(named: device.profile)
+                let orgURL = try (store as? DiagnosticStore)?.effectiveSpeedtestBaseURL(organisationID: device.organisationID) ?? nil
+                let servers = diagnosticServers.withLockedValue { $0 }(profile, orgURL)
+                kinds = try kinds.map { try DiagnosticsPlanner.resolve($0, device: device, aliases: profile?.aliases ?? [:], servers: servers,
+                                                                        tag: DiagnosticSpec.newTag()) }
             }
             if kinds.isEmpty {
                 d.state = .done

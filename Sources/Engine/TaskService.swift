@@ -30,10 +30,15 @@ public struct TaskService: Sendable {
     /// pointed at `servers` unless the options name another host. Errors are for the operator.
     public func diagnose(_ test: DiagnosticTest, options: DiagnosticOptions, on device: Device, profile: DeviceProfile?,
                          servers: DiagnosticServers) async throws -> DeviceTask {
-        let tag = "t" + String(UInt64.random(in: 1...UInt64.max), radix: 36)
-        let spec = try DiagnosticsPlanner.spec(test: test, options: options, kind: device.dataModel,
-                                               vendorObject: profile?.aliases[DiagnosticsPlanner.aliasName(test)], servers: servers, tag: tag)
-        return try await queue(.diagnostics(spec), on: device)
+        try await queue(try Self.diagnostics(test, options: options, on: device, profile: profile, servers: servers), on: device)
+    }
+
+    /// The task of a TR-143 test on this device (the CLI and the API queue it their own way).
+    public static func diagnostics(_ test: DiagnosticTest, options: DiagnosticOptions, on device: Device, profile: DeviceProfile?,
+                                   servers: DiagnosticServers) throws(DiagnosticPlanError) -> TaskKind {
+        .diagnostics(try DiagnosticsPlanner.spec(test: test, options: options, kind: device.dataModel,
+                                                 vendorObject: profile?.aliases[DiagnosticsPlanner.aliasName(test)], servers: servers,
+                                                 tag: DiagnosticSpec.newTag()))
     }
 
     /// Polls until the task is final (or waiting, when `untilAccepted`), or the timeout passes.

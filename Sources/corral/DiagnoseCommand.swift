@@ -74,10 +74,14 @@ struct DiagnoseCommand: AsyncParsableCommand {
         let final = try await service.wait(for: task.id, timeout: .milliseconds(Int(wait * 1000)))
         let record = try s.diagnosticResult(taskID: task.id)
         if json {
-            var out = "{\"task_id\":\(task.id),\"task_state\":\"\(final?.state.rawValue ?? "unknown")\""
-            if let f = final?.fault { out += ",\"fault\":" + Self.quoted("\(f.code) \(f.string)") }
-            if let record { out += ",\"result\":" + record.result }
-            print(out + "}")
+            // The result's own keys at the top (state, throughput_bps, avg_rtt_us… as scripts read them), plus the task's.
+            var out = (record.flatMap { try? JSONSerialization.jsonObject(with: Data($0.result.utf8)) as? [String: Any] }) ?? [:]
+            out["task_id"] = task.id
+            out["task_state"] = final?.state.rawValue ?? "unknown"
+            if out["state"] == nil { out["state"] = final?.state == .fault ? "fault" : "no result" }
+            if let f = final?.fault { out["fault"] = "\(f.code) \(f.string)" }
+            let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
         } else if let record, let r = try? JSONDecoder().decode(DiagnosticResult.self, from: Data(record.result.utf8)) {
             r.summaryLines.forEach { print($0) }
         } else if let f = final?.fault {
@@ -90,10 +94,5 @@ struct DiagnoseCommand: AsyncParsableCommand {
         case .fault?, .cancelled?: throw ExitCode(1)
         default: throw ExitCode(2)
         }
-    }
-
-    static func quoted(_ s: String) -> String {
-        let data = (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DataModel
 import Foundation
 import NetHTTP
 import Simulator
@@ -101,8 +102,8 @@ struct Sim: AsyncParsableCommand {
         c.serialOffset = serialOffset; c.serialPrefix = serialPrefix; c.oui = oui.uppercased(); c.productClass = productClass
         c.softwareVersion = softwareVersion; c.username = username; c.password = password ?? ProcessInfo.processInfo.environment["CORRAL_SIM_PASSWORD"]; c.informInterval = interval
         c.startSpread = spread; c.maxConcurrentSessions = concurrency; c.crHost = crHost; c.crPort = crPort
-        guard let models = datamodels ?? DataModelLocator.find() else {
-            throw ValidationError("no datamodels directory found (looked in \(DataModelLocator.candidates().joined(separator: ", "))): give --datamodels <dir>")
+        guard let models = datamodels ?? ModelSchemas.locate() else {
+            throw ValidationError("no datamodels directory found (looked in \(ModelSchemas.candidates().joined(separator: ", "))): give --datamodels <dir>")
         }
         c.dataModelDirectory = models
         c.quirks = Set(try quirk.map { q in

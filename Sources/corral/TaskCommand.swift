@@ -40,7 +40,7 @@ struct TaskCommand: AsyncParsableCommand {
         defer { s.close() }
         let service = TaskService(store: s)
         guard let dev = try service.findDevice(device) else { throw ValidationError("no device \(device) (give an ID, OUI-Serial name or a unique serial)") }
-        let schemas = DataModelLocator.find().map { ModelSchemas(directory: $0) }
+        let schemas = ModelSchemas.locate().map { ModelSchemas(directory: $0) }
         let kind = try TaskArguments.kind(action: action, arguments: arguments, fileType: fileType, fileSize: fileSize,
                                           targetFile: targetFile, typeOf: { path in
             // What the CPE reported, else the BBF data model's type (never read yet: xsd:string would get 9006).

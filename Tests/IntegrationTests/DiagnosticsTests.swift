@@ -160,7 +160,8 @@ import Storage
         let (status, out, err) = try await corral(["diagnose", name, "udpecho", "--count", "4", "--now", "--json", "--timeout", "40"])
         #expect(status == 0, "\(out)\n\(err)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out)")
-        let result = try #require(json["result"] as? [String: Any])
+        let result = json   // the result's keys are at the top level
+        #expect(json["task_id"] != nil && json["task_state"] as? String == "done")
         #expect(result["state"] as? String == "Complete" && result["loss"] as? Double == 0)
         for key in ["avg_rtt_us", "min_rtt_us", "max_rtt_us", "jitter_us", "raw"] { #expect(result[key] != nil, "\(key) in \(out)") }
 

@@ -80,7 +80,7 @@ import Storage
         #expect(try server.store.parameters(deviceID: d.id, prefix: "Device.NAT.PortMapping.99.").isEmpty)
     }
 
-    @Test func basicFirstCPEsAreNeitherThrottledNorLogged() async throws {
+    @Test func basicFirstCPEsAreNotThrottled() async throws {
         let (server, sim, d) = try await start([.basicFirst], prefix: "BF-")
         defer { Task { await sim.stop(); await server.stop() } }
         // Several sessions, each starting with a refused Basic: all open, and the address is never throttled.

@@ -32,16 +32,14 @@ enum DiagnosticHandlers {
         let profile = ctx.api.config.profiles.profile(named: device.profile)
         let orgURL = try ctx.store.effectiveSpeedtestBaseURL(organisationID: device.organisationID)
         let servers = ctx.api.config.speedTest?.servers(for: profile, organisationURL: orgURL)
-            ?? DiagnosticServers(baseURL: orgURL ?? "http://localhost:8081", echoHost: "localhost", echoPort: 8862)
-        let spec: DiagnosticSpec
+            ?? SpeedTestService.servers(config: CorralConfig(), profile: profile, organisationURL: orgURL)
+        let kind: TaskKind
         do {
-            spec = try DiagnosticsPlanner.spec(test: test, options: options, kind: device.dataModel,
-                                               vendorObject: profile?.aliases[DiagnosticsPlanner.aliasName(test)], servers: servers,
-                                               tag: "t" + String(UInt64.random(in: 1...UInt64.max), radix: 36))
+            kind = try TaskService.diagnostics(test, options: options, on: device, profile: profile, servers: servers)
         } catch {
             throw APIError.invalid(error.description)
         }
-        return try await TaskHandlers.run(.diagnostics(spec), on: device,
+        return try await TaskHandlers.run(kind, on: device,
                                           options: TaskHandlers.RunOptions(connectionRequest: body.connectionRequest, timeout: body.timeout), ctx)
     }
 
