@@ -72,6 +72,8 @@ schemas = {
     "inform_interval": integer, "aliases": {"type": "object", "additionalProperties": string},
     "desired": {"type": "array", "items": obj({"name": string, "value": string, "type": string}, ["name", "value"])},
     "kpis": strs, "hooks": strs, "verify_after": integer,
+    "quirks": {"type": "array", "items": {"type": "string", "enum": ["no_cookies", "reboot_without_commandkey", "string_values"]},
+               "description": "quirk switches that are on"},
     "script": {"type": "string", "description": "the Lua source; admins only, on GET /profiles/{name}"}},
     ["name", "file", "aliases", "kpis", "hooks"]),
  "ProfileValidate": obj({"script": {"type": "string", "maxLength": 262144}, "file": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,60}\\.lua$",

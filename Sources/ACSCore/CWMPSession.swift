@@ -201,6 +201,11 @@ public struct CWMPSession: Sendable {
     }
 
     /// A message's name for errors and logs, e.g. "GetParameterValuesResponse".
+    public static func isInform(_ e: Envelope) -> Bool {
+        if case .cpeRequest(.inform) = e.body { return true }
+        return false
+    }
+
     public static func describe(_ body: CWMPBody) -> String {
         switch body {
         case .acsRequest(let r): r.methodName

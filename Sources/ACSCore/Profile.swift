@@ -83,6 +83,8 @@ public struct DeviceProfile: Sendable, Equatable {
     public var connectionRequestNetworks: [String] = []
     /// `rebootstrap = "allow" | "quarantine" | "certificate"`.
     public var rebootstrap: RebootstrapPolicy = .allow
+    /// `quirks = { no_cookies = true, ... }`: CPE behaviours Corral cannot detect by itself.
+    public var quirks = ProfileQuirks()
 
     public init(name: String) { self.name = name }
 
@@ -101,6 +103,56 @@ public struct DeviceProfile: Sendable, Equatable {
     }
 }
 
+/// Behaviours of a model's CPEs that Corral cannot detect from what they send, declared by its profile
+/// (`quirks = { no_cookies = true }`). Everything it can detect it handles without a switch (docs/profiles.md).
+public struct ProfileQuirks: Sendable, Equatable {
+    /// The CPE ignores the session cookie and may open a new TCP connection in the middle of a session: an
+    /// authenticated message that is not an Inform continues the live session of the device it authenticated as
+    /// (or, on onboarding credentials, the one live session of this profile from the same address).
+    public var noCookies = false
+    /// After a Reboot the CPE informs with neither `M Reboot` nor `1 BOOT`: a waiting reboot is confirmed by the
+    /// first Inform of a later session, whatever its events.
+    public var rebootWithoutCommandKey = false
+    /// The CPE refuses typed values (9006 on anything but xsd:string): every SetParameterValues value is sent as
+    /// xsd:string.
+    public var stringValues = false
+
+    public init(noCookies: Bool = false, rebootWithoutCommandKey: Bool = false, stringValues: Bool = false) {
+        self.noCookies = noCookies; self.rebootWithoutCommandKey = rebootWithoutCommandKey; self.stringValues = stringValues
+    }
+
+    /// The names used in profile files, in documentation order.
+    public static let names = ["no_cookies", "reboot_without_commandkey", "string_values"]
+
+    public subscript(name name: String) -> Bool {
+        get {
+            switch name {
+            case "no_cookies": noCookies
+            case "reboot_without_commandkey": rebootWithoutCommandKey
+            case "string_values": stringValues
+            default: false
+            }
+        }
+        set {
+            switch name {
+            case "no_cookies": noCookies = newValue
+            case "reboot_without_commandkey": rebootWithoutCommandKey = newValue
+            case "string_values": stringValues = newValue
+            default: break
+            }
+        }
+    }
+
+    /// A request as this CPE must receive it.
+    public func outgoing(_ request: ACSRequest) -> ACSRequest {
+        guard stringValues, case .setParameterValues(let values, let key) = request, values.contains(where: { $0.type != .string }) else { return request }
+        return .setParameterValues(parameters: values.map { ParameterValue(name: $0.name, value: $0.value, type: .string) }, parameterKey: key)
+    }
+
+    /// The switches that are on, by name.
+    public var enabled: [String] { Self.names.filter { self[name: $0] } }
+}
+
 public struct ProfileRegistry: Sendable {
     public private(set) var profiles: [DeviceProfile] { didSet { flags() } }
     /// True when some profile lets its devices use Basic over plain HTTP (then plain-HTTP challenges offer Basic too).
@@ -108,6 +160,8 @@ public struct ProfileRegistry: Sendable {
     public private(set) var anyBasicOverHTTP = false
     /// True when some profile requires mutual TLS.
     public private(set) var anyRequiresClientCertificate = false
+    /// True when some profile declares `no_cookies` (only then does a cookie-less message look for a session).
+    public private(set) var anyNoCookies = false
 
     public init(_ profiles: [DeviceProfile] = []) {
         self.profiles = profiles
@@ -117,6 +171,7 @@ public struct ProfileRegistry: Sendable {
     private mutating func flags() {
         anyBasicOverHTTP = profiles.contains { $0.basicOverHTTP }
         anyRequiresClientCertificate = profiles.contains { $0.requireClientCertificate }
+        anyNoCookies = profiles.contains { $0.quirks.noCookies }
     }
 
     public func profile(named name: String) -> DeviceProfile? { profiles.first { $0.name == name } }

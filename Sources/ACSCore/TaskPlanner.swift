@@ -94,11 +94,14 @@ public enum TaskPlanner {
     }
 
     /// Does this Inform finish a task that was waiting? Returns the outcome if so.
-    public static func resolveWaiting(_ task: DeviceTask, inform: Inform) -> TaskOutcome? {
+    /// `quirks` are the device profile's: with `reboot_without_commandkey` any Inform of a later session confirms
+    /// a reboot (the CPE's boot carries no trace of it).
+    public static func resolveWaiting(_ task: DeviceTask, inform: Inform, quirks: ProfileQuirks = ProfileQuirks()) -> TaskOutcome? {
         switch task.kind {
         case .reboot:
             // Our CommandKey confirms it; so does any later boot: CPEs send "M Reboot" with an empty or another key,
             // or only "1 BOOT" (the task waits from the session that sent it, so this boot came after).
+            if quirks.rebootWithoutCommandKey { return .done(TaskResult()) }
             let ours = inform.events.contains { $0.code == EventCode.mReboot && $0.commandKey == task.commandKey }
             return ours || inform.hasEvent(EventCode.boot) || inform.hasEvent(EventCode.mReboot) ? .done(TaskResult()) : nil
         case .factoryReset:

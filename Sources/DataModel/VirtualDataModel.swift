@@ -60,6 +60,8 @@ public struct VirtualDataModel: Sendable {
     public var absent: Set<String> = []
     /// Read hidden and secured values back as they are instead of "" (a CPE that echoes its passwords).
     public var echoSecrets = false
+    /// Refuse every xsi:type but xsd:string in SetParameterValues with 9006 (a CPE that takes strings only).
+    public var stringValuesOnly = false
 
     func isUnderDeleted(_ path: String) -> Bool {
         DataModelPath.instancePrefixes(path).contains { deleted.contains($0) }
@@ -261,6 +263,7 @@ public struct VirtualDataModel: Sendable {
             guard !DataModelPath.isObjectPath(p.name), let r = resolve(p.name), def(r.node).kind == .parameter else { add(9005); continue }
             let d = def(r.node)
             guard d.writable else { add(9008); continue }
+            if stringValuesOnly && p.type != .string { add(9006); continue }
             if let code = ValueValidator.check(p.value, claimed: p.type, for: d) { add(code); continue }
             resolved.append(r)
         }

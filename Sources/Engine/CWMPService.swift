@@ -132,7 +132,14 @@ public final class CWMPService: Sendable {
         }
 
         var envelope: Envelope
-        switch decode(x.body) {
+        let decoded = decode(x.body)
+        if case .message(let e) = decoded, !(e.map(CWMPSession.isInform) ?? false), config.profiles.anyNoCookies,
+           let ctx = sessionWithoutCookie(principal, x) {
+            // A `no_cookies` CPE went on with its session on a new connection, without the cookie.
+            sessions.rebind(ctx, connectionID: x.connectionID)
+            return await continueSession(ctx, x)
+        }
+        switch decoded {
         case .reply(let r): return r
         case .message(nil): return .text(400, "A session must start with an Inform")
         case .message(let e?): envelope = e
@@ -205,6 +212,18 @@ public final class CWMPService: Sendable {
         } catch {
             log.error("session start failed for \(LogText.safe(inform.deviceId.serialNumber)): \(error)")
             return .text(503, "Temporarily unavailable", headers: [("Retry-After", "10")])
+        }
+    }
+
+    private func sessionWithoutCookie(_ principal: Principal, _ x: CWMPExchange) -> SessionContext? {
+        switch principal {
+        case .device(let id), .devicePreviousCredentials(let id):
+            return sessions.findWithoutCookie(deviceID: id, onboardingUsername: "", address: x.remoteAddress)
+        case .onboarding(let profile):
+            let user = config.profiles.profile(named: profile)?.onboardingUsername ?? ""
+            return sessions.findWithoutCookie(deviceID: nil, onboardingUsername: user, address: x.remoteAddress)
+        case .supersededCredentials:
+            return nil
         }
     }
 
@@ -284,6 +303,7 @@ public final class CWMPService: Sendable {
 
         // Events that finish waiting tasks, or ask for diagnostics results.
         var diagnostics: [WorkItem] = []
+        let quirks = config.profiles.profile(named: device.profile)?.quirks ?? ProfileQuirks()
         for var task in try store.tasks(deviceID: device.id, states: [.waiting, .sent]) {
             if task.state == .sent, task.kind == .factoryReset, inform.hasEvent(EventCode.bootstrap) {
                 // The CPE reset before its FactoryResetResponse was stored: this BOOTSTRAP is that reset.
@@ -291,7 +311,7 @@ public final class CWMPService: Sendable {
             } else if task.state == .sent {
                 // Sent in a session that died with the server (or its answer was never stored): send it again.
                 requeue(&task, now: nowS, immediately: true, writes: &writes)
-            } else if let outcome = TaskPlanner.resolveWaiting(task, inform: inform) {
+            } else if let outcome = TaskPlanner.resolveWaiting(task, inform: inform, quirks: quirks) {
                 apply(outcome, to: &task, now: nowS, writes: &writes, device: device)
             } else if inform.hasEvent(EventCode.diagnosticsComplete), let object = TaskPlanner.diagnosticsObject(of: task) {
                 diagnostics.append(WorkItem(origin: .diagnosticsResult(taskID: task.id), request: .getParameterValues(names: [object])))
@@ -310,8 +330,10 @@ public final class CWMPService: Sendable {
             if case .reject(let status, let reason) = step.output { return .text(status, reason) }
             return .text(500, "unexpected session state")
         }
-        let ctx = SessionContext(token: SessionContext.newToken(), connectionID: x.connectionID, machine: machine, device: device, now: now)
+        let ctx = SessionContext(token: SessionContext.newToken(), connectionID: x.connectionID, remoteAddress: x.remoteAddress,
+                                 quirks: quirks, machine: machine, device: device, now: now)
         ctx.withholdSecrets = withholdSecrets || device.credentialConflict
+        if case .onboarding(let name) = principal { ctx.onboardingUsername = config.profiles.profile(named: name)?.onboardingUsername ?? "" }
         sessionOpens.record(device.id, at: now)
         provisioning?.begin(ctx, inform: inform, now: nowS)
         if let previous = sessions.insert(ctx) {
@@ -403,7 +425,8 @@ public final class CWMPService: Sendable {
         }
 
         switch step.output {
-        case .envelope(let env):
+        case .envelope(var env):
+            if case .acsRequest(let r) = env.body { env.body = .acsRequest(ctx.quirks.outgoing(r)) }
             return envelopeReply(env)
         case .end:
             sessions.remove(ctx)

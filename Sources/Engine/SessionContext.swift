@@ -7,7 +7,14 @@ import Storage
 /// A CPE sends one message at a time; `busy` catches one that does not.
 final class SessionContext: @unchecked Sendable {
     let token: String
-    let connectionID: UInt64
+    /// The TCP connection it runs on; a `no_cookies` CPE may move it to another (SessionTable.rebind).
+    var connectionID: UInt64
+    /// Where its messages come from (a `no_cookies` CPE on onboarding credentials is found by it).
+    let remoteAddress: String
+    /// The device profile's quirk switches.
+    let quirks: ProfileQuirks
+    /// The shared onboarding username the session opened with ("" on the device's own credentials).
+    var onboardingUsername = ""
     var machine: CWMPSession
     var device: Device
     var lastActivity: Double
@@ -25,8 +32,10 @@ final class SessionContext: @unchecked Sendable {
     /// Out of the table (ended, expired, superseded): no further message may touch it.
     var removed = false
 
-    init(token: String, connectionID: UInt64, machine: CWMPSession, device: Device, now: Double) {
+    init(token: String, connectionID: UInt64, remoteAddress: String = "", quirks: ProfileQuirks = ProfileQuirks(),
+         machine: CWMPSession, device: Device, now: Double) {
         self.token = token; self.connectionID = connectionID; self.machine = machine; self.device = device
+        self.remoteAddress = remoteAddress; self.quirks = quirks
         self.lastActivity = now
         self.openedAt = now
     }
@@ -53,6 +62,33 @@ final class SessionTable: @unchecked Sendable {
             if let token, let s = byToken[token] { return s }
             if let t = byConnection[connectionID] { return byToken[t] }
             return nil
+        }
+    }
+
+    /// The live session a cookie-less message of a `no_cookies` CPE belongs to: the device's own when it
+    /// authenticated as the device, else the only session opened on the same onboarding credentials from `address`
+    /// (none when two devices behind one address are onboarding at once: ambiguous).
+    func findWithoutCookie(deviceID: Int64?, onboardingUsername: String, address: String) -> SessionContext? {
+        lock.withLock {
+            if let deviceID {
+                guard let t = byDevice[deviceID], let s = byToken[t], s.quirks.noCookies else { return nil }
+                return s
+            }
+            guard !onboardingUsername.isEmpty else { return nil }
+            let candidates = byToken.values.filter {
+                $0.quirks.noCookies && $0.remoteAddress == address && $0.onboardingUsername == onboardingUsername
+            }
+            return candidates.count == 1 ? candidates[0] : nil
+        }
+    }
+
+    /// Moves a session to the TCP connection its CPE now uses.
+    func rebind(_ s: SessionContext, connectionID: UInt64) {
+        lock.withLock {
+            guard !s.removed, byToken[s.token] === s else { return }
+            if byConnection[s.connectionID] == s.token { byConnection[s.connectionID] = nil }
+            s.connectionID = connectionID
+            byConnection[connectionID] = s.token
         }
     }
 

@@ -7,7 +7,7 @@ enum ProfileParser {
     static let hookEvents = ["inform", "bootstrap", "boot", "periodic", "value_change", "connection_request",
                              "transfer_complete", "diagnostics_complete", "reboot", "download"]
     static let knownKeys: Set<String> = ["name", "auth", "rebootstrap", "connection_request_networks", "description", "extends", "priority", "match", "onboarding", "inform_interval",
-                                         "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test", "virtual", "speedtest_base_url"]
+                                         "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test", "virtual", "speedtest_base_url", "quirks"]
 
     struct Parsed {
         var profile: DeviceProfile
@@ -169,6 +169,18 @@ enum ProfileParser {
         } else if !t["auth"].isNil {
             return fail("auth must be a table")
         }
+        if let q = t["quirks"].table {
+            for k in q.keys where !ProfileQuirks.names.contains(k) {
+                return fail("unknown quirk '\(k)' (known: \(ProfileQuirks.names.joined(separator: ", ")))")
+            }
+            guard q.array.isEmpty else { return fail("quirks must be a table of name = true (known: \(ProfileQuirks.names.joined(separator: ", ")))") }
+            for k in q.keys {
+                guard case .bool(let b) = q[k] else { return fail("quirks.\(k) must be true or false") }
+                p.quirks[name: k] = b
+            }
+        } else if !t["quirks"].isNil {
+            return fail("quirks must be a table (quirks = { no_cookies = true })")
+        }
         if let w = t["wake"].table {
             var order: [WakeMethod] = []
             for v in w.array {
@@ -245,6 +257,7 @@ enum ProfileParser {
         if !c.explicit.contains("xmpp") { c.profile.xmppEnabled = p.xmppEnabled }
         if !c.explicit.contains("wake") { c.profile.wakeOrder = p.wakeOrder }
         if !c.explicit.contains("rebootstrap") { c.profile.rebootstrap = p.rebootstrap }
+        if !c.explicit.contains("quirks") { c.profile.quirks = p.quirks }
         if !c.explicit.contains("connection_request_networks") { c.profile.connectionRequestNetworks = p.connectionRequestNetworks }
         if !c.explicit.contains("auth") {
             c.profile.basicOverHTTP = p.basicOverHTTP

@@ -13,6 +13,8 @@ struct CPESession {
     var basicOnly = false
     /// Tries Basic before Digest (the basic-first quirk).
     var basicFirst = false
+    /// Ignores the session cookie and sends every message on a new connection (the no-cookies quirk).
+    var noCookies = false
     let timeout: Duration
 
     enum Failure: Error, CustomStringConvertible {
@@ -46,8 +48,13 @@ struct CPESession {
         var cookie: String?
         defer { let c = connection; Task { await c.close() } }
 
+        var informed = false
         func post(_ body: [UInt8], authorization: String? = nil) async throws -> HTTPResponse {
-            if !connection.isOpen {
+            if noCookies && result.httpRequests > 0 {
+                // A new connection per message, and no cookie: the ACS must know the session some other way.
+                await connection.close()
+                connection = try await HTTPClientConnection.connect(host: acs.host, port: acs.port, tls: tls, timeout: timeout)
+            } else if !connection.isOpen {
                 // CPEs reconnect mid-session; the session cookie keeps it together.
                 connection = try await HTTPClientConnection.connect(host: acs.host, port: acs.port, tls: tls, timeout: timeout)
             }
@@ -62,8 +69,17 @@ struct CPESession {
                 // Load shedding: the CPE comes back when the ACS says (RFC 9110 Retry-After, delay-seconds form).
                 throw Failure.busy(retryAfter: response.headers.first("Retry-After").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) })
             }
-            if let setCookie = response.headers.first("Set-Cookie"), let first = setCookie.split(separator: ";").first {
+            if !noCookies, let setCookie = response.headers.first("Set-Cookie"), let first = setCookie.split(separator: ";").first {
                 cookie = String(first)
+            }
+            if informed && response.status == 401 && authorization == nil {
+                // Challenged again on the new connection: answer it like the Inform's.
+                let (user, pass) = cpe.credentials
+                guard let challenge = DigestChallenge.parse(response.headers.all("WWW-Authenticate")),
+                      let creds = Digest.authorize(challenge: challenge, username: user, password: pass, method: "POST", uri: acs.pathAndQuery) else {
+                    throw Failure.authentication("no usable Digest challenge mid-session")
+                }
+                return try await post(body, authorization: creds.headerValue)
             }
             return response
         }
@@ -101,6 +117,7 @@ struct CPESession {
             if response.status == 401 { throw Failure.authentication("ACS refused \(user): \(response.bodyString.prefix(120))") }
         }
         guard response.status == 200 else { throw Failure.http(response.status, response.bodyString) }
+        informed = true
         let informResponse = try CWMPDecoder.decode(response.body, from: .acs)
         guard case .acsResponse(.inform) = informResponse.body else { throw Failure.protocolError("expected InformResponse") }
         let held = informResponse.header.holdRequests == true

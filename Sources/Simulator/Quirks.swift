@@ -11,6 +11,12 @@ public enum SimQuirk: String, Sendable, CaseIterable {
     case basicFirst = "basic-first"
     /// GetParameterValues returns the values of passwords and keys instead of empty strings.
     case echoPasswords = "echo-passwords"
+    /// Ignores Set-Cookie and opens a new TCP connection for every message, authenticating each time.
+    case noCookies = "no-cookies"
+    /// After a Reboot RPC, informs with neither "1 BOOT" nor "M Reboot" (only "2 PERIODIC").
+    case silentReboot = "silent-reboot"
+    /// Faults SetParameterValues with 9006 for any xsi:type other than xsd:string.
+    case stringValues = "string-values"
 
     public var help: String {
         switch self {
@@ -19,6 +25,9 @@ public enum SimQuirk: String, Sendable, CaseIterable {
         case .missingModelName: "no DeviceInfo.ModelName (9005)"
         case .basicFirst: "Basic before Digest"
         case .echoPasswords: "passwords and keys echoed in GetParameterValues"
+        case .noCookies: "no session cookie, a new connection per message"
+        case .silentReboot: "no 1 BOOT or M Reboot after a reboot"
+        case .stringValues: "9006 on any value typed other than xsd:string"
         }
     }
 }

@@ -81,11 +81,12 @@ public final class Simulator: @unchecked Sendable {
             cpe.localAddress = config.crHost
             cpe.link = config.link(serial: serial)
             cpe.pingUDPPort = config.pingUDPPort
-            if config.quirks.contains(.missingModelName) || config.quirks.contains(.echoPasswords) {
+            if !config.quirks.isDisjoint(with: [.missingModelName, .echoPasswords, .stringValues]) {
                 let quirks = config.quirks
                 cpe.withModel { m in
                     if quirks.contains(.missingModelName) { m.absent.insert(root + "DeviceInfo.ModelName") }
                     m.echoSecrets = quirks.contains(.echoPasswords)
+                    m.stringValuesOnly = quirks.contains(.stringValues)
                 }
             }
             if let stun = stunTarget {
@@ -228,7 +229,8 @@ public final class Simulator: @unchecked Sendable {
     private func session(_ cpe: VirtualCPE) async -> Double? {
         let clock = ContinuousClock()
         let started = clock.now
-        let runner = CPESession(cpe: cpe, acs: acs, tls: tls, basicOnly: config.basicOnly, basicFirst: config.quirks.contains(.basicFirst), timeout: .milliseconds(Int(config.httpTimeoutSeconds * 1000)))
+        let runner = CPESession(cpe: cpe, acs: acs, tls: tls, basicOnly: config.basicOnly, basicFirst: config.quirks.contains(.basicFirst),
+                                noCookies: config.quirks.contains(.noCookies), timeout: .milliseconds(Int(config.httpTimeoutSeconds * 1000)))
         if cpe.lock.withLock({ () -> Bool in let p = cpe.periodicDue; cpe.periodicDue = false; return p }) {
             cpe.addEvent(EventStruct(EventCode.periodic))
         }
@@ -284,8 +286,12 @@ public final class Simulator: @unchecked Sendable {
         switch action {
         case .reboot(let key):
             cpe.rebooted()
-            cpe.addEvent(EventStruct(EventCode.boot))
-            cpe.addEvent(EventStruct(EventCode.mReboot, commandKey: config.quirks.contains(.emptyCommandKey) ? "" : key))
+            if config.quirks.contains(.silentReboot) {
+                cpe.addEvent(EventStruct(EventCode.periodic))
+            } else {
+                cpe.addEvent(EventStruct(EventCode.boot))
+                cpe.addEvent(EventStruct(EventCode.mReboot, commandKey: config.quirks.contains(.emptyCommandKey) ? "" : key))
+            }
             return true
         case .factoryReset:
             cpe.factoryReset(announceBootstrap: !config.quirks.contains(.bootNotBootstrap))

@@ -18,6 +18,28 @@ import CWMP
                        [EventStruct("1 BOOT")]] {
             #expect(TaskPlanner.resolveWaiting(t, inform: inform(events)) == .done(TaskResult()), "\(events)")
         }
+        // A profile whose CPEs leave no trace of a reboot: any later session confirms it.
+        let silent = ProfileQuirks(rebootWithoutCommandKey: true)
+        #expect(TaskPlanner.resolveWaiting(t, inform: inform([EventStruct("2 PERIODIC")]), quirks: silent) == .done(TaskResult()))
+        let reset = DeviceTask(id: 6, deviceID: 1, kind: .factoryReset)
+        #expect(TaskPlanner.resolveWaiting(reset, inform: inform([EventStruct("2 PERIODIC")]), quirks: silent) == nil)
+    }
+
+    @Test func quirkSwitchesByName() {
+        var q = ProfileQuirks()
+        #expect(q.enabled.isEmpty)
+        for name in ProfileQuirks.names { q[name: name] = true }
+        #expect(q == ProfileQuirks(noCookies: true, rebootWithoutCommandKey: true, stringValues: true))
+        #expect(q.enabled == ProfileQuirks.names)
+        q[name: "no_such_quirk"] = true
+        #expect(!q[name: "no_such_quirk"])
+        // string_values: typed values go out as xsd:string, nothing else changes.
+        let spv = ACSRequest.setParameterValues(parameters: [ParameterValue(name: "A.B", value: "1", type: .boolean),
+                                                             ParameterValue(name: "A.C", value: "x")], parameterKey: "k")
+        #expect(ProfileQuirks().outgoing(spv) == spv)
+        #expect(ProfileQuirks(stringValues: true).outgoing(spv) == .setParameterValues(
+            parameters: [ParameterValue(name: "A.B", value: "1"), ParameterValue(name: "A.C", value: "x")], parameterKey: "k"))
+        #expect(ProfileQuirks(stringValues: true).outgoing(.reboot(commandKey: "r")) == .reboot(commandKey: "r"))
     }
 
     @Test func honestOutcomes() {

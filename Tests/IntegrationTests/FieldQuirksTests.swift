@@ -8,8 +8,21 @@ import Storage
 
 /// Behaviours of independent CPE implementations (issue 17), each reproduced by a simulator quirk.
 @Suite(.serialized) struct FieldQuirksTests {
-    func start(_ quirks: Set<SimQuirk>, prefix: String, model: String = "tr181") async throws -> (CorralServer, Simulator, Device) {
-        let server = try CorralServer(config: serverConfig(data: temporaryDirectory("quirk"), informInterval: 300))
+    /// `switches`: the quirk switches of a profile for the simulated devices (nil: the generic profile).
+    func start(_ quirks: Set<SimQuirk>, prefix: String, model: String = "tr181", switches: [String]? = nil,
+               onboarded: Bool = true) async throws -> (CorralServer, Simulator, Device) {
+        var config = serverConfig(data: temporaryDirectory("quirk"), informInterval: 300)
+        if let switches {
+            let profiles = temporaryDirectory("quirk-profiles")
+            try """
+                return profile {
+                  name = "quirky", extends = "generic-tr181", match = { data_model = "tr181" }, priority = 10, inform_interval = 300,
+                  quirks = { \(switches.map { "\($0) = true" }.joined(separator: ", ")) },
+                }
+                """.write(toFile: profiles + "/quirky.lua", atomically: true, encoding: .utf8)
+            config.profilesDirectory = profiles
+        }
+        let server = try CorralServer(config: config)
         try await server.start()
         var c = SimulatorConfig(acsURL: "http://127.0.0.1:\(server.cwmpPort)/cwmp", count: 1, model: model)
         c.serialPrefix = prefix
@@ -18,7 +31,12 @@ import Storage
         c.quirks = quirks
         let sim = try Simulator(config: c)
         try await sim.start()
-        try await waitUntil("onboarded", seconds: 30) { try server.store.devices(limit: 5, offset: 0).first?.credentialsConfirmed == true }
+        if onboarded {
+            try await waitUntil("onboarded", seconds: 30) { try server.store.devices(limit: 5, offset: 0).first?.credentialsConfirmed == true }
+        } else {
+            try await waitUntil("device created", seconds: 30) { try server.store.devices(limit: 5, offset: 0).first != nil }
+        }
+        if switches != nil { #expect(try server.store.devices(limit: 5, offset: 0).first?.profile == "quirky") }
         return (server, sim, try #require(try server.store.devices(limit: 5, offset: 0).first))
     }
 
@@ -121,5 +139,57 @@ import Storage
         #expect(bad == 1 && badOut.contains("fault 9005 ") && !badOut.contains("fault fault"), "\(badOut)")
         let (_, show, _) = try await runCorral(["devices", "show", d.name, "--data", server.config.dataDirectory])
         #expect(show.contains("get fault 9005 ") && !show.contains("fault fault"), "\(show)")
+    }
+
+    // Quirk switches (profile `quirks = { ... }`): what Corral cannot detect by itself.
+
+    @Test func noCookiesKeepsASessionAcrossConnections() async throws {
+        // Without the switch the cookie-less CPE's empty POST on a new connection starts nothing: it never onboards.
+        let (plain, plainSim, d0) = try await start([.noCookies], prefix: "NC-", onboarded: false)
+        try await waitUntil("a failed session", seconds: 20) { plainSim.stats.failures > 0 }
+        #expect(try plain.store.device(id: d0.id)?.credentialsConfirmed == false)
+        await plainSim.stop(); await plain.stop()
+
+        let (server, sim, d) = try await start([.noCookies], prefix: "NC-", switches: ["no_cookies"])
+        defer { Task { await sim.stop(); await server.stop() } }
+        let t = try await runNow(.getParameterValues(["Device.DeviceInfo.UpTime"]), on: d, store: server.store)
+        #expect(t.state == .done, "\(t.state) \(String(describing: t.fault))")
+        #expect(sim.stats.failures == 0, "\(sim.stats.recentErrors)")
+    }
+
+    @Test func aSilentRebootIsConfirmedByTheNextSessionWithTheSwitch() async throws {
+        let (plain, plainSim, d0) = try await start([.silentReboot], prefix: "SR-")
+        // Without the switch nothing in the CPE's next Inform says it rebooted: the task keeps waiting.
+        let service = TaskService(store: plain.store)
+        let waiting = try await service.queue(.reboot, on: d0)
+        try await ConnectionRequester.send(to: d0)
+        try await waitUntil("the session after the reboot", seconds: 20) {
+            try plain.store.informs(deviceID: d0.id, limit: 1).first.map { $0.events.contains("2 PERIODIC") && !$0.events.contains("1 BOOT") } == true
+        }
+        #expect(try plain.store.task(id: waiting.id)?.state == .waiting)
+        await plainSim.stop(); await plain.stop()
+
+        let (server, sim, d) = try await start([.silentReboot], prefix: "SR-", switches: ["reboot_without_commandkey"])
+        defer { Task { await sim.stop(); await server.stop() } }
+        let t = try await runNow(.reboot, on: d, store: server.store)
+        #expect(t.state == .done, "\(t.state) \(String(describing: t.fault))")
+        #expect(try server.store.informs(deviceID: d.id, limit: 1).first.map { $0.events.contains("2 PERIODIC") && !$0.events.contains("1 BOOT") } == true)
+    }
+
+    @Test func stringValuesAreSentAsStringsWithTheSwitch() async throws {
+        // Without the switch the onboarding write (typed boolean and unsignedInt) is refused with 9006.
+        let (plain, plainSim, d0) = try await start([.stringValues], prefix: "SV-", onboarded: false)
+        try await waitUntil("the 9006 fault", seconds: 20) {
+            try plain.store.faults(deviceID: d0.id, limit: 10).contains { $0.code == 9003 || $0.code == 9006 }
+        }
+        #expect(try plain.store.device(id: d0.id)?.credentialsConfirmed == false)
+        await plainSim.stop(); await plain.stop()
+
+        let (server, sim, d) = try await start([.stringValues], prefix: "SV-", switches: ["string_values"])
+        defer { Task { await sim.stop(); await server.stop() } }
+        let (status, out, err) = try await runCorral(["task", d.name, "set", "Device.Time.Enable=true", "--now", "--data", server.config.dataDirectory])
+        #expect(status == 0 && out.contains(": done"), "\(out)\n\(err)")
+        // Stored with the type the data model gives it, whatever went over the wire.
+        #expect(try server.store.parameters(deviceID: d.id, prefix: "Device.Time.Enable").first?.value == "true")
     }
 }

@@ -100,4 +100,25 @@ struct ProfileTests {
         #expect(plain.registry.profile(named: "q")?.wakeOrder == nil)
         #expect(plain.registry.profile(named: "q")?.stunEnabled == false)
     }
+
+    @Test func quirkSwitchesAreParsedCheckedAndInherited() throws {
+        let (lib, problems) = ProfileLibrary.load(sources: [
+            ProfileSource(file: "p.lua", text: "return profile { name = 'p', quirks = { no_cookies = true, string_values = false } }"),
+            ProfileSource(file: "c.lua", text: "return profile { name = 'c', extends = 'p' }"),
+            ProfileSource(file: "d.lua", text: "return profile { name = 'd', extends = 'p', quirks = { reboot_without_commandkey = true } }"),
+        ])
+        #expect(problems.filter { $0.kind != .warning }.isEmpty, "\(problems)")
+        #expect(lib.registry.profile(named: "p")?.quirks == ProfileQuirks(noCookies: true))
+        #expect(lib.registry.profile(named: "c")?.quirks == ProfileQuirks(noCookies: true))
+        #expect(lib.registry.profile(named: "d")?.quirks == ProfileQuirks(rebootWithoutCommandKey: true))
+        #expect(lib.registry.anyNoCookies)
+        func problem(_ text: String) -> String {
+            ProfileLibrary.load(sources: [ProfileSource(file: "bad.lua", text: text)]).1.map(\.message).joined(separator: "\n")
+        }
+        #expect(problem("return profile { name = 'x', quirks = { no_cookie = true } }")
+                == "bad.lua: unknown quirk 'no_cookie' (known: no_cookies, reboot_without_commandkey, string_values)")
+        #expect(problem("return profile { name = 'x', quirks = { no_cookies = 1 } }") == "bad.lua: quirks.no_cookies must be true or false")
+        #expect(problem("return profile { name = 'x', quirks = { 'no_cookies' } }").hasPrefix("bad.lua: quirks must be a table of name = true"))
+        #expect(problem("return profile { name = 'x', quirks = 'no_cookies' }").hasPrefix("bad.lua: quirks must be a table"))
+    }
 }

@@ -29,6 +29,8 @@ enum ProfileHandlers {
         var kpis: [String]
         var hooks: [String]
         var verifyAfter: Int
+        /// Quirk switches that are on (`quirks = { no_cookies = true }`).
+        var quirks: [String]
         var script: String?
 
         init(_ p: DeviceProfile, script: String? = nil) {
@@ -40,7 +42,7 @@ enum ProfileHandlers {
             informInterval = p.informInterval
             aliases = p.aliases
             desired = p.desired.map { DesiredView(name: $0.name, value: $0.value, type: $0.type?.rawValue) }
-            kpis = p.kpis; hooks = p.hooks; verifyAfter = p.verifyAfter
+            kpis = p.kpis; hooks = p.hooks; verifyAfter = p.verifyAfter; quirks = p.quirks.enabled
             self.script = script
         }
     }

@@ -71,6 +71,7 @@ enum ProfilePages {
             <dt>Inform interval</dt><dd>\(p.informInterval) s</dd><dt>Re-read desired values after</dt><dd>\(p.verifyAfter) s</dd>
             <dt>CPE authentication</dt><dd>\(p.requireClientCertificate ? "client certificate required, then " : "")\(p.basicOverHTTP ? "Digest; Basic also over plain HTTP" : "Digest; Basic over TLS only")</dd>
             <dt>Re-bootstrap</dt><dd>\(p.rebootstrap.rawValue)</dd>
+            <dt>Quirks</dt><dd id="profile-quirks">\(p.quirks.enabled.isEmpty ? "none" : p.quirks.enabled.joined(separator: ", "))</dd>
             <dt>Hooks</dt><dd>\(p.hooks.isEmpty ? "none" : p.hooks.joined(separator: ", "))</dd>
             <dt>Devices</dt><dd><a href="/devices?profile=\(URLText.component(p.name))">\(count)</a></dd></dl></section>
             <section class="card" aria-labelledby="h-desired"><h2 id="h-desired">Desired values</h2>\
