@@ -88,8 +88,13 @@ schemas = {
     **{k: {"type": "array", "items": ref("Count")} for k in ["by_manufacturer", "by_model", "by_software_version", "by_profile", "by_organisation"]}},
     ["total", "by_status"]),
  "File": obj({"id": id_, "name": string, "file_type": string, "organisation_id": id_, "size": integer, "sha256": string, "created_at": time,
-    "uploaded_by": string, "download_url": string}, ["id", "name", "file_type", "size", "sha256", "download_url"]),
+    "uploaded_by": string, "download_url": string,
+    "version": {"type": "string", "description": "firmware images: the SoftwareVersion it installs ('' for other files)"},
+    "target_profile": {"type": "string", "description": "the profile it is for ('' = any)"},
+    "target_model": {"type": "string", "description": "the ModelName (pattern with *) it is for ('' = any)"}, "notes": string},
+    ["id", "name", "file_type", "size", "sha256", "download_url"]),
  "FileList": obj({"files": {"type": "array", "items": ref("File")}}, ["files"]),
+ "FirmwareList": obj({"firmware": {"type": "array", "items": ref("File")}}, ["firmware"]),
  "Organisation": obj({"id": id_, "parent_id": id_, "name": string, "path": string, "created_at": time}, ["id", "name", "path"]),
  "OrganisationList": obj({"organisations": {"type": "array", "items": ref("Organisation")}}, ["organisations"]),
  "OrganisationCreate": obj({"name": {"type": "string", "minLength": 1, "maxLength": 100}, "parent_id": id_}, ["name"]),
@@ -326,6 +331,13 @@ op("POST", "/files", "admin", "Upload a file (raw body); X-Checksum-SHA256 or sh
     {"name": "X-Checksum-SHA256", "in": "header", "required": False, "schema": string}],
    body({"type": "string", "format": "binary"}, "application/octet-stream"), status="201")
 op("GET", "/files/{id}", "viewer", "File metadata and download URL", resp("The file", "File"), [P_ID])
+op("GET", "/firmware", "viewer", "Firmware images, newest first", resp("Images", "FirmwareList"))
+op("POST", "/firmware", "admin", "Register a firmware image (raw body, streamed to disk and hashed; the same bytes are one file: 200 with the existing image)",
+   resp("Stored", "File"),
+   [q("name", {"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$"}), q("version", {"type": "string", "minLength": 1, "maxLength": 64}),
+    q("profile"), q("model"), q("notes"), q("organisation_id", id_), q("sha256"),
+    {"name": "X-Checksum-SHA256", "in": "header", "required": False, "schema": string}],
+   body({"type": "string", "format": "binary"}, "application/octet-stream"), status="201")
 op("DELETE", "/files/{id}", "admin", "Delete a file", resp("Deleted"), [P_ID], status="204")
 op("GET", "/organisations", "viewer", "The caller's organisation subtree", resp("Organisations", "OrganisationList"))
 op("POST", "/organisations", "admin", "Create an organisation (default parent: the caller's)", resp("Created", "Organisation"), req=body("OrganisationCreate"), status="201")
@@ -393,6 +405,9 @@ for method, path, perm, summary, ok, params, req, errors, status in ops:
         o["responses"]["200"] = resp("Finished", "Task"); o["responses"]["202"] = resp("Not finished before the timeout", "Task")
     if path in ("/devices/{id}/factory-reset", "/devices/{id}/download") or (method == "POST" and path == "/devices/{id}/diagnostics"):
         o["responses"]["200"] = resp("Finished", "Task"); o["responses"]["202"] = resp("Not finished before the timeout", "Task")
+    if method == "POST" and path in ("/files", "/firmware"):
+        o["responses"]["200"] = resp("These bytes were stored already: the existing file", "File")
+        o["responses"]["507"] = problem("The file store is out of space; nothing was stored")
     paths.setdefault(path, {})[method.lower()] = o
 
 doc = {"openapi": "3.1.0",

@@ -120,11 +120,20 @@ public struct StoredFile: Sendable, Equatable, Codable {
     public var downloadKey: String
     public var createdAt: Int64
     public var uploadedBy: String
+    /// A firmware image's version ("" for other files): what SoftwareVersion reads once a device runs it.
+    public var version = ""
+    /// The profile and the model (glob) the image is for; "" = any.
+    public var targetProfile = ""
+    public var targetModel = ""
+    public var notes = ""
     public init(id: Int64 = 0, name: String, fileType: String, organisationID: Int64, size: Int64, sha256: String, downloadKey: String,
                 createdAt: Int64, uploadedBy: String) {
         self.id = id; self.name = name; self.fileType = fileType; self.organisationID = organisationID; self.size = size
         self.sha256 = sha256; self.downloadKey = downloadKey; self.createdAt = createdAt; self.uploadedBy = uploadedBy
     }
+
+    public static let firmwareType = "1 Firmware Upgrade Image"
+    public var isFirmware: Bool { !version.isEmpty }
 }
 
 /// Where a device lands when it first informs (imported before it ever connected).

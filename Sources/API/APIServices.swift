@@ -58,6 +58,7 @@ final class APIServices: Sendable {
     let store: APIStore
     let scripts = ScriptWorker()
     let config: APIConfig
+    var fileStore: FileStore { FileStore(directory: config.filesDirectory) }
     let passwords: PasswordWorker
     let throttle = LockedThrottle()
     private let baseURL: LockedThrottle.Box<String>

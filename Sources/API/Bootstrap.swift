@@ -20,8 +20,15 @@ extension APIHandler {
         ac.speedTest = server.speedTest
         let api = APIHandler(store: server.store, config: ac)
         server.operatorRoutes = { await api.handle($0) }
-        server.operatorMaxBodyBytes = max(c.maxUploadBytes, JSON.maxBodyBytes)
+        server.operatorMaxBodyBytes = JSON.maxBodyBytes
         server.operatorBodyLimit = OperatorBodyLimits.limit(maxUpload: c.maxUploadBytes)
+        // Uploads go to disk as they arrive (never whole in memory), on the same file system as the store.
+        let files = FileStore(directory: ac.filesDirectory)
+        try? files.prepare()
+        let spool = files.spoolDirectory
+        server.operatorSpool = { method, path, headers in
+            OperatorBodyLimits.isUpload(method, path) && OperatorBodyLimits.hasCredentials(headers) ? spool : nil
+        }
         return api
     }
 
@@ -78,11 +85,18 @@ enum OperatorBodyLimits {
     static func limit(maxUpload: Int) -> @Sendable (String, String, HTTPFields) -> Int {
         { method, path, headers in
             if path == "/api/v1/auth/login" || path == "/login" { return login }
-            if method == "POST", path == "/api/v1/files" {
-                let credentials = headers.first("Authorization") != nil || headers.first("Cookie") != nil
-                return credentials ? max(maxUpload, JSON.maxBodyBytes) : login
-            }
+            if isUpload(method, path) { return hasCredentials(headers) ? max(maxUpload, JSON.maxBodyBytes) : login }
             return JSON.maxBodyBytes
         }
+    }
+
+    /// Requests whose body is a file (spooled to disk).
+    static func isUpload(_ method: String, _ path: String) -> Bool {
+        method == "POST" && (path == "/api/v1/files" || path == "/api/v1/firmware")
+    }
+
+    /// Checked again by the handler; without any, an upload is refused before its body is read.
+    static func hasCredentials(_ headers: HTTPFields) -> Bool {
+        headers.first("Authorization") != nil || headers.first("Cookie") != nil
     }
 }

@@ -59,6 +59,8 @@ enum Routes {
         Route(method: "GET", pattern: "/files", permission: .role(.viewer), action: "file.list", handler: FileHandlers.list),
         Route(method: "POST", pattern: "/files", permission: .role(.admin), action: "file.upload", handler: FileHandlers.upload),
         Route(method: "GET", pattern: "/files/{id}", permission: .role(.viewer), action: "file.read", handler: FileHandlers.show),
+        Route(method: "GET", pattern: "/firmware", permission: .role(.viewer), action: "firmware.list", handler: FileHandlers.listFirmware),
+        Route(method: "POST", pattern: "/firmware", permission: .role(.admin), action: "firmware.add", handler: FileHandlers.addFirmware),
         Route(method: "DELETE", pattern: "/files/{id}", permission: .role(.admin), action: "file.delete", handler: FileHandlers.delete),
 
         Route(method: "GET", pattern: "/organisations", permission: .role(.viewer), action: "organisation.list", handler: OrganisationHandlers.list),

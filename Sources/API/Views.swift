@@ -251,9 +251,15 @@ struct FileView: Encodable {
     var createdAt: String?
     var uploadedBy: String
     var downloadUrl: String
+    /// Firmware images: the version it installs and the devices it is for ("" = any).
+    var version: String
+    var targetProfile: String
+    var targetModel: String
+    var notes: String
     init(_ f: StoredFile, baseURL: String) {
         id = f.id; name = f.name; fileType = f.fileType; organisationId = f.organisationID; size = f.size; sha256 = f.sha256
         createdAt = Time.iso(f.createdAt); uploadedBy = f.uploadedBy
+        version = f.version; targetProfile = f.targetProfile; targetModel = f.targetModel; notes = f.notes
         downloadUrl = FileHandlers.downloadURL(f, baseURL: baseURL)
     }
 }

@@ -56,6 +56,8 @@ public final class CorralServer: @unchecked Sendable {
     /// Per-request body limit on the operator port, decided from the head before reading (set by the API: small for
     /// login and JSON, uploads only with credentials). nil = operatorMaxBodyBytes.
     public var operatorBodyLimit: (@Sendable (_ method: String, _ path: String, _ headers: HTTPFields) -> Int)?
+    /// Operator requests whose body is spooled to disk (uploads): the directory, or nil to buffer.
+    public var operatorSpool: (@Sendable (_ method: String, _ path: String, _ headers: HTTPFields) -> String?)?
     let log = Log(label: "serve")
     private let lock: DataDirectoryLock
 
@@ -166,6 +168,7 @@ public final class CorralServer: @unchecked Sendable {
         let stun = self.stun, waker = self.waker, xmpp = self.xmpp
         var operatorLimits = ServerLimits(maxBodyBytes: operatorMaxBodyBytes)
         operatorLimits.bodyLimit = operatorBodyLimit
+        operatorLimits.spool = operatorSpool
         // People and scripts, not fleets: a few connections per address; bodies buffered at once stay bounded.
         operatorLimits.maxConnections = 2048
         operatorLimits.maxConnectionsPerAddress = 128

@@ -49,6 +49,9 @@ public struct HTTPRequest: Sendable {
     public var clientCertificate: PeerCertificate?
     /// (major, minor), e.g. (1, 1).
     public var version: (major: Int, minor: Int)
+    /// The body, when `ServerLimits.spool` sent it to a file instead of memory (`body` is then empty). The file is
+    /// removed after the response unless the handler moved it away.
+    public var spooled: SpooledBody?
 
     public init(method: String, uri: String, headers: HTTPFields = HTTPFields(), body: [UInt8] = [],
                 remoteAddress: String? = nil, remotePort: Int? = nil, connectionID: UInt64 = 0,
@@ -74,15 +77,40 @@ public struct HTTPRequest: Sendable {
     public var bodyString: String { String(decoding: body, as: UTF8.self) }
 }
 
+/// A request body written to disk as it arrived: its file, size and SHA-256 (hashed on the way).
+public struct SpooledBody: Sendable {
+    public var path: String
+    public var size: Int64
+    public var sha256: [UInt8]
+    public init(path: String, size: Int64, sha256: [UInt8]) { self.path = path; self.size = size; self.sha256 = sha256 }
+}
+
+/// A response body sent from a file and never held in memory: sendfile over plain TCP, 64 KiB chunks over TLS,
+/// one piece in flight at a time (a client that stops reading costs nothing but its socket buffer).
+public struct FileBody: Sendable, Equatable {
+    public var path: String
+    public var offset: Int64
+    public var length: Int64
+    public init(path: String, offset: Int64 = 0, length: Int64) { self.path = path; self.offset = offset; self.length = length }
+}
+
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPFields
     public var body: [UInt8]
+    /// Sent instead of `body` (Content-Length is its length; a HEAD request gets the headers only).
+    public var file: FileBody?
 
     public init(status: Int = 200, headers: HTTPFields = HTTPFields(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// A body sent from a file (`FileBody`).
+    public init(status: Int = 200, headers: HTTPFields = HTTPFields(), file: FileBody) {
+        self.init(status: status, headers: headers)
+        self.file = file
     }
 
     /// Text body; sets Content-Type unless `contentType` is nil or the header is already present.
@@ -120,6 +148,10 @@ public struct ServerLimits: Sendable {
     /// Request bodies buffered at once across all connections of the server; a request that would go over is
     /// answered 503 (memory before authentication stays bounded). nil = unlimited.
     public var maxBufferedBodyBytes: Int?
+    /// Requests whose body goes to a file instead of memory (large uploads), decided from the head: the directory
+    /// to spool into, or nil to buffer as usual. A spooled body's limit is `bodyLimit` alone (not `maxBodyBytes`),
+    /// its timeout counts from the last byte received (not the first), and a full disk answers 507.
+    public var spool: (@Sendable (_ method: String, _ path: String, _ headers: HTTPFields) -> String?)?
     /// The response the server itself sends when it refuses a request (400, 413, 417, 431, 503) before any handler
     /// runs; nil = an empty body. The operator port answers RFC 9457 problem+json like the API does.
     public var refusal: (@Sendable (_ status: Int) -> HTTPResponse)?

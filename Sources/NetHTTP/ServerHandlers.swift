@@ -65,6 +65,11 @@ final class ConnectionTimerHandler: ChannelInboundHandler {
         timer = nil
     }
 
+    /// Bytes moved in a long transfer (a spooled upload, a file download): the stall timer starts again.
+    func progress() {
+        if state == .handling || state == .receiving { arm(bodyTimeout) }
+    }
+
     /// The response was written; the connection stays open for the next request.
     func responseSent() {
         state = .idle
@@ -107,6 +112,10 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
     private var busy = false
     private var queued: [HTTPServerRequestPart] = []
     private var pendingRead = false
+    /// The body of the request being received goes to this file (`limits.spool`).
+    private var spool: BodySpool?
+    /// Reading stops while the spool's disk writes are behind.
+    private var spoolBehind = false
     /// Input is ignored from now on (fatal error, close pending).
     private var discarding = false
     private var quiescing = false
@@ -134,6 +143,8 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         active = false
         queued.removeAll()
         releaseBody()
+        spool?.discard()
+        spool = nil
         context.fireChannelInactive()
     }
 
@@ -171,8 +182,11 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
                 }
                 declared = n
             }
-            requestBodyLimit = min(limits.maxBodyBytes,
-                                   limits.bodyLimit?(h.method.rawValue, String(h.uri.prefix { $0 != "?" }), HTTPFields(nio: h.headers)) ?? .max)
+            let path = String(h.uri.prefix { $0 != "?" })
+            let fields = HTTPFields(nio: h.headers)
+            let ownLimit = limits.bodyLimit?(h.method.rawValue, path, fields)
+            let spoolDirectory = limits.spool?(h.method.rawValue, path, fields)
+            requestBodyLimit = spoolDirectory != nil ? ownLimit ?? limits.maxBodyBytes : min(limits.maxBodyBytes, ownLimit ?? .max)
             if let declared, declared > requestBodyLimit {
                 fail(status: 413, context: context)
                 return
@@ -188,11 +202,35 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
                     return
                 }
             }
+            if let spoolDirectory { spool = BodySpool(directory: spoolDirectory, loop: context.eventLoop) }
         case .body(let chunk):
             guard head != nil else { return }
             bodyBytes += chunk.readableBytes
             if bodyBytes > requestBodyLimit {
                 fail(status: 413, context: context)
+                return
+            }
+            if let spool {
+                if let error = spool.error {
+                    fail(status: FileWork.isDiskFull(error) ? 507 : 500, context: context)
+                    return
+                }
+                // Bytes on their way to disk count against the buffered-body budget like any body.
+                if let cap = limits.maxBufferedBodyBytes {
+                    guard budget.reserve(chunk.readableBytes, cap: cap) else {
+                        fail(status: 503, context: context)
+                        return
+                    }
+                }
+                timers.progress()
+                let n = chunk.readableBytes
+                let budget = self.budget, counted = limits.maxBufferedBodyBytes != nil
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                spool.append(chunk) {
+                    if counted { budget.release(n) }
+                    bound.value.0.spoolCaughtUp(bound.value.1)
+                }
+                if spool.pending > Self.spoolAhead { spoolBehind = true }
                 return
             }
             if let cap = limits.maxBufferedBodyBytes {
@@ -211,6 +249,26 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         case .end:
             guard let h = head else { return }
             head = nil
+            if let spool {
+                // Dispatched once every byte is on disk; nothing else is read meanwhile.
+                self.spool = nil
+                busy = true
+                timers.requestComplete()
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                spool.finish().whenComplete { result in
+                    let (me, ctx) = bound.value
+                    guard me.active else { spool.discard(); return }
+                    switch result {
+                    case .success(let body):
+                        me.dispatch(h, body: [], spooled: body, context: ctx)
+                    case .failure(let error):
+                        spool.discard()
+                        me.busy = false
+                        me.fail(status: FileWork.isDiskFull(error) ? 507 : 500, context: ctx)
+                    }
+                }
+                return
+            }
             let bytes: [UInt8]
             if var b = body {
                 bytes = b.readBytes(length: b.readableBytes) ?? []
@@ -220,6 +278,22 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
             body = nil
             releaseBody()
             dispatch(h, body: bytes, context: context)
+        }
+    }
+
+    /// Bytes a spooled upload may have in memory before reading pauses, and resumes below a quarter of it.
+    static let spoolAhead = 1 << 20
+
+    private func spoolCaughtUp(_ context: ChannelHandlerContext) {
+        if let spool, let error = spool.error, active, !discarding {
+            fail(status: FileWork.isDiskFull(error) ? 507 : 500, context: context)
+            return
+        }
+        guard spoolBehind, (spool?.pending ?? 0) < Self.spoolAhead / 4 else { return }
+        spoolBehind = false
+        if pendingRead && !busy && active {
+            pendingRead = false
+            context.read()
         }
     }
 
@@ -241,7 +315,7 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         return found
     }
 
-    private func dispatch(_ h: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
+    private func dispatch(_ h: HTTPRequestHead, body: [UInt8], spooled: SpooledBody? = nil, context: ChannelHandlerContext) {
         busy = true
         timers.requestComplete()
         var request = HTTPRequest(
@@ -249,6 +323,7 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
             remoteAddress: remoteAddress, remotePort: remotePort, connectionID: connectionID, isTLS: isTLS,
             version: (h.version.major, h.version.minor))
         request.clientCertificate = peerCertificate(context)
+        request.spooled = spooled
         let keepAlive = h.isKeepAlive
         let version = h.version
         let isHead = h.method == .HEAD
@@ -259,19 +334,57 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
             let response = await handler(request)
             loop.execute {
                 let (me, ctx) = bound.value
-                me.respond(response, keepAlive: keepAlive, version: version, isHead: isHead, context: ctx)
+                me.respond(response, keepAlive: keepAlive, version: version, isHead: isHead, context: ctx) {
+                    // A spooled body the handler did not move away is not kept (after the response: it may be its body).
+                    if let spooled { FileWork.remove(spooled.path, loop: loop) }
+                }
             }
         }
     }
 
     private func respond(_ r: HTTPResponse, keepAlive requested: Bool, version: HTTPVersion, isHead: Bool,
-                         context: ChannelHandlerContext) {
-        guard active else { return }
+                         context: ChannelHandlerContext, sent: @escaping @Sendable () -> Void = {}) {
+        guard active else { sent(); return }
         var headers = r.headers.storage
         let handlerWantsClose = headers.first(name: "connection")?.lowercased().contains("close") ?? false
         let keepAlive = requested && !quiescing && !closeAfterResponse && !handlerWantsClose
+        if let file = r.file {
+            // Opened and checked first, so a missing or short file is still a proper 500 (HEAD included).
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let timers = NIOLoopBound(self.timers, eventLoop: context.eventLoop)
+            let head = NIOLoopBound(headers, eventLoop: context.eventLoop)
+            let status = r.status
+            FileSender.send(isHead ? FileBody(path: file.path, offset: file.offset, length: 0) : file, tls: isTLS, context: context, start: { ok in
+                let (me, ctx) = bound.value
+                var headers = head.value
+                guard ok else {
+                    headers.remove(name: "content-type"); headers.remove(name: "content-range"); headers.remove(name: "etag")
+                    me.write(status: 500, headers: &headers, body: [], keepAlive: false, version: version, isHead: isHead, context: ctx)
+                    me.responseWritten(keepAlive: false, context: ctx)
+                    sent()
+                    return
+                }
+                me.writeHead(status: status, headers: &headers, length: Int(file.length), keepAlive: keepAlive, version: version, context: ctx)
+                timers.value.progress()
+            }, progress: { timers.value.progress() }) { ok in
+                let (me, ctx) = bound.value
+                defer { sent() }
+                guard ok, me.active else { ctx.close(promise: nil); return }
+                // A shutdown that began during the transfer closes the connection now.
+                let stillAlive = keepAlive && !me.quiescing
+                me.writeEnd(keepAlive: stillAlive, context: ctx)
+                me.responseWritten(keepAlive: stillAlive, context: ctx)
+            }
+            return
+        }
         write(status: r.status, headers: &headers, body: r.body, keepAlive: keepAlive, version: version,
               isHead: isHead, context: context)
+        responseWritten(keepAlive: keepAlive, context: context)
+        sent()
+    }
+
+    /// After a response: the connection closes, or takes the next request.
+    private func responseWritten(keepAlive: Bool, context: ChannelHandlerContext) {
         busy = false
         // Also bounds the time a slow reader may take to receive a `Connection: close` response.
         timers.responseSent()
@@ -283,7 +396,7 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         while !busy && !discarding && !queued.isEmpty {
             process(queued.removeFirst(), context: context)
         }
-        if !busy && pendingRead {
+        if !busy && !spoolBehind && pendingRead {
             pendingRead = false
             context.read()
         }
@@ -291,8 +404,18 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
 
     private func write(status: Int, headers: inout HTTPHeaders, body: [UInt8], keepAlive: Bool,
                        version: HTTPVersion, isHead: Bool, context: ChannelHandlerContext) {
+        writeHead(status: status, headers: &headers, length: body.count, keepAlive: keepAlive, version: version, context: context)
+        if !body.isEmpty && !isHead {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))),
+                          promise: nil)
+        }
+        writeEnd(keepAlive: keepAlive, context: context)
+    }
+
+    private func writeHead(status: Int, headers: inout HTTPHeaders, length: Int, keepAlive: Bool,
+                           version: HTTPVersion, context: ChannelHandlerContext) {
         headers.remove(name: "transfer-encoding")
-        headers.replaceOrAdd(name: "content-length", value: String(body.count))
+        headers.replaceOrAdd(name: "content-length", value: String(length))
         if !keepAlive {
             headers.replaceOrAdd(name: "connection", value: "close")
         } else if version.major == 1 && version.minor == 0 {
@@ -302,10 +425,9 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         let head = HTTPResponseHead(version: respVersion, status: HTTPResponseStatus(statusCode: status),
                                     headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !body.isEmpty && !isHead {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))),
-                          promise: nil)
-        }
+    }
+
+    private func writeEnd(keepAlive: Bool, context: ChannelHandlerContext) {
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         } else {
@@ -322,6 +444,8 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         head = nil
         body = nil
         releaseBody()
+        spool?.discard()
+        spool = nil
         queued.removeAll()
         let version = HTTPVersion.http1_1
         var headers = HTTPHeaders()
@@ -374,7 +498,7 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
     // MARK: outbound
 
     func read(context: ChannelHandlerContext) {
-        if busy {
+        if busy || spoolBehind {
             pendingRead = true
         } else {
             context.read()

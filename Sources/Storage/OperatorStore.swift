@@ -74,6 +74,8 @@ public protocol OperatorStore: CorralStore {
     func file(id: Int64) throws -> StoredFile?
     func files(under path: String) throws -> [StoredFile]
     func deleteFile(id: Int64) async throws
+    func file(sha256: String, organisationID: Int64) throws -> StoredFile?
+    func updateFileRelease(_ file: StoredFile) async throws
 
     // pre-provisioning
     func savePreprovisions(_ rows: [Preprovision]) async throws

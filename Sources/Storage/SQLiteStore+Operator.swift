@@ -277,20 +277,45 @@ extension SQLiteStore: OperatorStore {
 
     // MARK: files
 
-    static let fileColumns = "f.id, f.name, f.file_type, f.organisation_id, f.size, f.sha256, f.download_key, f.created_at, f.uploaded_by"
+    static let fileColumns = """
+        f.id, f.name, f.file_type, f.organisation_id, f.size, f.sha256, f.download_key, f.created_at, f.uploaded_by,
+        f.version, f.target_profile, f.target_model, f.notes
+        """
     static func file(_ r: SQLiteConnection.Row) -> StoredFile {
-        StoredFile(id: r.int(0), name: r.text(1), fileType: r.text(2), organisationID: r.int(3), size: r.int(4), sha256: r.text(5),
-                   downloadKey: r.text(6), createdAt: r.int(7), uploadedBy: r.text(8))
+        var f = StoredFile(id: r.int(0), name: r.text(1), fileType: r.text(2), organisationID: r.int(3), size: r.int(4), sha256: r.text(5),
+                           downloadKey: r.text(6), createdAt: r.int(7), uploadedBy: r.text(8))
+        f.version = r.text(9); f.targetProfile = r.text(10); f.targetModel = r.text(11); f.notes = r.text(12)
+        return f
+    }
+
+    /// A file of this organisation with these bytes (deduplication), if any.
+    public func file(sha256: String, organisationID: Int64) throws -> StoredFile? {
+        try db.read { c in
+            var f: StoredFile?
+            try c.query("SELECT \(Self.fileColumns) FROM files f WHERE f.organisation_id = ? AND f.sha256 = ? ORDER BY f.id LIMIT 1",
+                        [.int(organisationID), .text(sha256)]) { f = Self.file($0) }
+            return f
+        }
+    }
+
+    /// Sets what makes a stored file a firmware image (version, targets, notes).
+    public func updateFileRelease(_ file: StoredFile) async throws {
+        let f = file
+        try await db.write { c in
+            try c.run("UPDATE files SET version = ?, target_profile = ?, target_model = ?, notes = ?, file_type = ? WHERE id = ?",
+                      [.text(f.version), .text(f.targetProfile), .text(f.targetModel), .text(f.notes), .text(f.fileType), .int(f.id)])
+        }
     }
 
     public func createFile(_ file: StoredFile) async throws -> StoredFile {
         let f = file
         return try await db.write { c in
             try c.run("""
-                INSERT INTO files(name, file_type, organisation_id, size, sha256, download_key, created_at, uploaded_by)
-                VALUES (?,?,?,?,?,?,?,?)
+                INSERT INTO files(name, file_type, organisation_id, size, sha256, download_key, created_at, uploaded_by,
+                                  version, target_profile, target_model, notes)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
                 """, [.text(f.name), .text(f.fileType), .int(f.organisationID), .int(f.size), .text(f.sha256), .text(f.downloadKey),
-                      .int(f.createdAt), .text(f.uploadedBy)])
+                      .int(f.createdAt), .text(f.uploadedBy), .text(f.version), .text(f.targetProfile), .text(f.targetModel), .text(f.notes)])
             var created = f
             created.id = c.lastInsertRowID
             return created

@@ -27,6 +27,7 @@ import Storage
         "fault.list": .viewer, "fault.retry": .operator, "fault.delete": .operator,
         "profile.list": .viewer, "profile.read": .viewer, "profile.validate": .admin, "analytics.devices": .viewer,
         "file.list": .viewer, "file.upload": .admin, "file.read": .viewer, "file.delete": .admin,
+        "firmware.list": .viewer, "firmware.add": .admin,
         "organisation.list": .viewer, "organisation.create": .admin, "organisation.read": .viewer, "organisation.update": .admin,
         "organisation.move": .admin, "organisation.delete": .admin,
         "user.list": .admin, "user.create": .admin, "user.read": .admin, "user.update": .admin, "user.delete": .admin,
@@ -180,6 +181,9 @@ import Storage
             case "file.list": return Sample(method: "GET", path: "/files")
             case "file.upload": return Sample(method: "POST", path: "/files?name=fw.bin&organisation_id=\(org.id)", raw: Array("firmware".utf8))
             case "file.read": return Sample(method: "GET", path: "/files/\(try await file(org).id)")
+            case "firmware.list": return Sample(method: "GET", path: "/firmware")
+            case "firmware.add": return Sample(method: "POST", path: "/firmware?name=fw-\(unique()).bin&version=\(unique())&organisation_id=\(org.id)",
+                                               raw: Array("firmware \(unique())".utf8))
             case "file.delete": return Sample(method: "DELETE", path: "/files/\(try await file(org).id)")
             case "organisation.list": return Sample(method: "GET", path: "/organisations")
             case "organisation.create": return Sample(method: "POST", path: "/organisations", json: ["name": unique(), "parent_id": org.id])
@@ -226,7 +230,7 @@ import Storage
         /// Routes acting on one object or organisation, which therefore have an "outside the subtree" variant.
         static func scoped(_ pattern: String, _ action: String) -> Bool {
             pattern.contains("{id}") || pattern.contains("{serial}") ||
-                ["file.upload", "organisation.create", "user.create", "token.create"].contains(action)
+                ["file.upload", "firmware.add", "organisation.create", "user.create", "token.create"].contains(action)
         }
     }
 

@@ -1,4 +1,5 @@
 import ACSCore
+import Engine
 import Foundation
 import HTTPAuth
 import NetHTTP
@@ -13,9 +14,7 @@ enum FileHandlers {
         return "\(base)/files/\(f.id)/\(f.downloadKey)/\(f.name)"
     }
 
-    static func blobPath(_ id: Int64, _ services: APIServices) -> String {
-        (services.config.filesDirectory as NSString).appendingPathComponent("\(id).bin")
-    }
+    static func blobPath(_ id: Int64, _ services: APIServices) -> String { services.fileStore.blobPath(id) }
 
     struct List: Encodable { var files: [FileView] }
 
@@ -30,47 +29,86 @@ enum FileHandlers {
 
     static func upload(_ ctx: RequestContext) async throws -> HTTPResponse {
         let q = ctx.query
-        guard let rawName = q["name"] else { throw APIError.badRequest("name (the file name CPEs see) is required") }
-        guard rawName.count <= 128, !rawName.isEmpty, !rawName.hasPrefix("."),
-              rawName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
-            throw APIError.badRequest("name must be 1-128 characters: letters, digits, . _ - (not starting with .)")
-        }
         let t = q["file_type"] ?? "firmware"
         let fileType = TaskHandlers.fileTypes[t] ?? t
         guard fileType.count <= 64, fileType.first?.isNumber == true else {
             throw APIError.badRequest("file_type must be firmware, web-content, config or a TR-069 FileType")
         }
-        let org = try ctx.organisation(try q.id("organisation_id") ?? ctx.me.organisation.id)
-        let body = ctx.request.body
-        guard !body.isEmpty else { throw APIError.badRequest("the request body is the file; it is empty") }
-        guard body.count <= ctx.api.config.maxUploadBytes else { throw APIError.tooLarge("files are limited to \(ctx.api.config.maxUploadBytes) bytes") }
-        let digest = hex(SHA256.hash(body))
-        // The client's checksum, if given, must match what arrived.
-        if let expected = ctx.request.headers.first("X-Checksum-SHA256") ?? q["sha256"] {
-            guard expected.lowercased() == digest else {
-                throw APIError.invalid("SHA-256 mismatch: the body hashes to \(digest), not \(expected.prefix(64))")
+        let (f, created) = try await ingest(ctx, fileType: fileType) { _ in }
+        return JSON.response(FileView(f, baseURL: ctx.api.fileBaseURL), status: created ? 201 : 200)
+    }
+
+    /// POST /firmware?name=&version=[&profile=][&model=][&notes=]: a firmware image (streamed, deduplicated).
+    static func addFirmware(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let q = ctx.query
+        let profiles = ctx.api.config.profiles
+        let (f, created) = try await ingest(ctx, fileType: StoredFile.firmwareType) { file in
+            if let problem = FirmwareRelease.apply(version: q["version"] ?? "", profile: q["profile"], model: q["model"], notes: q["notes"],
+                                                   to: &file, profileExists: { profiles.profile(named: $0) != nil }) {
+                throw APIError.invalid(problem)
             }
         }
-        let dir = ctx.api.config.filesDirectory
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let tmp = (dir as NSString).appendingPathComponent("upload-\(UUID().uuidString).tmp")
-        guard FileManager.default.createFile(atPath: tmp, contents: Data(body)) else {
-            throw APIError(507, "storage", "Insufficient storage", "could not write the file")
+        return JSON.response(FileView(f, baseURL: ctx.api.fileBaseURL), status: created ? 201 : 200)
+    }
+
+    struct FirmwareList: Encodable { var firmware: [FileView] }
+
+    /// GET /firmware: the images of the caller's subtree, newest first.
+    static func listFirmware(_ ctx: RequestContext) async throws -> HTTPResponse {
+        let base = ctx.api.fileBaseURL
+        let images = try ctx.store.files(under: ctx.me.organisation.path).filter(\.isFirmware).reversed()
+        return JSON.response(FirmwareList(firmware: images.map { FileView($0, baseURL: base) }))
+    }
+
+    /// The request's body (streamed to the spool by the server, or a small in-memory one) kept as a file of the
+    /// caller's organisation: named by `name`, checked against `X-Checksum-SHA256` / `sha256`, deduplicated.
+    static func ingest(_ ctx: RequestContext, fileType: String, release: (inout StoredFile) throws -> Void) async throws -> (StoredFile, Bool) {
+        let q = ctx.query
+        guard let rawName = q["name"] else { throw APIError.badRequest("name (the file name CPEs see) is required") }
+        guard rawName.count <= 128, !rawName.isEmpty, !rawName.hasPrefix("."),
+              rawName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+            throw APIError.badRequest("name must be 1-128 characters: letters, digits, . _ - (not starting with .)")
         }
-        let f: StoredFile
+        let org = try ctx.organisation(try q.id("organisation_id") ?? ctx.me.organisation.id)
+        let store = ctx.api.fileStore
+        let body: SpooledBody
+        if let spooled = ctx.request.spooled {
+            body = spooled
+        } else {
+            // Not spooled (an in-process call): the few bytes go through the spool like any upload.
+            let bytes = ctx.request.body
+            guard !bytes.isEmpty else { throw APIError.badRequest("the request body is the file; it is empty") }
+            try store.prepare()
+            let temp = (store.spoolDirectory as NSString).appendingPathComponent("mem-\(UUID().uuidString).part")
+            guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
+                throw APIError(507, "storage", "Insufficient storage", "could not write the file")
+            }
+            body = SpooledBody(path: temp, size: Int64(bytes.count), sha256: SHA256.hash(bytes))
+        }
+        var template = StoredFile(name: rawName, fileType: fileType, organisationID: org.id, size: 0, sha256: "",
+                                  downloadKey: Secrets.base64url(randomBytes(18)), createdAt: Time.now, uploadedBy: ctx.me.actor)
         do {
-            f = try await ctx.store.createFile(StoredFile(name: rawName, fileType: fileType, organisationID: org.id, size: Int64(body.count),
-                                                          sha256: digest, downloadKey: Secrets.base64url(randomBytes(18)), createdAt: Time.now,
-                                                          uploadedBy: ctx.me.actor))
-            try FileManager.default.moveItem(atPath: tmp, toPath: blobPath(f.id, ctx.api))
+            try release(&template)
         } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
+            try? FileManager.default.removeItem(atPath: body.path)
             throw error
         }
-        let view = FileView(f, baseURL: ctx.api.fileBaseURL)
-        ctx.touching("file", String(f.id), organisation: org.id)
+        let result: (file: StoredFile, created: Bool)
+        do {
+            result = try await store.register(body, as: template, expectedSHA256: ctx.request.headers.first("X-Checksum-SHA256") ?? q["sha256"],
+                                              maxBytes: Int64(ctx.api.config.maxUploadBytes), store: ctx.store)
+        } catch let e as FileStore.IngestError {
+            switch e {
+            case .checksum, .empty: throw APIError.invalid(e.description)
+            case .tooLarge: throw APIError.tooLarge(e.description)
+            case .diskFull: throw APIError(507, "storage", "Insufficient storage", e.description)
+            case .conflict: throw APIError.conflict(e.description)
+            }
+        }
+        let view = FileView(result.file, baseURL: ctx.api.fileBaseURL)
+        ctx.touching("file", String(result.file.id), organisation: org.id)
         ctx.audit.after = JSON.text(view)
-        return JSON.response(view, status: 201)
+        return (result.file, result.created)
     }
 
     static func delete(_ ctx: RequestContext) async throws -> HTTPResponse {
@@ -82,15 +120,39 @@ enum FileHandlers {
         return HTTPResponse(status: 204)
     }
 
-    /// GET /files/<id>/<key>/<name> (outside /api/v1, no credentials: the key is the capability).
+    /// GET or HEAD /files/<id>/<key>/<name> (outside /api/v1, no credentials: the key is the capability). Streamed
+    /// from disk; one byte range (resumed downloads: 206, or 416 past the end); the SHA-256 is the ETag, so a CPE
+    /// that has the image gets 304.
     static func download(_ request: HTTPRequest, services: APIServices) -> HTTPResponse {
         let parts = request.path.split(separator: "/")
         guard parts.count == 4, let id = Int64(parts[1]), let f = try? services.store.file(id: id),
-              constantTimeEquals(String(parts[2]), f.downloadKey), parts[3] == f.name,
-              let data = FileManager.default.contents(atPath: blobPath(id, services)) else {
+              constantTimeEquals(String(parts[2]), f.downloadKey), parts[3] == f.name else {
             return HTTPResponse(status: 404, text: "no such file\n")
         }
-        return HTTPResponse(status: 200, headers: ["Content-Type": "application/octet-stream", "X-Checksum-SHA256": f.sha256],
-                            body: Array(data))
+        let path = blobPath(id, services)
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let size = (attributes[.size] as? NSNumber)?.int64Value else {
+            return HTTPResponse(status: 404, text: "no such file\n")
+        }
+        let etag = "\"\(f.sha256)\""
+        var headers: HTTPFields = ["Content-Type": "application/octet-stream", "X-Checksum-SHA256": f.sha256, "ETag": etag,
+                                   "Accept-Ranges": "bytes"]
+        if let match = request.headers.first("If-None-Match"),
+           match.split(separator: ",").contains(where: { let t = $0.trimmingCharacters(in: .whitespaces); return t == etag || t == "*" || t == "W/" + etag }) {
+            return HTTPResponse(status: 304, headers: headers)
+        }
+        // If-Range with another validator: the file changed since the part the client has; send all of it.
+        let rangeHeader = request.headers.first("If-Range").map { $0.trimmingCharacters(in: .whitespaces) == etag } == false
+            ? nil : request.headers.first("Range")
+        switch ByteRange.parse(rangeHeader, size: size) {
+        case .whole:
+            return HTTPResponse(status: 200, headers: headers, file: FileBody(path: path, length: size))
+        case .part(let first, let last):
+            headers.set("Content-Range", "bytes \(first)-\(last)/\(size)")
+            return HTTPResponse(status: 206, headers: headers, file: FileBody(path: path, offset: first, length: last - first + 1))
+        case .unsatisfiable:
+            headers.set("Content-Range", "bytes */\(size)")
+            return HTTPResponse(status: 416, headers: headers, text: "range past the end of the \(size)-byte file\n")
+        }
     }
 }
