@@ -95,6 +95,24 @@ schemas = {
     ["id", "name", "file_type", "size", "sha256", "download_url"]),
  "FileList": obj({"files": {"type": "array", "items": ref("File")}}, ["files"]),
  "FirmwareList": obj({"firmware": {"type": "array", "items": ref("File")}}, ["firmware"]),
+ "RolloutCreate": obj({"version": {"type": "string", "minLength": 1, "maxLength": 64},
+    "target": {"type": "string", "maxLength": 1000, "description": "key=value terms separated by spaces, all must hold: profile, model, software_version, manufacturer, group, tag, location, status, text ('' = every device)"},
+    "waves": {"type": "string", "description": "cumulative percentages ending at 100, e.g. 10%,50%,100% (default 100%)"},
+    "window": {"type": "string", "description": "daily window HH:MM-HH:MM in timezone (default: any time)"},
+    "timezone": {"type": "string", "description": "IANA time zone of the window (default UTC)"},
+    "max_failure_rate": {"type": "number", "minimum": 0, "maximum": 1, "description": "the rollout stops itself above this (default 0.05)"},
+    "concurrency": {"type": "integer", "minimum": 1, "maximum": 10000, "description": "devices downloading at once (default 50)"},
+    "organisation_id": id_}, ["version"]),
+ "Rollout": obj({"id": id_, "organisation_id": id_, "file_id": id_, "version": string, "target": string, "waves": {"type": "array", "items": integer},
+    "window": {"type": ["string", "null"]}, "timezone": string, "max_failure_rate": {"type": "number"}, "concurrency": integer,
+    "state": {"type": "string", "enum": ["running", "paused", "stopped", "cancelled", "finished"]}, "reason": string, "current_wave": integer,
+    "rollback_of": {"type": ["integer", "null"]}, "created_at": time, "updated_at": time, "created_by": string,
+    "total": integer, "pending": integer, "sent": integer, "upgraded": integer, "failed": integer, "skipped": integer, "cancelled": integer,
+    "percent": integer, "failure_rate": {"type": "number"},
+    "by_wave": {"type": "array", "items": obj({k: integer for k in ["wave", "percent", "total", "pending", "sent", "upgraded", "failed", "skipped", "cancelled"]})},
+    "failures": {"type": "array", "items": obj({"device_id": id_, "device": string, "reason": string, "previous_version": string})}},
+    ["id", "version", "state", "total", "percent", "by_wave"]),
+ "RolloutList": obj({"rollouts": {"type": "array", "items": ref("Rollout")}}, ["rollouts"]),
  "Organisation": obj({"id": id_, "parent_id": id_, "name": string, "path": string, "created_at": time}, ["id", "name", "path"]),
  "OrganisationList": obj({"organisations": {"type": "array", "items": ref("Organisation")}}, ["organisations"]),
  "OrganisationCreate": obj({"name": {"type": "string", "minLength": 1, "maxLength": 100}, "parent_id": id_}, ["name"]),
@@ -339,6 +357,15 @@ op("POST", "/firmware", "admin", "Register a firmware image (raw body, streamed 
     {"name": "X-Checksum-SHA256", "in": "header", "required": False, "schema": string}],
    body({"type": "string", "format": "binary"}, "application/octet-stream"), status="201")
 op("DELETE", "/files/{id}", "admin", "Delete a file", resp("Deleted"), [P_ID], status="204")
+op("GET", "/rollouts", "viewer", "Firmware rollouts, newest first, with progress", resp("Rollouts", "RolloutList"))
+op("POST", "/rollouts", "admin", "Start a firmware rollout of a stored image version to the devices of a target, in waves", resp("Started", "Rollout"),
+   req=body("RolloutCreate"), status="201")
+op("GET", "/rollouts/{id}", "viewer", "A rollout's progress by wave and its failures", resp("The rollout", "Rollout"), [P_ID])
+for action, what in [("pause", "Pause (downloads under way finish)"), ("resume", "Resume a paused or stopped rollout"),
+                     ("cancel", "Cancel (downloads not yet fetched are withdrawn)")]:
+    op("POST", "/rollouts/{id}/" + action, "admin", what, resp("The rollout", "Rollout"), [P_ID])
+op("POST", "/rollouts/{id}/rollback", "admin", "Roll the upgraded devices back to their previous version (a new rollout)", resp("The rollback", "Rollout"),
+   [P_ID], status="201")
 op("GET", "/organisations", "viewer", "The caller's organisation subtree", resp("Organisations", "OrganisationList"))
 op("POST", "/organisations", "admin", "Create an organisation (default parent: the caller's)", resp("Created", "Organisation"), req=body("OrganisationCreate"), status="201")
 op("GET", "/organisations/{id}", "viewer", "One organisation", resp("The organisation", "Organisation"), [P_ID])

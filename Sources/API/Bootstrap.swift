@@ -20,6 +20,7 @@ extension APIHandler {
         ac.speedTest = server.speedTest
         let api = APIHandler(store: server.store, config: ac)
         server.operatorRoutes = { await api.handle($0) }
+        server.rollouts.fileURL.withLockedValue { [services = api.services] in $0 = { FileHandlers.downloadURL($0, baseURL: services.fileBaseURL) } }
         server.operatorMaxBodyBytes = JSON.maxBodyBytes
         server.operatorBodyLimit = OperatorBodyLimits.limit(maxUpload: c.maxUploadBytes)
         // Uploads go to disk as they arrive (never whole in memory), on the same file system as the store.

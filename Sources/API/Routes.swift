@@ -61,6 +61,13 @@ enum Routes {
         Route(method: "GET", pattern: "/files/{id}", permission: .role(.viewer), action: "file.read", handler: FileHandlers.show),
         Route(method: "GET", pattern: "/firmware", permission: .role(.viewer), action: "firmware.list", handler: FileHandlers.listFirmware),
         Route(method: "POST", pattern: "/firmware", permission: .role(.admin), action: "firmware.add", handler: FileHandlers.addFirmware),
+        Route(method: "GET", pattern: "/rollouts", permission: .role(.viewer), action: "rollout.list", handler: RolloutHandlers.list),
+        Route(method: "POST", pattern: "/rollouts", permission: .role(.admin), action: "rollout.create", handler: RolloutHandlers.create),
+        Route(method: "GET", pattern: "/rollouts/{id}", permission: .role(.viewer), action: "rollout.read", handler: RolloutHandlers.show),
+        Route(method: "POST", pattern: "/rollouts/{id}/pause", permission: .role(.admin), action: "rollout.pause", handler: RolloutHandlers.control("pause")),
+        Route(method: "POST", pattern: "/rollouts/{id}/resume", permission: .role(.admin), action: "rollout.resume", handler: RolloutHandlers.control("resume")),
+        Route(method: "POST", pattern: "/rollouts/{id}/cancel", permission: .role(.admin), action: "rollout.cancel", handler: RolloutHandlers.control("cancel")),
+        Route(method: "POST", pattern: "/rollouts/{id}/rollback", permission: .role(.admin), action: "rollout.rollback", handler: RolloutHandlers.control("rollback")),
         Route(method: "DELETE", pattern: "/files/{id}", permission: .role(.admin), action: "file.delete", handler: FileHandlers.delete),
 
         Route(method: "GET", pattern: "/organisations", permission: .role(.viewer), action: "organisation.list", handler: OrganisationHandlers.list),

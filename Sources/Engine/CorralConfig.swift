@@ -32,7 +32,9 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     /// Base URL CPEs download uploaded files from (the operator port serves /files/…); default http://<host>:<http port>.
     public var fileBaseURL: String?
     /// Largest file upload through the API.
-    public var maxUploadBytes: Int = 256 << 20
+    public var maxUploadBytes: Int = 4 << 30
+    /// Seconds between two passes of the rollout runner (not in corral.json: tests shorten it).
+    public var rolloutTick: Double = 5
     /// Directory of profile files (*.lua); the built-in generic profiles are always there unless a file replaces them.
     public var profilesDirectory: String?
     /// Secrets profiles refer to with `secret "name"` (also CORRAL_SECRET_<NAME>).

@@ -12,6 +12,8 @@ public final class CorralServer: @unchecked Sendable {
     public let store: SQLiteStore
     public let cwmp: CWMPService
     public let campaigns: CampaignRunner
+    /// Firmware rollouts (the API gives it the download URL of a stored file).
+    public let rollouts: RolloutRunner
     /// The automation files and their runner (events and schedules).
     public let automations: AutomationRunner
     /// Corral's STUN server (nil with stun_port 0); UDP connection requests leave from its socket.
@@ -110,6 +112,7 @@ public final class CorralServer: @unchecked Sendable {
         self.waker = waker
         campaigns = CampaignRunner(store: store, registry: { catalog.registry }, wake: { _ = await waker.wake($0) })
         campaigns.diagnosticServers.withLockedValue { [speedTest] in $0 = { speedTest.servers(for: $0, organisationURL: $1) } }
+        rollouts = RolloutRunner(store: store, tick: config.rolloutTick, wake: { _ = await waker.wake($0) })
         let automationDir = config.automationsDirectory ?? ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("automations")
         automations = AutomationRunner(directory: automationDir, store: store, registry: library.registry,
                                        campaignsDirectory: ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("campaigns"),
@@ -239,6 +242,7 @@ public final class CorralServer: @unchecked Sendable {
         }
         retention = HistoryRetention(store: store, policy: .init(informDays: config.informRetentionDays, kpiDays: config.kpiRetentionDays)).start()
         campaigns.start()
+        rollouts.start()
         automations.start()
         await reloader.recordVersions(by: "start")
         if config.watchScripts { watcher = reloader.watch(every: .seconds(5)) }
@@ -278,6 +282,7 @@ public final class CorralServer: @unchecked Sendable {
         retention?.cancel()
         textIndexer?.cancel()
         await campaigns.stop()
+        await rollouts.stop()
         await automations.stop()
         try? await cwmpServer?.shutdown()
         try? await cwmpPlainServer?.shutdown()

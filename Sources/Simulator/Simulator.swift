@@ -297,15 +297,20 @@ public final class Simulator: @unchecked Sendable {
             cpe.factoryReset(announceBootstrap: !config.quirks.contains(.bootNotBootstrap))
             return true
         case .download(let d):
-            let tc = await Transfers.download(d, cpe: cpe)
+            let firmware = d.fileType.hasPrefix("1 ")
+            let failures = firmware ? config.firmwareFailures(serial: cpe.serial, download: cpe.nextFirmwareDownload())
+                                    : (failDownload: false, badImage: false)
+            let tc = await Transfers.download(d, cpe: cpe, simulateFailure: failures.failDownload)
             cpe.lock.withLock { cpe.pendingTransfer = tc }
             cpe.addEvent(EventStruct(EventCode.transferComplete))
             cpe.addEvent(EventStruct(EventCode.mDownload, commandKey: d.commandKey))
-            if tc.fault.code == 0 && d.fileType.hasPrefix("1 ") {
-                // A new image boots, and SoftwareVersion (forced active notification) changed.
+            if tc.fault.code == 0 && firmware {
+                // The new image boots: SoftwareVersion (forced active notification) becomes the image's version, unless
+                // the image does not take (--bad-image-rate) and the CPE comes back on the old one.
                 cpe.rebooted()
+                let changed = cpe.applyPendingFirmware(install: !failures.badImage)
                 cpe.addEvent(EventStruct(EventCode.boot))
-                cpe.addEvent(EventStruct(EventCode.valueChange))
+                if changed { cpe.addEvent(EventStruct(EventCode.valueChange)) }
             }
             return true
         case .upload(let u):

@@ -64,6 +64,15 @@ public struct SimulatorConfig: Sendable {
     /// UDP echo port that the simulated IPPing and TraceRoute probe on their Host (`--ping-udp-port`).
     public var pingUDPPort: Int = 7
 
+    /// Probability (0...1) that a firmware download that arrived whole still fails (`--fail-download-rate`):
+    /// TransferComplete with fault 9010, nothing installed, no reboot.
+    public var failDownloadRate: Double = 0
+    /// Probability (0...1) that a downloaded firmware image does not take (`--bad-image-rate`): TransferComplete
+    /// succeeds and the CPE reboots (1 BOOT, M Download), but comes back on its old SoftwareVersion.
+    public var badImageRate: Double = 0
+    /// nil: the failure draws come from the system's random generator. A seed makes them reproducible (tests).
+    public var failureSeed: UInt64?
+
     public init(acsURL: String, count: Int, model: String) {
         self.acsURL = acsURL; self.count = count; self.model = model
     }
@@ -71,6 +80,26 @@ public struct SimulatorConfig: Sendable {
     /// The link of the device with this serial number.
     public func link(serial: String) -> LinkProfile {
         LinkProfile.forDevice(serial: serial, mbps: linkMbps, latencyMs: linkLatencyMs)
+    }
+
+    /// Whether firmware download number `n` (0, 1, …) of the device `serial` fails (`failDownloadRate`) and whether
+    /// its image does not take (`badImageRate`; only matters when the download did not fail). Two draws in [0, 1),
+    /// from the system generator, or with `failureSeed` from SplitMix64 seeded by (seed, serial, n): the same
+    /// outcome for the same device and download whatever order the devices' sessions run in.
+    public func firmwareFailures(serial: String, download n: Int) -> (failDownload: Bool, badImage: Bool) {
+        guard failDownloadRate > 0 || badImageRate > 0 else { return (false, false) }
+        let serialHash = serial.utf8.reduce(UInt64(0xcbf29ce484222325)) { ($0 ^ UInt64($1)) &* 0x100000001b3 }
+        var state = failureSeed.map { $0 ^ serialHash ^ (UInt64(truncatingIfNeeded: n) &* 0x9E3779B97F4A7C15) }
+        func draw() -> Double {
+            guard var z = state else { return Double.random(in: 0..<1) }
+            z &+= 0x9E3779B97F4A7C15
+            state = z
+            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+            return Double((z ^ (z >> 31)) >> 11) * 0x1p-53
+        }
+        let fail = draw(), bad = draw()
+        return (fail < failDownloadRate, bad < badImageRate)
     }
 
     public var kindHint: DataModelKind? { model == "tr098" ? .tr098 : model == "tr181" ? .tr181 : nil }

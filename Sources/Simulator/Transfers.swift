@@ -3,8 +3,11 @@ import Foundation
 import NetHTTP
 
 /// File transfers a virtual CPE performs for Download and Upload RPCs, over real HTTP.
-enum Transfers {
-    static func download(_ d: Download, cpe: VirtualCPE) async -> TransferComplete {
+public enum Transfers {
+    /// A firmware image ("1 ..." file type) that arrives whole is not installed here: its version (`imageVersion`)
+    /// waits in `cpe.pendingFirmware` for the reboot that follows (`Simulator.perform`). With `simulateFailure`
+    /// (`--fail-download-rate`) a firmware download that did arrive ends with 9010 instead, and nothing is pending.
+    static func download(_ d: Download, cpe: VirtualCPE, simulateFailure: Bool = false) async -> TransferComplete {
         let start = SimClock.dateTime(Date())
         func done(_ code: Int, _ message: String) -> TransferComplete {
             TransferComplete(commandKey: d.commandKey, fault: FaultStruct(code: code, string: message), startTime: start,
@@ -27,8 +30,9 @@ enum Transfers {
             return done(9018, "File transfer failure: file corrupted (\(response.body.count) bytes, expected \(d.fileSize))")
         }
         if d.fileType.hasPrefix("1 ") {
-            // "Install" the image: the software version is taken from the file name (fw-2.1.0.bin -> 2.1.0).
-            cpe.set(cpe.root + "DeviceInfo.SoftwareVersion", firmwareVersion(from: d.url) ?? "\(cpe.value(cpe.root + "DeviceInfo.SoftwareVersion") ?? "")+1")
+            if simulateFailure { return done(9010, "File transfer failure: simulated") }
+            cpe.pendingFirmware = imageVersion(body: response.body, url: d.url)
+                ?? "\(cpe.value(cpe.root + "DeviceInfo.SoftwareVersion") ?? "")+1"
         }
         return done(0, "")
     }
@@ -45,6 +49,37 @@ enum Transfers {
         }
         return TransferComplete(commandKey: u.commandKey, fault: FaultStruct(code: tc.0, string: tc.1), startTime: start,
                                 completeTime: SimClock.dateTime(Date()))
+    }
+
+    /// The version a firmware image installs: the first line of the image when it is `CORRAL-FIRMWARE <version>`
+    /// (ASCII, up to the first LF, trimmed; 1-64 printable characters), else the part of the URL's file name between
+    /// its last "-" and a trailing ".bin" (r1-2.1.0.bin -> 2.1.0), else the first dotted number in the name
+    /// (fw_2.1.bin -> 2.1); nil when there is none (the caller then makes one up from the current version).
+    public static func imageVersion(body: [UInt8], url: String) -> String? {
+        if let v = headerVersion(body) { return v }
+        var name = Substring(url)
+        if let cut = name.firstIndex(where: { $0 == "?" || $0 == "#" }) { name = name[..<cut] }
+        name = name.split(separator: "/").last ?? ""
+        if name.lowercased().hasSuffix(".bin"), let dash = name.dropLast(4).lastIndex(of: "-") {
+            let v = name[name.index(after: dash)..<name.index(name.endIndex, offsetBy: -4)]
+            if (1...64).contains(v.count), v.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) { return String(v) }
+        }
+        return firmwareVersion(from: url)
+    }
+
+    /// The version on a `CORRAL-FIRMWARE <version>` first line (LF or CRLF), if the image starts with one.
+    static func headerVersion(_ body: [UInt8]) -> String? {
+        let magic = Array("CORRAL-FIRMWARE".utf8)
+        guard body.starts(with: magic) else { return nil }
+        // The rest of the first line; a line longer than this cannot hold a valid version (and a 100 MB image is not scanned).
+        let rest = body.dropFirst(magic.count).prefix(256)
+        let line = rest.prefix { $0 != 0x0A }
+        guard line.count < 256, let first = line.first, first == 0x20 || first == 0x09 else { return nil }
+        let isSpace = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D }
+        guard let lo = line.firstIndex(where: { !isSpace($0) }), let hi = line.lastIndex(where: { !isSpace($0) }) else { return nil }
+        let version = line[lo...hi]
+        guard version.count <= 64, version.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
+        return String(decoding: version, as: UTF8.self)
     }
 
     static func firmwareVersion(from url: String) -> String? {

@@ -35,6 +35,8 @@ public final class VirtualCPE: @unchecked Sendable {
     /// The current run of each diagnostics object (numbers from `runsStarted`): only it may publish results.
     private var currentRun: [String: Int] = [:]
     private var runsStarted = 0
+    private var _pendingFirmware: String?
+    private var firmwareDownloads = 0
 
     public var root: String { model.template.root }
 
@@ -65,6 +67,26 @@ public final class VirtualCPE: @unchecked Sendable {
     public var pingUDPPort: Int {
         get { lock.withLock { _pingUDPPort } }
         set { lock.withLock { _pingUDPPort = newValue } }
+    }
+    /// The version of a firmware image downloaded and not yet booted: the reboot after the download installs it
+    /// (`applyPendingFirmware`).
+    public internal(set) var pendingFirmware: String? {
+        get { lock.withLock { _pendingFirmware } }
+        set { lock.withLock { _pendingFirmware = newValue } }
+    }
+    /// Numbers this device's firmware downloads 0, 1, 2, … (the failure draws of a seeded run depend on it).
+    func nextFirmwareDownload() -> Int { lock.withLock { defer { firmwareDownloads += 1 }; return firmwareDownloads } }
+    /// The reboot after a firmware download: with `install`, SoftwareVersion becomes the pending version; without (an
+    /// image that does not take), the device keeps its version. Either way nothing is pending after. Returns true when
+    /// SoftwareVersion changed.
+    func applyPendingFirmware(install: Bool) -> Bool {
+        lock.withLock {
+            defer { _pendingFirmware = nil }
+            let path = root + "DeviceInfo.SoftwareVersion"
+            guard install, let v = _pendingFirmware, model[path] != v else { return false }
+            _ = model.force(path, v)
+            return true
+        }
     }
     public func withModel<T>(_ body: (inout VirtualDataModel) -> T) -> T { lock.withLock { body(&model) } }
 
@@ -232,6 +254,7 @@ public final class VirtualCPE: @unchecked Sendable {
             model.resetToFactory()
             events = announceBootstrap ? [EventStruct(EventCode.bootstrap), EventStruct(EventCode.boot)] : [EventStruct(EventCode.boot)]
             pendingTransfer = nil
+            _pendingFirmware = nil
             extraRows = [:]
             currentRun = [:]
             bootedAt = Date().timeIntervalSince1970

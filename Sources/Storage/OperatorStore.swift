@@ -77,6 +77,17 @@ public protocol OperatorStore: CorralStore {
     func file(sha256: String, organisationID: Int64) throws -> StoredFile?
     func updateFileRelease(_ file: StoredFile) async throws
 
+    // Firmware rollouts
+    func createRollout(_ rollout: Rollout, devices: [RolloutDevice]) async throws -> Rollout
+    func rollout(id: Int64) throws -> Rollout?
+    func rollouts(under path: String, limit: Int) throws -> [Rollout]
+    func activeRollouts() throws -> [Rollout]
+    func rolloutDevices(rolloutID: Int64, states: [RolloutDevice.State], maxWave: Int, dueBy: Int64?, limit: Int) throws -> [RolloutDevice]
+    func rolloutCounts(rolloutID: Int64) throws -> [Int: RolloutRules.Tally]
+    func rolloutDeferred(rolloutID: Int64, maxWave: Int, minAttempts: Int) throws -> Int
+    func updateRollout(_ rollout: Rollout) async throws
+    func updateRolloutDevices(_ devices: [RolloutDevice]) async throws
+
     // pre-provisioning
     func savePreprovisions(_ rows: [Preprovision]) async throws
     func preprovisions(under path: String) throws -> [Preprovision]

@@ -13,6 +13,9 @@ struct Sim: AsyncParsableCommand {
             unless --username/--password are given, takes the credentials the ACS sets, then informs periodically. \
             It answers every RPC, reboots, factory-resets, downloads firmware over HTTP and listens for \
             connection requests (Digest) on --cr-host:--cr-port, path /cr/<serial>. \
+            A firmware image installs on the reboot after its download; its version is the image's first line \
+            when that is "CORRAL-FIRMWARE <version>", else taken from the file name (r1-2.1.0.bin: 2.1.0); \
+            --fail-download-rate and --bad-image-rate inject failures. \
             TR-143 diagnostics run for real: HTTP download/upload, UDP echo (Echo Plus), and IPPing/TraceRoute \
             simulated with UDP echo to --ping-udp-port; --link-mbps/--link-latency-ms shape that traffic per device.
             Models: tr181 and tr098 are built from the Broadband Forum XML in datamodels/; any other value is \
@@ -54,6 +57,10 @@ struct Sim: AsyncParsableCommand {
     var pingUDPPort = 7
     @Option(name: .customLong("datamodels"), help: "Directory with the BBF data-model XML files (default: the first of ./datamodels, datamodels/ next to the corral binary or above it (a build tree), <prefix>/share/corral/datamodels, /usr/share/corral/datamodels, /usr/local/share/corral/datamodels).") var datamodels: String?
     @Option(name: .customLong("quirk"), help: "Reproduce a field behaviour on every CPE (repeatable): \(SimQuirk.allCases.map { "\($0.rawValue) (\($0.help))" }.joined(separator: ", ")).") var quirk: [String] = []
+    @Option(name: .customLong("fail-download-rate"), help: "Probability (0-1) that a firmware download fails: TransferComplete fault 9010, no reboot, version unchanged.")
+    var failDownloadRate: Double = 0
+    @Option(name: .customLong("bad-image-rate"), help: "Probability (0-1) that a downloaded firmware image does not take: the CPE reports success, reboots and comes back on its old version.")
+    var badImageRate: Double = 0
     @Option(help: "Stop after this many seconds (default: run until interrupted).") var duration: Double?
     @Flag(name: .customLong("back-to-back"), help: "Benchmark: each CPE starts its next session as soon as the last one ends (full CWMP sessions with Digest, new connection each).")
     var backToBack = false
@@ -79,6 +86,8 @@ struct Sim: AsyncParsableCommand {
         }
         if let s = linkLatencyMs, Self.range(s) == nil { throw ValidationError("--link-latency-ms must be ms or lo-hi, e.g. 20 or 5-80") }
         guard (1...65535).contains(pingUDPPort) else { throw ValidationError("--ping-udp-port must be 1-65535") }
+        guard (0...1).contains(failDownloadRate) else { throw ValidationError("--fail-download-rate must be a probability from 0 to 1, e.g. 0.05") }
+        guard (0...1).contains(badImageRate) else { throw ValidationError("--bad-image-rate must be a probability from 0 to 1, e.g. 0.05") }
     }
 
     /// "n" or "lo-hi" (non-negative numbers, lo <= hi).
@@ -119,6 +128,7 @@ struct Sim: AsyncParsableCommand {
         c.xmppKeepAlive = max(1, xmppKeepAlive)
         c.caFile = ca; c.clientCertificate = clientCert; c.clientKey = clientKey; c.basicOnly = basicOnly
         c.linkMbps = linkMbps.flatMap(Self.range); c.linkLatencyMs = linkLatencyMs.flatMap(Self.range); c.pingUDPPort = pingUDPPort
+        c.failDownloadRate = failDownloadRate; c.badImageRate = badImageRate
         let sim = try Simulator(config: c)
         try await sim.start()
         print("corral sim: \(count) \(sim.kind.rawValue) CPEs (\(sim.template.entryCount) parameters each) -> \(acs); connection requests on \(noHTTPCR ? "(no HTTP)" : "\(crHost):\(sim.crPort)")"

@@ -28,6 +28,8 @@ import Storage
         "profile.list": .viewer, "profile.read": .viewer, "profile.validate": .admin, "analytics.devices": .viewer,
         "file.list": .viewer, "file.upload": .admin, "file.read": .viewer, "file.delete": .admin,
         "firmware.list": .viewer, "firmware.add": .admin,
+        "rollout.list": .viewer, "rollout.create": .admin, "rollout.read": .viewer, "rollout.pause": .admin, "rollout.resume": .admin,
+        "rollout.cancel": .admin, "rollout.rollback": .admin,
         "organisation.list": .viewer, "organisation.create": .admin, "organisation.read": .viewer, "organisation.update": .admin,
         "organisation.move": .admin, "organisation.delete": .admin,
         "user.list": .admin, "user.create": .admin, "user.read": .admin, "user.update": .admin, "user.delete": .admin,
@@ -98,6 +100,14 @@ import Storage
         func file(_ org: Organisation) async throws -> StoredFile {
             try await store.createFile(StoredFile(name: "f.bin", fileType: "1 Firmware Upgrade Image", organisationID: org.id, size: 1,
                                                   sha256: "", downloadKey: "k", createdAt: 1, uploadedBy: "t"))
+        }
+
+        /// A running rollout of `org` over one of its devices (no download URL in these tests: the runner sends nothing).
+        func rollout(_ org: Organisation) async throws -> Rollout {
+            let d = try await device(org)
+            let r = Rollout(organisationID: org.id, fileID: try await file(org).id, version: "9", target: "", waves: [100], window: nil,
+                            timeZone: "UTC", maxFailureRate: 1, concurrency: 1, createdAt: 1, createdBy: "t")
+            return try await store.createRollout(r, devices: [RolloutDevice(rolloutID: 0, deviceID: d.id, wave: 0, state: .pending, previousVersion: "1")])
         }
 
         /// A campaign of `org` over one of its devices (the runner leaves it alone: the device never connects).
@@ -182,6 +192,13 @@ import Storage
             case "file.upload": return Sample(method: "POST", path: "/files?name=fw.bin&organisation_id=\(org.id)", raw: Array("firmware".utf8))
             case "file.read": return Sample(method: "GET", path: "/files/\(try await file(org).id)")
             case "firmware.list": return Sample(method: "GET", path: "/firmware")
+            case "rollout.list": return Sample(method: "GET", path: "/rollouts")
+            case "rollout.create": return Sample(method: "POST", path: "/rollouts", json: ["version": "none-\(unique())", "organisation_id": org.id])
+            case "rollout.read": return Sample(method: "GET", path: "/rollouts/\(try await rollout(org).id)")
+            case "rollout.pause": return Sample(method: "POST", path: "/rollouts/\(try await rollout(org).id)/pause")
+            case "rollout.resume": return Sample(method: "POST", path: "/rollouts/\(try await rollout(org).id)/resume")
+            case "rollout.cancel": return Sample(method: "POST", path: "/rollouts/\(try await rollout(org).id)/cancel")
+            case "rollout.rollback": return Sample(method: "POST", path: "/rollouts/\(try await rollout(org).id)/rollback")
             case "firmware.add": return Sample(method: "POST", path: "/firmware?name=fw-\(unique()).bin&version=\(unique())&organisation_id=\(org.id)",
                                                raw: Array("firmware \(unique())".utf8))
             case "file.delete": return Sample(method: "DELETE", path: "/files/\(try await file(org).id)")
@@ -230,7 +247,7 @@ import Storage
         /// Routes acting on one object or organisation, which therefore have an "outside the subtree" variant.
         static func scoped(_ pattern: String, _ action: String) -> Bool {
             pattern.contains("{id}") || pattern.contains("{serial}") ||
-                ["file.upload", "firmware.add", "organisation.create", "user.create", "token.create"].contains(action)
+                ["file.upload", "firmware.add", "rollout.create", "organisation.create", "user.create", "token.create"].contains(action)
         }
     }
 

@@ -123,12 +123,13 @@ final class LiveServer: @unchecked Sendable {
         return try await AccountBootstrap.addToken(store: store, username: u.username, name: "t-\(name)", role: role)
     }
 
-    func simulator(count: Int, model: String = "tr181", prefix: String) throws -> Simulator {
+    func simulator(count: Int, model: String = "tr181", prefix: String, configure: (inout SimulatorConfig) -> Void = { _ in }) throws -> Simulator {
         var c = SimulatorConfig(acsURL: "http://127.0.0.1:\(server.cwmpPort)/cwmp", count: count, model: model)
         c.serialPrefix = prefix
         c.dataModelDirectory = Paths.packageRoot + "/datamodels"
         c.jitter = 0.2
         c.httpTimeoutSeconds = 10
+        configure(&c)
         let sim = try Simulator(config: c)
         StopsLiveServers.Started.current?.add { await sim.stop() }
         return sim

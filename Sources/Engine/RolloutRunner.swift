@@ -1,0 +1,184 @@
+import ACSCore
+import Foundation
+import NIOConcurrencyHelpers
+import Storage
+
+/// Runs firmware rollouts: every `tick` seconds it resolves the devices whose download is under way, stops a
+/// rollout whose failure rate passed its limit, moves to the next wave when the current one succeeded, and queues
+/// downloads (up to the concurrency, inside the window) for the devices whose turn it is, waking them. Everything it
+/// knows is in the store, so a restart resumes where it was.
+public final class RolloutRunner: @unchecked Sendable {
+    let store: OperatorStore
+    let log: Log
+    let tick: Double
+    let wake: @Sendable (Device) async -> Void
+    /// The URL a CPE downloads a stored file from (the API knows the operator port's public address).
+    public let fileURL = NIOLockedValueBox<(@Sendable (StoredFile) -> String)?>(nil)
+    /// Seconds a queued download may wait for its device before the device counts as offline (tests shorten it).
+    public var unreachableAfter = RolloutRules.unreachableAfter
+    /// First retry delay for offline devices (doubling to 6 h).
+    public var retryBase: Int64 = 300
+    private var loop: Task<Void, Never>?
+
+    public init(store: OperatorStore, log: Log = Log(label: "rollout"), tick: Double = 5,
+                wake: @escaping @Sendable (Device) async -> Void = { try? await ConnectionRequester.send(to: $0) }) {
+        self.store = store; self.log = log; self.tick = tick; self.wake = wake
+    }
+
+    public func start() {
+        loop = Task { [weak self] in
+            while !Task.isCancelled {
+                guard let self else { return }
+                await self.step(now: Int64(Date().timeIntervalSince1970))
+                try? await Task.sleep(for: .milliseconds(Int(self.tick * 1000)))
+            }
+        }
+    }
+
+    public func stop() async {
+        loop?.cancel()
+        _ = await loop?.value
+        loop = nil
+    }
+
+    /// One pass over the active rollouts. Serial (the loop calls it).
+    public func step(now: Int64) async {
+        do {
+            for r in try store.activeRollouts() {
+                do {
+                    try await advance(r, now: now)
+                } catch {
+                    log.error("rollout \(r.id) step failed: \(error)")
+                }
+            }
+        } catch {
+            log.error("rollout step failed: \(error)")
+        }
+    }
+
+    private func advance(_ rollout: Rollout, now: Int64) async throws {
+        var r = rollout
+        let zone = TimeZone(identifier: r.timeZone) ?? TimeZone(identifier: "UTC")!
+        let window = r.window?.check(at: now, zone: zone) ?? (open: true, opensAt: now)
+
+        // 1. Devices under way.
+        var changed: [RolloutDevice] = []
+        var cancelTasks: [DeviceTask] = []
+        var events: [StoreWrite] = []
+        for var d in try store.rolloutDevices(rolloutID: r.id, states: [.sent], maxWave: .max, dueBy: nil, limit: 100_000) {
+            let task = try d.taskID.flatMap { try store.task(id: $0) }
+            let device = try store.device(id: d.deviceID)
+            var outcome = RolloutRules.resolve(d, task: task, softwareVersion: device?.softwareVersion ?? "", lastBoot: device?.lastBoot ?? 0,
+                                               version: r.version, now: now, unreachableAfter: unreachableAfter)
+            if outcome == nil, !window.open, task?.state == .pending { outcome = .retry("the window closed before it fetched the image") }
+            guard let outcome else { continue }
+            switch outcome {
+            case .upgraded:
+                d.state = .upgraded; d.reason = ""
+            case .failed(let why):
+                d.state = .failed; d.reason = why
+                events.append(EngineEvents.event("firmware.failed", d.deviceID, now, ["rollout_id": r.id, "version": r.version, "reason": why]))
+            case .retry(let why):
+                if var t = task, t.state == .pending {
+                    t.state = .cancelled; t.updatedAt = now
+                    cancelTasks.append(t)
+                }
+                d.state = .pending; d.reason = why; d.taskID = nil
+                d.nextAt = window.open ? now + RolloutRules.backoff(attempts: d.attempts, base: retryBase) : window.opensAt
+            }
+            changed.append(d)
+        }
+        if !cancelTasks.isEmpty { try await store.apply(cancelTasks.map { .updateTask($0) }) }
+        try await store.updateRolloutDevices(changed)
+
+        // 2. Stop on failures; next wave when this one is through.
+        let counts = try store.rolloutCounts(rolloutID: r.id)
+        var total = RolloutRules.Tally()
+        var upToWave = RolloutRules.Tally()
+        for (wave, t) in counts {
+            for (s, n) in t.byState {
+                total.byState[s, default: 0] += n
+                if wave <= r.wave { upToWave.byState[s, default: 0] += n }
+            }
+        }
+        let deferred = try store.rolloutDeferred(rolloutID: r.id, maxWave: r.wave, minAttempts: RolloutRules.deferAfterAttempts)
+        let waveComplete = upToWave[.sent] == 0 && upToWave[.pending] == deferred
+        if r.state == .running, RolloutRules.tooManyFailures(upToWave, maxRate: r.maxFailureRate, waveComplete: waveComplete) {
+            r.state = .stopped
+            r.reason = "failure rate \(Self.percent(upToWave.failureRate)) over the limit of \(Self.percent(r.maxFailureRate)) "
+                + "(\(upToWave[.failed]) failed of \(upToWave.attempted))"
+            r.updatedAt = now
+            try await store.updateRollout(r)
+            events.append(EngineEvents.rollout("rollout.stopped", r, now: now, ["failed": upToWave[.failed], "upgraded": upToWave[.upgraded]]))
+            log.error("rollout \(r.id) to \(r.version) stopped: \(r.reason)")
+        } else if r.state == .running, waveComplete {
+            if r.wave + 1 < r.waves.count {
+                r.wave += 1
+                r.updatedAt = now
+                try await store.updateRollout(r)
+                events.append(EngineEvents.rollout("rollout.wave", r, now: now, ["upgraded": total[.upgraded], "failed": total[.failed]]))
+                log.info("rollout \(r.id) to \(r.version): wave \(r.wave + 1) of \(r.waves.count)")
+            } else if total[.pending] == 0 && total[.sent] == 0 {
+                r.state = .finished
+                r.reason = "\(total[.upgraded]) upgraded, \(total[.failed]) failed, \(total[.skipped]) already on \(r.version)"
+                r.updatedAt = now
+                try await store.updateRollout(r)
+                events.append(EngineEvents.rollout("rollout.finished", r, now: now, ["upgraded": total[.upgraded], "failed": total[.failed]]))
+                log.info("rollout \(r.id) to \(r.version) finished: \(r.reason)")
+            }
+        }
+        if !events.isEmpty { try await store.apply(events) }
+
+        // 3. Queue downloads for the devices whose turn it is.
+        guard r.state == .running, window.open else { return }
+        let room = r.concurrency - total[.sent]
+        guard room > 0 else { return }
+        let due = try store.rolloutDevices(rolloutID: r.id, states: [.pending], maxWave: r.wave, dueBy: now, limit: room)
+        guard !due.isEmpty else { return }
+        let image = try store.file(id: r.fileID)
+        guard let urlFor = fileURL.withLockedValue({ $0 }), let image else {
+            log.error("rollout \(r.id): \(image == nil ? "its image \(r.fileID) is gone" : "no download URL (the API is not mounted)")")
+            return
+        }
+        let url = urlFor(image)
+        var sent: [RolloutDevice] = []
+        var toWake: [Device] = []
+        for var d in due {
+            guard let device = try store.device(id: d.deviceID) else {
+                d.state = .cancelled; d.reason = "the device was deleted"
+                sent.append(d)
+                continue
+            }
+            let task = try await store.createTask(DeviceTask(deviceID: device.id, kind: .download(url: url, fileType: image.fileType,
+                                                                                             fileSize: UInt32(clamping: image.size), targetFileName: ""),
+                                                             createdAt: now, updatedAt: now))
+            d.state = .sent; d.taskID = task.id; d.attempts += 1; d.sentAt = now; d.reason = ""
+            sent.append(d)
+            toWake.append(device)
+        }
+        try await store.updateRolloutDevices(sent)
+        // Wake them without holding up the next pass; one that cannot be reached fetches it at its next Inform.
+        let wake = self.wake
+        Task { await withTaskGroup(of: Void.self) { g in for d in toWake { g.addTask { await wake(d) } } } }
+    }
+
+    /// A cancelled rollout: downloads not yet fetched are cancelled, devices still waiting are marked cancelled.
+    static func windDown(_ r: Rollout, store: OperatorStore, now: Int64) async throws {
+        var changed: [RolloutDevice] = []
+        var tasks: [StoreWrite] = []
+        for var d in try store.rolloutDevices(rolloutID: r.id, states: [.pending, .sent], maxWave: .max, dueBy: nil, limit: RolloutService.maxDevices) {
+            if d.state == .sent, let id = d.taskID, var t = try store.task(id: id) {
+                // A download under way finishes on its own; only one the device has not fetched is withdrawn.
+                guard t.state == .pending else { continue }
+                t.state = .cancelled; t.updatedAt = now
+                tasks.append(.updateTask(t))
+            }
+            d.state = .cancelled; d.reason = r.reason
+            changed.append(d)
+        }
+        if !tasks.isEmpty { try await store.apply(tasks) }
+        try await store.updateRolloutDevices(changed)
+    }
+
+    static func percent(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+}
