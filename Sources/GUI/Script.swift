@@ -3,7 +3,7 @@
 /// `data-poll` refresh themselves from the server; `details[data-tree]` load a parameter subtree when opened.
 public enum Assets {
     /// Bumped when css/js change (part of their URLs; they are served cacheable).
-    public static let version = "5"
+    public static let version = "6"
 }
 
 extension Assets {
@@ -89,8 +89,10 @@ async function upload(form) {
     var d = new Uint8Array(await crypto.subtle.digest('SHA-256', buf));
     h['X-Checksum-SHA256'] = Array.prototype.map.call(d, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
   }
-  var q = new URLSearchParams({name: form.elements.name.value || f.name, file_type: form.elements.file_type.value});
-  return api('POST', '/api/v1/files?' + q.toString(), buf, h);
+  var q = new URLSearchParams();
+  Array.prototype.forEach.call(form.elements, function (e) { if (e.name && e.type !== 'file' && !e.disabled && e.value !== '') q.set(e.name, e.value); });
+  if (!q.get('name')) q.set('name', f.name);
+  return api('POST', (form.dataset.upload || '/api/v1/files') + '?' + q.toString(), buf, h);
 }
 function el(tag, text, cls) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; }
 function table(columns, rows, id) {

@@ -295,4 +295,71 @@ import Storage
         #expect(!(try await viewer.send("GET", "//devices")).text.contains("data-bulk=\"campaign\""))
         for x in [admin, viewer] { await x.close() }
     }
+
+    /// Issue 14: the firmware page lists the subtree's images and rollouts; a rollout's page its waves, failures and the
+    /// controls its state allows, to admins only; another organisation's rollout is not found.
+    @Test func firmwarePagesShowImagesRolloutsAndControlsByRoleAndSubtree() async throws {
+        let live = try await LiveServer()
+        let north = try await live.store.createOrganisation(name: "North", parentID: 1, now: 1)
+        let south = try await live.store.createOrganisation(name: "South", parentID: 1, now: 1)
+        /// A paused rollout (the runner leaves its upgraded and failed devices alone) over two devices of `org`.
+        func rollout(_ org: Int64, version: String, serial: String) async throws -> (Rollout, Device) {
+            var f = StoredFile(name: "fw-\(serial).bin", fileType: StoredFile.firmwareType, organisationID: org, size: 2048,
+                               sha256: "ab12cd34ef56ab12cd34ef56", downloadKey: "k", createdAt: 1, uploadedBy: "t")
+            f.version = version
+            f.targetModel = "R<1>*"
+            let image = try await live.store.createFile(f)
+            let up = try await live.store.createDevice(Device(name: "00C0FF-\(serial)U", oui: "00C0FF", productClass: "", serialNumber: serial + "U", createdAt: 1).moved(to: org))
+            let bad = try await live.store.createDevice(Device(name: "00C0FF-\(serial)F", oui: "00C0FF", productClass: "", serialNumber: serial + "F", createdAt: 1).moved(to: org))
+            var r = Rollout(organisationID: org, fileID: image.id, version: version, target: "model=R1 group=pilot", waves: [50, 100], window: nil,
+                            timeZone: "UTC", maxFailureRate: 0.05, concurrency: 5, createdAt: 1, createdBy: "t")
+            r.state = .paused
+            var failed = RolloutDevice(rolloutID: 0, deviceID: bad.id, wave: 1, state: .failed, previousVersion: "1.0")
+            failed.reason = "download fault 9010 <b>bad</b>"
+            let created = try await live.store.createRollout(r, devices: [RolloutDevice(rolloutID: 0, deviceID: up.id, wave: 0, state: .upgraded, previousVersion: "1.0"), failed])
+            return (created, bad)
+        }
+        let (mine, bad) = try await rollout(north.id, version: "2.1-north", serial: "FN")
+        let (theirs, _) = try await rollout(south.id, version: "9.9-south", serial: "FS")
+        _ = try await live.user("ada", role: .admin, org: north.id)
+        _ = try await live.user("vic", role: .viewer, org: north.id)
+
+        let (admin, _) = try await signIn(live, "ada")
+        let list = try await admin.send("GET", "//firmware")
+        #expect(list.status == 200, "\(list.status)")
+        for id in ["firmware-images", "firmware-rollouts", "rollout-start"] { #expect(list.text.contains("id=\"\(id)\""), "\(id)") }
+        #expect(list.text.contains("2.1-north") && !list.text.contains("9.9-south") && list.text.contains("model R&lt;1&gt;*"))
+        #expect(list.text.contains("href=\"/firmware/rollouts/\(mine.id)\"") && list.text.contains("data-upload=\"/api/v1/firmware\""))
+        #expect(list.text.contains("<option value=\"2.1-north\">") && list.text.contains("href=\"/firmware\" aria-current=\"page\""))
+        let rows = try await admin.send("GET", "//firmware?part=rollouts")
+        #expect(rows.text.hasPrefix("<tr") && rows.text.contains("1 / 1 / 2") && !rows.text.contains("<html"))
+        let detail = try await admin.send("GET", "//firmware/rollouts/\(mine.id)")
+        #expect(detail.status == 200, "\(detail.status)")
+        for id in ["rollout-progress", "rollout-waves", "rollout-failures", "rollout-resume", "rollout-cancel", "rollout-rollback"] {
+            #expect(detail.text.contains("id=\"\(id)\""), "\(id)")
+        }
+        #expect(!detail.text.contains("id=\"rollout-pause\""))   // paused: resume, not pause
+        #expect(detail.text.contains("2.1-north") && detail.text.contains("href=\"/devices/\(bad.id)\"") && detail.text.contains("9010 &lt;b&gt;bad&lt;/b&gt;"))
+        #expect(detail.text.contains("data-poll=\"/firmware/rollouts/\(mine.id)?part=live\""))
+        let part = try await admin.send("GET", "//firmware/rollouts/\(mine.id)?part=live")
+        #expect(part.status == 200 && part.text.contains("id=\"rollout-waves\"") && !part.text.contains("<html"))
+        #expect(try await admin.send("GET", "//firmware/rollouts/\(theirs.id)").status == 404)
+
+        // A viewer: the lists and the progress, no upload, no start form, no controls.
+        let (viewer, _) = try await signIn(live, "vic")
+        let vlist = try await viewer.send("GET", "//firmware")
+        #expect(vlist.status == 200 && vlist.text.contains("id=\"firmware-rollouts\"") && vlist.text.contains("2.1-north"))
+        #expect(!vlist.text.contains("id=\"rollout-start\"") && !vlist.text.contains("data-upload"))
+        let vdetail = try await viewer.send("GET", "//firmware/rollouts/\(mine.id)")
+        #expect(vdetail.status == 200 && vdetail.text.contains("id=\"rollout-progress\""))
+        for id in ["rollout-pause", "rollout-resume", "rollout-cancel", "rollout-rollback"] { #expect(!vdetail.text.contains("id=\"\(id)\""), "\(id)") }
+
+        // South's admin does not see North's rollout.
+        _ = try await live.user("sam", role: .admin, org: south.id)
+        let (sam, _) = try await signIn(live, "sam")
+        #expect(try await sam.send("GET", "//firmware/rollouts/\(mine.id)").status == 404)
+        let slist = try await sam.send("GET", "//firmware")
+        #expect(slist.text.contains("9.9-south") && !slist.text.contains("2.1-north"))
+        for x in [admin, viewer, sam] { await x.close() }
+    }
 }

@@ -100,6 +100,32 @@ import Storage
         #expect(Self.int(after["cancelled"]) == 4 && Self.int(after["sent"]) == 0)
     }
 
+    @Test func offlineDevicesAreRetriedWithBackoffAndDoNotHoldTheWaveBack() async throws {
+        let (live, _, admin) = try await fleet(2, prefix: "RF-")
+        live.server.rollouts.unreachableAfter = 1
+        live.server.rollouts.retryBase = 1
+        // A device of the same profile that never connects.
+        var d = Device(name: "00C0FF-OFF1", oui: "00C0FF", productClass: "P", serialNumber: "OFF1", createdAt: 1)
+        d.profile = "generic-tr181"; d.softwareVersion = "1.0.0"
+        let off = try await live.store.createDevice(d)
+        try await addImage(admin, version: "7.7")
+        let start = try await admin.send("POST", "/rollouts", json: ["version": "7.7"])
+        #expect(start.status == 201 && Self.int(start.json["pending"]) == 3, "\(start.text)")
+        let id = Int64(Self.int(start.json["id"]))
+        try await waitUntil("the offline device tried three times", seconds: 40) {
+            try live.store.rolloutDevices(rolloutID: id, states: [.pending], maxWave: .max, dueBy: nil, limit: 10)
+                .contains { $0.deviceID == off.id && $0.attempts >= RolloutRules.deferAfterAttempts }
+        }
+        let now = try await admin.get("/rollouts/\(id)").json
+        // The others are through; the rollout keeps trying the offline one until it is cancelled.
+        #expect(Self.int(now["upgraded"]) == 2 && now["state"] as? String == "running", "\(now)")
+        let row = try #require(try live.store.rolloutDevices(rolloutID: id, states: [.pending], maxWave: .max, dueBy: nil, limit: 10).first)
+        #expect(row.reason.hasPrefix("offline") && row.nextAt > Int64(Date().timeIntervalSince1970) - 2)
+        // Its withdrawn downloads were cancelled, not left for its next Inform.
+        #expect(try live.store.tasks(deviceID: off.id, states: [.pending]).isEmpty)
+        #expect(try await admin.send("POST", "/rollouts/\(id)/cancel").json["state"] as? String == "cancelled")
+    }
+
     @Test func badRequestsAreRefusedWithTheReason() async throws {
         let live = try await LiveServer()
         let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1))

@@ -14,7 +14,7 @@ enum PageKit {
     /// A whole page, or just `fragment` when the request asks for one part (`?part=…`, used by live polling).
     static func page(_ ctx: RequestContext, _ title: String, section: String, _ body: Markup) -> HTTPResponse {
         var nav = [NavLink("Dashboard", "/", current: section == "dashboard"), NavLink("Devices", "/devices", current: section == "devices"),
-                   NavLink("Alerts", "/alerts", current: section == "alerts")]
+                   NavLink("Alerts", "/alerts", current: section == "alerts"), NavLink("Firmware", "/firmware", current: section == "firmware")]
         nav.append(NavLink("Admin", "/admin", current: section == "admin"))
         let user = ctx.caller.map { PageUser(name: $0.user.username, role: $0.role.rawValue, organisation: $0.organisation.name) }
         return html(Layout.page(title: title, nav: nav, user: user, csrf: ctx.caller?.csrf, body: body))
@@ -46,11 +46,12 @@ enum PageKit {
         return "<select name=\"\(name)\" id=\"\(id)\"\(Markup.when(!any, " data-kind=\"int\""))>\(Markup.when(any, "<option value=\"\">any</option>"))\(opts)</select>"
     }
 
-    /// A form the browser sends to the REST API (see corral.js). `body` is fixed JSON merged with the fields.
+    /// A form the browser sends to the REST API (see corral.js). `body` is fixed JSON merged with the fields; `id` is
+    /// for pages whose tests (and links) need to find the form.
     static func apiForm(_ url: String, method: String = "POST", body: String? = nil, confirm: String? = nil, then: String? = nil,
-                        cls: String = "stack", label: String? = nil, _ fields: Markup) -> Markup {
+                        cls: String = "stack", label: String? = nil, id: String? = nil, _ fields: Markup) -> Markup {
         """
-        <form class="\(cls)" data-api="\(url)"\(Markup.when(method != "POST", " data-method=\"\(method)\""))\
+        <form class="\(cls)" data-api="\(url)"\(Markup.when(id != nil, " id=\"\(id ?? "")\""))\(Markup.when(method != "POST", " data-method=\"\(method)\""))\
         \(Markup.when(body != nil, " data-body=\"\(body ?? "")\""))\(Markup.when(confirm != nil, " data-confirm=\"\(confirm ?? "")\""))\
         \(Markup.when(then != nil, " data-then=\"\(then ?? "")\""))\(Markup.when(label != nil, " aria-label=\"\(label ?? "")\""))>\(fields)<output></output></form>
         """

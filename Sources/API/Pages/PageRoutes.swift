@@ -15,6 +15,8 @@ enum PageRoutes {
         Route(method: "GET", pattern: "/devices/{id}", permission: .role(.viewer), action: "gui.device", handler: DevicePage.show),
         Route(method: "GET", pattern: "/alerts", permission: .role(.viewer), action: "gui.alerts", handler: AlertsPage.show),
         Route(method: "GET", pattern: "/devices/{id}/tree", permission: .role(.viewer), action: "gui.device.tree", handler: DevicePage.tree),
+        Route(method: "GET", pattern: "/firmware", permission: .role(.viewer), action: "gui.firmware", handler: FirmwarePages.list),
+        Route(method: "GET", pattern: "/firmware/rollouts/{id}", permission: .role(.viewer), action: "gui.rollout", handler: FirmwarePages.rollout),
         Route(method: "GET", pattern: "/admin", permission: .role(.viewer), action: "gui.admin", handler: AdminPages.index),
         Route(method: "GET", pattern: "/admin/organisations", permission: .role(.viewer), action: "gui.organisations", handler: AdminPages.organisations),
         Route(method: "GET", pattern: "/admin/users", permission: .role(.admin), action: "gui.users", handler: AdminPages.users),
