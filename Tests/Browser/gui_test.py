@@ -488,6 +488,77 @@ def main():
             shot(d, "17-report-error", full=False)
         _()
 
+        @test("firmware: upload an image, start a rollout, every device upgrades")
+        def _():
+            # Still signed in as admin (the RBAC test below signs out). Every device of the organisation is a target:
+            # the 5 TR-181 and 2 TR-098 GUI CPEs and the ACME LTE router added above, all online, all on 1.0.0.
+            known = c.api("GET", "/devices?limit=50")[1]["devices"]
+            assert sorted(x["serial"] for x in known) == sorted(list(devices) + ["LTE000000"]), [x["serial"] for x in known]
+            assert all(x["software_version"] != "7.7.7" for x in known), known
+            expected = len(known)  # 8
+            image = os.path.join(c.data, "gui-fw-7.7.7.bin")  # the file name is the name CPEs see: letters, digits, . _ -
+            with open(image, "wb") as f:
+                f.write(b"CORRAL-FIRMWARE 7.7.7\n" + os.urandom(3000))
+            digest = hashlib.sha256(open(image, "rb").read()).hexdigest()
+
+            def no_error(form_id):  # a refused request shows in the form's <output>: fail with its text
+                out = d.find_element(By.CSS_SELECTOR, f"#{form_id} output")
+                if "err" in (out.get_attribute("class") or ""):
+                    raise AssertionError(f"#{form_id}: {out.text}")
+                return True
+
+            d.find_element(By.LINK_TEXT, "Firmware").click()
+            WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "firmware-images")))
+            assert "No firmware images yet" in d.find_element(By.ID, "firmware-images").text
+            assert not d.find_elements(By.ID, "rollout-start"), "a start form without an image"
+            d.find_element(By.ID, "fw-file").send_keys(image)
+            d.find_element(By.ID, "fw-version").send_keys("7.7.7")
+            d.find_element(By.CSS_SELECTOR, "#firmware-upload button[type='submit']").click()
+            # The form reloads the page once the API took the file.
+            wait_for("the image in the list", lambda: no_error("firmware-upload") and "7.7.7" in d.find_element(By.ID, "firmware-images").text)
+            images = d.find_element(By.ID, "firmware-images").text
+            assert "gui-fw-7.7.7.bin" in images and digest[:16] in images and "admin" in images, images
+            fw = c.api("GET", "/firmware")[1]["firmware"]
+            assert len(fw) == 1 and fw[0]["version"] == "7.7.7" and fw[0]["sha256"] == digest and fw[0]["size"] == os.path.getsize(image), fw
+
+            form = WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "rollout-start")))
+            Select(form.find_element(By.ID, "ro-version")).select_by_value("7.7.7")
+            waves = form.find_element(By.ID, "ro-waves")
+            waves.clear()
+            waves.send_keys("100%")
+            form.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
+            WebDriverWait(d, WAIT).until(EC.alert_is_present()).accept()
+            # No data-then: the rollouts table (data-poll) refreshes in place.
+            def listed():
+                no_error("rollout-start")
+                row = d.find_element(By.CSS_SELECTOR, "#firmware-rollouts tbody tr[data-rollout]")
+                return "7.7.7" in row.text and (row.get_attribute("data-rollout"), row.find_element(By.TAG_NAME, "a").get_attribute("href"), row.text)
+            rid, href, text = wait_for("the rollout in the list", listed)
+            assert href == f"{c.base}/firmware/rollouts/{rid}" and "every device" in text and "admin" in text, (href, text)
+            shot(d, "20-firmware")
+
+            # The runner queues the downloads (every 5 s) and wakes the CPEs; each fetches the image, reboots into
+            # 7.7.7 and informs; the next pass counts it upgraded and finishes the single wave. The page polls every 3 s.
+            d.get(c.base + f"/firmware/rollouts/{rid}")
+            WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "rollout-progress")))
+            state = lambda: d.find_element(By.CSS_SELECTOR, "#rollout-progress .badge").text
+            wait_for("the rollout to end (the page refreshes itself)", lambda: state() in ("finished", "stopped", "cancelled"), timeout=90)
+            progress = d.find_element(By.ID, "rollout-progress").text
+            m = re.search(r"(\d+): upgraded (\d+) · failed (\d+)", progress)
+            assert state() == "finished" and m and [int(g) for g in m.groups()] == [expected, expected, 0], \
+                (progress, d.find_element(By.ID, "rollout-failures").text)
+            assert "100 %" in progress and f"{expected} upgraded, 0 failed, 0 already on 7.7.7" in progress, progress
+            wave = [td.text for td in d.find_elements(By.CSS_SELECTOR, "#rollout-waves tbody tr td")]
+            assert wave[:5] == ["1", "100 %", str(expected), str(expected), "0"], wave
+            assert "No failures." in d.find_element(By.ID, "rollout-failures").text
+            shot(d, "21-firmware-rollout")
+            # The devices themselves report the new version (their Informs after the reboot).
+            after = {x["serial"]: x["software_version"] for x in c.api("GET", "/devices?limit=50")[1]["devices"]}
+            assert set(after.values()) == {"7.7.7"} and len(after) == expected, after
+            st, r = c.api("GET", f"/rollouts/{rid}")
+            assert st == 200 and r["state"] == "finished" and r["upgraded"] == expected and r["created_by"] == "admin", r
+        _()
+
         @test("RBAC: a viewer sees no actions and the server refuses a forged POST")
         def _():
             d.find_element(By.CSS_SELECTOR, ".who button").click()  # log out
