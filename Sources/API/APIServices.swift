@@ -12,7 +12,11 @@ public struct APIConfig: Sendable {
     public var filesDirectory: String
     /// Base URL CPEs use to download files, e.g. "http://acs.example.net:8080" (the operator port serves /files/…).
     public var fileBaseURL: String
-    public var maxUploadBytes = 256 << 20
+    public var maxUploadBytes = 4 << 30
+    /// "device": CPEs fetch files with their transfer credentials (or operators with API credentials); "key": the URL is enough.
+    public var fileDownloadAuth = "device"
+    /// The CWMP side's per-device transfer credentials (nil: an API without a CWMP server; downloads need API credentials).
+    public var transfers: TransferCredentials?
     public var passwordIterations = PasswordHashDefaults.iterations
     /// Login session lifetime.
     public var sessionSeconds: Int64 = 12 * 3600

@@ -11,6 +11,8 @@ extension APIHandler {
         let c = server.config
         var ac = APIConfig(filesDirectory: (c.dataDirectory as NSString).appendingPathComponent("files"), fileBaseURL: c.fileBaseURL ?? "")
         ac.maxUploadBytes = c.maxUploadBytes
+        ac.fileDownloadAuth = c.fileDownloadAuth
+        ac.transfers = server.cwmp.transfers
         ac.catalog = server.catalog
         ac.reloader = server.reloader
         ac.passwordIterations = passwordIterations
@@ -35,9 +37,13 @@ extension APIHandler {
 
     /// After `start()`: the default download base URL needs the bound port.
     public func serverStarted(_ server: CorralServer) {
-        guard services.fileBaseURL.isEmpty else { return }
-        let host = ["0.0.0.0", "::", ""].contains(server.config.host) ? ProcessInfo.processInfo.hostName : server.config.host
-        services.fileBaseURL = "\(server.tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(server.httpPort)"
+        if services.fileBaseURL.isEmpty {
+            let host = ["0.0.0.0", "::", ""].contains(server.config.host) ? ProcessInfo.processInfo.hostName : server.config.host
+            services.fileBaseURL = "\(server.tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(server.httpPort)"
+        }
+        // Downloads and uploads pointed here carry the device's transfer credentials.
+        let base = services.fileBaseURL.hasSuffix("/") ? String(services.fileBaseURL.dropLast()) : services.fileBaseURL
+        server.cwmp.transferPrefixes.withLockedValue { $0 = [base + "/files/", base + "/uploads/"] }
     }
 }
 

@@ -25,6 +25,10 @@ public final class CWMPService: Sendable {
     let authNotices = NIOLockedValueBox(NoticeAggregator())
     /// Corral's TR-143 servers (set by `serve`): told which devices are about to test, asked for their view of a result.
     public let speedTest = NIOLockedValueBox<SpeedTestService?>(nil)
+    /// Per-device credentials for Corral's file server, put into Downloads/Uploads pointed at it.
+    public let transfers: TransferCredentials
+    /// Where Corral's own transfer URLs start ("http://acs:8080/files/"); set once the operator port is known.
+    public let transferPrefixes = NIOLockedValueBox<[String]>([])
 
     public init(store: CorralStore, config: EngineConfig, log: Log = Log(label: "cwmp")) {
         self.store = store
@@ -34,6 +38,7 @@ public final class CWMPService: Sendable {
                                      maxRetryAfter: config.retryAfterSeconds)
         let nonces = config.nonceSecret.isEmpty ? NonceSource.random() : NonceSource(secret: config.nonceSecret)
         auth = CPEAuthenticator(nonces: nonces, currentProfiles: { [config] in config.profiles })
+        transfers = TransferCredentials(secret: config.nonceSecret.isEmpty ? randomBytes(32) : config.nonceSecret)
         if config.scripting != nil, let automation = store as? AutomationStore {
             provisioning = ProvisioningRunner(engine: { [config] in config.scripting }, store: automation, interest: config.eventInterest,
                                               log: Log(label: "provision"))
@@ -461,7 +466,8 @@ public final class CWMPService: Sendable {
         }.map { task -> WorkItem in
             ctx.queuedTaskIDs.insert(task.id)
             if case .diagnostics = task.kind { speedTest.withLockedValue { $0 }?.expect(ctx.device.ipAddress) }
-            return WorkItem(origin: .task(task.id), request: TaskPlanner.request(for: task))
+            return WorkItem(origin: .task(task.id), request: transfers.outgoing(TaskPlanner.request(for: task), deviceID: ctx.device.id,
+                                                                             ownPrefixes: transferPrefixes.withLockedValue { $0 }))
         }
         ctx.machine.enqueue(items)
     }

@@ -33,6 +33,9 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var fileBaseURL: String?
     /// Largest file upload through the API.
     public var maxUploadBytes: Int = 4 << 30
+    /// Who may fetch stored files from `/files/…`: "device" (default) = a CPE with its per-device transfer
+    /// credentials (sent in the Download RPC) or an operator with API credentials; "key" = anyone with the URL.
+    public var fileDownloadAuth = "device"
     /// Seconds between two passes of the rollout runner (not in corral.json: tests shorten it).
     public var rolloutTick: Double = 5
     /// Directory of profile files (*.lua); the built-in generic profiles are always there unless a file replaces them.
@@ -88,7 +91,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case dataDirectory = "data", host, cwmpPort = "cwmp_port", httpPort = "http_port", stunPort = "stun_port"
         case sessionIdleTimeout = "session_idle_timeout", maxSessions = "max_sessions", maxBodyBytes = "max_body_bytes", profiles
-        case fileBaseURL = "file_base_url", maxUploadBytes = "max_upload_bytes"
+        case fileBaseURL = "file_base_url", maxUploadBytes = "max_upload_bytes", fileDownloadAuth = "file_download_auth"
         case profilesDirectory = "profiles_dir", secrets, scriptsDirectory = "scripts_dir"
         case informRetentionDays = "inform_retention_days", kpiRetentionDays = "kpi_retention_days", xmpp
         case tlsCert = "tls_cert", tlsKey = "tls_key", cwmpPlainPort = "cwmp_plain_port", clientCA = "client_ca"
@@ -112,6 +115,10 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         profiles = try c.decodeIfPresent([String: ProfileOverride].self, forKey: .profiles) ?? [:]
         fileBaseURL = try c.decodeIfPresent(String.self, forKey: .fileBaseURL)
         maxUploadBytes = try c.decodeIfPresent(Int.self, forKey: .maxUploadBytes) ?? d.maxUploadBytes
+        fileDownloadAuth = try c.decodeIfPresent(String.self, forKey: .fileDownloadAuth) ?? d.fileDownloadAuth
+        guard ["device", "key"].contains(fileDownloadAuth) else {
+            throw DecodingError.dataCorruptedError(forKey: .fileDownloadAuth, in: c, debugDescription: "file_download_auth must be \"device\" or \"key\"")
+        }
         profilesDirectory = try c.decodeIfPresent(String.self, forKey: .profilesDirectory)
         secrets = try c.decodeIfPresent([String: String].self, forKey: .secrets) ?? [:]
         scriptsDirectory = try c.decodeIfPresent(String.self, forKey: .scriptsDirectory)

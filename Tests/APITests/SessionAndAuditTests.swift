@@ -163,10 +163,37 @@ import Storage
         #expect(up.json["file_type"] as? String == "1 Firmware Upgrade Image")
         let url = try #require(up.json["download_url"] as? String)
         #expect(url.hasPrefix("http://127.0.0.1:\(live.server.httpPort)/files/"))
-        // What a CPE gets: no credentials, the key in the URL is the capability.
-        let got = try await HTTPClient.send(url: url)
+        // The URL alone is not enough: a CPE shows its transfer credentials (from its Download RPC), Digest or Basic.
+        let bare = try await HTTPClient.send(url: url)
+        #expect(bare.status == 401)
+        let challenges = bare.headers.all("WWW-Authenticate")
+        #expect(challenges.contains { $0.hasPrefix("Digest ") } && challenges.contains { $0.hasPrefix("Basic ") })
+        let transfers = try #require(live.api.services.config.transfers)
+        let device = try await live.store.createDevice(Device(name: "00C0FF-DL1", oui: "00C0FF", productClass: "P", serialNumber: "DL1", createdAt: 1))
+        let basic = BasicCredentials(username: transfers.username(device.id), password: transfers.password(device.id)).headerValue
+        let got = try await HTTPClient.send(url: url, headers: ["Authorization": basic])
         #expect(got.status == 200 && got.body == firmware)
-        let guessed = try await HTTPClient.send(url: url.replacingOccurrences(of: "/files/1/", with: "/files/1/x"))
+        let challenge = try #require(DigestChallenge.parse(challenges))
+        let parts = try #require(URLParts.parse(url))
+        let digestAuth = try #require(Digest.authorize(challenge: challenge, username: transfers.username(device.id), password: transfers.password(device.id),
+                                                       method: "GET", uri: parts.pathAndQuery))
+        #expect(try await HTTPClient.send(url: url, headers: ["Authorization": digestAuth.headerValue]).status == 200)
+        // Another device's password, a device of another organisation, an operator's token.
+        let wrongDevice = BasicCredentials(username: transfers.username(device.id + 1), password: transfers.password(device.id)).headerValue
+        #expect(try await HTTPClient.send(url: url, headers: ["Authorization": wrongDevice]).status == 401)
+        let other = try await live.store.createOrganisation(name: "Elsewhere", parentID: 1, now: 1)
+        let uploadedAtOther = try await admin.send("POST", "/files?name=other.bin&organisation_id=\(other.id)", body: [1, 2, 3])
+        let otherURL = try #require(uploadedAtOther.json["download_url"] as? String)
+        // Files are for the devices of their organisation's subtree: a sub-organisation's file is not a root device's.
+        #expect(try await HTTPClient.send(url: otherURL, headers: ["Authorization": basic]).status == 403)
+        var outside = Device(name: "00C0FF-DL2", oui: "00C0FF", productClass: "P", serialNumber: "DL2", createdAt: 1)
+        outside.organisationID = other.id
+        outside = try await live.store.createDevice(outside)
+        let outsideBasic = BasicCredentials(username: transfers.username(outside.id), password: transfers.password(outside.id)).headerValue
+        #expect(try await HTTPClient.send(url: url, headers: ["Authorization": outsideBasic]).status == 200, "a root file is for every device")
+        #expect(try await HTTPClient.send(url: otherURL, headers: ["Authorization": outsideBasic]).status == 200)
+        #expect(try await HTTPClient.send(url: url, headers: ["Authorization": "Bearer \(admin.token ?? "")"]).status == 200)
+        let guessed = try await HTTPClient.send(url: url.replacingOccurrences(of: "/files/1/", with: "/files/1/x"), headers: ["Authorization": basic])
         #expect(guessed.status == 404)
         #expect(try await admin.send("POST", "/files?name=../etc/passwd", body: [1]).status == 400)
         let id = try #require(up.json["id"] as? Int)

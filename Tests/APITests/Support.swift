@@ -141,10 +141,12 @@ final class APIClient: @unchecked Sendable {
     let host = "127.0.0.1"
     let port: Int
     var headers = HTTPFields()
+    let token: String?
     private var conn: HTTPClientConnection?
 
     init(port: Int, token: String? = nil) {
         self.port = port
+        self.token = token
         if let token { headers.set("Authorization", "Bearer \(token)") }
     }
 

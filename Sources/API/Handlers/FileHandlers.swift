@@ -60,6 +60,24 @@ enum FileHandlers {
         return JSON.response(FirmwareList(firmware: images.map { FileView($0, baseURL: base) }))
     }
 
+    /// A CPE of the file's organisation subtree with its transfer credentials, or an operator who sees the file;
+    /// nil when allowed, else the refusal (401 with the challenges, or 403).
+    static func authorise(_ request: HTTPRequest, file f: StoredFile, services: APIServices) -> HTTPResponse? {
+        guard let filePath = try? services.store.organisation(id: f.organisationID)?.path else { return HTTPResponse(status: 404, text: "no such file\n") }
+        if let transfers = services.config.transfers,
+           let deviceID = transfers.device(authorization: request.headers.first("Authorization"), method: request.method) {
+            guard let d = try? services.store.device(id: deviceID),
+                  let devicePath = try? services.store.organisation(id: d.organisationID)?.path, devicePath.hasPrefix(filePath) else {
+                return HTTPResponse(status: 403, text: "this device may not fetch this file\n")
+            }
+            return nil
+        }
+        if let caller = try? Authenticator(store: services.store).authenticate(request, now: Time.now), caller.sees(filePath) { return nil }
+        var h = HTTPFields()
+        for c in services.config.transfers?.challenges() ?? [] { h.add("WWW-Authenticate", c) }
+        return HTTPResponse(status: 401, headers: h, text: "credentials required: the device's transfer credentials from its Download request\n")
+    }
+
     /// The request's body (streamed to the spool by the server, or a small in-memory one) kept as a file of the
     /// caller's organisation: named by `name`, checked against `X-Checksum-SHA256` / `sha256`, deduplicated.
     static func ingest(_ ctx: RequestContext, fileType: String, release: (inout StoredFile) throws -> Void) async throws -> (StoredFile, Bool) {
@@ -129,6 +147,7 @@ enum FileHandlers {
               constantTimeEquals(String(parts[2]), f.downloadKey), parts[3] == f.name else {
             return HTTPResponse(status: 404, text: "no such file\n")
         }
+        if services.config.fileDownloadAuth == "device", let refusal = authorise(request, file: f, services: services) { return refusal }
         let path = blobPath(id, services)
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let size = (attributes[.size] as? NSNumber)?.int64Value else {
