@@ -106,6 +106,11 @@ function CorralDevice:factory_reset() end
 ---@param spec table {url, file_type = "firmware"|"web-content"|"config", file_size, target}
 function CorralDevice:download(spec) end
 
+--- Has the CPE upload its configuration (or log) to Corral (Upload RPC); kept with the device's backups, newest 50.
+--- Contexts: campaign, automation.
+---@param file_type? string "config" (default) or "log"
+function CorralDevice:backup(file_type) end
+
 --- Runs a TR-143 test with the paths of the device's data model, against Corral's own test servers; the result is stored with the device (campaign rate limits pace a fleet test).
 --- Contexts: campaign.
 ---@param spec table {test = "download"|"upload"|"udpecho"|"ping"|"traceroute", size, seconds, connections, host, count}

@@ -113,6 +113,14 @@ schemas = {
     "failures": {"type": "array", "items": obj({"device_id": id_, "device": string, "reason": string, "previous_version": string})}},
     ["id", "version", "state", "total", "percent", "by_wave"]),
  "RolloutList": obj({"rollouts": {"type": "array", "items": ref("Rollout")}}, ["rollouts"]),
+ "Backup": obj({"id": id_, "device_id": id_, "task_id": id_, "file_type": string, "size": integer, "sha256": string, "created_at": time,
+    "restorable": {"type": "boolean", "description": "a configuration (restored by a Download of 3 Vendor Configuration File)"}},
+    ["id", "device_id", "file_type", "size", "sha256"]),
+ "BackupList": obj({"backups": {"type": "array", "items": ref("Backup")}}, ["backups"]),
+ "BackupCreate": obj({"file_type": {"type": "string", "description": "config (default), log, or a TR-069 FileType"},
+    "connection_request": {"type": "boolean"}, "timeout": {"type": "integer", "minimum": 1, "maximum": 120}}),
+ "BackupDiff": obj({"from": id_, "to": id_, "text": {"type": "boolean"}, "same": {"type": "boolean"}, "diff": string}, ["from", "to", "text", "same", "diff"]),
+ "RunOptions": obj({"connection_request": {"type": "boolean"}, "timeout": {"type": "integer", "minimum": 1, "maximum": 120}}),
  "Organisation": obj({"id": id_, "parent_id": id_, "name": string, "path": string, "created_at": time}, ["id", "name", "path"]),
  "OrganisationList": obj({"organisations": {"type": "array", "items": ref("Organisation")}}, ["organisations"]),
  "OrganisationCreate": obj({"name": {"type": "string", "minLength": 1, "maxLength": 100}, "parent_id": id_}, ["name"]),
@@ -366,6 +374,16 @@ for action, what in [("pause", "Pause (downloads under way finish)"), ("resume",
     op("POST", "/rollouts/{id}/" + action, "admin", what, resp("The rollout", "Rollout"), [P_ID])
 op("POST", "/rollouts/{id}/rollback", "admin", "Roll the upgraded devices back to their previous version (a new rollout)", resp("The rollback", "Rollout"),
    [P_ID], status="201")
+op("POST", "/devices/{id}/backup", "operator", "Have the CPE upload its configuration (or log) to Corral (an Upload task)", resp("Queued", "Task"),
+   [P_ID], body("BackupCreate"), status="201")
+op("GET", "/devices/{id}/backups", "viewer", "A device's backups, newest first (the newest 50 are kept)", resp("Backups", "BackupList"), [P_ID])
+op("GET", "/backups/{id}", "viewer", "One backup", resp("The backup", "Backup"), [P_ID])
+op("GET", "/backups/{id}/content", "operator", "A backup's bytes (text/plain when it is text)", {"description": "The file",
+   "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}, "text/plain": {"schema": string}}}, [P_ID])
+op("GET", "/backups/{id}/diff", "operator", "What changed from another backup (default: the device's previous one of its kind)", resp("The diff", "BackupDiff"),
+   [P_ID, q("to", id_)])
+op("POST", "/backups/{id}/restore", "admin", "Restore a configuration: a Download of 3 Vendor Configuration File to its device", resp("Queued", "Task"),
+   [P_ID], body("RunOptions"), status="201")
 op("GET", "/organisations", "viewer", "The caller's organisation subtree", resp("Organisations", "OrganisationList"))
 op("POST", "/organisations", "admin", "Create an organisation (default parent: the caller's)", resp("Created", "Organisation"), req=body("OrganisationCreate"), status="201")
 op("GET", "/organisations/{id}", "viewer", "One organisation", resp("The organisation", "Organisation"), [P_ID])
@@ -430,7 +448,7 @@ for method, path, perm, summary, ok, params, req, errors, status in ops:
             422: "Invalid input", 429: "Throttled", 503: "Busy, or a query ran past the time limit"}[e])
     if method == "POST" and path == "/devices/{id}/tasks":
         o["responses"]["200"] = resp("Finished", "Task"); o["responses"]["202"] = resp("Not finished before the timeout", "Task")
-    if path in ("/devices/{id}/factory-reset", "/devices/{id}/download") or (method == "POST" and path == "/devices/{id}/diagnostics"):
+    if path in ("/devices/{id}/factory-reset", "/devices/{id}/download", "/devices/{id}/backup", "/backups/{id}/restore") or (method == "POST" and path == "/devices/{id}/diagnostics"):
         o["responses"]["200"] = resp("Finished", "Task"); o["responses"]["202"] = resp("Not finished before the timeout", "Task")
     if method == "POST" and path in ("/files", "/firmware"):
         o["responses"]["200"] = resp("These bytes were stored already: the existing file", "File")

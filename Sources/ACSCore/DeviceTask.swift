@@ -11,6 +11,9 @@ public enum TaskKind: Sendable, Equatable, Codable {
     case addObject(String)
     case deleteObject(String)
     case download(url: String, fileType: String, fileSize: UInt32, targetFileName: String)
+    /// The CPE sends a file to Corral (Upload RPC: "1 Vendor Configuration File", "2 Vendor Log File"): a backup.
+    /// The URL (Corral's, per task) and the device's transfer credentials are filled in when it is sent.
+    case upload(fileType: String)
     /// A TR-143 test: an SPV starting it, then a read of the results after "8 DIAGNOSTICS COMPLETE".
     case diagnostics(DiagnosticSpec)
 
@@ -24,6 +27,7 @@ public enum TaskKind: Sendable, Equatable, Codable {
         case .addObject: "add"
         case .deleteObject: "delete"
         case .download: "download"
+        case .upload: "upload"
         case .diagnostics(let d): "diagnose " + d.plan.test.rawValue
         }
     }

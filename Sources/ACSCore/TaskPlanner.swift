@@ -27,6 +27,8 @@ public enum TaskPlanner {
         case .download(let url, let fileType, let size, let target):
             return .download(Download(commandKey: key, fileType: fileType, url: url, fileSize: size, targetFileName: target))
         case .diagnostics(let d): return .setParameterValues(parameters: d.plan.values, parameterKey: key)
+        case .upload(let fileType):
+            return .upload(Upload(commandKey: key, fileType: fileType, url: "", username: "", password: "", delaySeconds: 0))
         }
     }
 
@@ -44,7 +46,7 @@ public enum TaskPlanner {
             return .waiting(TaskResult())                      // confirmed by the next boot (resolveWaiting)
         case .factoryReset:
             return .waiting(TaskResult())                      // confirmed by "0 BOOTSTRAP" (or a boot on onboarding credentials)
-        case .download(let r):
+        case .download(let r), .upload(let r):
             return r.status == 0 ? .done(TaskResult(status: 0)) : .waiting(TaskResult(status: r.status))
         case .setParameterValues(let status):
             if diagnosticsObject(of: task) != nil { return .waiting(TaskResult(status: status)) }
@@ -136,7 +138,11 @@ public enum TaskPlanner {
 
     /// TransferComplete for a waiting Download.
     public static func resolveTransfer(_ task: DeviceTask, _ tc: TransferComplete) -> TaskOutcome? {
-        guard case .download = task.kind, tc.commandKey == task.commandKey else { return nil }
+        switch task.kind {
+        case .download, .upload: break
+        default: return nil
+        }
+        guard tc.commandKey == task.commandKey else { return nil }
         if tc.fault.code == 0 { return .done(TaskResult(status: 0)) }
         return .fault(CWMPFault(code: tc.fault.code, string: tc.fault.string))
     }

@@ -29,6 +29,12 @@ public final class APIHandler: Sendable {
         if request.path.hasPrefix("/files/") && (request.method == "GET" || request.method == "HEAD") {
             return FileHandlers.download(request, services: services)
         }
+        if request.path.hasPrefix("/uploads/") && (request.method == "PUT" || request.method == "POST") {
+            return await BackupHandlers.receive(request, services: services)
+        }
+        if request.path.hasPrefix("/backups/") && (request.method == "GET" || request.method == "HEAD") {
+            return BackupHandlers.serve(request, services: services)
+        }
         return await page(request)
     }
 

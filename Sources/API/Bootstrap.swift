@@ -30,7 +30,8 @@ extension APIHandler {
         try? files.prepare()
         let spool = files.spoolDirectory
         server.operatorSpool = { method, path, headers in
-            OperatorBodyLimits.isUpload(method, path) && OperatorBodyLimits.hasCredentials(headers) ? spool : nil
+            (OperatorBodyLimits.isUpload(method, path) || OperatorBodyLimits.isBackupUpload(method, path)) && OperatorBodyLimits.hasCredentials(headers)
+                ? spool : nil
         }
         return api
     }
@@ -43,7 +44,7 @@ extension APIHandler {
         }
         // Downloads and uploads pointed here carry the device's transfer credentials.
         let base = services.fileBaseURL.hasSuffix("/") ? String(services.fileBaseURL.dropLast()) : services.fileBaseURL
-        server.cwmp.transferPrefixes.withLockedValue { $0 = [base + "/files/", base + "/uploads/"] }
+        server.cwmp.transferPrefixes.withLockedValue { $0 = [base + "/files/", base + "/uploads/", base + "/backups/"] }
     }
 }
 
@@ -93,6 +94,9 @@ enum OperatorBodyLimits {
         { method, path, headers in
             if path == "/api/v1/auth/login" || path == "/login" { return login }
             if isUpload(method, path) { return hasCredentials(headers) ? max(maxUpload, JSON.maxBodyBytes) : login }
+            // A CPE's backup: some send it before authenticating, then again after the 401 (bounded, and counted
+            // against the buffered-body budget until it is spooled).
+            if isBackupUpload(method, path) { return Backup.maxBytes }
             return JSON.maxBodyBytes
         }
     }
@@ -100,6 +104,11 @@ enum OperatorBodyLimits {
     /// Requests whose body is a file (spooled to disk).
     static func isUpload(_ method: String, _ path: String) -> Bool {
         method == "POST" && (path == "/api/v1/files" || path == "/api/v1/firmware")
+    }
+
+    /// PUT (or POST, which some CPEs use) of an uploaded backup to /uploads/<task>.
+    static func isBackupUpload(_ method: String, _ path: String) -> Bool {
+        (method == "PUT" || method == "POST") && path.hasPrefix("/uploads/")
     }
 
     /// Checked again by the handler; without any, an upload is refused before its body is read.

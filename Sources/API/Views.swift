@@ -110,6 +110,8 @@ struct TaskView: Encodable {
         var targetFileName: String?
         /// Diagnostics: the test ("download", "udpecho"…).
         var test: String?
+        /// Upload: the backup the CPE sent, once it arrived.
+        var backupId: Int64?
     }
     struct Result: Encodable {
         var values: [ParameterValueView]
@@ -159,6 +161,7 @@ struct TaskView: Encodable {
         case .addObject: "add_object"
         case .deleteObject: "delete_object"
         case .download: "download"
+        case .upload: "upload"
         case .diagnostics: "diagnose"
         }
     }
@@ -174,6 +177,8 @@ struct TaskView: Encodable {
         case .refresh(let p), .addObject(let p), .deleteObject(let p): return Request(path: p)
         case .download(let url, let type, let size, let target):
             return Request(url: url, fileType: type, fileSize: size, targetFileName: target.isEmpty ? nil : target)
+        case .upload(let type):
+            return Request(fileType: type)
         case .diagnostics(let d):
             return Request(parameters: d.plan.values.map { ParameterValueView(path: $0.name, value: $0.value, type: $0.type.rawValue) },
                            path: d.plan.object, test: d.plan.test.rawValue)

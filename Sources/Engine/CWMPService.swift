@@ -466,8 +466,14 @@ public final class CWMPService: Sendable {
         }.map { task -> WorkItem in
             ctx.queuedTaskIDs.insert(task.id)
             if case .diagnostics = task.kind { speedTest.withLockedValue { $0 }?.expect(ctx.device.ipAddress) }
-            return WorkItem(origin: .task(task.id), request: transfers.outgoing(TaskPlanner.request(for: task), deviceID: ctx.device.id,
-                                                                             ownPrefixes: transferPrefixes.withLockedValue { $0 }))
+            let prefixes = transferPrefixes.withLockedValue { $0 }
+            var request = TaskPlanner.request(for: task)
+            if case .upload(var u) = request, u.url.isEmpty, let uploads = prefixes.first(where: { $0.hasSuffix("/uploads/") }) {
+                // The task is the one-time permission: the CPE PUTs to a URL naming it, with its transfer credentials.
+                u.url = uploads + String(task.id)
+                request = .upload(u)
+            }
+            return WorkItem(origin: .task(task.id), request: transfers.outgoing(request, deviceID: ctx.device.id, ownPrefixes: prefixes))
         }
         ctx.machine.enqueue(items)
     }

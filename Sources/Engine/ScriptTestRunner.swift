@@ -157,6 +157,7 @@ public struct ScriptTestRunner {
         case .addObject(let p): return ["add \(p)"]
         case .deleteObject(let p): return ["delete \(p)"]
         case .download(let url, _, _, _): return ["download \(url)"]
+        case .upload(let type): return ["backup \(type)"]
         case .diagnostics(let d): return ["diagnose \(d.plan.test.rawValue)"]
         default: return [k.label]
         }

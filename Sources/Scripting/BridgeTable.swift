@@ -133,6 +133,13 @@ extension Bridge {
             if let e = d.perform(handle: c.handle, action) { return .raise(e) }
             return .values(0)
         },
+        BridgeFunction("dev:backup", [.campaign, .automation], args: [BridgeArg("file_type", .string, optional: true, "\"config\" (default) or \"log\"")],
+                       "Has the CPE upload its configuration (or log) to Corral (Upload RPC); kept with the device's backups, newest 50.") { c in
+            guard let d = c.run.devices else { return .raise("dev:backup has no device here") }
+            guard let type = Backup.fileType(c.string(0) ?? "config") else { return .raise("dev:backup: file_type must be \"config\" or \"log\"") }
+            if let e = d.perform(handle: c.handle, .backup(fileType: type)) { return .raise(e) }
+            return .values(0)
+        },
         BridgeFunction("dev:diagnose", [.campaign], args: [BridgeArg("spec", .table, "{test = \"download\"|\"upload\"|\"udpecho\"|\"ping\"|\"traceroute\", size, seconds, connections, host, count}")],
                        "Runs a TR-143 test with the paths of the device's data model, against Corral's own test servers; the result is stored with the device (campaign rate limits pace a fleet test).") { c in
             guard let d = c.run.devices else { return .raise("dev:diagnose has no device here") }

@@ -98,6 +98,8 @@ public final class CampaignScript {
                     out.append(.download(url: url, fileType: type, fileSize: size, targetFileName: target))
                 case .diagnose(let test, let options):
                     out.append(.diagnostics(.unplanned(test, options)))
+                case .backup(let type):
+                    out.append(.upload(fileType: type))
                 }
             }
         }
@@ -159,6 +161,7 @@ extension CampaignAction: CustomStringConvertible {
         case .perform(.deleteObject(let p)): return "delete \(p)"
         case .perform(.download(let url, let type, _, _)): return "download \(url) (\(type))"
         case .perform(.diagnose(let test, _)): return "diagnose \(test.rawValue)"
+        case .perform(.backup(let type)): return "backup (\(type))"
         }
     }
 }

@@ -217,8 +217,8 @@ public final class ProvisioningSession: DeviceAccess {
             case .refresh(let path): request = .getParameterValues(names: [path])
             case .addObject(let path): request = .addObject(objectName: path, parameterKey: "corral-provision")
             case .deleteObject(let path): request = .deleteObject(objectName: path, parameterKey: "corral-provision")
-            case .diagnose:
-                // The bridge offers dev:diagnose to campaigns only; a test waits for a later session anyway.
+            case .diagnose, .backup:
+                // The bridge offers these to campaigns and automations only (queued as tasks).
                 return finish()
             }
             return issue(.action(owner, action), request)

@@ -59,6 +59,8 @@ public enum DeviceAction: Sendable, Equatable {
     case deleteObject(String)
     /// A TR-143 test (campaigns): planned for the device's data model when its task is created.
     case diagnose(DiagnosticTest, DiagnosticOptions)
+    /// An Upload of the device's configuration or log to Corral (campaigns, automations).
+    case backup(fileType: String)
 }
 
 /// The `dev:` methods, implemented per context (session, campaign, report).

@@ -39,16 +39,37 @@ public enum Transfers {
 
     static func upload(_ u: Upload, cpe: VirtualCPE) async -> TransferComplete {
         let start = SimClock.dateTime(Date())
-        let body = Array("simulated \(u.fileType) of \(cpe.serial)\n".utf8)
+        let body = Array((u.fileType.hasPrefix("2 ") ? log(cpe) : configuration(cpe)).utf8)
+        var headers = HTTPFields()
+        if !u.username.isEmpty { headers.set("Authorization", "Basic " + Data("\(u.username):\(u.password)".utf8).base64EncodedString()) }
         let tc: (Int, String)
         do {
-            let r = try await HTTPClient.send(url: u.url, method: "PUT", body: body, timeout: .seconds(60))
+            let r = try await HTTPClient.send(url: u.url, method: "PUT", headers: headers, body: body, timeout: .seconds(60))
             tc = (200..<300).contains(r.status) ? (0, "") : (9011, "Upload failure (HTTP \(r.status))")
         } catch {
             tc = (9011, "Upload failure: \(error)")
         }
         return TransferComplete(commandKey: u.commandKey, fault: FaultStruct(code: tc.0, string: tc.1), startTime: start,
                                 completeTime: SimClock.dateTime(Date()))
+    }
+
+    /// A configuration file as a CPE might write it: `path=value` lines of what an operator changes (inform
+    /// settings, Wi-Fi), so two backups differ where the device's configuration did.
+    static func configuration(_ cpe: VirtualCPE) -> String {
+        let r = cpe.root
+        let wifi = r == "Device." ? [r + "WiFi.SSID."] : [r + "LANDevice.1.WLANConfiguration."]
+        let names = [r + "DeviceInfo.SoftwareVersion", r + "ManagementServer.PeriodicInformEnable", r + "ManagementServer.PeriodicInformInterval"] + wifi
+        var lines = ["# configuration of \(cpe.serial)"]
+        for n in names {
+            if case .success(let values) = cpe.withModel({ $0.getParameterValues([n]) }) {
+                lines += values.filter { !$0.name.hasSuffix("KeyPassphrase") && !$0.name.hasSuffix("PreSharedKey") }.map { "\($0.name)=\($0.value)" }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func log(_ cpe: VirtualCPE) -> String {
+        "\(SimClock.dateTime(Date())) \(cpe.serial) uploaded its log on request\n"
     }
 
     /// The version a firmware image installs: the first line of the image when it is `CORRAL-FIRMWARE <version>`

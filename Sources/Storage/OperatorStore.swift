@@ -88,6 +88,12 @@ public protocol OperatorStore: CorralStore {
     func updateRollout(_ rollout: Rollout) async throws
     func updateRolloutDevices(_ devices: [RolloutDevice]) async throws
 
+    // Backups (uploaded configuration and log files)
+    func createBackup(_ backup: Backup) async throws -> (Backup, removed: [Int64])
+    func backup(id: Int64) throws -> Backup?
+    func backup(taskID: Int64) throws -> Backup?
+    func backups(deviceID: Int64, limit: Int) throws -> [Backup]
+
     // pre-provisioning
     func savePreprovisions(_ rows: [Preprovision]) async throws
     func preprovisions(under path: String) throws -> [Preprovision]

@@ -10,7 +10,7 @@ struct Corral: AsyncParsableCommand {
             `corral sim` to start simulated CPEs against it, and `corral devices` / `corral task` to look at \
             and act on the fleet.
             """,
-        subcommands: [Serve.self, Sim.self, Devices.self, TaskCommand.self, DiagnoseCommand.self, UserCommand.self, RunCommand.self, ProfileCommand.self, ScriptCommand.self, FirmwareCommand.self,
+        subcommands: [Serve.self, Sim.self, Devices.self, TaskCommand.self, DiagnoseCommand.self, UserCommand.self, RunCommand.self, ProfileCommand.self, ScriptCommand.self, FirmwareCommand.self, BackupCommand.self,
                       CampaignCommand.self, CheckCommand.self, LuaDocs.self, LuaBench.self, Bench.self])
 }
 

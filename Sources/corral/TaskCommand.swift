@@ -18,13 +18,14 @@ struct TaskCommand: AsyncParsableCommand {
               get <path> ...                 refresh <path or subtree.>
               add <object.>                  delete <object.N.>
               download <url> --type firmware [--file-size N] [--target-file NAME]
+              upload [config | log]          the CPE uploads its configuration (default) or log to Corral: a backup
             Without --now the task runs at the device's next session (periodic Inform).
             Exit status: 0 done (or queued), 1 CPE fault or refused, 2 no result before the timeout.
             """)
 
     @OptionGroup var store: StoreOptions
     @Argument(help: "Device ID, name (OUI-Serial) or serial number.") var device: String
-    @Argument(help: "reboot, factory-reset, set, get, refresh, add, delete, download.") var action: String
+    @Argument(help: "reboot, factory-reset, set, get, refresh, add, delete, download, upload.") var action: String
     @Argument(help: "Arguments of the action.") var arguments: [String] = []
     @Flag(help: "Send a connection request now and wait for the result.") var now = false
     @Option(help: "Seconds to wait with --now.") var timeout: Double = 30
@@ -109,6 +110,11 @@ enum TaskArguments {
         case "download":
             let url = try one("URL")
             return .download(url: url, fileType: downloadFileType(fileType), fileSize: fileSize, targetFileName: targetFile)
+        case "upload", "backup":
+            guard arguments.count <= 1, let type = Backup.fileType(arguments.first ?? "config") else {
+                throw ValidationError("upload takes config (default), log or a TR-069 FileType")
+            }
+            return .upload(fileType: type)
         default:
             throw ValidationError("unknown action \(action); see corral task --help")
         }

@@ -30,6 +30,8 @@ import Storage
         "firmware.list": .viewer, "firmware.add": .admin,
         "rollout.list": .viewer, "rollout.create": .admin, "rollout.read": .viewer, "rollout.pause": .admin, "rollout.resume": .admin,
         "rollout.cancel": .admin, "rollout.rollback": .admin,
+        "backup.create": .operator, "backup.list": .viewer, "backup.read": .viewer, "backup.content": .operator, "backup.diff": .operator,
+        "backup.restore": .admin,
         "organisation.list": .viewer, "organisation.create": .admin, "organisation.read": .viewer, "organisation.update": .admin,
         "organisation.move": .admin, "organisation.delete": .admin,
         "user.list": .admin, "user.create": .admin, "user.read": .admin, "user.update": .admin, "user.delete": .admin,
@@ -100,6 +102,17 @@ import Storage
         func file(_ org: Organisation) async throws -> StoredFile {
             try await store.createFile(StoredFile(name: "f.bin", fileType: "1 Firmware Upgrade Image", organisationID: org.id, size: 1,
                                                   sha256: "", downloadKey: "k", createdAt: 1, uploadedBy: "t"))
+        }
+
+        /// A backup of one of `org`'s devices (its file on disk, so reading it works).
+        func backup(_ org: Organisation) async throws -> Backup {
+            let d = try await device(org)
+            let t = try await TaskService(store: store).queue(.upload(fileType: Backup.configType), on: d)
+            let (b, _) = try await store.createBackup(Backup(deviceID: d.id, taskID: t.id, fileType: Backup.configType, size: 4, sha256: "", createdAt: 1))
+            let dir = live.data + "/backups"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try Data("a=1\n".utf8).write(to: URL(fileURLWithPath: dir + "/\(b.id).bin"))
+            return b
         }
 
         /// A running rollout of `org` over one of its devices (no download URL in these tests: the runner sends nothing).
@@ -192,6 +205,12 @@ import Storage
             case "file.upload": return Sample(method: "POST", path: "/files?name=fw.bin&organisation_id=\(org.id)", raw: Array("firmware".utf8))
             case "file.read": return Sample(method: "GET", path: "/files/\(try await file(org).id)")
             case "firmware.list": return Sample(method: "GET", path: "/firmware")
+            case "backup.create": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/backup", json: ["file_type": "config"])
+            case "backup.list": return Sample(method: "GET", path: "/devices/\(try await device(org).id)/backups")
+            case "backup.read": return Sample(method: "GET", path: "/backups/\(try await backup(org).id)")
+            case "backup.content": return Sample(method: "GET", path: "/backups/\(try await backup(org).id)/content")
+            case "backup.diff": return Sample(method: "GET", path: "/backups/\(try await backup(org).id)/diff")
+            case "backup.restore": return Sample(method: "POST", path: "/backups/\(try await backup(org).id)/restore")
             case "rollout.list": return Sample(method: "GET", path: "/rollouts")
             case "rollout.create": return Sample(method: "POST", path: "/rollouts", json: ["version": "none-\(unique())", "organisation_id": org.id])
             case "rollout.read": return Sample(method: "GET", path: "/rollouts/\(try await rollout(org).id)")

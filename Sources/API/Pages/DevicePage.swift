@@ -18,6 +18,7 @@ enum DevicePage {
         case "cards": return PageKit.html(try cards(ctx, d))
         case "alerts": return PageKit.html(try alerts(ctx, d))
         case "performance": return PageKit.html(try performance(ctx, d))
+        case "backups": return PageKit.html(try backups(ctx, d))
         default: break
         }
         let root = d.dataModel?.root ?? "Device."
@@ -35,6 +36,8 @@ enum DevicePage {
             <div id="device-alerts" data-poll="\(base)?part=alerts" data-every="10">\(try alerts(ctx, d))</div></section>
             <section class="card" aria-labelledby="h-perf"><h2 id="h-perf">Performance test</h2>\(performanceForm(ctx, d))
             <div id="performance" data-poll="\(base)?part=performance" data-every="5">\(try performance(ctx, d))</div></section>
+            <section class="card" aria-labelledby="h-backups"><h2 id="h-backups">Backups</h2>\(backupsForm(ctx, d))
+            <div id="backups" data-poll="\(base)?part=backups" data-every="10">\(try backups(ctx, d))</div></section>
             <div class="grid">
             <section class="card" aria-labelledby="h-tasks"><h2 id="h-tasks">Tasks and faults</h2>
             <div id="tasks" data-poll="\(base)?part=tasks" data-every="3">\(try tasks(ctx, d))</div></section>
