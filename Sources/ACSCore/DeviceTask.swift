@@ -14,6 +14,12 @@ public enum TaskKind: Sendable, Equatable, Codable {
     /// The CPE sends a file to Corral (Upload RPC: "1 Vendor Configuration File", "2 Vendor Log File"): a backup.
     /// The URL (Corral's, per task) and the device's transfer credentials are filled in when it is sent.
     case upload(fileType: String)
+    /// A Download inside a time window (seconds from when the CPE gets it): ScheduleDownload.
+    case scheduleDownload(url: String, fileType: String, fileSize: UInt32, targetFileName: String, windowStart: UInt32, windowEnd: UInt32)
+    /// CancelTransfer of a queued, not yet started transfer (the CommandKey of its Download/ScheduleDownload task).
+    case cancelTransfer(commandKey: String)
+    /// GetAllQueuedTransfers: what the CPE has queued (the result's values, QueuedTransfers.<n>.<field>).
+    case queuedTransfers
     /// A TR-143 test: an SPV starting it, then a read of the results after "8 DIAGNOSTICS COMPLETE".
     case diagnostics(DiagnosticSpec)
 
@@ -28,6 +34,9 @@ public enum TaskKind: Sendable, Equatable, Codable {
         case .deleteObject: "delete"
         case .download: "download"
         case .upload: "upload"
+        case .scheduleDownload: "schedule-download"
+        case .cancelTransfer: "cancel-transfer"
+        case .queuedTransfers: "queued-transfers"
         case .diagnostics(let d): "diagnose " + d.plan.test.rawValue
         }
     }

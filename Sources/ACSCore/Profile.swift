@@ -85,6 +85,9 @@ public struct DeviceProfile: Sendable, Equatable {
     public var rebootstrap: RebootstrapPolicy = .allow
     /// `quirks = { no_cookies = true, ... }`: CPE behaviours Corral cannot detect by itself.
     public var quirks = ProfileQuirks()
+    /// How a CPE's RequestDownload is answered: recorded only (default), or `"latest_firmware"`: a Download of the
+    /// newest stored image that fits the device, when it runs another version.
+    public var requestDownload: RequestDownloadPolicy = .record
 
     public init(name: String) { self.name = name }
 
@@ -101,6 +104,11 @@ public struct DeviceProfile: Sendable, Equatable {
         guard let kind = kind ?? dataModel else { return nil }
         return kind.root + target
     }
+}
+
+public enum RequestDownloadPolicy: String, Sendable, Equatable {
+    case record
+    case latestFirmware = "latest_firmware"
 }
 
 /// Behaviours of a model's CPEs that Corral cannot detect from what they send, declared by its profile

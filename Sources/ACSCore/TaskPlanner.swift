@@ -29,6 +29,11 @@ public enum TaskPlanner {
         case .diagnostics(let d): return .setParameterValues(parameters: d.plan.values, parameterKey: key)
         case .upload(let fileType):
             return .upload(Upload(commandKey: key, fileType: fileType, url: "", username: "", password: "", delaySeconds: 0))
+        case .scheduleDownload(let url, let fileType, let size, let target, let start, let end):
+            return .scheduleDownload(ScheduleDownload(commandKey: key, fileType: fileType, url: url, fileSize: size, targetFileName: target,
+                                                      timeWindows: [TimeWindow(windowStart: start, windowEnd: end)]))
+        case .cancelTransfer(let commandKey): return .cancelTransfer(commandKey: commandKey)
+        case .queuedTransfers: return .getAllQueuedTransfers
         }
     }
 
@@ -63,6 +68,10 @@ public enum TaskPlanner {
             return .done(TaskResult(instanceNumber: n, status: status))
         case .deleteObject(let status):
             return .done(TaskResult(status: status))
+        case .scheduleDownload:
+            return .waiting(TaskResult())                      // TransferComplete once the window opened
+        case .getAllQueuedTransfers(let list):
+            return .done(TaskResult(values: queuedTransferValues(list)))
         default:
             return .done(TaskResult())
         }
@@ -113,11 +122,26 @@ public enum TaskPlanner {
         }
     }
 
+    /// A GetAllQueuedTransfers answer as the values of a task result (QueuedTransfers.<n>.CommandKey, State, …).
+    public static func queuedTransferValues(_ list: [QueuedTransfer]) -> [ParameterValue] {
+        list.enumerated().flatMap { i, t -> [ParameterValue] in
+            let p = "QueuedTransfers.\(i + 1)."
+            var v = [ParameterValue(name: p + "CommandKey", value: t.commandKey),
+                     ParameterValue(name: p + "State", value: String(t.state), type: .int)]
+            if let d = t.isDownload { v.append(ParameterValue(name: p + "IsDownload", value: d ? "true" : "false", type: .boolean)) }
+            if let f = t.fileType { v.append(ParameterValue(name: p + "FileType", value: f)) }
+            if let s = t.fileSize { v.append(ParameterValue(name: p + "FileSize", value: String(s), type: .unsignedInt)) }
+            if let n = t.targetFileName { v.append(ParameterValue(name: p + "TargetFileName", value: n)) }
+            return v
+        }
+    }
+
     /// How long a task may wait for its confirming event before it is failed.
     public static func waitingDeadline(_ kind: TaskKind) -> Int64 {
         switch kind {
         case .reboot, .factoryReset: 3600
         case .diagnostics(let d): Int64(d.options.deadlineSeconds)
+        case .scheduleDownload(_, _, _, _, _, let end): Int64(end) + 86_400
         default: 86_400
         }
     }
@@ -139,7 +163,7 @@ public enum TaskPlanner {
     /// TransferComplete for a waiting Download.
     public static func resolveTransfer(_ task: DeviceTask, _ tc: TransferComplete) -> TaskOutcome? {
         switch task.kind {
-        case .download, .upload: break
+        case .download, .upload, .scheduleDownload: break
         default: return nil
         }
         guard tc.commandKey == task.commandKey else { return nil }

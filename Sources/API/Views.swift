@@ -112,6 +112,11 @@ struct TaskView: Encodable {
         var test: String?
         /// Upload: the backup the CPE sent, once it arrived.
         var backupId: Int64?
+        /// ScheduleDownload: the window, seconds from when the CPE got it.
+        var windowStart: UInt32?
+        var windowEnd: UInt32?
+        /// CancelTransfer: the transfer's CommandKey.
+        var commandKey: String?
     }
     struct Result: Encodable {
         var values: [ParameterValueView]
@@ -162,6 +167,9 @@ struct TaskView: Encodable {
         case .deleteObject: "delete_object"
         case .download: "download"
         case .upload: "upload"
+        case .scheduleDownload: "schedule_download"
+        case .cancelTransfer: "cancel_transfer"
+        case .queuedTransfers: "queued_transfers"
         case .diagnostics: "diagnose"
         }
     }
@@ -179,6 +187,12 @@ struct TaskView: Encodable {
             return Request(url: url, fileType: type, fileSize: size, targetFileName: target.isEmpty ? nil : target)
         case .upload(let type):
             return Request(fileType: type)
+        case .scheduleDownload(let url, let type, let size, let target, let start, let end):
+            return Request(url: url, fileType: type, fileSize: size, targetFileName: target.isEmpty ? nil : target, windowStart: start, windowEnd: end)
+        case .cancelTransfer(let key):
+            return Request(commandKey: key)
+        case .queuedTransfers:
+            return Request()
         case .diagnostics(let d):
             return Request(parameters: d.plan.values.map { ParameterValueView(path: $0.name, value: $0.value, type: $0.type.rawValue) },
                            path: d.plan.object, test: d.plan.test.rawValue)

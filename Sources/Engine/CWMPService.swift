@@ -580,7 +580,46 @@ public final class CWMPService: Sendable {
         writes.append(.updateTask(task))
     }
 
+    /// The newest firmware image for this device (its organisation's or an ancestor's, fitting its profile and
+    /// model), as a Download from Corral's file server; nil when there is none or the device runs it already.
+    private func latestFirmwareDownload(for d: Device) -> TaskKind? {
+        guard let ops = store as? OperatorStore, let filesPrefix = transferPrefixes.withLockedValue({ $0.first { $0.hasSuffix("/files/") } }) else { return nil }
+        func orgPath(_ id: Int64) -> String? { (try? ops.organisation(id: id))??.path }
+        guard let path = orgPath(d.organisationID), let files = try? ops.files(under: "/") else { return nil }
+        let image = files.filter { f in
+            f.isFirmware && FirmwareRelease.fits(f, profile: d.profile, model: d.modelName) && (orgPath(f.organisationID).map { path.hasPrefix($0) } ?? false)
+        }.max { $0.id < $1.id }
+        guard let image, image.version != d.softwareVersion else { return nil }
+        return .download(url: "\(filesPrefix)\(image.id)/\(image.downloadKey)/\(image.name)", fileType: image.fileType,
+                         fileSize: UInt32(clamping: image.size), targetFileName: "")
+    }
+
     private func cpeRequest(_ request: CPERequest, ctx: SessionContext, now: Int64, writes: inout [StoreWrite]) {
+        switch request {
+        case .requestDownload(let fileType, let args):
+            // Recorded; with the profile's `request_download = "latest_firmware"`, a firmware request is answered
+            // with a Download of the newest image that fits the device (if it runs another version).
+            var data: [String: Any] = ["file_type": fileType]
+            for a in args.prefix(16) { data["arg." + a.name] = a.value }
+            writes.append(EngineEvents.event("transfer.requested", ctx.device.id, now, data))
+            if fileType.hasPrefix("1 "), config.profiles.profile(named: ctx.device.profile)?.requestDownload == .latestFirmware,
+               let kind = latestFirmwareDownload(for: ctx.device) {
+                let store = self.store, device = ctx.device.id
+                Task { _ = try? await store.createTask(DeviceTask(deviceID: device, kind: kind, createdAt: now, updatedAt: now)) }
+            }
+            return
+        case .autonomousTransferComplete(let a):
+            writes.append(EngineEvents.event("transfer.autonomous", ctx.device.id, now, [
+                "announce_url": a.announceURL, "transfer_url": a.transferURL, "is_download": a.isDownload, "file_type": a.fileType,
+                "file_size": Int(a.fileSize), "fault_code": a.fault.code, "fault": a.fault.string]))
+            if a.fault.code != 0 {
+                writes.append(.fault(FaultRecord(deviceID: ctx.device.id, taskID: nil, source: "transfer", code: a.fault.code,
+                                                 message: a.fault.string, detail: "autonomous \(a.isDownload ? "download" : "upload") of \(a.transferURL)", at: now)))
+            }
+            return
+        default:
+            break
+        }
         guard case .transferComplete(let tc) = request else { return }
         var matched = false
         // Pending too: the DownloadResponse may have been lost and the task re-queued.
@@ -614,6 +653,14 @@ public final class CWMPService: Sendable {
                     let got = Set(values.map(\.name))
                     for path in names where path.hasSuffix(".") {
                         writes.append(.removeParameters(deviceID: ctx.device.id, prefix: path, keeping: got))
+                    }
+                case (.cancelTransfer(let key), .cancelTransfer):
+                    // The transfer will never complete: its task is cancelled, not left waiting for a TransferComplete.
+                    for var t in (try? store.tasks(deviceID: ctx.device.id, states: [.waiting, .sent])) ?? []
+                    where (t.commandKey.isEmpty ? DeviceTask.commandKey(forTaskID: t.id) : t.commandKey) == key && t.id != task.id {
+                        t.state = .cancelled
+                        t.updatedAt = now
+                        writes.append(.updateTask(t))
                     }
                 default: break
                 }

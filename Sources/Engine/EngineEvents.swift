@@ -47,7 +47,10 @@ enum EngineEvents {
         default: return []
         }
         var out = [event("task.\(kind)", t.deviceID, now, data)]
-        if case .download(let url, let fileType, _, _) = t.kind, fileType.hasPrefix("1 ") {
+        var firmware: (url: String, type: String)?
+        if case .download(let url, let fileType, _, _) = t.kind { firmware = (url, fileType) }
+        if case .scheduleDownload(let url, let fileType, _, _, _, _) = t.kind { firmware = (url, fileType) }
+        if let (url, fileType) = firmware, fileType.hasPrefix("1 ") {
             data["url"] = url
             out.append(event("firmware.\(kind)", t.deviceID, now, data))
         }

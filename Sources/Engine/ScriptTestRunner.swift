@@ -158,6 +158,7 @@ public struct ScriptTestRunner {
         case .deleteObject(let p): return ["delete \(p)"]
         case .download(let url, _, _, _): return ["download \(url)"]
         case .upload(let type): return ["backup \(type)"]
+        case .scheduleDownload(let url, _, _, _, _, _): return ["schedule-download \(url)"]
         case .diagnostics(let d): return ["diagnose \(d.plan.test.rawValue)"]
         default: return [k.label]
         }

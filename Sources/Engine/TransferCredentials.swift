@@ -56,6 +56,9 @@ public struct TransferCredentials: Sendable {
         case .upload(var u) where u.username.isEmpty && ours(u.url):
             u.username = username(deviceID); u.password = password(deviceID)
             return .upload(u)
+        case .scheduleDownload(var s) where s.username.isEmpty && ours(s.url):
+            s.username = username(deviceID); s.password = password(deviceID)
+            return .scheduleDownload(s)
         default:
             return request
         }

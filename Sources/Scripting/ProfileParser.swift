@@ -7,7 +7,7 @@ enum ProfileParser {
     static let hookEvents = ["inform", "bootstrap", "boot", "periodic", "value_change", "connection_request",
                              "transfer_complete", "diagnostics_complete", "reboot", "download"]
     static let knownKeys: Set<String> = ["name", "auth", "rebootstrap", "connection_request_networks", "description", "extends", "priority", "match", "onboarding", "inform_interval",
-                                         "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test", "virtual", "speedtest_base_url", "quirks"]
+                                         "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test", "virtual", "speedtest_base_url", "quirks", "request_download"]
 
     struct Parsed {
         var profile: DeviceProfile
@@ -169,6 +169,12 @@ enum ProfileParser {
         } else if !t["auth"].isNil {
             return fail("auth must be a table")
         }
+        if !t["request_download"].isNil {
+            guard let v = t["request_download"].string, let policy = RequestDownloadPolicy(rawValue: v) else {
+                return fail("request_download must be \"record\" or \"latest_firmware\"")
+            }
+            p.requestDownload = policy
+        }
         if let q = t["quirks"].table {
             for k in q.keys where !ProfileQuirks.names.contains(k) {
                 return fail("unknown quirk '\(k)' (known: \(ProfileQuirks.names.joined(separator: ", ")))")
@@ -258,6 +264,7 @@ enum ProfileParser {
         if !c.explicit.contains("wake") { c.profile.wakeOrder = p.wakeOrder }
         if !c.explicit.contains("rebootstrap") { c.profile.rebootstrap = p.rebootstrap }
         if !c.explicit.contains("quirks") { c.profile.quirks = p.quirks }
+        if !c.explicit.contains("request_download") { c.profile.requestDownload = p.requestDownload }
         if !c.explicit.contains("connection_request_networks") { c.profile.connectionRequestNetworks = p.connectionRequestNetworks }
         if !c.explicit.contains("auth") {
             c.profile.basicOverHTTP = p.basicOverHTTP

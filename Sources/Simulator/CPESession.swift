@@ -121,17 +121,18 @@ struct CPESession {
         let informResponse = try CWMPDecoder.decode(response.body, from: .acs)
         guard case .acsResponse(.inform) = informResponse.body else { throw Failure.protocolError("expected InformResponse") }
         let held = informResponse.header.holdRequests == true
-        let transfer = cpe.lock.withLock { cpe.pendingTransfer }
-        cpe.informAcknowledged(inform.events, keepTransferEvents: transfer != nil)
+        let transfers = cpe.lock.withLock { cpe.pendingTransfers }
+        cpe.informAcknowledged(inform.events, keepTransferEvents: !transfers.isEmpty)
 
-        // 2. Our own requests, unless the ACS holds them (then they wait for the next session).
-        if let transfer, !held {
-            let r = try await post(CWMPEncoder.encode(Envelope(version: informResponse.version, header: CWMPHeader(id: "2"),
+        // 2. Our own requests (one TransferComplete per finished transfer), unless the ACS holds them (then they wait
+        // for the next session).
+        for (i, transfer) in transfers.enumerated() where !held {
+            let r = try await post(CWMPEncoder.encode(Envelope(version: informResponse.version, header: CWMPHeader(id: String(2 + i)),
                                                                body: .cpeRequest(.transferComplete(transfer)))))
             guard r.status == 200, case .acsResponse(.transferComplete) = try CWMPDecoder.decode(r.body, from: .acs).body else {
                 throw Failure.protocolError("expected TransferCompleteResponse, got HTTP \(r.status)")
             }
-            cpe.transferAcknowledged()
+            cpe.transferAcknowledged(transfer)
         }
 
         // 3. Empty POST, then the ACS's requests until it has nothing more.

@@ -227,6 +227,16 @@ public final class Simulator: @unchecked Sendable {
     /// Runs one session, then whatever the ACS asked for, and returns when the next contact is due
     /// (the caller schedules it).
     private func session(_ cpe: VirtualCPE) async -> Double? {
+        // Queued transfers whose time has come go first, as a real CPE starts them when their window opens and informs
+        // when they are over (after the reboot that installs a firmware image): the Inform then carries 7 TRANSFER
+        // COMPLETE and M ScheduleDownload / M Download, and TransferComplete follows in this session. The CPE is
+        // claimed meanwhile, as for a Download performed after a session. A transfer whose window has passed without
+        // it starting (the simulator was busy, the CPE offline) is performed now all the same, late: simpler than a
+        // second window or a 9xxx "window missed" failure, and what the ACS expects to hear about.
+        while let entry = cpe.beginDueTransfer(now: Date().timeIntervalSince1970) {
+            await performDownload(entry.download, event: entry.scheduled ? EventCode.mScheduleDownload : EventCode.mDownload, on: cpe)
+            cpe.finishTransfer(id: entry.id)
+        }
         let clock = ContinuousClock()
         let started = clock.now
         let runner = CPESession(cpe: cpe, acs: acs, tls: tls, basicOnly: config.basicOnly, basicFirst: config.quirks.contains(.basicFirst),
@@ -254,6 +264,8 @@ public final class Simulator: @unchecked Sendable {
             // The ACS sheds load: come back when it says (a fraction of a second of jitter spreads the herd),
             // or after the TR-069 retry wait when it does not say.
             stats.recordBusy(retryAfter: retryAfter != nil)
+            // Transfers the CPE queued before the ACS turned busy still start on time.
+            for case .transferQueued(let at) in result.deferred { _ = await perform(.transferQueued(startAt: at), on: cpe) }
             let n = cpe.lock.withLock { () -> UInt32 in cpe.retryCount += 1; return cpe.retryCount }
             next = Date().timeIntervalSince1970 + (retryAfter.map { $0 + Double.random(in: 0..<1) } ?? Self.retryWait(n))
         } catch {
@@ -297,25 +309,25 @@ public final class Simulator: @unchecked Sendable {
             cpe.factoryReset(announceBootstrap: !config.quirks.contains(.bootNotBootstrap))
             return true
         case .download(let d):
-            let firmware = d.fileType.hasPrefix("1 ")
-            let failures = firmware ? config.firmwareFailures(serial: cpe.serial, download: cpe.nextFirmwareDownload())
-                                    : (failDownload: false, badImage: false)
-            let tc = await Transfers.download(d, cpe: cpe, simulateFailure: failures.failDownload)
-            cpe.lock.withLock { cpe.pendingTransfer = tc }
-            cpe.addEvent(EventStruct(EventCode.transferComplete))
-            cpe.addEvent(EventStruct(EventCode.mDownload, commandKey: d.commandKey))
-            if tc.fault.code == 0 && firmware {
-                // The new image boots: SoftwareVersion (forced active notification) becomes the image's version, unless
-                // the image does not take (--bad-image-rate) and the CPE comes back on the old one.
-                cpe.rebooted()
-                let changed = cpe.applyPendingFirmware(install: !failures.badImage)
-                cpe.addEvent(EventStruct(EventCode.boot))
-                if changed { cpe.addEvent(EventStruct(EventCode.valueChange)) }
-            }
+            await performDownload(d, event: EventCode.mDownload, on: cpe)
             return true
+        case .transferQueued(let startAt):
+            // Wake the CPE when the transfer may start; the session that opens performs it first (`session`). A
+            // transfer cancelled, or already performed by an earlier session, by then wakes nothing.
+            Task { [weak self] in
+                while true {
+                    let wait = startAt - Date().timeIntervalSince1970
+                    if wait > 0 { try? await Task.sleep(for: .milliseconds(Int64((wait * 1000).rounded(.up)))) }
+                    guard let self, !self.stopped.value else { return }
+                    let now = Date().timeIntervalSince1970
+                    if cpe.hasDueTransfer(now: now) { return self.wake(cpe) }
+                    if now >= startAt { return }
+                }
+            }
+            return false
         case .upload(let u):
             let tc = await Transfers.upload(u, cpe: cpe)
-            cpe.lock.withLock { cpe.pendingTransfer = tc }
+            cpe.lock.withLock { cpe.pendingTransfers.append(tc) }
             cpe.addEvent(EventStruct(EventCode.transferComplete))
             cpe.addEvent(EventStruct(EventCode.mUpload, commandKey: u.commandKey))
             return true
@@ -337,6 +349,28 @@ public final class Simulator: @unchecked Sendable {
                 self?.wake(cpe)
             }
             return false
+        }
+    }
+
+    /// A download over HTTP with its credentials, reported by 7 TRANSFER COMPLETE, the `event` ("M Download" or
+    /// "M ScheduleDownload") with its command key, and a TransferComplete in the next session. A firmware image
+    /// ("1 ..." file type) that arrived is installed by the reboot that follows (1 BOOT, 4 VALUE CHANGE when
+    /// SoftwareVersion changed), subject to the failure injection of `SimulatorConfig.firmwareFailures`.
+    private func performDownload(_ d: Download, event: String, on cpe: VirtualCPE) async {
+        let firmware = d.fileType.hasPrefix("1 ")
+        let failures = firmware ? config.firmwareFailures(serial: cpe.serial, download: cpe.nextFirmwareDownload())
+                                : (failDownload: false, badImage: false)
+        let tc = await Transfers.download(d, cpe: cpe, simulateFailure: failures.failDownload)
+        cpe.lock.withLock { cpe.pendingTransfers.append(tc) }
+        cpe.addEvent(EventStruct(EventCode.transferComplete))
+        cpe.addEvent(EventStruct(event, commandKey: d.commandKey))
+        if tc.fault.code == 0 && firmware {
+            // The new image boots: SoftwareVersion (forced active notification) becomes the image's version, unless
+            // the image does not take (--bad-image-rate) and the CPE comes back on the old one.
+            cpe.rebooted()
+            let changed = cpe.applyPendingFirmware(install: !failures.badImage)
+            cpe.addEvent(EventStruct(EventCode.boot))
+            if changed { cpe.addEvent(EventStruct(EventCode.valueChange)) }
         }
     }
 

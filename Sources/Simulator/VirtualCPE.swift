@@ -10,7 +10,10 @@ public final class VirtualCPE: @unchecked Sendable {
     let lock = NSLock()
     private(set) var model: VirtualDataModel
     private var events: [EventStruct]
-    var pendingTransfer: TransferComplete?
+    /// TransferCompletes not yet acknowledged by the ACS, oldest first (each session sends them all).
+    var pendingTransfers: [TransferComplete] = []
+    /// Transfers accepted and not yet performed (ScheduleDownload, Download with DelaySeconds).
+    private var transfers = TransferQueue()
     var inSession = false
     /// A connection request arrived (during a session or between): open a session as soon as possible.
     var wakeRequested = false
@@ -137,25 +140,42 @@ public final class VirtualCPE: @unchecked Sendable {
     /// connection request, stay), except those a later TransferCompleteResponse acknowledges.
     func informAcknowledged(_ sent: [EventStruct], keepTransferEvents: Bool) {
         lock.withLock {
-            let isTransfer = { (e: EventStruct) in
-                e.code == EventCode.transferComplete || e.code == EventCode.mDownload || e.code == EventCode.mUpload
-            }
-            events.removeAll { e in sent.contains(e) && !(keepTransferEvents && isTransfer(e)) }
+            events.removeAll { e in sent.contains(e) && !(keepTransferEvents && Self.isTransferEvent(e)) }
             if sent.contains(where: { $0.code == EventCode.valueChange }) { changed.removeAll() }
         }
     }
 
-    func transferAcknowledged() {
+    static func isTransferEvent(_ e: EventStruct) -> Bool {
+        e.code == EventCode.transferComplete || e.code == EventCode.mDownload || e.code == EventCode.mUpload
+            || e.code == EventCode.mScheduleDownload
+    }
+
+    /// The ACS acknowledged `tc` (TransferCompleteResponse): it is no longer pending, and its "M ..." event goes
+    /// (unless another pending transfer has the same command key), and "7 TRANSFER COMPLETE" once none is pending.
+    func transferAcknowledged(_ tc: TransferComplete) {
         lock.withLock {
-            pendingTransfer = nil
-            events.removeAll { $0.code == EventCode.transferComplete || $0.code == EventCode.mDownload || $0.code == EventCode.mUpload }
+            if let i = pendingTransfers.firstIndex(of: tc) { pendingTransfers.remove(at: i) }
+            let keys = Set(pendingTransfers.map(\.commandKey))
+            events.removeAll { e in
+                Self.isTransferEvent(e) && (e.code == EventCode.transferComplete ? pendingTransfers.isEmpty : !keys.contains(e.commandKey))
+            }
         }
     }
 
-    func handle(_ request: ACSRequest) -> RPCHandler.Outcome {
+    // MARK: queued transfers
+
+    /// Takes the earliest transfer whose time has come (or passed) and marks it under way; nil when none is due.
+    /// Call `finishTransfer` with its id when it is over.
+    func beginDueTransfer(now: Double) -> TransferQueue.Entry? { lock.withLock { transfers.beginNextDue(now: now) } }
+    func finishTransfer(id: Int) { lock.withLock { transfers.finish(id: id) } }
+    func hasDueTransfer(now: Double) -> Bool { lock.withLock { !transfers.due(now: now).isEmpty } }
+    /// What GetAllQueuedTransfers would answer now.
+    public var queuedTransfers: [QueuedTransfer] { lock.withLock { transfers.list(detailed: true) } }
+
+    func handle(_ request: ACSRequest, now: Double = Date().timeIntervalSince1970) -> RPCHandler.Outcome {
         lock.withLock {
             refreshUpTime()
-            var outcome = RPCHandler.handle(request, model: &model)
+            var outcome = RPCHandler.handle(request, model: &model, transfers: &transfers, now: now)
             if !extraRows.isEmpty, case .getParameterValues(let names) = request, case .cpeResponse(.getParameterValues(var list)) = outcome.body {
                 for name in names where name.isEmpty || name.hasSuffix(".") {
                     for object in extraRows.keys.sorted() where object.hasPrefix(name) || name.hasPrefix(object) {
@@ -253,7 +273,8 @@ public final class VirtualCPE: @unchecked Sendable {
         lock.withLock {
             model.resetToFactory()
             events = announceBootstrap ? [EventStruct(EventCode.bootstrap), EventStruct(EventCode.boot)] : [EventStruct(EventCode.boot)]
-            pendingTransfer = nil
+            pendingTransfers = []
+            transfers.removeAll()
             _pendingFirmware = nil
             extraRows = [:]
             currentRun = [:]

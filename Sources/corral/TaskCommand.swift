@@ -19,6 +19,8 @@ struct TaskCommand: AsyncParsableCommand {
               add <object.>                  delete <object.N.>
               download <url> --type firmware [--file-size N] [--target-file NAME]
               upload [config | log]          the CPE uploads its configuration (default) or log to Corral: a backup
+              schedule-download <url> --type firmware --window-start S --window-end E   (seconds from when the CPE gets it)
+              cancel-transfer <command key>  queued-transfers
             Without --now the task runs at the device's next session (periodic Inform).
             Exit status: 0 done (or queued), 1 CPE fault or refused, 2 no result before the timeout.
             """)
@@ -32,6 +34,8 @@ struct TaskCommand: AsyncParsableCommand {
     @Option(name: .customLong("type"), help: "Download file type: firmware, web-content, config, or a TR-069 FileType string.") var fileType = "firmware"
     @Option(name: .customLong("file-size"), help: "Download file size in bytes (0 = unknown).") var fileSize: UInt32 = 0
     @Option(name: .customLong("target-file"), help: "Download target file name.") var targetFile = ""
+    @Option(name: .customLong("window-start"), help: "schedule-download: the window opens this many seconds after the CPE gets it.") var windowStart: UInt32 = 0
+    @Option(name: .customLong("window-end"), help: "schedule-download: and closes after this many.") var windowEnd: UInt32 = 3600
     @OptionGroup var xmpp: XMPPOptions
 
     func run() async throws {
@@ -43,7 +47,7 @@ struct TaskCommand: AsyncParsableCommand {
         guard let dev = try service.findDevice(device) else { throw ValidationError("no device \(device) (give an ID, OUI-Serial name or a unique serial)") }
         let schemas = ModelSchemas.locate().map { ModelSchemas(directory: $0) }
         let kind = try TaskArguments.kind(action: action, arguments: arguments, fileType: fileType, fileSize: fileSize,
-                                          targetFile: targetFile, typeOf: { path in
+                                          targetFile: targetFile, window: (windowStart, windowEnd), typeOf: { path in
             // What the CPE reported, else the BBF data model's type (never read yet: xsd:string would get 9006).
             (try? s.parameters(deviceID: dev.id, prefix: path))?.first(where: { $0.path == path })?.type
                 ?? schemas?.definition(dev.dataModel, path)?.type
@@ -84,7 +88,7 @@ struct TaskCommand: AsyncParsableCommand {
 
 enum TaskArguments {
     static func kind(action: String, arguments: [String], fileType: String, fileSize: UInt32, targetFile: String,
-                     typeOf: (String) -> XSDType?) throws -> TaskKind {
+                     window: (start: UInt32, end: UInt32) = (0, 3600), typeOf: (String) -> XSDType?) throws -> TaskKind {
         func one(_ what: String) throws -> String {
             guard arguments.count == 1 else { throw ValidationError("\(action) takes exactly one \(what)") }
             return arguments[0]
@@ -110,6 +114,15 @@ enum TaskArguments {
         case "download":
             let url = try one("URL")
             return .download(url: url, fileType: downloadFileType(fileType), fileSize: fileSize, targetFileName: targetFile)
+        case "schedule-download":
+            let url = try one("URL")
+            guard window.end > window.start, window.end - window.start >= 60 else {
+                throw ValidationError("--window-end must be at least 60 s after --window-start")
+            }
+            return .scheduleDownload(url: url, fileType: downloadFileType(fileType), fileSize: fileSize, targetFileName: targetFile,
+                                     windowStart: window.start, windowEnd: window.end)
+        case "cancel-transfer": return .cancelTransfer(commandKey: try one("command key"))
+        case "queued-transfers": return .queuedTransfers
         case "upload", "backup":
             guard arguments.count <= 1, let type = Backup.fileType(arguments.first ?? "config") else {
                 throw ValidationError("upload takes config (default), log or a TR-069 FileType")

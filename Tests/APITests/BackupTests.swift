@@ -67,3 +67,48 @@ import Storage
         await sim.stop()
     }
 }
+
+/// The other transfer RPCs as tasks (issue 14 item 5), against a simulated CPE that queues like a real one.
+@Suite(.serialized, .stopsLiveServers) struct TransferRPCTests {
+    static func int(_ v: Any?) -> Int { (v as? Int) ?? (v as? NSNumber)?.intValue ?? -1 }
+
+    @Test func scheduleDownloadQueuedTransfersAndCancel() async throws {
+        let live = try await LiveServer()
+        let sim = try live.simulator(count: 1, prefix: "SD-")
+        try await sim.start()
+        try await waitUntil("onboarded", seconds: 30) {
+            try live.store.devices(limit: 2, offset: 0).first.map { $0.credentialsConfirmed && !$0.connectionRequestURL.isEmpty } == true
+        }
+        let d = try #require(try live.store.devices(limit: 1, offset: 0).first)
+        let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1))
+        let image = Array("CORRAL-FIRMWARE 4.4\n".utf8) + Array(repeating: 1, count: 50_000)
+        let file = Self.int(try await admin.send("POST", "/firmware?name=sd-4.4.bin&version=4.4", body: image).json["id"])
+
+        // A window far away: queued on the CPE, listed, then cancelled (and its task with it).
+        let later = try await admin.send("POST", "/devices/\(d.id)/download", json: ["file_id": file, "window_start": 3600, "window_end": 7200,
+                                                                                    "connection_request": true])
+        #expect(later.json["state"] as? String == "waiting" && later.json["action"] as? String == "schedule_download", "\(later.text)")
+        let laterID = Self.int(later.json["id"])
+        let queued = try await admin.send("POST", "/devices/\(d.id)/tasks", json: ["action": "queued_transfers", "connection_request": true])
+        let values = try #require((queued.json["result"] as? [String: Any])?["values"] as? [[String: Any]])
+        let listed = Dictionary(uniqueKeysWithValues: values.compactMap { v in (v["path"] as? String).map { ($0, v["value"] as? String ?? "") } })
+        #expect(listed["QueuedTransfers.1.CommandKey"] == "corral-\(laterID)" && listed["QueuedTransfers.1.State"] == "1", "\(queued.text)")
+        #expect(listed["QueuedTransfers.1.FileType"] == "1 Firmware Upgrade Image")
+        let cancel = try await admin.send("POST", "/devices/\(d.id)/tasks", json: ["action": "cancel_transfer", "command_key": "corral-\(laterID)",
+                                                                                 "connection_request": true])
+        #expect(cancel.json["state"] as? String == "done", "\(cancel.text)")
+        #expect(try live.store.task(id: Int64(laterID))?.state == .cancelled)
+        let none = try await admin.send("POST", "/devices/\(d.id)/tasks", json: ["action": "cancel_transfer", "command_key": "corral-\(laterID)",
+                                                                               "connection_request": true])
+        #expect(none.json["state"] as? String == "fault" && (none.json["fault"] as? [String: Any]).map { Self.int($0["code"]) } == 9021, "\(none.text)")
+
+        // A window opening now: the CPE fetches the image with its transfer credentials and boots into it.
+        let soon = try await admin.send("POST", "/devices/\(d.id)/download", json: ["file_id": file, "window_start": 1, "window_end": 600,
+                                                                                   "connection_request": true])
+        let soonID = Int64(Self.int(soon.json["id"]))
+        try await waitUntil("the scheduled download done", seconds: 30) { try live.store.task(id: soonID)?.state == .done }
+        try await waitUntil("running 4.4", seconds: 10) { try live.store.device(id: d.id)?.softwareVersion == "4.4" }
+        #expect(try await admin.send("POST", "/devices/\(d.id)/download", json: ["file_id": file, "window_start": 10, "window_end": 20]).status == 422)
+        await sim.stop()
+    }
+}

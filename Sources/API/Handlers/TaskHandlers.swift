@@ -20,6 +20,7 @@ enum TaskHandlers {
         var paths: [String]?
         var parameters: [ParameterValueView]?
         var path: String?
+        var commandKey: String?
         var connectionRequest: Bool?
         var timeout: Int?
     }
@@ -57,10 +58,16 @@ enum TaskHandlers {
             kind = .deleteObject(try Validate.path(body.path ?? "", object: true))
         case "reboot":
             kind = .reboot
+        case "queued_transfers":
+            kind = .queuedTransfers
+        case "cancel_transfer":
+            let key = try Validate.text(body.commandKey ?? "", "command_key", max: 32)
+            guard !key.isEmpty else { throw APIError.invalid("cancel_transfer needs command_key (the transfer's, e.g. corral-42)") }
+            kind = .cancelTransfer(commandKey: key)
         case "factory_reset", "download":
             throw APIError.invalid("\(body.action) has its own endpoint (POST /devices/{id}/\(body.action == "download" ? "download" : "factory-reset"))")
         default:
-            throw APIError.invalid("action must be one of get, set, refresh, add_object, delete_object, reboot")
+            throw APIError.invalid("action must be one of get, set, refresh, add_object, delete_object, reboot, queued_transfers, cancel_transfer")
         }
         return try await run(kind, on: device, options: RunOptions(connectionRequest: body.connectionRequest, timeout: body.timeout), ctx)
     }
@@ -109,6 +116,9 @@ enum TaskHandlers {
         var fileType: String?
         var fileSize: UInt32?
         var targetFileName: String?
+        /// A ScheduleDownload inside this window (seconds from when the CPE gets it) instead of a Download.
+        var windowStart: UInt32?
+        var windowEnd: UInt32?
         var connectionRequest: Bool?
         var timeout: Int?
     }
@@ -120,9 +130,13 @@ enum TaskHandlers {
         ctx.touching("device", String(device.id), organisation: device.organisationID)
         let body = try ctx.body(CreateDownload.self)
         let target = try Validate.text(body.targetFileName ?? "", "target_file_name", max: 256)
-        let kind: TaskKind
+        var kind: TaskKind
         if let id = body.fileId {
             let f = try ctx.file(id)
+            // An image for another profile or model is refused here as a rollout would skip it.
+            if f.isFirmware && !FirmwareRelease.fits(f, profile: device.profile, model: device.modelName) {
+                throw APIError.invalid("image \(f.id) (\(f.version)) is for \([f.targetProfile.isEmpty ? nil : "profile " + f.targetProfile, f.targetModel.isEmpty ? nil : "model " + f.targetModel].compactMap { $0 }.joined(separator: ", ")), not \(device.name) (profile \(device.profile), model \(device.modelName.isEmpty ? "unknown" : device.modelName))")
+            }
             kind = .download(url: FileHandlers.downloadURL(f, baseURL: ctx.api.fileBaseURL), fileType: f.fileType,
                              fileSize: UInt32(clamping: f.size), targetFileName: target)
         } else if let url = body.url {
@@ -137,6 +151,12 @@ enum TaskHandlers {
             kind = .download(url: url, fileType: type, fileSize: body.fileSize ?? 0, targetFileName: target)
         } else {
             throw APIError.invalid("give file_id (an uploaded file) or url")
+        }
+        if body.windowStart != nil || body.windowEnd != nil {
+            let start = body.windowStart ?? 0, end = body.windowEnd ?? 0
+            guard end > start, end - start >= 60 else { throw APIError.invalid("window_end must be at least 60 s after window_start (seconds from when the CPE gets it)") }
+            guard case .download(let url, let type, let size, let target) = kind else { throw APIError.invalid("no download to schedule") }
+            kind = .scheduleDownload(url: url, fileType: type, fileSize: size, targetFileName: target, windowStart: start, windowEnd: end)
         }
         return try await run(kind, on: device, options: RunOptions(connectionRequest: body.connectionRequest, timeout: body.timeout), ctx)
     }

@@ -140,6 +140,8 @@ enum DevicePage {
         if ctx.can("task.create") {
             items.append(taskForm(d, #"{"action":"refresh","path":"\#(root)","connection_request":true,"timeout":60}"#, "Refresh all parameters", id: "act-refresh"))
             items.append(taskForm(d, #"{"action":"reboot","connection_request":true}"#, "Reboot", confirm: "Reboot \(d.name)?", id: "act-reboot"))
+            // The answer (QueuedTransfers.<n>.*) shows in the task list below.
+            items.append(taskForm(d, #"{"action":"queued_transfers","connection_request":true}"#, "Queued transfers", id: "act-queued-transfers"))
         }
         if ctx.can("task.factory_reset") {
             items.append(PageKit.apiForm("/api/v1/devices/\(d.id)/factory-reset", body: #"{"connection_request":true}"#,
