@@ -125,6 +125,35 @@ import Testing
         }
     }
 
+    /// A disk that fills during an upload: 507 as soon as a write fails, the partial file removed, the server still
+    /// serving. A real full file system: a 1 MiB tmpfs (needs root, as CI has; skipped otherwise).
+    @Test(.enabled(if: getuid() == 0)) func aDiskThatFillsDuringAnUploadIs507AndLeavesNothing() async throws {
+        let s = try Scratch("spool-full")
+        defer { _ = try? runMount(["umount", s.dir]); s.remove() }
+        try runMount(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", s.dir])
+        let dir = s.dir
+        var limits = ServerLimits(maxBodyBytes: 64 << 10)
+        limits.bodyLimit = { _, _, _ in 64 << 20 }
+        limits.spool = { _, _, _ in dir }
+        try await withServer(limits: limits, handler: spoolReporter()) { port, _ in
+            let raw = try await RawConnection(port: port)
+            try await raw.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: \(8 << 20)\r\n\r\n")
+            // Write until the server answers (it stops reading once it knows): far less than the 8 MiB declared.
+            let chunk = String(repeating: "x", count: 64 << 10)
+            for _ in 0..<128 {
+                if raw.text.hasPrefix("HTTP/1.1") { break }
+                try? await raw.send(chunk)
+            }
+            #expect(await raw.wait { text, _ in text.hasPrefix("HTTP/1.1 507") }, "\(raw.text.prefix(200))")
+            await raw.close()
+            try await waitUntilTrue(seconds: 3) { spoolFiles(dir).isEmpty }
+            #expect(spoolFiles(dir).isEmpty)
+            let c = try await HTTPClientConnection.connect(host: "127.0.0.1", port: port)
+            #expect(try await c.send(method: "POST", uri: "/up", body: [1, 2, 3]).status == 200)
+            await c.close()
+        }
+    }
+
     @Test func aSpooledUploadOverItsLimitLeavesNoFile() async throws {
         let s = try Scratch("spool-limit")
         defer { s.remove() }
@@ -244,3 +273,13 @@ private func makeCertificates(in dir: String) throws {
     p.waitUntilExit()
     try #require(p.terminationStatus == 0, "scripts/tls-certs failed")
 }
+
+private func runMount(_ args: [String]) throws {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = args
+    try p.run()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "\(args.joined(separator: " ")) failed"]) }
+}
+
