@@ -29,6 +29,10 @@ public struct Rollout: Sendable, Equatable {
     /// The wave being sent (0-based).
     public var wave = 0
     public var reason = ""
+    /// The current wave's failed and attempted counts when it was last resumed: the failure rate counts from there
+    /// (a stopped rollout that an operator resumes is not stopped again by the same failures).
+    public var failedBase = 0
+    public var attemptedBase = 0
     public var rollbackOf: Int64?
     public var createdAt: Int64
     public var updatedAt: Int64
@@ -188,6 +192,15 @@ public enum RolloutRules {
         public subscript(_ s: RolloutDevice.State) -> Int { byState[s, default: 0] }
         public var attempted: Int { self[.upgraded] + self[.failed] }
         public var failureRate: Double { attempted == 0 ? 0 : Double(self[.failed]) / Double(attempted) }
+    }
+
+    /// The current wave's tally since its last resume.
+    public static func sinceResume(_ t: Tally, failedBase: Int, attemptedBase: Int) -> Tally {
+        var out = t
+        let failed = max(0, t[.failed] - failedBase)
+        out.byState[.failed] = failed
+        out.byState[.upgraded] = max(0, t.attempted - attemptedBase - failed)
+        return out
     }
 
     /// Stop on the failure rate once enough devices have an outcome (at least 10, or the whole wave so far).

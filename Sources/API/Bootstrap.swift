@@ -28,10 +28,15 @@ extension APIHandler {
         // Uploads go to disk as they arrive (never whole in memory), on the same file system as the store.
         let files = FileStore(directory: ac.filesDirectory)
         try? files.prepare()
+        try? files.removeLeftovers()
         let spool = files.spoolDirectory
-        server.operatorSpool = { method, path, headers in
-            (OperatorBodyLimits.isUpload(method, path) || OperatorBodyLimits.isBackupUpload(method, path)) && OperatorBodyLimits.hasCredentials(headers)
-                ? spool : nil
+        // Only an upload whose credentials check out is read at all (refused from its head otherwise), so nobody
+        // writes to this disk before authenticating; and none starts without room for it.
+        server.operatorRefuse = { [services = api.services] method, path, headers in
+            OperatorBodyLimits.refusal(method, path, headers, services: services, spool: spool)
+        }
+        server.operatorSpool = { method, path, _ in
+            OperatorBodyLimits.isUpload(method, path) || OperatorBodyLimits.isBackupUpload(method, path) ? spool : nil
         }
         return api
     }
@@ -104,6 +109,36 @@ enum OperatorBodyLimits {
     /// Requests whose body is a file (spooled to disk).
     static func isUpload(_ method: String, _ path: String) -> Bool {
         method == "POST" && (path == "/api/v1/files" || path == "/api/v1/firmware")
+    }
+
+    /// Disk kept free for the database whatever uploads arrive.
+    static let reserveBytes: Int64 = 1 << 30
+
+    /// Uploads are read only with credentials that check out (a bearer token or session of an admin; a CPE's transfer
+    /// credentials) and room on the disk for what they declare.
+    static func refusal(_ method: String, _ path: String, _ headers: HTTPFields, services: APIServices, spool: String) -> HTTPResponse? {
+        let api = isUpload(method, path), backup = isBackupUpload(method, path)
+        guard api || backup else { return nil }
+        if backup {
+            guard services.config.transfers?.device(authorization: headers.first("Authorization"), method: method, uri: path,
+                                                    generation: { try? services.store.device(id: $0)?.passwordHA1 }) != nil else {
+                var h = HTTPFields()
+                for c in services.config.transfers?.challenges() ?? [] { h.add("WWW-Authenticate", c) }
+                h.set("Connection", "close")
+                return HTTPResponse(status: 401, headers: h, text: "credentials required: the device's transfer credentials from its Upload request\n")
+            }
+        } else {
+            let request = HTTPRequest(method: method, uri: path, headers: headers)
+            guard let caller = try? Authenticator(store: services.store).authenticate(request, now: Time.now) else {
+                return APIError.unauthorized("uploads need valid credentials (a bearer token or a session) before their body is read").response
+            }
+            guard caller.role >= .admin, !caller.mustEnrolTwoFactor else { return APIError.forbidden("uploads need the admin role").response }
+        }
+        if let declared = headers.first("Content-Length").flatMap({ Int64($0.trimmingCharacters(in: .whitespaces)) }),
+           let free = FileStore.freeBytes(at: spool), declared + reserveBytes > free {
+            return APIError(507, "storage", "Insufficient storage", "\(declared) bytes do not fit: \(max(0, free - reserveBytes)) bytes are free for files").response
+        }
+        return nil
     }
 
     /// PUT (or POST, which some CPEs use) of an uploaded backup to /uploads/<task>.

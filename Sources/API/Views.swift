@@ -110,8 +110,6 @@ struct TaskView: Encodable {
         var targetFileName: String?
         /// Diagnostics: the test ("download", "udpecho"…).
         var test: String?
-        /// Upload: the backup the CPE sent, once it arrived.
-        var backupId: Int64?
         /// ScheduleDownload: the window, seconds from when the CPE got it.
         var windowStart: UInt32?
         var windowEnd: UInt32?

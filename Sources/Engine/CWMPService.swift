@@ -223,10 +223,11 @@ public final class CWMPService: Sendable {
     private func sessionWithoutCookie(_ principal: Principal, _ x: CWMPExchange) -> SessionContext? {
         switch principal {
         case .device(let id), .devicePreviousCredentials(let id):
-            return sessions.findWithoutCookie(deviceID: id, onboardingUsername: "", address: x.remoteAddress)
+            return sessions.findWithoutCookie(deviceID: id, onboardingUsername: "", nonce: "", address: x.remoteAddress)
         case .onboarding(let profile):
             let user = config.profiles.profile(named: profile)?.onboardingUsername ?? ""
-            return sessions.findWithoutCookie(deviceID: nil, onboardingUsername: user, address: x.remoteAddress)
+            guard case .digest(let c)? = x.authorization.flatMap(AuthorizationHeader.parse) else { return nil }
+            return sessions.findWithoutCookie(deviceID: nil, onboardingUsername: user, nonce: c.nonce, address: x.remoteAddress)
         case .supersededCredentials:
             return nil
         }
@@ -338,7 +339,10 @@ public final class CWMPService: Sendable {
         let ctx = SessionContext(token: SessionContext.newToken(), connectionID: x.connectionID, remoteAddress: x.remoteAddress,
                                  quirks: quirks, machine: machine, device: device, now: now)
         ctx.withholdSecrets = withholdSecrets || device.credentialConflict
-        if case .onboarding(let name) = principal { ctx.onboardingUsername = config.profiles.profile(named: name)?.onboardingUsername ?? "" }
+        if case .onboarding(let name) = principal {
+            ctx.onboardingUsername = config.profiles.profile(named: name)?.onboardingUsername ?? ""
+            if case .digest(let c)? = x.authorization.flatMap(AuthorizationHeader.parse) { ctx.onboardingNonce = c.nonce }
+        }
         sessionOpens.record(device.id, at: now)
         provisioning?.begin(ctx, inform: inform, now: nowS)
         if let previous = sessions.insert(ctx) {
@@ -457,8 +461,11 @@ public final class CWMPService: Sendable {
         func isTest(_ t: DeviceTask) -> Bool { if case .diagnostics = t.kind { true } else { false } }
         var testRunning = due.contains { isTest($0) && ctx.queuedTaskIDs.contains($0.id) }
             || (due.contains(where: isTest) && ((try? store.tasks(deviceID: ctx.device.id, states: [.sent, .waiting])) ?? []).contains(where: isTest))
+        let prefixes = transferPrefixes.withLockedValue { $0 }
+        // Transfers to and from Corral carry the device's transfer credentials: secrets, withheld like the others.
         let items = due.filter {
-            $0.notBefore <= now && !ctx.queuedTaskIDs.contains($0.id) && !(ctx.withholdSecrets && Onboarding.carriesSecret($0.kind))
+            $0.notBefore <= now && !ctx.queuedTaskIDs.contains($0.id)
+                && !(ctx.withholdSecrets && (Onboarding.carriesSecret($0.kind) || TransferCredentials.pointsHere(TaskPlanner.request(for: $0), ownPrefixes: prefixes)))
         }.filter { task in
             guard case .diagnostics = task.kind else { return true }
             defer { testRunning = true }
@@ -466,14 +473,14 @@ public final class CWMPService: Sendable {
         }.map { task -> WorkItem in
             ctx.queuedTaskIDs.insert(task.id)
             if case .diagnostics = task.kind { speedTest.withLockedValue { $0 }?.expect(ctx.device.ipAddress) }
-            let prefixes = transferPrefixes.withLockedValue { $0 }
             var request = TaskPlanner.request(for: task)
             if case .upload(var u) = request, u.url.isEmpty, let uploads = prefixes.first(where: { $0.hasSuffix("/uploads/") }) {
                 // The task is the one-time permission: the CPE PUTs to a URL naming it, with its transfer credentials.
                 u.url = uploads + String(task.id)
                 request = .upload(u)
             }
-            return WorkItem(origin: .task(task.id), request: transfers.outgoing(request, deviceID: ctx.device.id, ownPrefixes: prefixes))
+            return WorkItem(origin: .task(task.id), request: transfers.outgoing(request, deviceID: ctx.device.id, generation: ctx.device.passwordHA1,
+                                                                             ownPrefixes: prefixes))
         }
         ctx.machine.enqueue(items)
     }
@@ -580,6 +587,12 @@ public final class CWMPService: Sendable {
         writes.append(.updateTask(task))
     }
 
+    /// An upload the CPE calls done is done only if its file arrived (the PUT may have been refused or lost).
+    private func checkedUpload(_ task: DeviceTask, _ outcome: TaskOutcome) -> TaskOutcome {
+        guard case .upload = task.kind, case .done = outcome, let ops = store as? OperatorStore, (try? ops.backup(taskID: task.id)) == nil else { return outcome }
+        return .fault(CWMPFault(code: 9011, string: "Upload failure: the CPE reported success, but Corral received no file for this task"))
+    }
+
     /// The newest firmware image for this device (its organisation's or an ancestor's, fitting its profile and
     /// model), as a Download from Corral's file server; nil when there is none or the device runs it already.
     private func latestFirmwareDownload(for d: Device) -> TaskKind? {
@@ -603,7 +616,8 @@ public final class CWMPService: Sendable {
             for a in args.prefix(16) { data["arg." + a.name] = a.value }
             writes.append(EngineEvents.event("transfer.requested", ctx.device.id, now, data))
             if fileType.hasPrefix("1 "), config.profiles.profile(named: ctx.device.profile)?.requestDownload == .latestFirmware,
-               let kind = latestFirmwareDownload(for: ctx.device) {
+               let kind = latestFirmwareDownload(for: ctx.device),
+               !((try? store.tasks(deviceID: ctx.device.id, states: [.pending, .sent, .waiting])) ?? []).contains(where: { $0.kind == kind }) {
                 let store = self.store, device = ctx.device.id
                 Task { _ = try? await store.createTask(DeviceTask(deviceID: device, kind: kind, createdAt: now, updatedAt: now)) }
             }
@@ -625,7 +639,7 @@ public final class CWMPService: Sendable {
         // Pending too: the DownloadResponse may have been lost and the task re-queued.
         for var task in (try? store.tasks(deviceID: ctx.device.id, states: [.waiting, .sent, .pending])) ?? [] {
             if let outcome = TaskPlanner.resolveTransfer(task, tc) {
-                apply(outcome, to: &task, now: now, writes: &writes, device: ctx.device)
+                apply(checkedUpload(task, outcome), to: &task, now: now, writes: &writes, device: ctx.device)
                 matched = true
             }
         }
@@ -639,7 +653,7 @@ public final class CWMPService: Sendable {
         switch item.origin {
         case .task(let id):
             guard var task = try? store.task(id: id) else { return }
-            let outcome = TaskPlanner.outcome(for: task, response: response)
+            let outcome = checkedUpload(task, TaskPlanner.outcome(for: task, response: response))
             apply(outcome, to: &task, now: now, writes: &writes, device: ctx.device)
             // The store follows the device: a deleted instance's subtree goes, a re-read object loses what the CPE
             // no longer has (written before the values read, which are stored at the end).

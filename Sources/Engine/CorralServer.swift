@@ -60,6 +60,8 @@ public final class CorralServer: @unchecked Sendable {
     public var operatorBodyLimit: (@Sendable (_ method: String, _ path: String, _ headers: HTTPFields) -> Int)?
     /// Operator requests whose body is spooled to disk (uploads): the directory, or nil to buffer.
     public var operatorSpool: (@Sendable (_ method: String, _ path: String, _ headers: HTTPFields) -> String?)?
+    /// Operator requests answered from their head (uploads without valid credentials, or with no room on disk).
+    public var operatorRefuse: (@Sendable (_ method: String, _ path: String, _ headers: HTTPFields) -> HTTPResponse?)?
     let log = Log(label: "serve")
     private let lock: DataDirectoryLock
 
@@ -172,6 +174,7 @@ public final class CorralServer: @unchecked Sendable {
         var operatorLimits = ServerLimits(maxBodyBytes: operatorMaxBodyBytes)
         operatorLimits.bodyLimit = operatorBodyLimit
         operatorLimits.spool = operatorSpool
+        operatorLimits.refuse = operatorRefuse
         // People and scripts, not fleets: a few connections per address; bodies buffered at once stay bounded.
         operatorLimits.maxConnections = 2048
         operatorLimits.maxConnectionsPerAddress = 128

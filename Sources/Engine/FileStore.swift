@@ -16,12 +16,28 @@ public struct FileStore: Sendable {
 
     public func blobPath(_ id: Int64) -> String { (directory as NSString).appendingPathComponent("\(id).bin") }
 
-    /// Creates the directories and removes spool files a crash left behind.
+    /// Creates the directories.
     public func prepare() throws {
         try FileManager.default.createDirectory(atPath: spoolDirectory, withIntermediateDirectories: true)
+    }
+
+    /// Spool files a crash left behind: older than a day (an upload under way, or `corral firmware add` running
+    /// beside the server, is never older than that), removed when the server starts.
+    public func removeLeftovers(now: Date = Date()) throws {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: spoolDirectory)) ?? [] where name.hasSuffix(".part") {
-            try? FileManager.default.removeItem(atPath: (spoolDirectory as NSString).appendingPathComponent(name))
+            let path = (spoolDirectory as NSString).appendingPathComponent(name)
+            if let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+               now.timeIntervalSince(modified) > 86_400 {
+                try? FileManager.default.removeItem(atPath: path)
+            }
         }
+    }
+
+    /// Bytes free for an unprivileged writer on the file system holding `path`.
+    public static func freeBytes(at path: String) -> Int64? {
+        var st = statvfs()
+        guard statvfs(path, &st) == 0 else { return nil }
+        return Int64(st.f_bavail) * Int64(st.f_frsize)
     }
 
     public enum IngestError: Error, CustomStringConvertible {

@@ -101,36 +101,45 @@ public final class RolloutRunner: @unchecked Sendable {
                 if wave <= r.wave { upToWave.byState[s, default: 0] += n }
             }
         }
+        // The failure rate of this wave (an earlier wave's successes do not dilute a later one's failures), since
+        // an operator last resumed it.
+        let thisWave = RolloutRules.sinceResume(counts[r.wave] ?? RolloutRules.Tally(), failedBase: r.failedBase, attemptedBase: r.attemptedBase)
         let deferred = try store.rolloutDeferred(rolloutID: r.id, maxWave: r.wave, minAttempts: RolloutRules.deferAfterAttempts)
         let waveComplete = upToWave[.sent] == 0 && upToWave[.pending] == deferred
-        if r.state == .running, RolloutRules.tooManyFailures(upToWave, maxRate: r.maxFailureRate, waveComplete: waveComplete) {
+        let state = r.state
+        if state == .running, RolloutRules.tooManyFailures(thisWave, maxRate: r.maxFailureRate, waveComplete: waveComplete) {
             r.state = .stopped
-            r.reason = "failure rate \(Self.percent(upToWave.failureRate)) over the limit of \(Self.percent(r.maxFailureRate)) "
-                + "(\(upToWave[.failed]) failed of \(upToWave.attempted))"
+            r.reason = "failure rate \(Self.percent(thisWave.failureRate)) in wave \(r.wave + 1) over the limit of \(Self.percent(r.maxFailureRate)) "
+                + "(\(thisWave[.failed]) failed of \(thisWave.attempted))"
             r.updatedAt = now
-            try await store.updateRollout(r)
-            events.append(EngineEvents.rollout("rollout.stopped", r, now: now, ["failed": upToWave[.failed], "upgraded": upToWave[.upgraded]]))
-            log.error("rollout \(r.id) to \(r.version) stopped: \(r.reason)")
-        } else if r.state == .running, waveComplete {
+            if try await store.updateRollout(r, expecting: state) {
+                events.append(EngineEvents.rollout("rollout.stopped", r, now: now, ["failed": thisWave[.failed], "upgraded": thisWave[.upgraded]]))
+                log.error("rollout \(r.id) to \(r.version) stopped: \(r.reason)")
+            }
+        } else if state == .running, waveComplete {
             if r.wave + 1 < r.waves.count {
                 r.wave += 1
+                r.failedBase = 0; r.attemptedBase = 0
                 r.updatedAt = now
-                try await store.updateRollout(r)
-                events.append(EngineEvents.rollout("rollout.wave", r, now: now, ["upgraded": total[.upgraded], "failed": total[.failed]]))
-                log.info("rollout \(r.id) to \(r.version): wave \(r.wave + 1) of \(r.waves.count)")
+                if try await store.updateRollout(r, expecting: state) {
+                    events.append(EngineEvents.rollout("rollout.wave", r, now: now, ["upgraded": total[.upgraded], "failed": total[.failed]]))
+                    log.info("rollout \(r.id) to \(r.version): wave \(r.wave + 1) of \(r.waves.count)")
+                }
             } else if total[.pending] == 0 && total[.sent] == 0 {
                 r.state = .finished
                 r.reason = "\(total[.upgraded]) upgraded, \(total[.failed]) failed, \(total[.skipped]) already on \(r.version)"
                 r.updatedAt = now
-                try await store.updateRollout(r)
-                events.append(EngineEvents.rollout("rollout.finished", r, now: now, ["upgraded": total[.upgraded], "failed": total[.failed]]))
-                log.info("rollout \(r.id) to \(r.version) finished: \(r.reason)")
+                if try await store.updateRollout(r, expecting: state) {
+                    events.append(EngineEvents.rollout("rollout.finished", r, now: now, ["upgraded": total[.upgraded], "failed": total[.failed]]))
+                    log.info("rollout \(r.id) to \(r.version) finished: \(r.reason)")
+                }
             }
         }
         if !events.isEmpty { try await store.apply(events) }
 
-        // 3. Queue downloads for the devices whose turn it is.
-        guard r.state == .running, window.open else { return }
+        // 3. Queue downloads for the devices whose turn it is, if it is still running (an operator may have paused
+        // or cancelled it during this pass, from this process or another).
+        guard let current = try store.rollout(id: r.id), current.state == .running, current.wave == r.wave, window.open else { return }
         let room = r.concurrency - total[.sent]
         guard room > 0 else { return }
         let due = try store.rolloutDevices(rolloutID: r.id, states: [.pending], maxWave: r.wave, dueBy: now, limit: room)
@@ -141,22 +150,21 @@ public final class RolloutRunner: @unchecked Sendable {
             return
         }
         let url = urlFor(image)
-        var sent: [RolloutDevice] = []
         var toWake: [Device] = []
         for var d in due {
             guard let device = try store.device(id: d.deviceID) else {
                 d.state = .cancelled; d.reason = "the device was deleted"
-                sent.append(d)
+                try await store.updateRolloutDevices([d])
                 continue
             }
             let task = try await store.createTask(DeviceTask(deviceID: device.id, kind: .download(url: url, fileType: image.fileType,
                                                                                              fileSize: UInt32(clamping: image.size), targetFileName: ""),
                                                              createdAt: now, updatedAt: now))
             d.state = .sent; d.taskID = task.id; d.attempts += 1; d.sentAt = now; d.reason = ""
-            sent.append(d)
+            // Recorded with its task at once: a stop between two devices leaves no download the rollout does not know.
+            try await store.updateRolloutDevices([d])
             toWake.append(device)
         }
-        try await store.updateRolloutDevices(sent)
         // Wake them without holding up the next pass; one that cannot be reached fetches it at its next Inform.
         let wake = self.wake
         Task { await withTaskGroup(of: Void.self) { g in for d in toWake { g.addTask { await wake(d) } } } }
@@ -167,13 +175,17 @@ public final class RolloutRunner: @unchecked Sendable {
         var changed: [RolloutDevice] = []
         var tasks: [StoreWrite] = []
         for var d in try store.rolloutDevices(rolloutID: r.id, states: [.pending, .sent], maxWave: .max, dueBy: nil, limit: RolloutService.maxDevices) {
+            d.reason = r.reason
             if d.state == .sent, let id = d.taskID, var t = try store.task(id: id) {
-                // A download under way finishes on its own; only one the device has not fetched is withdrawn.
-                guard t.state == .pending else { continue }
-                t.state = .cancelled; t.updatedAt = now
-                tasks.append(.updateTask(t))
+                if t.state == .pending {
+                    t.state = .cancelled; t.updatedAt = now
+                    tasks.append(.updateTask(t))
+                } else if !t.state.isFinal {
+                    // A download under way finishes on its own (its task shows how); the rollout no longer follows it.
+                    d.reason = "\(r.reason) while its download was under way (task \(id))"
+                }
             }
-            d.state = .cancelled; d.reason = r.reason
+            d.state = .cancelled
             changed.append(d)
         }
         if !tasks.isEmpty { try await store.apply(tasks) }

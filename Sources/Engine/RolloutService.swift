@@ -32,6 +32,17 @@ public struct RolloutService: Sendable {
         init(_ d: String) { description = d }
     }
 
+    /// The image of `version` for an organisation: its own or the nearest ancestor's (never a sub-organisation's,
+    /// whose admins do not decide for the parent's fleet).
+    static func image(version: String, forOrganisationPath path: String, store: OperatorStore) throws -> StoredFile? {
+        var best: (depth: Int, file: StoredFile)?
+        for f in try store.files(under: "/") where f.isFirmware && f.version == version {
+            guard let p = try store.organisation(id: f.organisationID)?.path, path.hasPrefix(p) else { continue }
+            if best == nil || p.count > best!.depth || (p.count == best!.depth && f.id > best!.file.id) { best = (p.count, f) }
+        }
+        return best?.file
+    }
+
     /// At most this many devices in one rollout.
     public static let maxDevices = 1_000_000
 
@@ -49,8 +60,7 @@ public struct RolloutService: Sendable {
         guard TimeZone(identifier: r.timeZone) != nil else { throw Failure("unknown time zone \(r.timeZone) (an IANA name such as Europe/Paris)") }
         guard r.maxFailureRate >= 0, r.maxFailureRate <= 1 else { throw Failure("max failure rate must be between 0 and 1") }
         guard (1...10_000).contains(r.concurrency) else { throw Failure("concurrency must be 1-10000") }
-        let images = try store.files(under: r.organisationPath).filter { $0.isFirmware && $0.version == r.version }
-        guard let image = images.last else { throw Failure("no firmware image of version \(r.version) (add one with corral firmware add)") }
+        guard let image = try Self.image(version: r.version, forOrganisationPath: r.organisationPath, store: store) else { throw Failure("no firmware image of version \(r.version) (add one with corral firmware add)") }
         var query: DeviceQuery
         do { query = try RolloutTarget.query(r.target) } catch { throw Failure("\(error)") }
         query.organisationPath = r.organisationPath
@@ -94,6 +104,7 @@ public struct RolloutService: Sendable {
     /// Pause, resume, cancel. A stopped rollout resumes too (the operator looked at the failures).
     public func control(_ id: Int64, _ action: String, now: Int64 = Int64(Date().timeIntervalSince1970)) async throws -> Rollout {
         guard var r = try store.rollout(id: id) else { throw Failure("no rollout \(id)") }
+        let before = r.state
         switch action {
         case "pause":
             guard r.state == .running else { throw Failure("rollout \(id) is \(r.state.rawValue), not running") }
@@ -102,6 +113,11 @@ public struct RolloutService: Sendable {
             guard r.state == .paused || r.state == .stopped else { throw Failure("rollout \(id) is \(r.state.rawValue); only paused or stopped rollouts resume") }
             r.state = .running
             r.reason = ""
+            // The failures that stopped it are known: the rate counts again from here.
+            if before == .stopped {
+                let t = try store.rolloutCounts(rolloutID: id)[r.wave] ?? RolloutRules.Tally()
+                r.failedBase = t[.failed]; r.attemptedBase = t.attempted
+            }
         case "cancel":
             guard !r.state.isFinal else { throw Failure("rollout \(id) is \(r.state.rawValue) already") }
             r.state = .cancelled
@@ -110,7 +126,7 @@ public struct RolloutService: Sendable {
             throw Failure("unknown action \(action): pause, resume or cancel")
         }
         r.updatedAt = now
-        try await store.updateRollout(r)
+        guard try await store.updateRollout(r, expecting: before) else { throw Failure("rollout \(id) changed meanwhile: try again") }
         if r.state == .cancelled { try await RolloutRunner.windDown(r, store: store, now: now) }
         try await store.apply([EngineEvents.rollout("rollout.\(action == "cancel" ? "cancelled" : action == "pause" ? "paused" : "resumed")", r, now: now)])
         return r
@@ -126,13 +142,13 @@ public struct RolloutService: Sendable {
             throw Failure(previous.isEmpty ? "the previous version of these devices is unknown"
                           : "the devices came from several versions (\(previous.sorted().joined(separator: ", "))): start a rollout per version")
         }
-        guard let image = try store.files(under: organisationPath).last(where: { $0.isFirmware && $0.version == version }) else {
+        guard let image = try Self.image(version: version, forOrganisationPath: organisationPath, store: store) else {
             throw Failure("no stored image of the previous version \(version): add it with corral firmware add --version \(version)")
         }
         if !original.state.isFinal {
             var o = original
             o.state = .cancelled; o.reason = "rolled back"; o.updatedAt = now
-            try await store.updateRollout(o)
+            guard try await store.updateRollout(o, expecting: original.state) else { throw Failure("rollout \(id) changed meanwhile: try again") }
             try await RolloutRunner.windDown(o, store: store, now: now)
         }
         var devices: [Device] = []

@@ -15,6 +15,9 @@ final class SessionContext: @unchecked Sendable {
     let quirks: ProfileQuirks
     /// The shared onboarding username the session opened with ("" on the device's own credentials).
     var onboardingUsername = ""
+    /// The Digest nonce its Inform was authenticated with on those shared credentials: a `no_cookies` CPE goes on
+    /// with its session only by answering with it (another CPE behind the same address has its own nonce).
+    var onboardingNonce = ""
     var machine: CWMPSession
     var device: Device
     var lastActivity: Double
@@ -66,17 +69,17 @@ final class SessionTable: @unchecked Sendable {
     }
 
     /// The live session a cookie-less message of a `no_cookies` CPE belongs to: the device's own when it
-    /// authenticated as the device, else the only session opened on the same onboarding credentials from `address`
-    /// (none when two devices behind one address are onboarding at once: ambiguous).
-    func findWithoutCookie(deviceID: Int64?, onboardingUsername: String, address: String) -> SessionContext? {
+    /// authenticated as the device, else the session opened on the same onboarding credentials from `address` whose
+    /// Inform used this Digest nonce (shared credentials prove nothing more; Basic never continues one).
+    func findWithoutCookie(deviceID: Int64?, onboardingUsername: String, nonce: String, address: String) -> SessionContext? {
         lock.withLock {
             if let deviceID {
                 guard let t = byDevice[deviceID], let s = byToken[t], s.quirks.noCookies else { return nil }
                 return s
             }
-            guard !onboardingUsername.isEmpty else { return nil }
+            guard !onboardingUsername.isEmpty, !nonce.isEmpty else { return nil }
             let candidates = byToken.values.filter {
-                $0.quirks.noCookies && $0.remoteAddress == address && $0.onboardingUsername == onboardingUsername
+                $0.quirks.noCookies && $0.remoteAddress == address && $0.onboardingUsername == onboardingUsername && $0.onboardingNonce == nonce
             }
             return candidates.count == 1 ? candidates[0] : nil
         }

@@ -148,6 +148,9 @@ public struct ServerLimits: Sendable {
     /// Request bodies buffered at once across all connections of the server; a request that would go over is
     /// answered 503 (memory before authentication stays bounded). nil = unlimited.
     public var maxBufferedBodyBytes: Int?
+    /// A request answered from its head alone, before any of its body is read (then the connection closes): e.g.
+    /// an upload without valid credentials, or one the disk has no room for. nil = read it.
+    public var refuse: (@Sendable (_ method: String, _ path: String, _ headers: HTTPFields) -> HTTPResponse?)?
     /// Requests whose body goes to a file instead of memory (large uploads), decided from the head: the directory
     /// to spool into, or nil to buffer as usual. A spooled body's limit is `bodyLimit` alone (not `maxBodyBytes`),
     /// its timeout counts from the last byte received (not the first), and a full disk answers 507.

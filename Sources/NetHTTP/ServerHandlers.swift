@@ -184,6 +184,10 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
             }
             let path = String(h.uri.prefix { $0 != "?" })
             let fields = HTTPFields(nio: h.headers)
+            if let refusal = limits.refuse?(h.method.rawValue, path, fields) {
+                fail(status: refusal.status, context: context, response: refusal)
+                return
+            }
             let ownLimit = limits.bodyLimit?(h.method.rawValue, path, fields)
             let spoolDirectory = limits.spool?(h.method.rawValue, path, fields)
             requestBodyLimit = spoolDirectory != nil ? ownLimit ?? limits.maxBodyBytes : min(limits.maxBodyBytes, ownLimit ?? .max)
@@ -439,7 +443,7 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
     }
 
     /// Error response with `Connection: close`, then close; further input is ignored.
-    private func fail(status: Int, context: ChannelHandlerContext) {
+    private func fail(status: Int, context: ChannelHandlerContext, response given: HTTPResponse? = nil) {
         discarding = true
         head = nil
         body = nil
@@ -450,8 +454,7 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         let version = HTTPVersion.http1_1
         var headers = HTTPHeaders()
         var body: [UInt8] = []
-        if let refusal = limits.refusal {
-            let r = refusal(status)
+        if let r = given ?? limits.refusal?(status) {
             for (name, value) in r.headers.storage { headers.add(name: name, value: value) }
             body = r.body
         }

@@ -49,7 +49,17 @@ struct CPESession {
         defer { let c = connection; Task { await c.close() } }
 
         var informed = false
-        func post(_ body: [UInt8], authorization: String? = nil) async throws -> HTTPResponse {
+        // A cookie-less CPE answers the Inform's challenge again on every new connection (the nonce with a higher
+        // nc), as curl-based CPEs do: the nonce is what ties its messages together.
+        var sessionChallenge: DigestChallenge?
+        var nc: UInt32 = 1
+        func post(_ body: [UInt8], authorization given: String? = nil) async throws -> HTTPResponse {
+            var authorization = given
+            if noCookies && informed && authorization == nil, let challenge = sessionChallenge {
+                nc += 1
+                let (user, pass) = cpe.credentials
+                authorization = Digest.authorize(challenge: challenge, username: user, password: pass, method: "POST", uri: acs.pathAndQuery, nc: nc)?.headerValue
+            }
             if noCookies && result.httpRequests > 0 {
                 // A new connection per message, and no cookie: the ACS must know the session some other way.
                 await connection.close()
@@ -72,7 +82,7 @@ struct CPESession {
             if !noCookies, let setCookie = response.headers.first("Set-Cookie"), let first = setCookie.split(separator: ";").first {
                 cookie = String(first)
             }
-            if informed && response.status == 401 && authorization == nil {
+            if informed && response.status == 401 && given == nil {
                 // Challenged again on the new connection: answer it like the Inform's.
                 let (user, pass) = cpe.credentials
                 guard let challenge = DigestChallenge.parse(response.headers.all("WWW-Authenticate")),
@@ -102,6 +112,7 @@ struct CPESession {
                       let creds = Digest.authorize(challenge: challenge, username: user, password: pass, method: "POST", uri: acs.pathAndQuery) else {
                     throw Failure.authentication("no usable Digest challenge")
                 }
+                sessionChallenge = challenge
                 authorization = creds.headerValue
             }
             if basicFirst && !basicOnly {

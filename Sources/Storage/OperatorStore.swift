@@ -85,7 +85,7 @@ public protocol OperatorStore: CorralStore {
     func rolloutDevices(rolloutID: Int64, states: [RolloutDevice.State], maxWave: Int, dueBy: Int64?, limit: Int) throws -> [RolloutDevice]
     func rolloutCounts(rolloutID: Int64) throws -> [Int: RolloutRules.Tally]
     func rolloutDeferred(rolloutID: Int64, maxWave: Int, minAttempts: Int) throws -> Int
-    func updateRollout(_ rollout: Rollout) async throws
+    @discardableResult func updateRollout(_ rollout: Rollout, expecting: Rollout.State) async throws -> Bool
     func updateRolloutDevices(_ devices: [RolloutDevice]) async throws
 
     // Backups (uploaded configuration and log files)

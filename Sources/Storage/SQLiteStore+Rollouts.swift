@@ -5,7 +5,7 @@ import Foundation
 extension SQLiteStore {
     static let rolloutColumns = """
         id, organisation_id, file_id, version, target, waves, window, timezone, max_failure_rate, concurrency, state, wave, reason,
-        rollback_of, created_at, updated_at, created_by
+        rollback_of, created_at, updated_at, created_by, failed_base, attempted_base
         """
 
     static func rollout(_ r: SQLiteConnection.Row) -> Rollout {
@@ -17,6 +17,7 @@ extension SQLiteStore {
         o.wave = Int(r.int(11)); o.reason = r.text(12)
         if case .int(let b) = r[13] { o.rollbackOf = b }
         o.updatedAt = r.int(15)
+        o.failedBase = Int(r.int(17)); o.attemptedBase = Int(r.int(18))
         return o
     }
 
@@ -123,11 +124,18 @@ extension SQLiteStore {
         }
     }
 
-    public func updateRollout(_ rollout: Rollout) async throws {
+    /// Writes state, wave, reason and baselines if the rollout is still in `expecting` (the runner and an operator
+    /// may act at once, from two processes); false when it was not.
+    @discardableResult
+    public func updateRollout(_ rollout: Rollout, expecting: Rollout.State) async throws -> Bool {
         let o = rollout
-        try await db.write { c in
-            try c.run("UPDATE rollouts SET state = ?, wave = ?, reason = ?, updated_at = ? WHERE id = ?",
-                      [.text(o.state.rawValue), .int(Int64(o.wave)), .text(o.reason), .int(o.updatedAt), .int(o.id)])
+        return try await db.write { c in
+            try c.run("""
+                UPDATE rollouts SET state = ?, wave = ?, reason = ?, updated_at = ?, failed_base = ?, attempted_base = ?
+                WHERE id = ? AND state = ?
+                """, [.text(o.state.rawValue), .int(Int64(o.wave)), .text(o.reason), .int(o.updatedAt), .int(Int64(o.failedBase)),
+                      .int(Int64(o.attemptedBase)), .int(o.id), .text(expecting.rawValue)])
+            return c.changes == 1
         }
     }
 

@@ -16,6 +16,8 @@ extension Schema {
             state TEXT NOT NULL,
             wave INTEGER NOT NULL DEFAULT 0,
             reason TEXT NOT NULL DEFAULT '',
+            failed_base INTEGER NOT NULL DEFAULT 0,
+            attempted_base INTEGER NOT NULL DEFAULT 0,
             rollback_of INTEGER,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL,

@@ -54,11 +54,18 @@ import Storage
         let request = try #require(restore.json["request"] as? [String: Any])
         #expect(request["file_type"] as? String == "3 Vendor Configuration File")
         let url = try #require(request["url"] as? String)
-        #expect(try await HTTPClient.send(url: url).status == 401, "the configuration is for its device only")
+        #expect(try await HTTPClient.send(url: url).status == 401)
+        // The configuration is for its own device only: another device's transfer credentials, or a viewer, get 403.
+        let transfers = try #require(live.api.services.config.transfers)
+        let other = try await live.store.createDevice(Device(name: "00C0FF-OTHER", oui: "00C0FF", productClass: "P", serialNumber: "OTHER", createdAt: 1))
+        let otherBasic = BasicCredentials(username: transfers.username(other.id), password: transfers.password(other.id, generation: other.passwordHA1)).headerValue
+        #expect(try await HTTPClient.send(url: url, headers: ["Authorization": otherBasic]).status == 403)
+        let viewer = try await live.token(role: .viewer, org: 1)
+        #expect(try await HTTPClient.send(url: url, headers: ["Authorization": "Bearer \(viewer)"]).status == 403)
+        #expect(try await HTTPClient.send(url: url, headers: ["Authorization": "Bearer \(admin.token ?? "")"]).status == 200)
 
         // The upload URL was good for one file.
-        let transfers = try #require(live.api.services.config.transfers)
-        let basic = BasicCredentials(username: transfers.username(d.id), password: transfers.password(d.id)).headerValue
+        let basic = BasicCredentials(username: transfers.username(d.id), password: transfers.password(d.id, generation: d.passwordHA1)).headerValue
         let task = try #require(try live.store.backup(id: Int64(first))?.taskID)
         let again = try await HTTPClient.send(url: live.base + "/uploads/\(task)", method: "PUT", headers: ["Authorization": basic], body: Array("x".utf8))
         #expect(again.status == 403 || again.status == 409, "\(again.status)")

@@ -94,10 +94,17 @@ import Storage
         #expect(failures.count == 2 && failures.allSatisfy { ($0["reason"] as? String)?.hasPrefix("came back on") == true }, "\(failures)")
         #expect((stopped["reason"] as? String)?.contains("failure rate") == true)
         #expect(try live.store.events(deviceID: nil, limit: 1000).contains { $0.kind == "rollout.stopped" })
+        // An operator looks and resumes: the same failures do not stop it again; the next wave's do.
+        #expect(try await admin.send("POST", "/rollouts/\(id)/resume").json["state"] as? String == "running")
+        try await waitUntil("the second wave under way", seconds: 30) { try live.store.rollout(id: Int64(id))?.wave == 1 }
+        let again = try await waitFor(admin, id, state: "stopped")
+        #expect(Self.int(again["current_wave"]) == 2 && (again["reason"] as? String)?.contains("in wave 2") == true, "\(again)")
+        #expect(Self.int(again["failed"]) >= 3, "\(again)")
         // Cancelled: nothing more is sent.
         #expect(try await admin.send("POST", "/rollouts/\(id)/cancel").json["state"] as? String == "cancelled")
         let after = try await admin.get("/rollouts/\(id)").json
-        #expect(Self.int(after["cancelled"]) == 4 && Self.int(after["sent"]) == 0)
+        #expect(Self.int(after["sent"]) == 0 && Self.int(after["pending"]) == 0, "\(after)")
+        #expect(try await admin.send("POST", "/rollouts/\(id)/resume").status == 409)
     }
 
     @Test func offlineDevicesAreRetriedWithBackoffAndDoNotHoldTheWaveBack() async throws {
@@ -120,7 +127,8 @@ import Storage
         // The others are through; the rollout keeps trying the offline one until it is cancelled.
         #expect(Self.int(now["upgraded"]) == 2 && now["state"] as? String == "running", "\(now)")
         let row = try #require(try live.store.rolloutDevices(rolloutID: id, states: [.pending], maxWave: .max, dueBy: nil, limit: 10).first)
-        #expect(row.reason.hasPrefix("offline") && row.nextAt > Int64(Date().timeIntervalSince1970) - 2)
+        // Backed off: after three tries at least 4 s (1, 2, 4 with a 1 s base) after its last try.
+        #expect(row.reason.hasPrefix("offline") && row.nextAt >= row.sentAt + RolloutRules.unreachableAfter / 900 + 4, "\(row)")
         // Its withdrawn downloads were cancelled, not left for its next Inform.
         #expect(try live.store.tasks(deviceID: off.id, states: [.pending]).isEmpty)
         #expect(try await admin.send("POST", "/rollouts/\(id)/cancel").json["state"] as? String == "cancelled")

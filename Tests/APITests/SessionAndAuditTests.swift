@@ -17,8 +17,15 @@ import Storage
         let answer = try rawAnswer(port: port, "POST /api/v1/profiles/validate HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n")
         #expect(answer.hasPrefix("HTTP/1.1 413") && answer.lowercased().contains("content-type: application/problem+json"), "\(answer)")
         #expect(answer.contains("\"status\":413"), "\(answer)")
-        // An anonymous upload may not be large either; JSON anywhere is capped at 1 MiB.
-        #expect(try rawStatus(port: port, "POST /api/v1/files?name=x.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n") == 413)
+        // An upload is read only with credentials that check out: refused from its head otherwise (a made-up token
+        // or a viewer's too), so nobody writes to the disk before authenticating. JSON anywhere is capped at 1 MiB.
+        #expect(try rawStatus(port: port, "POST /api/v1/files?name=x.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n") == 401)
+        #expect(try rawStatus(port: port, "POST /api/v1/firmware?name=x.bin&version=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer crl_madeup\r\nContent-Length: 2097152\r\n\r\n") == 401)
+        let viewer = try await live.token(role: .viewer, org: 1)
+        #expect(try rawStatus(port: port, "POST /api/v1/files?name=x.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(viewer)\r\nContent-Length: 2097152\r\n\r\n") == 403)
+        #expect(try rawStatus(port: port, "PUT /uploads/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Y3BlLTE6eA==\r\nContent-Length: 2097152\r\n\r\n") == 401)
+        let spool = live.data + "/files/spool"
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).isEmpty)
         #expect(try rawStatus(port: port, "POST /api/v1/devices/search HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n") == 413)
         // With a token, a 2 MiB upload gets through to the handler.
         let token = try await live.token(role: .admin, org: 1)
@@ -170,16 +177,16 @@ import Storage
         #expect(challenges.contains { $0.hasPrefix("Digest ") } && challenges.contains { $0.hasPrefix("Basic ") })
         let transfers = try #require(live.api.services.config.transfers)
         let device = try await live.store.createDevice(Device(name: "00C0FF-DL1", oui: "00C0FF", productClass: "P", serialNumber: "DL1", createdAt: 1))
-        let basic = BasicCredentials(username: transfers.username(device.id), password: transfers.password(device.id)).headerValue
+        let basic = BasicCredentials(username: transfers.username(device.id), password: transfers.password(device.id, generation: "")).headerValue
         let got = try await HTTPClient.send(url: url, headers: ["Authorization": basic])
         #expect(got.status == 200 && got.body == firmware)
         let challenge = try #require(DigestChallenge.parse(challenges))
         let parts = try #require(URLParts.parse(url))
-        let digestAuth = try #require(Digest.authorize(challenge: challenge, username: transfers.username(device.id), password: transfers.password(device.id),
+        let digestAuth = try #require(Digest.authorize(challenge: challenge, username: transfers.username(device.id), password: transfers.password(device.id, generation: ""),
                                                        method: "GET", uri: parts.pathAndQuery))
         #expect(try await HTTPClient.send(url: url, headers: ["Authorization": digestAuth.headerValue]).status == 200)
         // Another device's password, a device of another organisation, an operator's token.
-        let wrongDevice = BasicCredentials(username: transfers.username(device.id + 1), password: transfers.password(device.id)).headerValue
+        let wrongDevice = BasicCredentials(username: transfers.username(device.id + 1), password: transfers.password(device.id, generation: "")).headerValue
         #expect(try await HTTPClient.send(url: url, headers: ["Authorization": wrongDevice]).status == 401)
         let other = try await live.store.createOrganisation(name: "Elsewhere", parentID: 1, now: 1)
         let uploadedAtOther = try await admin.send("POST", "/files?name=other.bin&organisation_id=\(other.id)", body: [1, 2, 3])
@@ -189,7 +196,7 @@ import Storage
         var outside = Device(name: "00C0FF-DL2", oui: "00C0FF", productClass: "P", serialNumber: "DL2", createdAt: 1)
         outside.organisationID = other.id
         outside = try await live.store.createDevice(outside)
-        let outsideBasic = BasicCredentials(username: transfers.username(outside.id), password: transfers.password(outside.id)).headerValue
+        let outsideBasic = BasicCredentials(username: transfers.username(outside.id), password: transfers.password(outside.id, generation: "")).headerValue
         #expect(try await HTTPClient.send(url: url, headers: ["Authorization": outsideBasic]).status == 200, "a root file is for every device")
         #expect(try await HTTPClient.send(url: otherURL, headers: ["Authorization": outsideBasic]).status == 200)
         #expect(try await HTTPClient.send(url: url, headers: ["Authorization": "Bearer \(admin.token ?? "")"]).status == 200)

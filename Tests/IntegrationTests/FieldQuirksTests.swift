@@ -196,3 +196,33 @@ import Storage
         #expect(try server.store.parameters(deviceID: d.id, prefix: "Device.Time.Enable").first?.value == "true")
     }
 }
+
+/// `no_cookies` continuation is bound to what only that CPE has: its own credentials, or on shared onboarding
+/// credentials the Digest nonce its Inform used (another CPE behind the same address has its own).
+@Suite struct NoCookiesBindingTests {
+    func session(_ id: Int64, noCookies: Bool, user: String, nonce: String, address: String = "198.51.100.7") -> SessionContext {
+        var d = Device(name: "00C0FF-NC\(id)", oui: "00C0FF", productClass: "P", serialNumber: "NC\(id)", createdAt: 1)
+        d.id = id
+        let s = SessionContext(token: "t\(id)", connectionID: UInt64(id), remoteAddress: address, quirks: ProfileQuirks(noCookies: noCookies),
+                               machine: CWMPSession(), device: d, now: 1)
+        s.onboardingUsername = user
+        s.onboardingNonce = nonce
+        return s
+    }
+
+    @Test func onlyTheNonceOfItsInformContinuesASessionOnSharedCredentials() {
+        let table = SessionTable()
+        _ = table.insert(session(1, noCookies: true, user: "corral-tr181", nonce: "nonce-a"))
+        _ = table.insert(session(2, noCookies: true, user: "corral-tr181", nonce: "nonce-b"))
+        _ = table.insert(session(3, noCookies: false, user: "", nonce: ""))
+        #expect(table.findWithoutCookie(deviceID: nil, onboardingUsername: "corral-tr181", nonce: "nonce-a", address: "198.51.100.7")?.device.id == 1)
+        #expect(table.findWithoutCookie(deviceID: nil, onboardingUsername: "corral-tr181", nonce: "nonce-b", address: "198.51.100.7")?.device.id == 2)
+        // A neighbour with a nonce of its own, the right nonce from elsewhere, or no nonce (Basic): nothing.
+        #expect(table.findWithoutCookie(deviceID: nil, onboardingUsername: "corral-tr181", nonce: "nonce-c", address: "198.51.100.7") == nil)
+        #expect(table.findWithoutCookie(deviceID: nil, onboardingUsername: "corral-tr181", nonce: "nonce-a", address: "198.51.100.8") == nil)
+        #expect(table.findWithoutCookie(deviceID: nil, onboardingUsername: "corral-tr181", nonce: "", address: "198.51.100.7") == nil)
+        // Its own credentials continue its session, and only where the profile has the switch.
+        #expect(table.findWithoutCookie(deviceID: 1, onboardingUsername: "", nonce: "", address: "203.0.113.1")?.device.id == 1)
+        #expect(table.findWithoutCookie(deviceID: 3, onboardingUsername: "", nonce: "", address: "198.51.100.7") == nil)
+    }
+}
