@@ -102,7 +102,7 @@ schemas = {
     "target": {"type": "string", "maxLength": 1000, "description": "key=value terms separated by spaces, all must hold: profile, model, software_version, manufacturer, group, tag, location, status, text ('' = every device)"},
     "waves": {"type": "string", "description": "cumulative percentages ending at 100, e.g. 10%,50%,100% (default 100%)"},
     "window": {"type": "string", "description": "daily window HH:MM-HH:MM in timezone (default: any time)"},
-    "timezone": {"type": "string", "description": "IANA time zone of the window (default UTC)"},
+    "timezone": {"type": "string", "description": "IANA time zone of the window (default UTC), or device: each device's own clock (its Informs' UTC offset)"},
     "max_failure_rate": {"type": "number", "minimum": 0, "maximum": 1, "description": "the rollout stops itself above this (default 0.05)"},
     "concurrency": {"type": "integer", "minimum": 1, "maximum": 10000, "description": "devices downloading at once (default 50)"},
     "organisation_id": id_}, ["version"]),

@@ -56,6 +56,9 @@ public struct Device: Sendable, Equatable, Codable {
     public var credentialConflict = false
     /// Quarantine of re-bootstraps (profile `rebootstrap = "quarantine"`).
     public var rebootstrapHold: RebootstrapHold = .none
+    /// The UTC offset of the device's clock, minutes, from the last Inform's CurrentTime ("…+01:00"); nil = never
+    /// said. Device-local rollout windows use it.
+    public var utcOffsetMinutes: Int?
 
     public init(id: Int64 = 0, name: String, oui: String, productClass: String, serialNumber: String, manufacturer: String = "",
                 modelName: String = "", softwareVersion: String = "", hardwareVersion: String = "", profile: String = "",

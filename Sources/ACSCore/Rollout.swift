@@ -109,6 +109,11 @@ public struct DailyWindow: Sendable, Equatable {
         start < end ? (m >= start && m < end) : (m >= start || m < end)
     }
 
+    /// The window as a device whose clock is `offsetMinutes` from UTC sees it (unknown: UTC).
+    public func check(at: Int64, deviceOffsetMinutes offsetMinutes: Int?) -> (open: Bool, opensAt: Int64) {
+        check(at: at, zone: TimeZone(secondsFromGMT: (offsetMinutes ?? 0) * 60) ?? TimeZone(identifier: "UTC")!)
+    }
+
     /// Whether `at` (Unix time) falls in the window in `zone`, and if not, when it next opens.
     public func check(at: Int64, zone: TimeZone) -> (open: Bool, opensAt: Int64) {
         var cal = Calendar(identifier: .gregorian)
@@ -126,6 +131,21 @@ public struct DailyWindow: Sendable, Equatable {
 
 /// The rules of a rollout.
 public enum RolloutRules {
+    /// `timezone` value for windows in each device's own time.
+    public static let deviceTime = "device"
+
+    /// The UTC offset in an Inform's CurrentTime (xsd:dateTime): "+01:00" → 60, "Z" → 0; nil without one, or for
+    /// the "unknown time" value (year 0001) a CPE sends before it has synchronised its clock.
+    public static func utcOffsetMinutes(currentTime t: String) -> Int? {
+        guard t.count >= 19, !t.hasPrefix("0001-"), let tee = t.firstIndex(of: "T") else { return nil }
+        let time = t[t.index(after: tee)...]
+        if time.hasSuffix("Z") { return 0 }
+        guard let sign = time.lastIndex(where: { $0 == "+" || $0 == "-" }) else { return nil }
+        let parts = time[time.index(after: sign)...].split(separator: ":")
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...14).contains(h), (0..<60).contains(m) else { return nil }
+        return (time[sign] == "-" ? -1 : 1) * (h * 60 + m)
+    }
+
     /// "10%,50%,100%" or "10,50,100": increasing cumulative percentages ending at 100.
     public static func parseWaves(_ text: String) -> [Int]? {
         let values = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

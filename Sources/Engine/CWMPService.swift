@@ -373,6 +373,7 @@ public final class CWMPService: Sendable {
         device.productClass = inform.deviceId.productClass
         if let kind { device.dataModel = kind }
         if inform.hasEvent(EventCode.boot) || inform.hasEvent(EventCode.bootstrap) { device.lastBoot = now }
+        if let offset = RolloutRules.utcOffsetMinutes(currentTime: inform.currentTime) { device.utcOffsetMinutes = offset }
         guard let kind = kind ?? device.dataModel else { return }
         let p = ManagementPaths(kind)
         for param in inform.parameters {

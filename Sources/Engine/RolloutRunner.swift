@@ -59,7 +59,13 @@ public final class RolloutRunner: @unchecked Sendable {
     private func advance(_ rollout: Rollout, now: Int64) async throws {
         var r = rollout
         let zone = TimeZone(identifier: r.timeZone) ?? TimeZone(identifier: "UTC")!
+        let deviceLocal = r.timeZone == RolloutRules.deviceTime
         let window = r.window?.check(at: now, zone: zone) ?? (open: true, opensAt: now)
+        // With "device", each device's window by its own clock (its Informs' UTC offset; unknown: UTC).
+        func windowOf(_ device: Device?) -> (open: Bool, opensAt: Int64) {
+            guard deviceLocal, let w = r.window else { return window }
+            return w.check(at: now, deviceOffsetMinutes: device?.utcOffsetMinutes)
+        }
 
         // 1. Devices under way.
         var changed: [RolloutDevice] = []
@@ -70,7 +76,8 @@ public final class RolloutRunner: @unchecked Sendable {
             let device = try store.device(id: d.deviceID)
             var outcome = RolloutRules.resolve(d, task: task, softwareVersion: device?.softwareVersion ?? "", lastBoot: device?.lastBoot ?? 0,
                                                version: r.version, now: now, unreachableAfter: unreachableAfter)
-            if outcome == nil, !window.open, task?.state == .pending { outcome = .retry("the window closed before it fetched the image") }
+            let own = windowOf(device)
+            if outcome == nil, !own.open, task?.state == .pending { outcome = .retry("the window closed before it fetched the image") }
             guard let outcome else { continue }
             switch outcome {
             case .upgraded:
@@ -84,7 +91,7 @@ public final class RolloutRunner: @unchecked Sendable {
                     cancelTasks.append(t)
                 }
                 d.state = .pending; d.reason = why; d.taskID = nil
-                d.nextAt = window.open ? now + RolloutRules.backoff(attempts: d.attempts, base: retryBase) : window.opensAt
+                d.nextAt = own.open ? now + RolloutRules.backoff(attempts: d.attempts, base: retryBase) : own.opensAt
             }
             changed.append(d)
         }
@@ -139,7 +146,7 @@ public final class RolloutRunner: @unchecked Sendable {
 
         // 3. Queue downloads for the devices whose turn it is, if it is still running (an operator may have paused
         // or cancelled it during this pass, from this process or another).
-        guard let current = try store.rollout(id: r.id), current.state == .running, current.wave == r.wave, window.open else { return }
+        guard let current = try store.rollout(id: r.id), current.state == .running, current.wave == r.wave, deviceLocal || window.open else { return }
         let room = r.concurrency - total[.sent]
         guard room > 0 else { return }
         let due = try store.rolloutDevices(rolloutID: r.id, states: [.pending], maxWave: r.wave, dueBy: now, limit: room)
@@ -154,6 +161,13 @@ public final class RolloutRunner: @unchecked Sendable {
         for var d in due {
             guard let device = try store.device(id: d.deviceID) else {
                 d.state = .cancelled; d.reason = "the device was deleted"
+                try await store.updateRolloutDevices([d])
+                continue
+            }
+            let own = windowOf(device)
+            guard own.open else {
+                // Outside its own window: its turn comes when that opens.
+                d.nextAt = own.opensAt
                 try await store.updateRolloutDevices([d])
                 continue
             }

@@ -57,7 +57,9 @@ public struct RolloutService: Sendable {
             guard let parsed = DailyWindow.parse(w) else { throw Failure("window must be HH:MM-HH:MM, e.g. 01:00-05:00") }
             window = parsed
         }
-        guard TimeZone(identifier: r.timeZone) != nil else { throw Failure("unknown time zone \(r.timeZone) (an IANA name such as Europe/Paris)") }
+        guard r.timeZone == RolloutRules.deviceTime || TimeZone(identifier: r.timeZone) != nil else {
+            throw Failure("unknown time zone \(r.timeZone) (an IANA name such as Europe/Paris, or \"device\" for each device's own clock)")
+        }
         guard r.maxFailureRate >= 0, r.maxFailureRate <= 1 else { throw Failure("max failure rate must be between 0 and 1") }
         guard (1...10_000).contains(r.concurrency) else { throw Failure("concurrency must be 1-10000") }
         guard let image = try Self.image(version: r.version, forOrganisationPath: r.organisationPath, store: store) else { throw Failure("no firmware image of version \(r.version) (add one with corral firmware add)") }

@@ -22,7 +22,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     }
 
     public init(path: String) throws {
-        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults, Schema.firmware, Schema.rollouts, Schema.backups])
+        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults, Schema.firmware, Schema.rollouts, Schema.backups, Schema.deviceClock])
     }
 
     public func close() { db.close() }
@@ -47,7 +47,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
         id, name, oui, product_class, serial, manufacturer, model_name, software_version, hardware_version, profile,
         data_model, groups, location, description, cr_url, cr_username, cr_password, username, password_ha1,
         credentials_confirmed, ip, inform_interval, created_at, onboarded_at, last_inform, last_boot, previous_ha1,
-        organisation_id, tags, superseded_ha1, credential_conflict, rebootstrap_hold
+        organisation_id, tags, superseded_ha1, credential_conflict, rebootstrap_hold, utc_offset
         """
 
     static func device(_ r: SQLiteConnection.Row) -> Device {
@@ -64,6 +64,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
         d.supersededPasswordHA1 = r.text(29)
         d.credentialConflict = r.int(30) != 0
         d.rebootstrapHold = RebootstrapHold(rawValue: Int(r.int(31))) ?? .none
+        if case .int(let o) = r[32] { d.utcOffsetMinutes = Int(o) }
         return d
     }
 
@@ -193,12 +194,13 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
             try c.run("""
                 UPDATE devices SET product_class=?, manufacturer=?, hardware_version=?, data_model=?, cr_url=?, cr_username=?,
                 cr_password=?, password_ha1=?, credentials_confirmed=?, ip=?, inform_interval=?, onboarded_at=?, last_inform=?,
-                last_boot=?, previous_ha1=?, superseded_ha1=?, credential_conflict=?, rebootstrap_hold=? WHERE id=?
+                last_boot=?, previous_ha1=?, superseded_ha1=?, credential_conflict=?, rebootstrap_hold=?, utc_offset=? WHERE id=?
                 """, [.text(d.productClass), .text(d.manufacturer), .text(d.hardwareVersion), .text(d.dataModel?.rawValue ?? ""),
                       .text(d.connectionRequestURL), .text(d.connectionRequestUsername), .text(d.connectionRequestPassword),
                       .text(d.passwordHA1), .int(d.credentialsConfirmed ? 1 : 0), .text(d.ipAddress), .int(Int64(d.informInterval)),
                       .int(d.onboardedAt), .int(d.lastInform), .int(d.lastBoot), .text(d.previousPasswordHA1),
-                      .text(d.supersededPasswordHA1), .int(d.credentialConflict ? 1 : 0), .int(Int64(d.rebootstrapHold.rawValue)), .int(d.id)])
+                      .text(d.supersededPasswordHA1), .int(d.credentialConflict ? 1 : 0), .int(Int64(d.rebootstrapHold.rawValue)),
+                      d.utcOffsetMinutes.map { .int(Int64($0)) } ?? .null, .int(d.id)])
             try c.run("""
                 UPDATE devices SET name=?1, oui=?2, serial=?3, model_name=?4, software_version=?5, profile=?6, username=?7
                 WHERE id=?8 AND NOT (name IS ?1 AND oui IS ?2 AND serial IS ?3 AND model_name IS ?4 AND software_version IS ?5

@@ -99,7 +99,7 @@ struct FirmwareCommand: AsyncParsableCommand {
         @Option(help: "Devices: key=value terms, all must hold (\(RolloutTarget.keys.joined(separator: ", "))); default: all.") var target = ""
         @Option(help: "Cumulative waves; the next starts when the current one succeeded.") var waves = "100%"
         @Option(help: "Daily window HH:MM-HH:MM for downloads (default: any time).") var window: String?
-        @Option(help: "IANA time zone of the window.") var timezone = "UTC"
+        @Option(help: "IANA time zone of the window, or device: each device's own clock (the UTC offset of its Informs' CurrentTime).") var timezone = "UTC"
         @Option(name: .customLong("max-failure-rate"), help: "Stop the rollout above this share of failed devices.") var maxFailureRate = 0.05
         @Option(help: "Devices downloading at once.") var concurrency = 50
         @Option(name: .customLong("organisation-id"), help: "Organisation ID (1 = root).") var organisationID: Int64 = Organisation.rootID

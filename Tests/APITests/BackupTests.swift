@@ -116,6 +116,10 @@ import Storage
         try await waitUntil("the scheduled download done", seconds: 30) { try live.store.task(id: soonID)?.state == .done }
         try await waitUntil("running 4.4", seconds: 10) { try live.store.device(id: d.id)?.softwareVersion == "4.4" }
         #expect(try await admin.send("POST", "/devices/\(d.id)/download", json: ["file_id": file, "window_start": 10, "window_end": 20]).status == 422)
+        // An image for another model is refused, as a rollout would skip this device.
+        let other = Self.int(try await admin.send("POST", "/firmware?name=x9-1.0.bin&version=1.0&model=X9*", body: Array(repeating: 2, count: 1000)).json["id"])
+        let refused = try await admin.send("POST", "/devices/\(d.id)/download", json: ["file_id": other])
+        #expect(refused.status == 422 && refused.text.contains("model X9*"), "\(refused.text)")
         await sim.stop()
     }
 }

@@ -53,6 +53,8 @@ import Storage
                 if case .download(let url, _, _, _) = $0.kind { return url.hasSuffix("/img-3.0.bin") } else { return false }
             }
         }
+        // Its clock's offset (CurrentTime "…Z": UTC) is kept for device-local rollout windows.
+        #expect(try server.store.device(id: device.id)?.utcOffsetMinutes == 0)
         let events = try server.store.events(deviceID: device.id, limit: 50)
         let requested = try #require(events.first { $0.kind == "transfer.requested" })
         #expect(requested.data.contains("\"file_type\":\"1 Firmware Upgrade Image\"") && requested.data.contains("\"arg.Version\":\"any\""))
