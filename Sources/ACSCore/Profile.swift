@@ -88,6 +88,9 @@ public struct DeviceProfile: Sendable, Equatable {
     /// How a CPE's RequestDownload is answered: recorded only (default), or `"latest_firmware"`: a Download of the
     /// newest stored image that fits the device, when it runs another version.
     public var requestDownload: RequestDownloadPolicy = .record
+    /// `schedule_download = true`: the CPEs implement ScheduleDownload; rollouts with a window send one (the
+    /// window's remaining time as its TimeWindow) so the CPE downloads when it suits it inside the window.
+    public var scheduleDownload = false
 
     public init(name: String) { self.name = name }
 

@@ -109,9 +109,24 @@ public struct DailyWindow: Sendable, Equatable {
         start < end ? (m >= start && m < end) : (m >= start || m < end)
     }
 
+    /// Seconds from `at` until the window (open at `at`) closes, in `zone`.
+    public func secondsLeft(at: Int64, zone: TimeZone) -> Int64 {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = zone
+        let date = Date(timeIntervalSince1970: TimeInterval(at))
+        let c = cal.dateComponents([.hour, .minute, .second], from: date)
+        let s = ((c.hour ?? 0) * 60 + (c.minute ?? 0)) * 60 + (c.second ?? 0)
+        let endS = end * 60
+        return Int64(endS > s ? endS - s : 86_400 - s + endS)
+    }
+
+    public static func zone(offsetMinutes: Int?) -> TimeZone {
+        TimeZone(secondsFromGMT: (offsetMinutes ?? 0) * 60) ?? TimeZone(identifier: "UTC")!
+    }
+
     /// The window as a device whose clock is `offsetMinutes` from UTC sees it (unknown: UTC).
     public func check(at: Int64, deviceOffsetMinutes offsetMinutes: Int?) -> (open: Bool, opensAt: Int64) {
-        check(at: at, zone: TimeZone(secondsFromGMT: (offsetMinutes ?? 0) * 60) ?? TimeZone(identifier: "UTC")!)
+        check(at: at, zone: Self.zone(offsetMinutes: offsetMinutes))
     }
 
     /// Whether `at` (Unix time) falls in the window in `zone`, and if not, when it next opens.

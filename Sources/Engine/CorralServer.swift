@@ -114,7 +114,7 @@ public final class CorralServer: @unchecked Sendable {
         self.waker = waker
         campaigns = CampaignRunner(store: store, registry: { catalog.registry }, wake: { _ = await waker.wake($0) })
         campaigns.diagnosticServers.withLockedValue { [speedTest] in $0 = { speedTest.servers(for: $0, organisationURL: $1) } }
-        rollouts = RolloutRunner(store: store, tick: config.rolloutTick, wake: { _ = await waker.wake($0) })
+        rollouts = RolloutRunner(store: store, tick: config.rolloutTick, profiles: { catalog.registry }, wake: { _ = await waker.wake($0) })
         let automationDir = config.automationsDirectory ?? ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("automations")
         automations = AutomationRunner(directory: automationDir, store: store, registry: library.registry,
                                        campaignsDirectory: ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("campaigns"),

@@ -12,6 +12,8 @@ public final class RolloutRunner: @unchecked Sendable {
     let log: Log
     let tick: Double
     let wake: @Sendable (Device) async -> Void
+    /// The loaded profiles (which devices take a ScheduleDownload).
+    let profiles: @Sendable () -> ProfileRegistry
     /// The URL a CPE downloads a stored file from (the API knows the operator port's public address).
     public let fileURL = NIOLockedValueBox<(@Sendable (StoredFile) -> String)?>(nil)
     /// Seconds a queued download may wait for its device before the device counts as offline (tests shorten it).
@@ -20,9 +22,9 @@ public final class RolloutRunner: @unchecked Sendable {
     public var retryBase: Int64 = 300
     private var loop: Task<Void, Never>?
 
-    public init(store: OperatorStore, log: Log = Log(label: "rollout"), tick: Double = 5,
+    public init(store: OperatorStore, log: Log = Log(label: "rollout"), tick: Double = 5, profiles: @escaping @Sendable () -> ProfileRegistry = { ProfileRegistry() },
                 wake: @escaping @Sendable (Device) async -> Void = { try? await ConnectionRequester.send(to: $0) }) {
-        self.store = store; self.log = log; self.tick = tick; self.wake = wake
+        self.store = store; self.log = log; self.tick = tick; self.profiles = profiles; self.wake = wake
     }
 
     public func start() {
@@ -157,6 +159,7 @@ public final class RolloutRunner: @unchecked Sendable {
             return
         }
         let url = urlFor(image)
+        let registry = profiles()
         var toWake: [Device] = []
         for var d in due {
             guard let device = try store.device(id: d.deviceID) else {
@@ -171,9 +174,14 @@ public final class RolloutRunner: @unchecked Sendable {
                 try await store.updateRolloutDevices([d])
                 continue
             }
-            let task = try await store.createTask(DeviceTask(deviceID: device.id, kind: .download(url: url, fileType: image.fileType,
-                                                                                             fileSize: UInt32(clamping: image.size), targetFileName: ""),
-                                                             createdAt: now, updatedAt: now))
+            var kind = TaskKind.download(url: url, fileType: image.fileType, fileSize: UInt32(clamping: image.size), targetFileName: "")
+            if let w = r.window, registry.profile(named: device.profile)?.scheduleDownload == true {
+                // A CPE that schedules its own transfers gets the rest of the window to choose from.
+                let left = w.secondsLeft(at: now, zone: deviceLocal ? DailyWindow.zone(offsetMinutes: device.utcOffsetMinutes) : zone)
+                kind = .scheduleDownload(url: url, fileType: image.fileType, fileSize: UInt32(clamping: image.size), targetFileName: "",
+                                         windowStart: 0, windowEnd: UInt32(clamping: max(left, 60)))
+            }
+            let task = try await store.createTask(DeviceTask(deviceID: device.id, kind: kind, createdAt: now, updatedAt: now))
             d.state = .sent; d.taskID = task.id; d.attempts += 1; d.sentAt = now; d.reason = ""
             // Recorded with its task at once: a stop between two devices leaves no download the rollout does not know.
             try await store.updateRolloutDevices([d])

@@ -7,7 +7,7 @@ enum ProfileParser {
     static let hookEvents = ["inform", "bootstrap", "boot", "periodic", "value_change", "connection_request",
                              "transfer_complete", "diagnostics_complete", "reboot", "download"]
     static let knownKeys: Set<String> = ["name", "auth", "rebootstrap", "connection_request_networks", "description", "extends", "priority", "match", "onboarding", "inform_interval",
-                                         "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test", "virtual", "speedtest_base_url", "quirks", "request_download"]
+                                         "aliases", "desired", "stun", "xmpp", "wake", "kpis", "verify_after", "on", "test", "virtual", "speedtest_base_url", "quirks", "request_download", "schedule_download"]
 
     struct Parsed {
         var profile: DeviceProfile
@@ -175,6 +175,10 @@ enum ProfileParser {
             }
             p.requestDownload = policy
         }
+        if !t["schedule_download"].isNil {
+            guard case .bool(let b) = t["schedule_download"] else { return fail("schedule_download must be true or false") }
+            p.scheduleDownload = b
+        }
         if let q = t["quirks"].table {
             for k in q.keys where !ProfileQuirks.names.contains(k) {
                 return fail("unknown quirk '\(k)' (known: \(ProfileQuirks.names.joined(separator: ", ")))")
@@ -265,6 +269,7 @@ enum ProfileParser {
         if !c.explicit.contains("rebootstrap") { c.profile.rebootstrap = p.rebootstrap }
         if !c.explicit.contains("quirks") { c.profile.quirks = p.quirks }
         if !c.explicit.contains("request_download") { c.profile.requestDownload = p.requestDownload }
+        if !c.explicit.contains("schedule_download") { c.profile.scheduleDownload = p.scheduleDownload }
         if !c.explicit.contains("connection_request_networks") { c.profile.connectionRequestNetworks = p.connectionRequestNetworks }
         if !c.explicit.contains("auth") {
             c.profile.basicOverHTTP = p.basicOverHTTP

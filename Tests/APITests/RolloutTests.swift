@@ -134,6 +134,40 @@ import Storage
         #expect(try await admin.send("POST", "/rollouts/\(id)/cancel").json["state"] as? String == "cancelled")
     }
 
+    @Test func devicesThatScheduleTheirOwnTransfersGetAScheduleDownloadForTheRestOfTheWindow() async throws {
+        let profiles = NSTemporaryDirectory() + "corral-sched-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: profiles) }
+        try """
+            return profile { name = "scheduler", extends = "generic-tr181", match = { data_model = "tr181" }, priority = 10, schedule_download = true }
+            """.write(toFile: profiles + "/scheduler.lua", atomically: true, encoding: .utf8)
+        let live = try await LiveServer { $0.rolloutTick = 0.3; $0.profilesDirectory = profiles }
+        let sim = try live.simulator(count: 2, prefix: "RS-")
+        try await sim.start()
+        try await waitUntil("2 devices onboarded", seconds: 60) {
+            let all = try live.store.devices(limit: 3, offset: 0)
+            return all.count == 2 && all.allSatisfy { $0.credentialsConfirmed && $0.profile == "scheduler" && !$0.connectionRequestURL.isEmpty }
+        }
+        let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1))
+        // For any profile (the devices are on "scheduler").
+        let image = Array("CORRAL-FIRMWARE 5.5\n".utf8) + Array(repeating: 5, count: 100_000)
+        #expect(try await admin.send("POST", "/firmware?name=img-5.5.bin&version=5.5", body: image).status == 201)
+        // A window around now (UTC), so it is open.
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "UTC")!
+        let c = cal.dateComponents([.hour, .minute], from: Date())
+        let m = (c.hour ?? 0) * 60 + (c.minute ?? 0)
+        func hhmm(_ x: Int) -> String { String(format: "%02d:%02d", ((x + 1440) % 1440) / 60, ((x + 1440) % 1440) % 60) }
+        let start = try await admin.send("POST", "/rollouts", json: ["version": "5.5", "window": "\(hhmm(m - 60))-\(hhmm(m + 60))"])
+        #expect(start.status == 201, "\(start.text)")
+        let done = try await waitFor(admin, Self.int(start.json["id"]), state: "finished")
+        #expect(Self.int(done["upgraded"]) == 2, "\(done)")
+        for d in try live.store.devices(limit: 3, offset: 0) {
+            let kinds = try live.store.tasks(deviceID: d.id, states: [.done]).map(\.kind)
+            #expect(kinds.contains { if case .scheduleDownload(_, _, _, _, 0, let end) = $0 { return end > 3000 && end <= 3660 } else { return false } }, "\(kinds)")
+        }
+    }
+
     @Test func badRequestsAreRefusedWithTheReason() async throws {
         let live = try await LiveServer()
         let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1))
