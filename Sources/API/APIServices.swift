@@ -3,6 +3,7 @@ import DataModel
 import Engine
 import Foundation
 import HTTPAuth
+import NetHTTP
 import Scripting
 import Storage
 
@@ -114,3 +115,18 @@ final class LockedThrottle: @unchecked Sendable {
         }
     }
 }
+
+/// Corral's file server (`/files/`, `/uploads/`, `/backups/`): who a CPE's transfer credentials say it is, and the
+/// refusal that asks for them.
+extension APIServices {
+    func transferDevice(authorization: String?, method: String, uri: String) -> Int64? {
+        config.transfers?.device(authorization: authorization, method: method, uri: uri, generation: { [store] in try? store.device(id: $0)?.passwordHA1 })
+    }
+
+    func transferRefusal(_ status: Int, _ text: String) -> HTTPResponse {
+        var h = HTTPFields()
+        for c in config.transfers?.challenges() ?? [] { h.add("WWW-Authenticate", c) }
+        return HTTPResponse(status: status, headers: h, text: text + "\n")
+    }
+}
+

@@ -120,12 +120,8 @@ enum OperatorBodyLimits {
         let api = isUpload(method, path), backup = isBackupUpload(method, path)
         guard api || backup else { return nil }
         if backup {
-            guard services.config.transfers?.device(authorization: headers.first("Authorization"), method: method, uri: path,
-                                                    generation: { try? services.store.device(id: $0)?.passwordHA1 }) != nil else {
-                var h = HTTPFields()
-                for c in services.config.transfers?.challenges() ?? [] { h.add("WWW-Authenticate", c) }
-                h.set("Connection", "close")
-                return HTTPResponse(status: 401, headers: h, text: "credentials required: the device's transfer credentials from its Upload request\n")
+            guard services.transferDevice(authorization: headers.first("Authorization"), method: method, uri: path) != nil else {
+                return services.transferRefusal(401, "credentials required: the device's transfer credentials from its Upload request")
             }
         } else {
             let request = HTTPRequest(method: method, uri: path, headers: headers)

@@ -47,12 +47,8 @@ enum BackupHandlers {
     static func receive(_ request: HTTPRequest, services: APIServices) async -> HTTPResponse {
         let parts = request.path.split(separator: "/")
         guard parts.count == 2, let taskID = Int64(parts[1]) else { return HTTPResponse(status: 404, text: "no such upload\n") }
-        guard let transfers = services.config.transfers,
-              let deviceID = transfers.device(authorization: request.headers.first("Authorization"), method: request.method, uri: request.uri,
-                                              generation: { try? services.store.device(id: $0)?.passwordHA1 }) else {
-            var h = HTTPFields()
-            for c in services.config.transfers?.challenges() ?? [] { h.add("WWW-Authenticate", c) }
-            return HTTPResponse(status: 401, headers: h, text: "credentials required: the device's transfer credentials from its Upload request\n")
+        guard let deviceID = services.transferDevice(authorization: request.headers.first("Authorization"), method: request.method, uri: request.uri) else {
+            return services.transferRefusal(401, "credentials required: the device's transfer credentials from its Upload request")
         }
         do {
             guard let task = try services.store.task(id: taskID), task.deviceID == deviceID, case .upload(let fileType) = task.kind,
@@ -95,17 +91,14 @@ enum BackupHandlers {
         guard parts.count == 3, let id = Int64(parts[1]), let b = try? services.store.backup(id: id), parts[2] == Substring(fileName(b)) else {
             return HTTPResponse(status: 404, text: "no such backup\n")
         }
-        let device = services.config.transfers?.device(authorization: request.headers.first("Authorization"), method: request.method, uri: request.uri,
-                                                       generation: { try? services.store.device(id: $0)?.passwordHA1 })
+        let device = services.transferDevice(authorization: request.headers.first("Authorization"), method: request.method, uri: request.uri)
         if device != b.deviceID {
             // Configurations hold secrets: besides the device itself, operators (as for the API's content), audited.
             let path = (try? services.store.device(id: b.deviceID)).flatMap { d in try? services.store.organisation(id: d?.organisationID ?? 0)?.path }
             let caller = try? Authenticator(store: services.store).authenticate(request, now: Time.now)
             guard let path, let caller, caller.sees(path), caller.role >= .operator, !caller.mustEnrolTwoFactor else {
-                var h = HTTPFields()
-                for c in services.config.transfers?.challenges() ?? [] { h.add("WWW-Authenticate", c) }
-                return HTTPResponse(status: device == nil && caller == nil ? 401 : 403, headers: h,
-                                    text: "only the device this configuration came from, or an operator, may fetch it\n")
+                return services.transferRefusal(device == nil && caller == nil ? 401 : 403,
+                                                "only the device this configuration came from, or an operator, may fetch it")
             }
             services.log.info("backup \(b.id) of device \(b.deviceID) fetched by \(caller.actor) from \(request.remoteAddress ?? "?")")
         }

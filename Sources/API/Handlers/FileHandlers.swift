@@ -64,9 +64,7 @@ enum FileHandlers {
     /// nil when allowed, else the refusal (401 with the challenges, or 403).
     static func authorise(_ request: HTTPRequest, file f: StoredFile, services: APIServices) -> HTTPResponse? {
         guard let filePath = try? services.store.organisation(id: f.organisationID)?.path else { return HTTPResponse(status: 404, text: "no such file\n") }
-        if let transfers = services.config.transfers,
-           let deviceID = transfers.device(authorization: request.headers.first("Authorization"), method: request.method, uri: request.uri,
-                                           generation: { try? services.store.device(id: $0)?.passwordHA1 }) {
+        if let deviceID = services.transferDevice(authorization: request.headers.first("Authorization"), method: request.method, uri: request.uri) {
             guard let d = try? services.store.device(id: deviceID),
                   let devicePath = try? services.store.organisation(id: d.organisationID)?.path, devicePath.hasPrefix(filePath) else {
                 return HTTPResponse(status: 403, text: "this device may not fetch this file\n")
@@ -75,9 +73,7 @@ enum FileHandlers {
         }
         if let caller = try? Authenticator(store: services.store).authenticate(request, now: Time.now), caller.sees(filePath),
            !caller.mustEnrolTwoFactor { return nil }
-        var h = HTTPFields()
-        for c in services.config.transfers?.challenges() ?? [] { h.add("WWW-Authenticate", c) }
-        return HTTPResponse(status: 401, headers: h, text: "credentials required: the device's transfer credentials from its Download request\n")
+        return services.transferRefusal(401, "credentials required: the device's transfer credentials from its Download request")
     }
 
     /// The request's body (streamed to the spool by the server, or a small in-memory one) kept as a file of the
