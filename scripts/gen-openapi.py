@@ -115,6 +115,24 @@ schemas = {
     "by_wave": {"type": "array", "items": obj({k: integer for k in ["wave", "percent", "total", "pending", "sent", "upgraded", "failed", "skipped", "cancelled"]})},
     "failures": {"type": "array", "items": obj({"device_id": id_, "device": string, "reason": string, "previous_version": string})}},
     ["id", "version", "state", "total", "percent", "by_wave"]),
+ "WebhookCreate": obj({"url": {"type": "string", "maxLength": 2000, "description": "http:// or https:// URL that receives the events (POST, JSON); redirects are not followed"},
+    "events": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"type": "string"}, "description": "event kinds or patterns: device.boot, task.*, * (all)"},
+    "secret": {"type": "string", "minLength": 16, "maxLength": 256, "description": "HMAC-SHA256 key of X-Corral-Signature (generated and shown once if absent)"},
+    "description": {"type": "string", "maxLength": 500}, "enabled": {"type": "boolean"}, "organisation_id": id_}, ["url", "events"]),
+ "WebhookPatch": obj({"url": {"type": "string", "maxLength": 2000}, "events": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"type": "string"}},
+    "secret": {"type": "string", "minLength": 16, "maxLength": 256}, "description": {"type": "string", "maxLength": 500}, "enabled": {"type": "boolean"}}),
+ "Webhook": obj({"id": id_, "organisation_id": id_, "url": string, "events": {"type": "array", "items": string}, "enabled": {"type": "boolean"},
+    "description": string, "created_at": time, "created_by": string,
+    "secret": {"type": "string", "description": "only in the answer that created or replaced it"},
+    "pending": integer, "delivered": integer, "failed": integer}, ["id", "organisation_id", "url", "events", "enabled"]),
+ "WebhookList": obj({"webhooks": {"type": "array", "items": ref("Webhook")}, "events": {"type": "array", "items": string, "description": "the event kinds Corral emits"}},
+    ["webhooks", "events"]),
+ "WebhookDelivery": obj({"id": id_, "event_id": id_, "event": string, "state": {"type": "string", "enum": ["pending", "delivered", "failed"]},
+    "attempts": integer, "last_status": integer, "last_error": string, "created_at": time, "next_attempt_at": {"type": ["string", "null"]},
+    "finished_at": {"type": ["string", "null"]}, "body": {"type": "string", "description": "the JSON sent, byte for byte"}},
+    ["id", "event_id", "event", "state", "attempts", "body"]),
+ "WebhookDeliveryList": obj({"deliveries": {"type": "array", "items": ref("WebhookDelivery")}}, ["deliveries"]),
+ "Queued": obj({"queued": {"type": "boolean"}}, ["queued"]),
  "RolloutList": obj({"rollouts": {"type": "array", "items": ref("Rollout")}}, ["rollouts"]),
  "Backup": obj({"id": id_, "device_id": id_, "task_id": id_, "file_type": string, "size": integer, "sha256": string, "created_at": time,
     "restorable": {"type": "boolean", "description": "a configuration (restored by a Download of 3 Vendor Configuration File)"}},
@@ -367,6 +385,16 @@ op("POST", "/firmware", "admin", "Register a firmware image (raw body, streamed 
     {"name": "X-Checksum-SHA256", "in": "header", "required": False, "schema": string}],
    body({"type": "string", "format": "binary"}, "application/octet-stream"), status="201")
 op("DELETE", "/files/{id}", "admin", "Delete a file", resp("Deleted"), [P_ID], status="204")
+op("GET", "/webhooks", "admin", "Webhooks of the caller's organisation subtree, with delivery counts", resp("Webhooks", "WebhookList"))
+op("POST", "/webhooks", "admin", "Register a URL that receives events as signed JSON (X-Corral-Signature: sha256=HMAC-SHA256(secret, body))",
+   resp("Registered", "Webhook"), req=body("WebhookCreate"), status="201")
+op("GET", "/webhooks/{id}", "admin", "A webhook and its delivery counts", resp("The webhook", "Webhook"), [P_ID])
+op("PATCH", "/webhooks/{id}", "admin", "Change URL, events, secret, description or enabled", resp("Updated", "Webhook"), [P_ID], body("WebhookPatch"))
+op("DELETE", "/webhooks/{id}", "admin", "Remove a webhook and its delivery log", resp("Deleted"), [P_ID], status="204")
+op("GET", "/webhooks/{id}/deliveries", "admin", "The newest deliveries: event, state, attempts, last HTTP status or error, body",
+   resp("Deliveries", "WebhookDeliveryList"), [P_ID, q("limit", {"type": "integer", "minimum": 1, "maximum": 500})])
+op("POST", "/webhooks/{id}/test", "admin", "Send a webhook.test event to this webhook (its outcome shows in the delivery log)", resp("Queued", "Queued"),
+   [P_ID], status="202")
 op("GET", "/rollouts", "viewer", "Firmware rollouts, newest first, with progress", resp("Rollouts", "RolloutList"))
 op("POST", "/rollouts", "admin", "Start a firmware rollout of a stored image version to the devices of a target, in waves", resp("Started", "Rollout"),
    req=body("RolloutCreate"), status="201")

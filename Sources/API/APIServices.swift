@@ -16,6 +16,8 @@ public struct APIConfig: Sendable {
     public var maxUploadBytes = 4 << 30
     /// "device": CPEs fetch files with their transfer credentials (or operators with API credentials); "key": the URL is enough.
     public var fileDownloadAuth = "device"
+    /// Hosts webhook URLs may name (webhook_hosts); empty = any.
+    public var webhookHosts: [String] = []
     /// The CWMP side's per-device transfer credentials (nil: an API without a CWMP server; downloads need API credentials).
     public var transfers: TransferCredentials?
     public var passwordIterations = PasswordHashDefaults.iterations
@@ -56,7 +58,7 @@ public struct APIConfig: Sendable {
 public enum PasswordHashDefaults { public static let iterations = PasswordHash.defaultIterations }
 
 /// What the API needs of the store: accounts and organisations, plus campaigns and report queries.
-public typealias APIStore = OperatorStore & AutomationStore & TwoFactorStore & DiagnosticStore
+public typealias APIStore = OperatorStore & AutomationStore & TwoFactorStore & DiagnosticStore & WebhookStore
 
 /// Shared state of the API: store, password worker, login throttle, the Lua worker.
 final class APIServices: Sendable {

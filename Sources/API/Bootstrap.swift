@@ -12,6 +12,7 @@ extension APIHandler {
         var ac = APIConfig(filesDirectory: (c.dataDirectory as NSString).appendingPathComponent("files"), fileBaseURL: c.fileBaseURL ?? "")
         ac.maxUploadBytes = c.maxUploadBytes
         ac.fileDownloadAuth = c.fileDownloadAuth
+        ac.webhookHosts = c.webhookHosts
         ac.transfers = server.cwmp.transfers
         ac.catalog = server.catalog
         ac.reloader = server.reloader

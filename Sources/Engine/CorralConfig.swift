@@ -38,6 +38,11 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var fileDownloadAuth = "device"
     /// Seconds between two passes of the rollout runner (not in corral.json: tests shorten it).
     public var rolloutTick: Double = 5
+    /// Hosts webhook URLs may point at ("hooks.example.net", "*.example.net", "10.0.0.5"); empty = any. Sub-organisation
+    /// admins create webhooks: this keeps them off the ACS's own network.
+    public var webhookHosts: [String] = []
+    /// Seconds between two passes of the webhook dispatcher (not in corral.json).
+    public var webhookTick: Double = 1
     /// Directory of profile files (*.lua); the built-in generic profiles are always there unless a file replaces them.
     public var profilesDirectory: String?
     /// Secrets profiles refer to with `secret "name"` (also CORRAL_SECRET_<NAME>).
@@ -91,7 +96,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case dataDirectory = "data", host, cwmpPort = "cwmp_port", httpPort = "http_port", stunPort = "stun_port"
         case sessionIdleTimeout = "session_idle_timeout", maxSessions = "max_sessions", maxBodyBytes = "max_body_bytes", profiles
-        case fileBaseURL = "file_base_url", maxUploadBytes = "max_upload_bytes", fileDownloadAuth = "file_download_auth"
+        case fileBaseURL = "file_base_url", maxUploadBytes = "max_upload_bytes", fileDownloadAuth = "file_download_auth", webhookHosts = "webhook_hosts"
         case profilesDirectory = "profiles_dir", secrets, scriptsDirectory = "scripts_dir"
         case informRetentionDays = "inform_retention_days", kpiRetentionDays = "kpi_retention_days", xmpp
         case tlsCert = "tls_cert", tlsKey = "tls_key", cwmpPlainPort = "cwmp_plain_port", clientCA = "client_ca"
@@ -119,6 +124,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         guard ["device", "key"].contains(fileDownloadAuth) else {
             throw DecodingError.dataCorruptedError(forKey: .fileDownloadAuth, in: c, debugDescription: "file_download_auth must be \"device\" or \"key\"")
         }
+        webhookHosts = try c.decodeIfPresent([String].self, forKey: .webhookHosts) ?? []
         profilesDirectory = try c.decodeIfPresent(String.self, forKey: .profilesDirectory)
         secrets = try c.decodeIfPresent([String: String].self, forKey: .secrets) ?? [:]
         scriptsDirectory = try c.decodeIfPresent(String.self, forKey: .scriptsDirectory)

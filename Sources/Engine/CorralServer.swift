@@ -16,6 +16,8 @@ public final class CorralServer: @unchecked Sendable {
     public let rollouts: RolloutRunner
     /// The automation files and their runner (events and schedules).
     public let automations: AutomationRunner
+    /// Sends events to the operators' webhooks.
+    public let webhooks: WebhookDispatcher
     /// Corral's STUN server (nil with stun_port 0); UDP connection requests leave from its socket.
     public let stun: STUNServer?
     /// Wakes devices by XMPP/UDP/HTTP in their profile's order; used by the API, the GUI and campaigns.
@@ -119,6 +121,8 @@ public final class CorralServer: @unchecked Sendable {
         automations = AutomationRunner(directory: automationDir, store: store, registry: library.registry,
                                        campaignsDirectory: ((config.scriptsDirectory ?? "scripts") as NSString).appendingPathComponent("campaigns"),
                                        interest: engine.eventInterest)
+        webhooks = WebhookDispatcher(store: store, tick: config.webhookTick)
+        webhooks.allowedHosts = config.webhookHosts
         reloader = ScriptReloader(config: config, catalog: catalog, automations: automations, store: store, shards: Self.scriptShards)
     }
 
@@ -247,6 +251,7 @@ public final class CorralServer: @unchecked Sendable {
         campaigns.start()
         rollouts.start()
         automations.start()
+        webhooks.start()
         await reloader.recordVersions(by: "start")
         if config.watchScripts { watcher = reloader.watch(every: .seconds(5)) }
         let scheme = tls == nil ? "" : "https "
@@ -287,6 +292,7 @@ public final class CorralServer: @unchecked Sendable {
         await campaigns.stop()
         await rollouts.stop()
         await automations.stop()
+        await webhooks.stop()
         try? await cwmpServer?.shutdown()
         try? await cwmpPlainServer?.shutdown()
         try? await httpServer?.shutdown()

@@ -59,7 +59,7 @@ enum EngineEvents {
 
     /// rollout.started, .wave, .stopped, .finished, .paused, .resumed, .cancelled: fleet events, no device.
     static func rollout(_ kind: String, _ r: Rollout, now: Int64, _ extra: [String: Any] = [:]) -> StoreWrite {
-        var data: [String: Any] = ["rollout_id": r.id, "version": r.version, "state": r.state.rawValue, "wave": r.wave + 1, "waves": r.waves.count]
+        var data: [String: Any] = ["rollout_id": r.id, "organisation_id": r.organisationID, "version": r.version, "state": r.state.rawValue, "wave": r.wave + 1, "waves": r.waves.count]
         if !r.reason.isEmpty { data["reason"] = r.reason }
         for (k, v) in extra { data[k] = v }
         return .automation(.event(EventRecord(at: now, kind: kind, deviceID: nil, data: EventRecord.data(data))))

@@ -11,7 +11,7 @@ struct Corral: AsyncParsableCommand {
             and act on the fleet.
             """,
         subcommands: [Serve.self, Sim.self, Devices.self, TaskCommand.self, DiagnoseCommand.self, UserCommand.self, RunCommand.self, ProfileCommand.self, ScriptCommand.self, FirmwareCommand.self, BackupCommand.self,
-                      CampaignCommand.self, CheckCommand.self, LuaDocs.self, LuaBench.self, Bench.self])
+                      CampaignCommand.self, CheckCommand.self, DHCPOption43Command.self, LuaDocs.self, LuaBench.self, Bench.self])
 }
 
 /// --data and --config, shared by the commands that open the store.

@@ -30,6 +30,8 @@ import Storage
         "firmware.list": .viewer, "firmware.add": .admin,
         "rollout.list": .viewer, "rollout.create": .admin, "rollout.read": .viewer, "rollout.pause": .admin, "rollout.resume": .admin,
         "rollout.cancel": .admin, "rollout.rollback": .admin,
+        "webhook.list": .admin, "webhook.create": .admin, "webhook.read": .admin, "webhook.update": .admin, "webhook.delete": .admin,
+        "webhook.deliveries": .admin, "webhook.test": .admin,
         "backup.create": .operator, "backup.list": .viewer, "backup.read": .viewer, "backup.content": .operator, "backup.diff": .operator,
         "backup.restore": .admin,
         "organisation.list": .viewer, "organisation.create": .admin, "organisation.read": .viewer, "organisation.update": .admin,
@@ -123,6 +125,12 @@ import Storage
             return try await store.createRollout(r, devices: [RolloutDevice(rolloutID: 0, deviceID: d.id, wave: 0, state: .pending, previousVersion: "1")])
         }
 
+        /// A webhook of `org` (to a closed loopback port: its deliveries fail, which these tests do not look at).
+        func webhook(_ org: Organisation) async throws -> Webhook {
+            try await store.createWebhook(Webhook(organisationID: org.id, url: "http://127.0.0.1:9/hook", events: ["*"],
+                                                  secret: "0123456789abcdef", createdAt: 1))
+        }
+
         /// A campaign of `org` over one of its devices (the runner leaves it alone: the device never connects).
         func campaign(_ org: Organisation, state: CampaignState = .running) async throws -> CampaignRecord {
             let d = try await device(org)
@@ -211,6 +219,13 @@ import Storage
             case "backup.content": return Sample(method: "GET", path: "/backups/\(try await backup(org).id)/content")
             case "backup.diff": return Sample(method: "GET", path: "/backups/\(try await backup(org).id)/diff")
             case "backup.restore": return Sample(method: "POST", path: "/backups/\(try await backup(org).id)/restore")
+            case "webhook.list": return Sample(method: "GET", path: "/webhooks")
+            case "webhook.create": return Sample(method: "POST", path: "/webhooks", json: ["url": "http://127.0.0.1:9/h", "events": ["device.boot"], "organisation_id": org.id])
+            case "webhook.read": return Sample(method: "GET", path: "/webhooks/\(try await webhook(org).id)")
+            case "webhook.update": return Sample(method: "PATCH", path: "/webhooks/\(try await webhook(org).id)", json: ["enabled": false])
+            case "webhook.delete": return Sample(method: "DELETE", path: "/webhooks/\(try await webhook(org).id)")
+            case "webhook.deliveries": return Sample(method: "GET", path: "/webhooks/\(try await webhook(org).id)/deliveries")
+            case "webhook.test": return Sample(method: "POST", path: "/webhooks/\(try await webhook(org).id)/test")
             case "rollout.list": return Sample(method: "GET", path: "/rollouts")
             case "rollout.create": return Sample(method: "POST", path: "/rollouts", json: ["version": "none-\(unique())", "organisation_id": org.id])
             case "rollout.read": return Sample(method: "GET", path: "/rollouts/\(try await rollout(org).id)")
@@ -266,7 +281,7 @@ import Storage
         /// Routes acting on one object or organisation, which therefore have an "outside the subtree" variant.
         static func scoped(_ pattern: String, _ action: String) -> Bool {
             pattern.contains("{id}") || pattern.contains("{serial}") ||
-                ["file.upload", "firmware.add", "rollout.create", "organisation.create", "user.create", "token.create"].contains(action)
+                ["file.upload", "firmware.add", "rollout.create", "webhook.create", "organisation.create", "user.create", "token.create"].contains(action)
         }
     }
 
