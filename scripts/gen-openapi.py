@@ -133,6 +133,14 @@ schemas = {
     ["id", "event_id", "event", "state", "attempts", "body"]),
  "WebhookDeliveryList": obj({"deliveries": {"type": "array", "items": ref("WebhookDelivery")}}, ["deliveries"]),
  "Queued": obj({"queued": {"type": "boolean"}}, ["queued"]),
+ "OnboardingAttempt": obj({"id": id_, "first_at": time, "last_at": time, "count": integer, "address": string, "oui": string, "serial": string,
+    "product_class": string, "username": {"type": "string", "description": "the username the CPE tried"},
+    "reason": {"type": "string", "enum": ["unknown_username", "wrong_password", "basic_refused", "credentials_of_another_device", "own_credentials_required",
+                                          "bad_oui", "malformed_inform", "client_certificate", "rebootstrap_quarantined", "credential_conflict", "tls_failure"]},
+    "detail": string, "hint": {"type": "string", "description": "the usual causes and what to do"}, "device_id": {"type": ["integer", "null"]}},
+    ["id", "count", "address", "reason", "hint"]),
+ "OnboardingAttemptList": obj({"attempts": {"type": "array", "items": ref("OnboardingAttempt")},
+    "not_listed": {"type": "string", "description": "what to check when a device is not listed at all"}}, ["attempts", "not_listed"]),
  "RolloutList": obj({"rollouts": {"type": "array", "items": ref("Rollout")}}, ["rollouts"]),
  "Backup": obj({"id": id_, "device_id": id_, "task_id": id_, "file_type": string, "size": integer, "sha256": string, "created_at": time,
     "restorable": {"type": "boolean", "description": "a configuration (restored by a Download of 3 Vendor Configuration File)"}},
@@ -395,6 +403,12 @@ op("GET", "/webhooks/{id}/deliveries", "admin", "The newest deliveries: event, s
    resp("Deliveries", "WebhookDeliveryList"), [P_ID, q("limit", {"type": "integer", "minimum": 1, "maximum": 500})])
 op("POST", "/webhooks/{id}/test", "admin", "Send a webhook.test event to this webhook (its outcome shows in the delivery log)", resp("Queued", "Queued"),
    [P_ID], status="202")
+op("DELETE", "/devices/{id}", "admin", "Remove a device and everything stored about it (it onboards as a new device if it informs again)", resp("Deleted"), [P_ID], status="204")
+op("POST", "/devices/{id}/reset-credentials", "admin", "Credential recovery: let the device onboard once more with its profile's onboarding credentials, without BOOTSTRAP",
+   resp("The device", "Device"), [P_ID])
+op("GET", "/onboarding-attempts", "viewer", "Refused first contacts (unknown username, wrong password, another device's credentials...), newest first, with hints",
+   resp("Attempts", "OnboardingAttemptList"), [q("device_id", id_), q("search", {"type": "string", "maxLength": 100}),
+                                                 q("limit", {"type": "integer", "minimum": 1, "maximum": 1000})])
 op("GET", "/rollouts", "viewer", "Firmware rollouts, newest first, with progress", resp("Rollouts", "RolloutList"))
 op("POST", "/rollouts", "admin", "Start a firmware rollout of a stored image version to the devices of a target, in waves", resp("Started", "Rollout"),
    req=body("RolloutCreate"), status="201")

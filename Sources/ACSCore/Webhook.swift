@@ -50,8 +50,8 @@ public enum WebhookRules {
     /// The event kinds Corral emits (custom automation events pass through `*` and exact names too).
     public static let knownEvents = [
         "device.onboarded", "device.boot", "device.bootstrap", "device.offline", "device.online",
-        "task.done", "task.fault", "campaign.started", "campaign.finished", "campaign.paused", "campaign.resumed", "campaign.cancelled",
-        "firmware.done", "firmware.fault", "rollout.started", "rollout.wave", "rollout.stopped", "rollout.finished",
+        "task.done", "task.fault", "campaign.started", "campaign.finished", "campaign.stopped", "campaign.paused", "campaign.resumed",
+        "campaign.cancelled", "firmware.done", "firmware.fault", "firmware.failed", "rollout.started", "rollout.wave", "rollout.stopped", "rollout.finished",
         "rollout.paused", "rollout.resumed", "rollout.cancelled", "alert.raised", "alert.cleared", "validate.done", "webhook.test",
     ]
     /// Attempts before a delivery is given up (about 3.4 hours of retries).

@@ -42,6 +42,9 @@ enum Routes {
         Route(method: "POST", pattern: "/devices/{id}/download", permission: .role(.admin), action: "task.download", handler: TaskHandlers.download),
         Route(method: "POST", pattern: "/devices/{id}/resolve-conflict", permission: .role(.admin), action: "device.resolve_conflict", handler: DeviceHandlers.resolveConflict),
         Route(method: "POST", pattern: "/devices/{id}/approve-rebootstrap", permission: .role(.admin), action: "device.approve_rebootstrap", handler: DeviceHandlers.approveRebootstrap),
+        Route(method: "DELETE", pattern: "/devices/{id}", permission: .role(.admin), action: "device.delete", handler: OnboardingHandlers.delete),
+        Route(method: "POST", pattern: "/devices/{id}/reset-credentials", permission: .role(.admin), action: "device.reset_credentials", handler: OnboardingHandlers.resetCredentials),
+        Route(method: "GET", pattern: "/onboarding-attempts", permission: .role(.viewer), action: "onboarding.attempts", handler: OnboardingHandlers.attempts),
         Route(method: "POST", pattern: "/devices/{id}/summon", permission: .role(.operator), action: "device.summon", handler: TaskHandlers.summon),
 
         Route(method: "GET", pattern: "/tasks/{id}", permission: .role(.viewer), action: "task.read", handler: TaskHandlers.show),

@@ -295,6 +295,7 @@ public final class AutomationRunner: @unchecked Sendable {
                 var record = p.record
                 if !c.name.isEmpty { record.name = c.name }
                 let saved = try await store.createCampaign(record, targets: p.targets)
+                try await store.apply([EngineEvents.campaign("started", saved, now: now)])
                 log.info("\(tag) started campaign \(saved.id) (\(c.file), \(p.targets.count) devices)")
             } catch {
                 log.error("\(tag): start_campaign(\"\(c.file)\") failed: \(error)")

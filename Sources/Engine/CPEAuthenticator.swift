@@ -33,8 +33,9 @@ struct CPEAuthenticator: Sendable {
             // Basic over TLS; over plain HTTP it hands the password to anyone on the path, so only for the devices of
             // profiles that opt in.
             let ha1 = Digest.ha1(username: user, realm: Onboarding.realm, password: password)
-            guard let principal = try candidates(user, store: store).first(where: { constantTimeEquals(ha1, $0.ha1) })?.principal else {
-                return .challenge(challenge(tls: tls), reason: "wrong credentials for \(user)")
+            let known = try candidates(user, store: store)
+            guard let principal = known.first(where: { constantTimeEquals(ha1, $0.ha1) })?.principal else {
+                return .challenge(challenge(tls: tls), reason: "wrong credentials for \(user)\(known.isEmpty ? " (unknown username)" : "")")
             }
             guard try tls || profile(of: principal, store: store)?.basicOverHTTP == true else {
                 return .challenge(challenge(tls: false), reason: "Basic refused without TLS (profile without auth.basic_over_http)")
@@ -47,10 +48,10 @@ struct CPEAuthenticator: Sendable {
             case .invalid: return .challenge(challenge(tls: tls), reason: "unknown nonce")
             }
             guard Self.sameURI(creds.uri, uri) else { return .challenge(challenge(tls: tls), reason: "Digest answer for another URI") }
+            let known = try candidates(creds.username, store: store)
             guard creds.realm == Onboarding.realm,
-                  let principal = try candidates(creds.username, store: store)
-                      .first(where: { Digest.verify(credentials: creds, ha1: $0.ha1, method: "POST") })?.principal else {
-                return .challenge(challenge(tls: tls), reason: "wrong credentials for \(creds.username)")
+                  let principal = known.first(where: { Digest.verify(credentials: creds, ha1: $0.ha1, method: "POST") })?.principal else {
+                return .challenge(challenge(tls: tls), reason: "wrong credentials for \(creds.username)\(known.isEmpty ? " (unknown username)" : "")")
             }
             // A captured Authorization header must not open a second session.
             guard replays.firstUse(creds.nonce + "|" + (creds.nc ?? "") + "|" + (creds.cnonce ?? ""), lifetime: nonces.lifetime) else {

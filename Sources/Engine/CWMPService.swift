@@ -29,6 +29,8 @@ public final class CWMPService: Sendable {
     public let transfers: TransferCredentials
     /// Where Corral's own transfer URLs start ("http://acs:8080/files/"); set once the operator port is known.
     public let transferPrefixes = NIOLockedValueBox<[String]>([])
+    /// Refused first contacts, written out by the server's loop (the Onboarding page).
+    public let attempts: OnboardingAttemptRecorder
 
     public init(store: CorralStore, config: EngineConfig, log: Log = Log(label: "cwmp")) {
         self.store = store
@@ -38,6 +40,7 @@ public final class CWMPService: Sendable {
                                      maxRetryAfter: config.retryAfterSeconds)
         let nonces = config.nonceSecret.isEmpty ? NonceSource.random() : NonceSource(secret: config.nonceSecret)
         auth = CPEAuthenticator(nonces: nonces, currentProfiles: { [config] in config.profiles })
+        attempts = OnboardingAttemptRecorder(maxBodyBytes: config.maxBodyBytes)
         transfers = TransferCredentials(secret: config.nonceSecret.isEmpty ? randomBytes(32) : config.nonceSecret)
         if config.scripting != nil, let automation = store as? AutomationStore {
             provisioning = ProvisioningRunner(engine: { [config] in config.scripting }, store: automation, interest: config.eventInterest,
@@ -121,6 +124,9 @@ public final class CWMPService: Sendable {
                     // Basic is refused after the password checked out: no guess to slow down (a fleet of Basic-first
                     // CPEs behind one NAT address would otherwise throttle that address).
                     if reason.hasPrefix("wrong credentials") { authThrottle.failed(user: user, address: x.remoteAddress, now: nowS) }
+                    let kind: OnboardingAttempt.Reason = reason.hasPrefix("Basic refused") ? .basicRefused
+                        : reason.hasSuffix("(unknown username)") ? .unknownUsername : .wrongPassword
+                    attempts.add(reason: kind, detail: reason, username: user ?? "", address: x.remoteAddress, body: x.body, now: nowS)
                     // One line per device and reason every 10 minutes, with the count: a CPE that tries Basic before
                     // Digest does it every session.
                     let subject = "\(user ?? "?")|\(x.remoteAddress)|\(reason.prefix(16))"
@@ -144,15 +150,28 @@ public final class CWMPService: Sendable {
             sessions.rebind(ctx, connectionID: x.connectionID)
             return await continueSession(ctx, x)
         }
+        func refused(_ reason: OnboardingAttempt.Reason, _ detail: String, _ id: DeviceID? = nil, device: Int64? = nil) {
+            attempts.add(OnboardingAttempt(at: nowS, address: x.remoteAddress, oui: String((id?.oui ?? "").prefix(64)),
+                                           serial: String((id?.serialNumber ?? "").prefix(64)), productClass: String((id?.productClass ?? "").prefix(64)),
+                                           username: String((user ?? "").prefix(128)), reason: reason, detail: String(detail.prefix(300)), deviceID: device))
+        }
         switch decoded {
-        case .reply(let r): return r
-        case .message(nil): return .text(400, "A session must start with an Inform")
+        case .reply(let r):
+            if r.status >= 400 { refused(.malformedInform, String(decoding: r.body.prefix(300), as: UTF8.self)) }
+            return r
+        case .message(nil):
+            refused(.malformedInform, "empty first message")
+            return .text(400, "A session must start with an Inform")
         case .message(let e?): envelope = e
         }
         guard case .cpeRequest(.inform(var inform)) = envelope.body else {
+            refused(.malformedInform, "first message is \(CWMPSession.describe(envelope.body))")
             return .text(400, "A session must start with an Inform, not \(CWMPSession.describe(envelope.body))")
         }
-        if let problem = CWMPSession.problem(in: inform) { return .text(400, problem) }
+        if let problem = CWMPSession.problem(in: inform) {
+            refused(problem.contains("OUI must be") ? .badOUI : .malformedInform, problem, inform.deviceId)
+            return .text(400, problem)
+        }
         // Some CPEs send the OUI in lower case; the device name and lookups use upper case.
         inform.deviceId.oui = inform.deviceId.oui.uppercased()
         envelope.body = .cpeRequest(.inform(inform))
@@ -166,6 +185,7 @@ public final class CWMPService: Sendable {
                                               kind: DataModelKind.detect(parameterNames: inform.parameters.map(\.name))),
                    deviceId: inform.deviceId, certificateNames: x.clientCertificateNames) {
                 log.info("refused Inform from \(x.remoteAddress) for \(LogText.safe(inform.deviceId.oui))-\(LogText.safe(inform.deviceId.serialNumber)): \(LogText.safe(why))")
+                refused(.clientCertificate, why, inform.deviceId, device: existing?.id)
                 return .text(403, "Refused: \(why)")
             }
             // Only read on the path that would otherwise refuse: onboarding credentials, a confirmed device, 1 BOOT.
@@ -193,6 +213,8 @@ public final class CWMPService: Sendable {
             switch admission {
             case .refuse(let why):
                 log.info("refused Inform from \(x.remoteAddress) for \(LogText.safe(inform.deviceId.oui))-\(LogText.safe(inform.deviceId.serialNumber)): \(LogText.safe(why))")
+                refused(why.contains("another device") ? .otherDevice : why.contains("client certificate") ? .clientCertificate : .ownCredentialsRequired,
+                        why, inform.deviceId, device: existing?.id)
                 return .text(401, "Refused: \(why)", headers: auth.challenge(tls: x.isTLS).map { ("WWW-Authenticate", $0) })
             case .conflict(var device):
                 // Two parties hold credentials of this device: flag it (secrets are withheld from every session until an
@@ -202,6 +224,7 @@ public final class CWMPService: Sendable {
                     try await store.apply([.updateDevice(device)])
                 }
                 log.error("credential conflict on \(device.name): \(x.remoteAddress) used the credentials it had before its last re-bootstrap; secrets withheld until an operator resolves it")
+                refused(.credentialConflict, "old credentials used after a re-bootstrap", inform.deviceId, device: device.id)
                 return .text(403, "Refused: credential conflict on \(device.name); an operator must resolve it")
             case .hold(var device, let why):
                 if device.rebootstrapHold != .awaitingApproval {
@@ -209,6 +232,7 @@ public final class CWMPService: Sendable {
                     try await store.apply([.updateDevice(device)])
                 }
                 log.info("\(why) (from \(x.remoteAddress))")
+                refused(.quarantined, why, inform.deviceId, device: device.id)
                 return .text(403, "Refused: \(why)")
             case .known, .onboard:
                 break

@@ -75,7 +75,7 @@ public final class CampaignRunner: @unchecked Sendable {
             c.stopReason = String(format: "stop rule: %d of %d failed (%.0f%% > %.0f%%)", failed, finished,
                                   100 * Double(failed) / Double(finished), 100 * c.failureRate)
             c.updatedAt = nowS
-            try await store.apply([.automation(.updateCampaign(c))])
+            try await store.apply([.automation(.updateCampaign(c)), EngineEvents.campaign("stopped", c, now: nowS)])
             log.info("campaign #\(c.id) \(c.name) stopped: \(c.stopReason)")
             try await wind(c, now: nowS)
             return
@@ -83,7 +83,7 @@ public final class CampaignRunner: @unchecked Sendable {
         if p.count(.pending) == 0 && p.count(.running) == 0 {
             c.state = .done
             c.updatedAt = nowS
-            try await store.apply([.automation(.updateCampaign(c))])
+            try await store.apply([.automation(.updateCampaign(c)), EngineEvents.campaign("finished", c, now: nowS)])
             scripts[c.id] = nil
             log.info("campaign #\(c.id) \(c.name) done: \(done) done, \(failed) failed")
             return
@@ -106,7 +106,7 @@ public final class CampaignRunner: @unchecked Sendable {
             c.state = .stopped
             c.stopReason = "script failed to start: \(e.message)"
             c.updatedAt = nowS
-            try await store.apply([.automation(.updateCampaign(c))])
+            try await store.apply([.automation(.updateCampaign(c)), EngineEvents.campaign("stopped", c, now: nowS)])
             log.error("campaign #\(c.id) \(c.name) stopped: \(c.stopReason)")
             try await wind(c, now: nowS)
             return

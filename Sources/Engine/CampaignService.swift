@@ -33,7 +33,9 @@ public struct CampaignService: Sendable {
     public func start(source: String, name: String, now: Int64, scope: String? = nil, organisationID: Int64 = 1,
                       createdBy: String = "") async throws -> CampaignRecord {
         let p = try prepare(source: source, name: name, now: now, scope: scope, organisationID: organisationID, createdBy: createdBy)
-        return try await store.createCampaign(p.record, targets: p.targets)
+        let c = try await store.createCampaign(p.record, targets: p.targets)
+        try await store.apply([EngineEvents.campaign("started", c, now: now)])
+        return c
     }
 
     public struct Prepared: Sendable {
@@ -80,7 +82,8 @@ public struct CampaignService: Sendable {
             c.stopReason = "cancelled by the operator"
         }
         c.updatedAt = now
-        try await store.apply([.automation(.updateCampaign(c))])
+        let kind = switch action { case .pause: "paused"; case .resume: "resumed"; case .cancel: "cancelled" }
+        try await store.apply([.automation(.updateCampaign(c)), EngineEvents.campaign(kind, c, now: now)])
         return c
     }
 

@@ -37,6 +37,7 @@ public final class CorralServer: @unchecked Sendable {
     private var sweeper: Task<Void, Never>?
     private var retention: Task<Void, Never>?
     private var textIndexer: Task<Void, Never>?
+    private var attemptWriter: Task<Void, Never>?
     /// The device profiles this server loaded (built-ins + profiles directory).
     /// The profiles as loaded now (a reload replaces them).
     public let catalog: ProfileCatalog
@@ -247,6 +248,20 @@ public final class CorralServer: @unchecked Sendable {
                 }
             }
         }
+        // Refused first contacts, merged in memory, written every 2 s (a flood costs one bounded write).
+        attemptWriter = Task { [cwmp] in
+            var dropped = 0, lastNotice = Date.distantPast
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                do { dropped += try await cwmp.attempts.flush(to: store, now: Int64(Date().timeIntervalSince1970)) } catch {
+                    log.error("onboarding attempts: \(error)")
+                }
+                if dropped > 0, Date().timeIntervalSince(lastNotice) >= 60 {
+                    log.info("onboarding attempts: \(dropped) refused contacts counted but not recorded one by one (rate limit)")
+                    dropped = 0; lastNotice = Date()
+                }
+            }
+        }
         retention = HistoryRetention(store: store, policy: .init(informDays: config.informRetentionDays, kpiDays: config.kpiRetentionDays)).start()
         campaigns.start()
         rollouts.start()
@@ -289,6 +304,9 @@ public final class CorralServer: @unchecked Sendable {
         sweeper?.cancel()
         retention?.cancel()
         textIndexer?.cancel()
+        attemptWriter?.cancel()
+        _ = await attemptWriter?.value
+        try? await cwmp.attempts.flush(to: store, now: Int64(Date().timeIntervalSince1970))
         await campaigns.stop()
         await rollouts.stop()
         await automations.stop()

@@ -14,7 +14,7 @@ public final class EventInterest: @unchecked Sendable {
 
 /// The events a session records for automations, written in the same transaction as what they report (so an
 /// automation never misses one, and never sees one whose change was not stored). Pure: writes out.
-enum EngineEvents {
+public enum EngineEvents {
     /// `before`: the device as stored before this Inform (nil for a new one): an Inform from a device that had turned
     /// offline is `device.online`.
     static func inform(_ inform: Inform, deviceID: Int64, before: Device?, now: Int64) -> [StoreWrite] {
@@ -63,6 +63,13 @@ enum EngineEvents {
         if !r.reason.isEmpty { data["reason"] = r.reason }
         for (k, v) in extra { data[k] = v }
         return .automation(.event(EventRecord(at: now, kind: kind, deviceID: nil, data: EventRecord.data(data))))
+    }
+
+    /// campaign.started, .paused, .resumed, .cancelled, .stopped (its stop rule or script), .finished: fleet events.
+    public static func campaign(_ kind: String, _ c: CampaignRecord, now: Int64) -> StoreWrite {
+        var data: [String: Any] = ["campaign_id": c.id, "organisation_id": c.organisationID, "name": c.name, "state": c.state.rawValue]
+        if !c.stopReason.isEmpty { data["reason"] = c.stopReason }
+        return .automation(.event(EventRecord(at: now, kind: "campaign.\(kind)", deviceID: nil, data: EventRecord.data(data))))
     }
 
     static func event(_ kind: String, _ deviceID: Int64, _ now: Int64, _ data: [String: Any] = [:]) -> StoreWrite {

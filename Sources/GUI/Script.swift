@@ -3,7 +3,7 @@
 /// `data-poll` refresh themselves from the server; `details[data-tree]` load a parameter subtree when opened.
 public enum Assets {
     /// Bumped when css/js change (part of their URLs; they are served cacheable).
-    public static let version = "6"
+    public static let version = "7"
 }
 
 extension Assets {
@@ -35,6 +35,7 @@ function formJSON(form) {
     var v = el.type === 'checkbox' ? el.checked : el.value, kind = el.dataset.kind;
     if (kind === 'int') { if (v === '') return; v = Number(v); }
     else if (kind === 'list') v = v.split(',').map(function (s) { return s.trim(); }).filter(Boolean);
+    else if (kind === 'words') v = v.split(/[\s,]+/).filter(Boolean);
     else if (kind === 'optional' && v === '') return;
     put(out, el.name.split('.'), v);
   });
@@ -53,6 +54,8 @@ function describe(r) {
     return s;
   }
   if (d && d.token) return 'Token (shown once): ' + d.token;
+  if (d && d.secret && d.url && d.events) return 'Webhook #' + d.id + ' created. Its secret (shown once: copy it now, it will not be shown again): ' + d.secret;
+  if (d && d.queued === true) return 'Test event queued: it shows in the delivery log within a few seconds.';
   if (d && d.accepted !== undefined && d.changed) return (d.changed.length ? 'Loaded: ' + d.changed.join(', ') : 'Nothing changed') + (d.problems.length ? ' - ' + d.problems.join('; ') : '');
   if (d && d.valid !== undefined) {
     var ps = (d.problems || []).map(function (p) { return p.kind + ': ' + p.message; });

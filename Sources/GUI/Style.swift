@@ -76,6 +76,7 @@ dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:0}
 dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;overflow-wrap:anywhere}
 meter{width:120px;height:14px}
 progress{width:140px;height:14px;vertical-align:middle;accent-color:var(--ok)}
+.badge.st-enabled,.badge.st-delivered{background:var(--ok)}.badge.st-disabled{background:var(--never)}.url{overflow-wrap:anywhere}
 .badge.st-running{background:var(--accent)}.badge.st-paused{background:var(--warn)}.badge.st-stopped,.badge.st-failed{background:var(--bad)}
 textarea{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.88rem;width:100%;max-width:100%}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;border:1px solid var(--line);padding:8px 10px;border-radius:6px}

@@ -283,6 +283,18 @@ public final class VirtualCPE: @unchecked Sendable {
         lock.withLock { applyFactoryIdentity() }
     }
 
+    /// A CPE that lost the credentials the ACS gave it without a factory reset (a firmware that rewrites its
+    /// defaults, a config restored from an old backup): the onboarding credentials are back, everything else stays,
+    /// and its next contact is a plain BOOT.
+    public func loseCredentials() {
+        lock.withLock {
+            _ = model.force(root + "ManagementServer.Username", onboarding.username)
+            _ = model.force(root + "ManagementServer.Password", onboarding.password)
+            events = [EventStruct(EventCode.boot)]
+            bootedAt = Date().timeIntervalSince1970
+        }
+    }
+
     func set(_ path: String, _ value: String) { lock.withLock { _ = model.force(path, value) } }
 
     var stunEnabled: Bool {

@@ -48,6 +48,9 @@ public enum StoreWrite: Sendable {
     /// An operator's decision on re-bootstrap security: conflict resolved (superseded credentials forgotten), or a
     /// quarantined re-bootstrap approved.
     case updateDeviceSecurity(deviceID: Int64, supersededHA1: String, credentialConflict: Bool, rebootstrapHold: RebootstrapHold)
+    /// Credential recovery: the device may onboard once more with its profile's onboarding credentials, without a
+    /// BOOTSTRAP (its own credentials stay valid until it confirms new ones).
+    case resetCredentials(deviceID: Int64)
     /// Values learned from the CPE. Empty values of secret parameters do not overwrite what the ACS knows.
     case parameters(deviceID: Int64, values: [ParameterValue], at: Int64)
     case inform(deviceID: Int64, InformRecord)

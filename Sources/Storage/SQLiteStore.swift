@@ -22,7 +22,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     }
 
     public init(path: String) throws {
-        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults, Schema.firmware, Schema.rollouts, Schema.backups, Schema.deviceClock, Schema.webhooks])
+        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults, Schema.firmware, Schema.rollouts, Schema.backups, Schema.deviceClock, Schema.webhooks, Schema.onboardingAttempts])
     }
 
     public func close() { db.close() }
@@ -210,6 +210,8 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
         case .updateDeviceSecurity(let id, let superseded, let conflict, let hold):
             try c.run("UPDATE devices SET superseded_ha1=?, credential_conflict=?, rebootstrap_hold=? WHERE id=?",
                       [.text(superseded), .int(conflict ? 1 : 0), .int(Int64(hold.rawValue)), .int(id)])
+        case .resetCredentials(let id):
+            try c.run("UPDATE devices SET credentials_confirmed=0, previous_ha1='' WHERE id=?", [.int(id)])
         case .updateMetadata(let id, let groups, let location, let description):
             try c.run("UPDATE devices SET groups=?, location=?, description=? WHERE id=?",
                       [.text(groups.joined(separator: ",")), .text(location), .text(description), .int(id)])

@@ -5,8 +5,8 @@ import Foundation
 import Storage
 
 struct Devices: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Look at the devices in the store.",
-                                                    subcommands: [List.self, Show.self], defaultSubcommand: List.self)
+    static let configuration = CommandConfiguration(abstract: "Look at the devices in the store; recover credentials, delete, see refused attempts.",
+                                                    subcommands: [List.self, Show.self, ResetCredentials.self, Delete.self, Attempts.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices: name, ID, status, profile, serial, groups, location, description, model, software.")

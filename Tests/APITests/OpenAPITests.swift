@@ -42,7 +42,7 @@ import Testing
         guard case .found(let e, _) = router.match(method: "GET", path: "/devices/export") else { Issue.record("no match"); return }
         #expect(e.action == "device.export")   // the literal route wins over /devices/{id}: it is listed first
         guard case .wrongMethod(let allowed) = router.match(method: "PUT", path: "/devices/1") else { Issue.record("expected 405"); return }
-        #expect(Set(allowed) == ["GET", "PATCH"])
+        #expect(Set(allowed) == ["GET", "PATCH", "DELETE"])
         guard case .none = router.match(method: "GET", path: "/nothing/here") else { Issue.record("expected no match"); return }
         guard case .found(_, let p) = router.match(method: "DELETE", path: "/preprovisioning/SN%2F1") else { Issue.record("no match"); return }
         #expect(p["serial"] == "SN/1")

@@ -362,4 +362,92 @@ import Storage
         #expect(slist.text.contains("9.9-south") && !slist.text.contains("2.1-north"))
         for x in [admin, viewer, sam] { await x.close() }
     }
+
+    /// Issue 16: the webhooks page lists the subtree's webhooks with their delivery counts (never a secret) and the
+    /// form that adds one; a webhook's page its settings, controls and delivery log. Admins only, as in the API.
+    @Test func webhookPagesShowWebhooksAndDeliveriesToAdminsOnly() async throws {
+        let receiver = try await WebhookTests.Receiver.start()
+        let closed = try await WebhookTests.Receiver.start()
+        try await closed.server.shutdown()
+        let live = try await LiveServer { $0.webhookTick = 0.2 }
+        let north = try await live.store.createOrganisation(name: "North", parentID: 1, now: 1)
+        let south = try await live.store.createOrganisation(name: "South", parentID: 1, now: 1)
+        _ = try await live.user("ada", role: .admin, org: north.id)
+        _ = try await live.user("sam", role: .admin, org: south.id)
+        _ = try await live.user("otto", role: .operator, org: north.id)
+        _ = try await live.user("vic", role: .viewer, org: north.id)
+        _ = try await live.store.createWebhook(Webhook(organisationID: south.id, url: "https://south.example.net/hook", events: ["*"],
+                                                       secret: "south-secret-0123456789", createdAt: 1))
+
+        // Created through the API as the page's form sends it: the answer carries the secret, once.
+        let (admin, csrf) = try await signIn(live, "ada")
+        let created = try await admin.send("POST", "/webhooks", json: ["url": receiver.url + "?a=1&b=2", "events": ["device.*", "webhook.test"],
+                                                                      "description": "<b>OSS</b>"], extra: [("X-CSRF-Token", csrf)])
+        #expect(created.status == 201, "\(created.text)")
+        let id = try #require((created.json["id"] as? NSNumber)?.int64Value)
+        let secret = try #require(created.json["secret"] as? String)
+        let down = try await admin.send("POST", "/webhooks", json: ["url": closed.url, "events": ["*"], "secret": "my-own-secret-0123456789"],
+                                        extra: [("X-CSRF-Token", csrf)])
+        let downID = try #require((down.json["id"] as? NSNumber)?.int64Value, "\(down.text)")
+
+        let list = try await admin.send("GET", "//webhooks")
+        #expect(list.status == 200, "\(list.status)")
+        for marker in ["webhooks", "webhook-create", "webhook-secret-note", "webhook-kinds"] { #expect(list.text.contains("id=\"\(marker)\""), "\(marker)") }
+        #expect(list.text.contains("href=\"/webhooks/\(id)\"") && list.text.contains("href=\"/webhooks/\(downID)\""))
+        #expect(list.text.contains(receiver.url + "?a=1&amp;b=2") && list.text.contains(closed.url))
+        #expect(list.text.contains("&lt;b&gt;OSS&lt;/b&gt;") && !list.text.contains("<b>OSS</b>"))
+        #expect(list.text.contains("<code>device.*</code>") && list.text.contains("<code>rollout.finished</code>") && list.text.contains("data-kind=\"words\""))
+        #expect(list.text.contains("href=\"/webhooks\" aria-current=\"page\""))
+        // Never a secret (generated or chosen), never another organisation's webhook.
+        #expect(!list.text.contains(secret) && !list.text.contains("my-own-secret") && !list.text.contains("south.example.net"))
+        let rows = try await admin.send("GET", "//webhooks?part=rows")
+        #expect(rows.text.hasPrefix("<tr") && !rows.text.contains("<html") && rows.text.contains("data-webhook=\"\(id)\""))
+
+        // Test events: one delivered, one to a closed port (pending, retried, with its error).
+        for hook in [id, downID] {
+            let r = try await admin.send("POST", "/webhooks/\(hook)/test", json: [String: Any](), extra: [("X-CSRF-Token", csrf)])
+            #expect(r.status == 202, "\(r.text)")
+        }
+        try await waitUntil("both test events attempted", seconds: 20) {
+            try live.store.webhookDeliveries(webhookID: id, limit: 10).contains { $0.state == .delivered }
+                && live.store.webhookDeliveries(webhookID: downID, limit: 10).contains { $0.attempts > 0 }
+        }
+        let detail = try await admin.send("GET", "//webhooks/\(id)")
+        #expect(detail.status == 200, "\(detail.status)")
+        for marker in ["webhook-settings", "webhook-disable", "webhook-test", "webhook-delete", "webhook-live", "webhook-counts", "webhook-deliveries"] {
+            #expect(detail.text.contains("id=\"\(marker)\""), "\(marker)")
+        }
+        #expect(!detail.text.contains("id=\"webhook-enable\""))
+        #expect(detail.text.contains("data-delivery=") && detail.text.contains("<code>webhook.test</code>") && detail.text.contains("badge st-delivered"))
+        #expect(detail.text.contains("&quot;event&quot;:&quot;webhook.test&quot;"), "the body, escaped")
+        #expect(detail.text.contains("Pending 0 · delivered 1 · failed 0."))
+        #expect(detail.text.contains("&lt;b&gt;OSS&lt;/b&gt;") && !detail.text.contains(secret))
+        let downPage = try await admin.send("GET", "//webhooks/\(downID)")
+        #expect(downPage.text.contains("badge st-pending") && downPage.text.contains("no answer") && downPage.text.contains("next "))
+        #expect(!downPage.text.contains("my-own-secret"))
+        let part = try await admin.send("GET", "//webhooks/\(id)?part=deliveries")
+        #expect(part.status == 200 && part.text.hasPrefix("<p id=\"webhook-counts\"") && !part.text.contains("<html"))
+        // Disabled: the page offers Enable.
+        let patched = try await admin.send("PATCH", "/webhooks/\(id)", json: ["enabled": false], extra: [("X-CSRF-Token", csrf)])
+        #expect(patched.status == 200 && patched.json["secret"] == nil, "\(patched.text)")
+        let disabled = try await admin.send("GET", "//webhooks/\(id)")
+        #expect(disabled.text.contains("id=\"webhook-enable\"") && disabled.text.contains("badge st-disabled"))
+        #expect(try await admin.send("GET", "//devices").text.contains("href=\"/webhooks\""))
+
+        // Another organisation's admin: not found; the operator and the viewer: refused, and no link to the page.
+        let (sam, _) = try await signIn(live, "sam")
+        #expect(try await sam.send("GET", "//webhooks/\(id)").status == 404)
+        let samList = try await sam.send("GET", "//webhooks")
+        #expect(samList.status == 200 && samList.text.contains("south.example.net") && !samList.text.contains(receiver.url))
+        for user in ["otto", "vic"] {
+            let (c, _) = try await signIn(live, user)
+            let refused = try await c.send("GET", "//webhooks")
+            #expect(refused.status == 403 && refused.text.contains("Forbidden"), "\(user): \(refused.status)")
+            #expect(try await c.send("GET", "//webhooks/\(id)").status == 403)
+            let devices = try await c.send("GET", "//devices")
+            #expect(devices.status == 200 && !devices.text.contains("href=\"/webhooks\""), "\(user)")
+            await c.close()
+        }
+        for x in [admin, sam] { await x.close() }
+    }
 }

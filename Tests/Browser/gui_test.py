@@ -4,7 +4,7 @@
 
 Usage: gui_test.py <corral binary> [screenshot dir]. Every wait is bounded; exits non-zero on the first failure.
 """
-import base64, hashlib, hmac, json, os, re, secrets, shutil, subprocess, sys, tempfile, time, urllib.request, urllib.error
+import base64, hashlib, hmac, http.server, json, os, re, secrets, shutil, subprocess, sys, tempfile, threading, time, urllib.request, urllib.error
 
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException, WebDriverException
@@ -559,6 +559,71 @@ def main():
             assert st == 200 and r["state"] == "finished" and r["upgraded"] == expected and r["created_by"] == "admin", r
         _()
 
+        @test("webhooks: add one through the form (secret shown once), send a test event, see it delivered and signed")
+        def _():
+            received = []  # (X-Corral-Signature, X-Corral-Event, body) of every POST to the local receiver
+
+            class Hook(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                    received.append((self.headers.get("X-Corral-Signature"), self.headers.get("X-Corral-Event"), body))
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+
+                def log_message(self, *args):
+                    pass
+
+            receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+            threading.Thread(target=receiver.serve_forever, daemon=True).start()
+            try:
+                hook_url = f"http://127.0.0.1:{receiver.server_port}/corral"
+                d.find_element(By.LINK_TEXT, "Webhooks").click()  # still signed in as admin
+                WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "webhook-create")))
+                assert "No webhooks yet" in d.find_element(By.ID, "webhooks").text
+                d.find_element(By.ID, "wh-url").send_keys(hook_url)
+                d.find_element(By.ID, "wh-events").send_keys("device.*, webhook.test")
+                d.find_element(By.ID, "wh-description").send_keys("GUI test receiver")
+                d.find_element(By.CSS_SELECTOR, "#webhook-create button[type='submit']").click()
+
+                def answered():
+                    out = d.find_element(By.CSS_SELECTOR, "#webhook-create output")
+                    if "err" in (out.get_attribute("class") or ""):
+                        raise AssertionError(f"#webhook-create: {out.text}")
+                    return re.search(r"Webhook #(\d+) created\..*not be shown again\): (\S+)", out.text)
+                m = wait_for("the new webhook's secret below the button", answered)
+                hid, secret = m.group(1), m.group(2)
+                # No reload: the list refreshes in place, the answer stays.
+                wait_for("the webhook in the list", lambda: d.find_elements(By.CSS_SELECTOR, f"#webhooks tr[data-webhook='{hid}']"))
+                row = d.find_element(By.CSS_SELECTOR, f"#webhooks tr[data-webhook='{hid}']").text
+                assert hook_url in row and "device.*" in row and "webhook.test" in row and "enabled" in row and "GUI test receiver" in row, row
+                shot(d, "22-webhooks")
+                st, w = c.api("GET", f"/webhooks/{hid}")
+                assert st == 200 and w["events"] == ["device.*", "webhook.test"] and w["url"] == hook_url and "secret" not in w, w
+                d.refresh()
+                assert secret not in d.page_source, "the secret is shown again"
+
+                d.find_element(By.CSS_SELECTOR, f"#webhooks tr[data-webhook='{hid}'] a").click()
+                WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "webhook-test")))
+                d.find_element(By.CSS_SELECTOR, "#webhook-test button").click()
+                toast(d, "Test event queued")
+                wait_for("the test delivery in the log (it refreshes itself)",
+                         lambda: any("webhook.test" in r.text and "delivered" in r.text
+                                     for r in d.find_elements(By.CSS_SELECTOR, "#webhook-deliveries tr[data-delivery]")), timeout=30)
+                tests = [(sig, body) for sig, kind, body in received if kind == "webhook.test"]
+                assert len(tests) == 1, received
+                sig, body = tests[0]
+                assert sig == "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(), (sig, body)
+                assert json.loads(body)["event"] == "webhook.test", body
+                shot(d, "23-webhook")
+                d.find_element(By.CSS_SELECTOR, "#webhook-disable button").click()
+                WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "webhook-enable")))
+                assert c.api("GET", f"/webhooks/{hid}")[1]["enabled"] is False
+            finally:
+                receiver.shutdown()
+                receiver.server_close()
+        _()
+
         @test("RBAC: a viewer sees no actions and the server refuses a forged POST")
         def _():
             d.find_element(By.CSS_SELECTOR, ".who button").click()  # log out
@@ -592,6 +657,9 @@ def main():
             assert "done" in d.find_element(By.ID, "campaigns").text
             assert not d.find_elements(By.CSS_SELECTOR, "form[data-campaign], #campaigns form"), "viewer sees campaign actions"
             d.get(c.base + "/admin/users")
+            assert "Forbidden" in d.find_element(By.TAG_NAME, "h1").text
+            assert not d.find_elements(By.LINK_TEXT, "Webhooks"), "viewer sees the Webhooks link"
+            d.get(c.base + "/webhooks")
             assert "Forbidden" in d.find_element(By.TAG_NAME, "h1").text
             a = c.api("GET", "/audit?actor=noc-viewer&action=task.create")[1]["entries"]
             assert a and a[0]["status"] == 403, a

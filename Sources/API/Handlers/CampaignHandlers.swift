@@ -268,6 +268,7 @@ enum CampaignHandlers {
             }
         } catch { throw scriptProblem(error) }
         let c = try await ctx.store.createCampaign(prepared.record, targets: prepared.targets)
+        try await ctx.store.apply([EngineEvents.campaign("started", c, now: Time.now)])
         ctx.audit.objectID = String(c.id)
         ctx.audit.after = JSON.text(["name": c.name, "script_name": name, "devices": String(prepared.targets.count)])
         return JSON.response(try view(ctx, c, detail: true), status: 201)

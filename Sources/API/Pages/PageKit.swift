@@ -15,6 +15,8 @@ enum PageKit {
     static func page(_ ctx: RequestContext, _ title: String, section: String, _ body: Markup) -> HTTPResponse {
         var nav = [NavLink("Dashboard", "/", current: section == "dashboard"), NavLink("Devices", "/devices", current: section == "devices"),
                    NavLink("Alerts", "/alerts", current: section == "alerts"), NavLink("Firmware", "/firmware", current: section == "firmware")]
+        // Only for callers the API lets list webhooks (admins): others would get a refusal.
+        if ctx.can("webhook.list") { nav.append(NavLink("Webhooks", "/webhooks", current: section == "webhooks")) }
         nav.append(NavLink("Admin", "/admin", current: section == "admin"))
         let user = ctx.caller.map { PageUser(name: $0.user.username, role: $0.role.rawValue, organisation: $0.organisation.name) }
         return html(Layout.page(title: title, nav: nav, user: user, csrf: ctx.caller?.csrf, body: body))

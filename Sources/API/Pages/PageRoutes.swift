@@ -17,6 +17,8 @@ enum PageRoutes {
         Route(method: "GET", pattern: "/devices/{id}/tree", permission: .role(.viewer), action: "gui.device.tree", handler: DevicePage.tree),
         Route(method: "GET", pattern: "/firmware", permission: .role(.viewer), action: "gui.firmware", handler: FirmwarePages.list),
         Route(method: "GET", pattern: "/firmware/rollouts/{id}", permission: .role(.viewer), action: "gui.rollout", handler: FirmwarePages.rollout),
+        Route(method: "GET", pattern: "/webhooks", permission: .role(.admin), action: "gui.webhooks", handler: WebhookPages.list),
+        Route(method: "GET", pattern: "/webhooks/{id}", permission: .role(.admin), action: "gui.webhook", handler: WebhookPages.show),
         Route(method: "GET", pattern: "/admin", permission: .role(.viewer), action: "gui.admin", handler: AdminPages.index),
         Route(method: "GET", pattern: "/admin/organisations", permission: .role(.viewer), action: "gui.organisations", handler: AdminPages.organisations),
         Route(method: "GET", pattern: "/admin/users", permission: .role(.admin), action: "gui.users", handler: AdminPages.users),
