@@ -393,6 +393,11 @@ op("POST", "/firmware", "admin", "Register a firmware image (raw body, streamed 
     {"name": "X-Checksum-SHA256", "in": "header", "required": False, "schema": string}],
    body({"type": "string", "format": "binary"}, "application/octet-stream"), status="201")
 op("DELETE", "/files/{id}", "admin", "Delete a file", resp("Deleted"), [P_ID], status="204")
+op("GET", "/events", "viewer", "Live events of the caller's organisation subtree as Server-Sent Events (id, event, data = the webhook body); Last-Event-ID or since resumes",
+   resp("The stream", {"type": "string"}, ctype="text/event-stream"),
+   [q("types", {"type": "string", "maxLength": 2000}, "event kinds or patterns separated by commas (default *)"), q("since", {"type": "integer", "minimum": 0}),
+    q("timeout", {"type": "integer", "minimum": 0, "maximum": 86400}, "end the stream after this many seconds (0: never)"),
+    {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "integer", "minimum": 0}}], errors=(400, 401, 403, 429))
 op("GET", "/webhooks", "admin", "Webhooks of the caller's organisation subtree, with delivery counts", resp("Webhooks", "WebhookList"))
 op("POST", "/webhooks", "admin", "Register a URL that receives events as signed JSON (X-Corral-Signature: sha256=HMAC-SHA256(secret, body))",
    resp("Registered", "Webhook"), req=body("WebhookCreate"), status="201")

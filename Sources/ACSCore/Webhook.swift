@@ -97,7 +97,7 @@ public enum WebhookRules {
         }
     }
 
-    static func isPattern(_ p: String) -> Bool {
+    public static func isPattern(_ p: String) -> Bool {
         if p == "*" { return true }
         let name = p.hasSuffix(".*") ? String(p.dropLast(2)) : p
         guard !name.isEmpty, name.count <= 100 else { return false }

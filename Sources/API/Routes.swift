@@ -64,6 +64,7 @@ enum Routes {
         Route(method: "GET", pattern: "/files/{id}", permission: .role(.viewer), action: "file.read", handler: FileHandlers.show),
         Route(method: "GET", pattern: "/firmware", permission: .role(.viewer), action: "firmware.list", handler: FileHandlers.listFirmware),
         Route(method: "POST", pattern: "/firmware", permission: .role(.admin), action: "firmware.add", handler: FileHandlers.addFirmware),
+        Route(method: "GET", pattern: "/events", permission: .role(.viewer), action: "event.stream", handler: EventStreamHandlers.stream),
         Route(method: "GET", pattern: "/webhooks", permission: .role(.admin), action: "webhook.list", handler: WebhookHandlers.list),
         Route(method: "POST", pattern: "/webhooks", permission: .role(.admin), action: "webhook.create", handler: WebhookHandlers.create),
         Route(method: "GET", pattern: "/webhooks/{id}", permission: .role(.admin), action: "webhook.read", handler: WebhookHandlers.show),

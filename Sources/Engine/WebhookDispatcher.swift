@@ -72,28 +72,11 @@ public final class WebhookDispatcher: @unchecked Sendable {
         }
         var deliveries: [WebhookDelivery] = []
         if !hooks.isEmpty {
-            var devices: [Int64: (Device, String)?] = [:]
-            var orgPaths: [Int64: String] = [:]
-            func orgPath(_ id: Int64) throws -> String {
-                if let p = orgPaths[id] { return p }
-                let p = try store.organisationPath(id: id) ?? "/\(Organisation.rootID)/"
-                orgPaths[id] = p
-                return p
-            }
+            var scope = EventScope(store: store)
             for e in events {
-                var device: Device?
-                // Events of no device (and of one since deleted) belong to the root organisation.
-                var path = try orgPath(Organisation.rootID)
-                if let id = e.deviceID {
-                    if devices[id] == nil {
-                        devices[id] = try store.device(id: id).map { ($0, try orgPath($0.organisationID)) } ?? nil
-                    }
-                    if let found = devices[id] ?? nil { (device, path) = found }
-                } else if let org = Self.number(e.data, "organisation_id") {
-                    path = try orgPath(org)
-                }
+                let (device, path) = try scope.resolve(e)
                 // A test event goes to the webhook it names, whatever its patterns.
-                let test = e.kind == "webhook.test" ? Self.number(e.data, "webhook_id") : nil
+                let test = e.kind == "webhook.test" ? EventScope.number(e.data, "webhook_id") : nil
                 let takers = e.kind == "webhook.test"
                     ? hooks.filter { $0.0.id == test && e.id > $0.0.afterEventID }
                     : hooks.filter { WebhookRules.takes($0.0, hookPath: $0.1, eventID: e.id, kind: e.kind, organisationPath: path) }
@@ -107,12 +90,6 @@ public final class WebhookDispatcher: @unchecked Sendable {
         // Another node that moved the cursor first queued the same rows (or will): nothing lost, nothing doubled.
         _ = try await store.queueWebhookDeliveries(deliveries, cursor: cursor, to: last.id)
         return events.count == 500
-    }
-
-    /// Fleet events (rollouts) name their organisation in their data.
-    static func number(_ data: String, _ key: String) -> Int64? {
-        guard let o = (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] else { return nil }
-        return (o[key] as? NSNumber)?.int64Value
     }
 
     func send(now: Int64) async throws {

@@ -3,7 +3,7 @@
 /// `data-poll` refresh themselves from the server; `details[data-tree]` load a parameter subtree when opened.
 public enum Assets {
     /// Bumped when css/js change (part of their URLs; they are served cacheable).
-    public static let version = "7"
+    public static let version = "8"
 }
 
 extension Assets {
@@ -190,8 +190,13 @@ document.addEventListener('submit', async function (ev) {
   }
   if (!form.matches('form[data-api], form[data-bulk], form[data-upload]')) return;
   ev.preventDefault();
-  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
   var out = form.querySelector('output'), buttons = form.querySelectorAll('button');
+  if (form.dataset.confirmType !== undefined) {
+    // Typed confirmation (deleting a device): the exact text, or nothing is sent.
+    var typed = window.prompt(form.dataset.confirm || ('Type ' + form.dataset.confirmType + ' to confirm.'), '');
+    if (typed === null) return;
+    if (typed.trim() !== form.dataset.confirmType) return say(out, 'Not confirmed: "' + typed.trim() + '" is not ' + form.dataset.confirmType + '. Nothing was done.', false);
+  } else if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
   buttons.forEach(function (b) { b.disabled = true; });
   if (out) { out.textContent = 'Working…'; out.className = 'busy'; }
   try {
@@ -204,7 +209,7 @@ document.addEventListener('submit', async function (ev) {
       if (url.indexOf('{file}') >= 0) url = url.replace('{file}', encodeURIComponent(form.elements.file.value));
       r = await api((sub && sub.dataset.method) || form.dataset.method || 'POST', url, form.dataset.nobody !== undefined ? undefined : formJSON(form));
     }
-    var text = r.bulk ? r.data.detail : describe(r), toast = document.getElementById('toast');
+    var text = r.bulk ? r.data.detail : (r.ok && form.dataset.done ? form.dataset.done : describe(r)), toast = document.getElementById('toast');
     if (out) { out.textContent = text; out.className = r.ok ? 'ok' : 'err'; }
     if (toast) { toast.textContent = text; toast.className = r.ok ? 'ok' : 'err'; }
     if (r.ok) {

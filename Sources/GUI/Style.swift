@@ -88,6 +88,9 @@ fieldset{border:1px solid var(--line);border-radius:8px;padding:6px 10px}legend{
 .tree code{font-size:.88rem}.tree summary form button{min-height:24px;padding:0 8px;font-size:.8rem;background:#fff;color:var(--accent2)}.tree .type{color:var(--muted);font-size:.8rem}
 .tree form{display:inline-flex;gap:4px;align-items:center}.tree form input{min-height:28px;padding:2px 6px}.tree form button{min-height:28px;padding:2px 8px}
 .notice{background:#fff8e1;border:1px solid #f0d58c;border-radius:8px;padding:8px 12px}
+.notice ul{margin:.4rem 0 0;padding-left:1.2rem}.notice li{margin:.25rem 0}
+#attempts-live{margin-top:16px}.hints{margin-top:12px}.hints h3{font-size:1rem;margin:0 0 .4rem}.hints dl.kv{gap:6px 14px}
+details.card{margin-top:12px}details.card summary{cursor:pointer;font-weight:600}details.card dl{margin-top:.6rem}
 .error{background:#fdecea;border:1px solid #f2b8b5;border-radius:8px;padding:8px 12px}
 .secret{font-family:monospace;background:#fff8e1;padding:4px 8px;border-radius:6px;overflow-wrap:anywhere}
 .login{max-width:380px;margin:8vh auto}

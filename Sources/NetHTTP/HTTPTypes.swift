@@ -100,6 +100,8 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Sent instead of `body` (Content-Length is its length; a HEAD request gets the headers only).
     public var file: FileBody?
+    /// Sent instead of `body`, as produced (`StreamBody`); the connection closes after it.
+    public var stream: StreamBody?
 
     public init(status: Int = 200, headers: HTTPFields = HTTPFields(), body: [UInt8] = []) {
         self.status = status
@@ -111,6 +113,12 @@ public struct HTTPResponse: Sendable {
     public init(status: Int = 200, headers: HTTPFields = HTTPFields(), file: FileBody) {
         self.init(status: status, headers: headers)
         self.file = file
+    }
+
+    /// A body written as it is produced (`StreamBody`).
+    public init(status: Int = 200, headers: HTTPFields = HTTPFields(), stream: StreamBody) {
+        self.init(status: status, headers: headers)
+        self.stream = stream
     }
 
     /// Text body; sets Content-Type unless `contentType` is nil or the header is already present.
@@ -160,6 +168,8 @@ public struct ServerLimits: Sendable {
     public var refusal: (@Sendable (_ status: Int) -> HTTPResponse)?
     /// On `shutdown()`, in-flight requests get this long before connections are force-closed.
     public var shutdownGrace: Duration
+    /// A streamed body's client that takes no bytes for this long is dropped.
+    public var streamStallTimeout: Duration = .seconds(30)
 
     public init(maxBodyBytes: Int = 4 << 20, maxHeaderBytes: Int = 64 << 10, idleTimeout: Duration = .seconds(60),
                 bodyTimeout: Duration = .seconds(30), firstByteTimeout: Duration = .seconds(10), maxConnections: Int? = nil,

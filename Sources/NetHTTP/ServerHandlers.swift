@@ -120,6 +120,8 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
     private var discarding = false
     private var quiescing = false
     private var closeAfterResponse = false
+    /// A streamed body is being written.
+    private var streaming = false
     private var active = true
 
     init(handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse, limits: ServerLimits,
@@ -352,6 +354,10 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
         var headers = r.headers.storage
         let handlerWantsClose = headers.first(name: "connection")?.lowercased().contains("close") ?? false
         let keepAlive = requested && !quiescing && !closeAfterResponse && !handlerWantsClose
+        if let stream = r.stream {
+            respond(streaming: stream, status: r.status, headers: headers, version: version, isHead: isHead, context: context, sent: sent)
+            return
+        }
         if let file = r.file {
             // Opened and checked first, so a missing or short file is still a proper 500 (HEAD included).
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -385,6 +391,38 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
               isHead: isHead, context: context)
         responseWritten(keepAlive: keepAlive, context: context)
         sent()
+    }
+
+    /// A streamed body: the head now (chunked, `Connection: close`), the chunks as the producer writes them, the end
+    /// and the close when it returns. A server shutdown closes the connection (the producer's writes then fail).
+    private func respond(streaming stream: StreamBody, status: Int, headers given: HTTPHeaders, version: HTTPVersion, isHead: Bool,
+                         context: ChannelHandlerContext, sent: @escaping @Sendable () -> Void) {
+        var headers = given
+        headers.remove(name: "content-length")
+        headers.replaceOrAdd(name: "connection", value: "close")
+        let respVersion: HTTPVersion = (version.major == 1 && version.minor == 0) ? .http1_0 : .http1_1
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: respVersion, status: HTTPResponseStatus(statusCode: status),
+                                                                     headers: headers))), promise: nil)
+        guard !isHead else {
+            writeEnd(keepAlive: false, context: context)
+            responseWritten(keepAlive: false, context: context)
+            sent()
+            return
+        }
+        streaming = true
+        let writer = StreamWriter(channel: context.channel, stallTimeout: TimeAmount(limits.streamStallTimeout))
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        Task {
+            await stream.produce(writer)
+            loop.execute {
+                let (me, ctx) = bound.value
+                me.streaming = false
+                if me.active { me.writeEnd(keepAlive: false, context: ctx) }
+                me.responseWritten(keepAlive: false, context: ctx)
+                sent()
+            }
+        }
     }
 
     /// After a response: the connection closes, or takes the next request.
@@ -481,7 +519,7 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is QuiesceEvent {
             quiescing = true
-            if !busy && head == nil {
+            if (!busy && head == nil) || streaming {
                 context.close(promise: nil)
             }
             return

@@ -9,6 +9,10 @@ public protocol WebhookStore: CorralStore {
     func webhooks(under path: String) throws -> [Webhook]
     func updateWebhook(_ hook: Webhook) async throws
     func deleteWebhook(id: Int64) async throws
+    /// Up to `limit` events after `id`, oldest first (live event streams follow the table with it).
+    func events(after id: Int64, limit: Int) throws -> [EventRecord]
+    /// The newest event's ID (0: none yet).
+    func latestEventID() throws -> Int64
     /// The cursor and up to `limit` events after it, oldest first.
     func eventsForWebhooks(limit: Int) throws -> (cursor: Int64, events: [EventRecord])
     /// Queues deliveries and moves the cursor from `from` to `to`, in one transaction; false (nothing written) when
@@ -90,6 +94,23 @@ extension SQLiteStore: WebhookStore {
         try await db.write { c in
             try c.run("DELETE FROM webhook_deliveries WHERE webhook_id = ?", [.int(id)])
             try c.run("DELETE FROM webhooks WHERE id = ?", [.int(id)])
+        }
+    }
+
+    public func events(after id: Int64, limit: Int) throws -> [EventRecord] {
+        try db.read { c in
+            var out: [EventRecord] = []
+            try c.query("SELECT id, at, kind, device_id, data, handled_at FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                        [.int(id), .int(Int64(limit))]) { out.append(Self.event($0)) }
+            return out
+        }
+    }
+
+    public func latestEventID() throws -> Int64 {
+        try db.read { c in
+            var id: Int64 = 0
+            try c.query("SELECT COALESCE(MAX(id), 0) FROM events") { id = $0.int(0) }
+            return id
         }
     }
 

@@ -32,7 +32,7 @@ import Storage
         "rollout.cancel": .admin, "rollout.rollback": .admin,
         "webhook.list": .admin, "webhook.create": .admin, "webhook.read": .admin, "webhook.update": .admin, "webhook.delete": .admin,
         "webhook.deliveries": .admin, "webhook.test": .admin,
-        "device.delete": .admin, "device.reset_credentials": .admin, "onboarding.attempts": .viewer,
+        "event.stream": .viewer, "device.delete": .admin, "device.reset_credentials": .admin, "onboarding.attempts": .viewer,
         "backup.create": .operator, "backup.list": .viewer, "backup.read": .viewer, "backup.content": .operator, "backup.diff": .operator,
         "backup.restore": .admin,
         "organisation.list": .viewer, "organisation.create": .admin, "organisation.read": .viewer, "organisation.update": .admin,
@@ -223,6 +223,7 @@ import Storage
             case "device.delete": return Sample(method: "DELETE", path: "/devices/\(try await device(org).id)")
             case "device.reset_credentials": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/reset-credentials")
             case "onboarding.attempts": return Sample(method: "GET", path: "/onboarding-attempts")
+            case "event.stream": return Sample(method: "GET", path: "/events?timeout=1")
             case "webhook.list": return Sample(method: "GET", path: "/webhooks")
             case "webhook.create": return Sample(method: "POST", path: "/webhooks", json: ["url": "http://127.0.0.1:9/h", "events": ["device.boot"], "organisation_id": org.id])
             case "webhook.read": return Sample(method: "GET", path: "/webhooks/\(try await webhook(org).id)")

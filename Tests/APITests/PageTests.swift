@@ -450,4 +450,115 @@ import Storage
         }
         for x in [admin, sam] { await x.close() }
     }
+
+    /// Issue 16: the onboarding page lists the refused first contacts of the caller's subtree, newest first and escaped,
+    /// with each reason's hint visible, links to known devices and the "Device not listed?" checklist; attempts of
+    /// unknown devices only for the root organisation; credential recovery buttons only for admins.
+    @Test func theOnboardingPageListsRefusedAttemptsWithHints() async throws {
+        let live = try await LiveServer()
+        let north = try await live.store.createOrganisation(name: "North", parentID: 1, now: 1)
+        let mine = try await live.store.createDevice(Device(name: "00C0FF-OB1", oui: "00C0FF", productClass: "", serialNumber: "OB1", createdAt: 1)
+            .moved(to: north.id))
+        let now = Int64(Date().timeIntervalSince1970)
+        try await live.store.recordOnboardingAttempts([
+            OnboardingAttempt(at: now - 60, address: "192.0.2.7", oui: "00C0FF", serial: "STRAY1", productClass: "R<1>",
+                              username: "<script>alert(1)</script>", reason: .wrongPassword, detail: "wrong credentials <b>x</b>", count: 3),
+            OnboardingAttempt(at: now, address: "192.0.2.8", oui: "00C0FF", serial: "OB1", username: "corral-tr181", reason: .ownCredentialsRequired,
+                              detail: "onboarding credentials without BOOTSTRAP", deviceID: mine.id),
+        ], now: now)
+        _ = try await live.user("vic", role: .viewer, org: 1)
+        _ = try await live.user("nina", role: .viewer, org: north.id)
+        _ = try await live.user("ada", role: .admin, org: 1)
+        let reset = "data-api=\"/api/v1/devices/\(mine.id)/reset-credentials\""
+
+        // A viewer of the root: both attempts, newest first, escaped, with the hints and the checklist; no buttons.
+        let (viewer, _) = try await signIn(live, "vic")
+        let page = try await viewer.send("GET", "//onboarding")
+        #expect(page.status == 200, "\(page.status)")
+        for marker in ["onboarding-search", "not-listed", "not-listed-checklist", "attempts-live", "onboarding-attempts", "reason-hints",
+                       "hint-wrong_password", "hint-own_credentials_required", "all-reasons"] {
+            #expect(page.text.contains("id=\"\(marker)\""), "\(marker)")
+        }
+        #expect(!page.text.contains("id=\"hint-bad_oui\"") && !page.text.contains("id=\"unknown-devices-note\""))
+        #expect(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.text.contains("<script>alert(1)</script>"))
+        #expect(page.text.contains("<td>R&lt;1&gt;</td>") && page.text.contains("wrong credentials &lt;b&gt;x&lt;/b&gt;"))
+        #expect(page.text.contains(Markup.escape(OnboardingAttempt.Reason.wrongPassword.hint)))
+        #expect(page.text.contains(Markup.escape(OnboardingAttempt.Reason.ownCredentialsRequired.hint)))
+        #expect(page.text.contains("Device not listed?") && page.text.contains(Markup.escape(OnboardingAttempt.noAttemptHint)))
+        #expect(page.text.contains("<code>corral-tr181</code>"), "the profiles' onboarding usernames")
+        #expect(page.text.contains("href=\"/devices/\(mine.id)\">00C0FF-OB1</a>"))
+        #expect(page.text.contains("href=\"/onboarding\" aria-current=\"page\"") && page.text.contains("data-poll=\"/onboarding?part=live\""))
+        let newest = try #require(page.text.range(of: "<td>OB1</td>"))
+        let older = try #require(page.text.range(of: "<td>STRAY1</td>"))
+        #expect(newest.lowerBound < older.lowerBound)
+        #expect(!page.text.contains(reset))
+        #expect(try await viewer.send("GET", "//devices").text.contains("href=\"/onboarding\""))
+        // The live part, the search, and empty fields dropped.
+        let part = try await viewer.send("GET", "//onboarding?part=live")
+        #expect(part.status == 200 && part.text.hasPrefix("<p id=\"attempts-count\">2 attempts listed.") && !part.text.contains("<html"))
+        let found = try await viewer.send("GET", "//onboarding?search=STRAY")
+        #expect(found.text.contains("<td>STRAY1</td>") && !found.text.contains("<td>OB1</td>") && found.text.contains("value=\"STRAY\""))
+        #expect(found.text.contains("data-poll=\"/onboarding?search=STRAY&amp;part=live\""))
+        let none = try await viewer.send("GET", "//onboarding?search=NOSUCH")
+        #expect(none.text.contains("No refused attempts match") && !none.text.contains("id=\"reason-hints\""))
+        let clean = try await viewer.send("GET", "//onboarding?search=")
+        #expect(clean.status == 303 && clean.headers.first("Location") == "/onboarding")
+
+        // A sub-organisation's viewer: its device's attempt, not the unknown device's, and a note saying why.
+        let (sub, _) = try await signIn(live, "nina")
+        let subPage = try await sub.send("GET", "//onboarding")
+        #expect(subPage.status == 200 && subPage.text.contains("<td>OB1</td>") && !subPage.text.contains("STRAY1"))
+        #expect(!subPage.text.contains("alert(1)") && subPage.text.contains("id=\"unknown-devices-note\""))
+
+        // An admin: a Reset credentials button on the row of the device that lost its credentials, and only there.
+        let (admin, _) = try await signIn(live, "ada")
+        let adminPage = try await admin.send("GET", "//onboarding")
+        #expect(adminPage.text.components(separatedBy: "/reset-credentials\"").count == 2, "one reset button")
+        #expect(adminPage.text.contains(reset) && adminPage.text.contains("data-done=\"Credentials reset: 00C0FF-OB1"))
+        for x in [viewer, sub, admin] { await x.close() }
+    }
+
+    /// Issue 16: the device page offers credential recovery and deletion to admins (deletion asks for the name, then
+    /// opens the inventory), not to viewers, and shows the device's refused attempts with their hints when it has some.
+    @Test func theDevicePageOffersCredentialResetAndDeletionAndListsRefusedAttempts() async throws {
+        let live = try await LiveServer()
+        let lost = try await live.store.createDevice(Device(name: "00C0FF-RA1", oui: "00C0FF", productClass: "", serialNumber: "RA1", createdAt: 1))
+        let quiet = try await live.store.createDevice(Device(name: "00C0FF-RA2", oui: "00C0FF", productClass: "", serialNumber: "RA2", createdAt: 1))
+        let now = Int64(Date().timeIntervalSince1970)
+        try await live.store.recordOnboardingAttempts([
+            OnboardingAttempt(at: now, address: "198.51.100.4", oui: "00C0FF", serial: "RA1", username: "corral-tr181", reason: .ownCredentialsRequired,
+                              detail: "came back <without> BOOTSTRAP", deviceID: lost.id, count: 2),
+        ], now: now)
+        _ = try await live.user("ada", role: .admin, org: 1)
+        _ = try await live.user("vic", role: .viewer, org: 1)
+
+        let (admin, csrf) = try await signIn(live, "ada")
+        let page = try await admin.send("GET", "//devices/\(lost.id)")
+        #expect(page.status == 200, "\(page.status)")
+        #expect(page.text.contains("id=\"act-reset-credentials\"") && page.text.contains("data-api=\"/api/v1/devices/\(lost.id)/reset-credentials\""))
+        #expect(page.text.contains("id=\"act-delete\"") && page.text.contains("data-confirm-type=\"00C0FF-RA1\"") && page.text.contains("data-then=\"/devices\""))
+        #expect(page.text.contains("data-api=\"/api/v1/devices/\(lost.id)\" data-method=\"DELETE\""))
+        #expect(page.text.contains("id=\"device-attempts\"") && page.text.contains("Refused attempts"))
+        #expect(page.text.contains("<code>own_credentials_required</code>") && page.text.contains("came back &lt;without&gt; BOOTSTRAP"))
+        #expect(page.text.contains(Markup.escape(OnboardingAttempt.Reason.ownCredentialsRequired.hint)))
+        #expect(page.text.contains("data-poll=\"/devices/\(lost.id)?part=attempts\"") && page.text.contains("href=\"/onboarding?search=RA1\""))
+        let part = try await admin.send("GET", "//devices/\(lost.id)?part=attempts")
+        #expect(part.status == 200 && part.text.contains("id=\"device-attempt-table\"") && !part.text.contains("<html"))
+        // No attempts: no card, the buttons still.
+        let quietPage = try await admin.send("GET", "//devices/\(quiet.id)")
+        #expect(!quietPage.text.contains("id=\"device-attempts\"") && quietPage.text.contains("id=\"act-delete\""))
+
+        // A viewer: the attempts, not the buttons.
+        let (viewer, _) = try await signIn(live, "vic")
+        let vpage = try await viewer.send("GET", "//devices/\(lost.id)")
+        #expect(vpage.status == 200 && vpage.text.contains("id=\"device-attempts\""))
+        #expect(!vpage.text.contains("act-reset-credentials") && !vpage.text.contains("act-delete") && !vpage.text.contains("data-confirm-type"))
+
+        // What the Delete button sends: the device is gone, its page too.
+        let deleted = try await admin.send("DELETE", "/devices/\(quiet.id)", extra: [("X-CSRF-Token", csrf)])
+        #expect(deleted.status == 204, "\(deleted.text)")
+        #expect(try await admin.send("GET", "//devices/\(quiet.id)").status == 404)
+        #expect(!(try await admin.send("GET", "//devices")).text.contains("00C0FF-RA2"))
+        for x in [admin, viewer] { await x.close() }
+    }
 }

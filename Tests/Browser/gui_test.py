@@ -79,12 +79,18 @@ class Corral:
         assert r.returncode == 0, f"corral {' '.join(args)} failed: {r.stderr}"
         return r.stdout
 
-    def sim(self, count, model, prefix, offset=0, credentials=()):
-        log_file = open(os.path.join(self.data, f"sim-{os.path.basename(model).split('.')[0]}.log"), "w")
+    def sim(self, count, model, prefix, offset=0, credentials=(), password=None, log_name=None):
+        """password: only the onboarding password (the profile's username), through CORRAL_SIM_PASSWORD."""
+        log_file = open(os.path.join(self.data, f"sim-{log_name or os.path.basename(model).split('.')[0]}.log"), "w")
         login = ["--username", credentials[0], "--password", credentials[1]] if credentials else []
-        self.procs.append(subprocess.Popen([BIN, "sim", "--acs", f"http://127.0.0.1:{self.cwmp}/cwmp", "--count", str(count), "--model", model,
-                                            "--serial-prefix", prefix, "--serial-offset", str(offset), *login],
-                                           stdout=log_file, stderr=subprocess.STDOUT, env=dict(os.environ, CORRAL_LOG="error")))
+        env = dict(os.environ, CORRAL_LOG="error")
+        if password is not None:
+            env["CORRAL_SIM_PASSWORD"] = password
+        p = subprocess.Popen([BIN, "sim", "--acs", f"http://127.0.0.1:{self.cwmp}/cwmp", "--count", str(count), "--model", model,
+                              "--serial-prefix", prefix, "--serial-offset", str(offset), *login],
+                             stdout=log_file, stderr=subprocess.STDOUT, env=env)
+        self.procs.append(p)
+        return p
 
     def api(self, method, path, body=None, timeout=60):
         req = urllib.request.Request(self.base + "/api/v1" + path, method=method,
@@ -697,6 +703,42 @@ def main():
             WebDriverWait(d, WAIT).until(lambda d: "/login" not in d.current_url)
             a = c.api("GET", "/audit?actor=noc-2fa&action=me.two_factor_confirm")[1]["entries"]
             assert a and a[0]["status"] == 200, a
+        _()
+
+        @test("onboarding page: a CPE with a wrong password is listed with its hint; a device deleted from its page")
+        def _():
+            # Still signed in as noc-2fa (admin of the root organisation: it sees attempts of unknown devices).
+            bad = c.sim(1, "tr181", "BADPW", password="not-the-onboarding-password", log_name="badpw")
+            try:
+                d.get(c.base + "/devices")
+                d.find_element(By.LINK_TEXT, "Onboarding").click()
+                WebDriverWait(d, WAIT).until(EC.presence_of_element_located((By.ID, "not-listed")))
+                assert "Device not listed?" in d.find_element(By.ID, "not-listed").text
+                # No reload: the table refreshes itself (the server writes refusals every 2 s, the page polls every 10 s).
+                row = wait_for("the wrong_password row of the BADPW CPE",
+                               lambda: [r for r in d.find_elements(By.CSS_SELECTOR, "#onboarding-attempts tr[data-reason='wrong_password']")
+                                        if "BADPW000000" in r.text], timeout=45)[0]
+                assert "corral-tr181" in row.text and "127.0.0.1" in row.text and "00C0FF" in row.text, row.text
+                assert "password does not match" in d.find_element(By.ID, "reason-hints").text
+                d.find_element(By.ID, "ob-search").send_keys("BADPW")
+                d.find_element(By.ID, "ob-apply").click()
+                wait_for("only the BADPW rows", lambda: "search=BADPW" in d.current_url and d.find_elements(By.CSS_SELECTOR, "#onboarding-attempts tr[data-attempt]")
+                         and all("BADPW" in r.text for r in d.find_elements(By.CSS_SELECTOR, "#onboarding-attempts tr[data-attempt]")))
+                shot(d, "24-onboarding")
+            finally:
+                bad.terminate()  # it would keep failing (and throttle the onboarding username)
+            victim = devices["GUI000006"]
+            d.get(c.base + f"/devices/{victim['id']}")
+            d.find_element(By.ID, "act-delete").click()
+            prompt = WebDriverWait(d, WAIT).until(EC.alert_is_present())
+            assert victim["name"] in prompt.text, prompt.text
+            prompt.send_keys(victim["name"])
+            prompt.accept()
+            WebDriverWait(d, WAIT).until(EC.url_to_be(c.base + "/devices"))
+            wait_for("the inventory without the deleted device", lambda: rows(d) and all(victim["name"] not in r.text for r in rows(d)))
+            assert c.api("GET", f"/devices/{victim['id']}")[0] == 404
+            a = c.api("GET", "/audit?action=device.delete")[1]["entries"]
+            assert a and a[0]["actor"] == "noc-2fa" and a[0]["status"] == 204, a
         _()
 
         @test("tablet width: the inventory stays usable")

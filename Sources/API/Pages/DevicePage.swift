@@ -19,10 +19,17 @@ enum DevicePage {
         case "alerts": return PageKit.html(try alerts(ctx, d))
         case "performance": return PageKit.html(try performance(ctx, d))
         case "backups": return PageKit.html(try backups(ctx, d))
+        case "attempts": return PageKit.html(try refusedAttempts(ctx, d))
         default: break
         }
         let root = d.dataModel?.root ?? "Device."
         let base = "/devices/\(d.id)"
+        // Shown only when the device has refused attempts (onboarding troubleshooting).
+        let refused = try refusedAttempts(ctx, d)
+        let refusedCard: Markup = refused == .empty ? .empty : """
+            <section class="card" id="device-attempts" aria-labelledby="h-attempts"><h2 id="h-attempts">Refused attempts</h2>
+            <div data-poll="\(base)?part=attempts" data-every="30">\(refused)</div></section>
+            """
         return PageKit.page(ctx, d.name, section: "devices", """
             <p><a href="/devices">« Devices</a></p>
             <h1>\(d.name)</h1>
@@ -31,6 +38,7 @@ enum DevicePage {
             <div id="summary" data-poll="\(base)?part=summary" data-every="5">\(try summary(ctx, d))</div></section>
             \(try actions(ctx, d))
             </div>
+            \(refusedCard)
             <div class="grid" id="cards" data-poll="\(base)?part=cards" data-every="10">\(try cards(ctx, d))</div>
             <section class="card" aria-labelledby="h-alerts"><h2 id="h-alerts">Alerts</h2>
             <div id="device-alerts" data-poll="\(base)?part=alerts" data-every="10">\(try alerts(ctx, d))</div></section>
@@ -55,6 +63,30 @@ enum DevicePage {
     }
 
     // MARK: parts
+
+    /// Attempts shown on the device page (newest first).
+    static let attemptLimit = 10
+
+    /// The device's newest refused contacts with the meaning of each reason; empty when there are none.
+    static func refusedAttempts(_ ctx: RequestContext, _ d: Device) throws -> Markup {
+        let list = try ctx.store.onboardingAttempts(organisationPath: ctx.me.organisation.path, deviceID: d.id, search: "", limit: attemptLimit)
+        guard !list.isEmpty else { return .empty }
+        let now = Time.now
+        let rows: [Markup] = list.map { a -> Markup in
+            """
+            <tr data-attempt="\(a.id)"><td>\(Layout.ago(a.lastAt, now: now, iso: Time.iso(a.lastAt)))</td><td>\(a.count)</td>\
+            <td>\(Time.iso(a.firstAt) ?? "")</td><td>\(a.address)</td><td>\(a.username)</td>\
+            <td title="\(a.reason.hint)"><code>\(a.reason.rawValue)</code></td><td class="wrap">\(a.detail)</td></tr>
+            """
+        }
+        return """
+            <p class="muted">Contacts with this device's OUI and serial that Corral refused (newest \(attemptLimit) at most).</p>
+            <div class="tablewrap"><table id="device-attempt-table"><thead><tr><th>Last seen</th><th>Count</th><th>First seen (UTC)</th>\
+            <th>Address</th><th>Username tried</th><th>Reason</th><th>Detail</th></tr></thead><tbody>\(rows)</tbody></table></div>
+            \(OnboardingPage.legend(list.map(\.reason), page: false))
+            <p><a href="/onboarding?search=\(URLText.component(d.serialNumber))">All refused attempts for serial \(d.serialNumber)</a></p>
+            """
+    }
 
     /// Open alerts first, then the last cleared ones.
     static func alerts(_ ctx: RequestContext, _ d: Device) throws -> Markup {
@@ -147,6 +179,20 @@ enum DevicePage {
             items.append(PageKit.apiForm("/api/v1/devices/\(d.id)/factory-reset", body: #"{"connection_request":true}"#,
                                          confirm: "Factory reset \(d.name)? All its settings are lost; it onboards again.", cls: "inline",
                                          "<button type=\"submit\" class=\"danger\" id=\"act-factory-reset\">Factory reset</button>"))
+        }
+        if ctx.can("device.reset_credentials") {
+            items.append(PageKit.apiForm("/api/v1/devices/\(d.id)/reset-credentials", body: "{}", confirm: OnboardingPage.resetConfirm(d.name),
+                                         done: OnboardingPage.resetDone(d.name), cls: "inline", label: "Reset the credentials of \(d.name)",
+                                         "<button type=\"submit\" class=\"secondary\" id=\"act-reset-credentials\">Reset credentials</button>"))
+        }
+        if ctx.can("device.delete") {
+            // The confirmation asks to type the name (corral.js: data-confirm-type); then the inventory opens.
+            let question: String = "Delete \(d.name) (ID \(d.id)) and everything stored about it: parameters, tasks, history, backups. "
+                + "This cannot be undone; if the CPE informs again with onboarding credentials, it is onboarded as a new device. "
+                + "Type the device name (\(d.name)) to confirm."
+            items.append(PageKit.apiForm("/api/v1/devices/\(d.id)", method: "DELETE", confirm: question,
+                                         typed: d.name, then: "/devices", cls: "inline", label: "Delete \(d.name)",
+                                         "<button type=\"submit\" class=\"danger\" id=\"act-delete\">Delete device</button>"))
         }
         if ctx.can("task.download") {
             let files = try ctx.store.files(under: ctx.me.organisation.path)

@@ -13,8 +13,10 @@ enum PageKit {
 
     /// A whole page, or just `fragment` when the request asks for one part (`?part=…`, used by live polling).
     static func page(_ ctx: RequestContext, _ title: String, section: String, _ body: Markup) -> HTTPResponse {
-        var nav = [NavLink("Dashboard", "/", current: section == "dashboard"), NavLink("Devices", "/devices", current: section == "devices"),
-                   NavLink("Alerts", "/alerts", current: section == "alerts"), NavLink("Firmware", "/firmware", current: section == "firmware")]
+        var nav = [NavLink("Dashboard", "/", current: section == "dashboard"), NavLink("Devices", "/devices", current: section == "devices")]
+        // Why devices do not onboard: for callers the API lets list refused attempts (viewers and up).
+        if ctx.can("onboarding.attempts") { nav.append(NavLink("Onboarding", "/onboarding", current: section == "onboarding")) }
+        nav += [NavLink("Alerts", "/alerts", current: section == "alerts"), NavLink("Firmware", "/firmware", current: section == "firmware")]
         // Only for callers the API lets list webhooks (admins): others would get a refusal.
         if ctx.can("webhook.list") { nav.append(NavLink("Webhooks", "/webhooks", current: section == "webhooks")) }
         nav.append(NavLink("Admin", "/admin", current: section == "admin"))
@@ -49,12 +51,15 @@ enum PageKit {
     }
 
     /// A form the browser sends to the REST API (see corral.js). `body` is fixed JSON merged with the fields; `id` is
-    /// for pages whose tests (and links) need to find the form.
-    static func apiForm(_ url: String, method: String = "POST", body: String? = nil, confirm: String? = nil, then: String? = nil,
-                        cls: String = "stack", label: String? = nil, id: String? = nil, _ fields: Markup) -> Markup {
+    /// for pages whose tests (and links) need to find the form. `typed`: the confirmation asks to type this text
+    /// (`confirm` is the question); `done`: the message shown on success instead of corral.js's description of the answer.
+    static func apiForm(_ url: String, method: String = "POST", body: String? = nil, confirm: String? = nil, typed: String? = nil,
+                        done: String? = nil, then: String? = nil, cls: String = "stack", label: String? = nil, id: String? = nil,
+                        _ fields: Markup) -> Markup {
         """
         <form class="\(cls)" data-api="\(url)"\(Markup.when(id != nil, " id=\"\(id ?? "")\""))\(Markup.when(method != "POST", " data-method=\"\(method)\""))\
         \(Markup.when(body != nil, " data-body=\"\(body ?? "")\""))\(Markup.when(confirm != nil, " data-confirm=\"\(confirm ?? "")\""))\
+        \(Markup.when(typed != nil, " data-confirm-type=\"\(typed ?? "")\""))\(Markup.when(done != nil, " data-done=\"\(done ?? "")\""))\
         \(Markup.when(then != nil, " data-then=\"\(then ?? "")\""))\(Markup.when(label != nil, " aria-label=\"\(label ?? "")\""))>\(fields)<output></output></form>
         """
     }

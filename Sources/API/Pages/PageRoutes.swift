@@ -13,6 +13,7 @@ enum PageRoutes {
         Route(method: "GET", pattern: "/", permission: .role(.viewer), action: "gui.dashboard", handler: DashboardPage.show),
         Route(method: "GET", pattern: "/devices", permission: .role(.viewer), action: "gui.inventory", handler: InventoryPage.show),
         Route(method: "GET", pattern: "/devices/{id}", permission: .role(.viewer), action: "gui.device", handler: DevicePage.show),
+        Route(method: "GET", pattern: "/onboarding", permission: .role(.viewer), action: "gui.onboarding", handler: OnboardingPage.show),
         Route(method: "GET", pattern: "/alerts", permission: .role(.viewer), action: "gui.alerts", handler: AlertsPage.show),
         Route(method: "GET", pattern: "/devices/{id}/tree", permission: .role(.viewer), action: "gui.device.tree", handler: DevicePage.tree),
         Route(method: "GET", pattern: "/firmware", permission: .role(.viewer), action: "gui.firmware", handler: FirmwarePages.list),
