@@ -13,6 +13,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages). The shims wrap macros and globals Swift cannot import.
@@ -58,7 +62,9 @@ let package = Package(
         // The Lua sandbox in C: limits (instructions, memory, wall clock), bridge trampoline, sandboxed libraries.
         .target(name: "LuaSandbox", dependencies: ["CLua"]),
         .target(name: "Scripting", dependencies: ["CLua", "LuaSandbox", "ACSCore", "CWMP", "DataModel", "Storage"]),
-        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "SpeedTest", "Scripting", "NetHTTP", "STUN", "XMPP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), "CWMP", "DataModel", "HTTPAuth"]),
+        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "SpeedTest", "Scripting", "NetHTTP", "STUN", "XMPP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), "CWMP", "DataModel", "HTTPAuth",
+            .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth", "STUN", "XMPP", "SpeedTest",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         // The WebGUI's markup, charts, stylesheet and script (pure); its pages live in API/Pages.
@@ -68,6 +74,8 @@ let package = Package(
         .executableTarget(name: "corral", dependencies: [
             "API", "Engine", "Simulator", "Storage", "ACSCore", "NetHTTP", "HTTPAuth", "Scripting", "SpeedTest", "DataModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         .testTarget(name: "CWMPTests", dependencies: ["CWMP", "CLibXML2"], path: "Tests/CWMPTests"),

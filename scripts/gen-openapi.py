@@ -149,6 +149,19 @@ schemas = {
  "BackupCreate": obj({"file_type": {"type": "string", "description": "config (default), log, or a TR-069 FileType"},
     "connection_request": {"type": "boolean"}, "timeout": {"type": "integer", "minimum": 1, "maximum": 120}}),
  "BackupDiff": obj({"from": id_, "to": id_, "text": {"type": "boolean"}, "same": {"type": "boolean"}, "diff": string}, ["from", "to", "text", "same", "diff"]),
+ "ValidationCheck": obj({"name": {"type": "string", "enum": ["onboarded", "inventory", "reachable", "reads", "change", "reboot", "factory-reset"]},
+    "passed": {"type": "boolean"}, "evidence": {"type": "string", "description": "what Corral saw (values, latencies, faults), or why the check could not run"},
+    "duration_ms": integer}, ["name", "passed", "evidence", "duration_ms"]),
+ "Validation": obj({"id": id_, "device_id": id_, "organisation_id": id_, "started_at": time, "finished_at": time,
+    "passed": {"type": "boolean", "description": "every check passed: the launch sign-off"}, "passed_checks": integer, "failed_checks": integer,
+    "include_factory_reset": {"type": "boolean"}, "created_by": string, "summary": string,
+    "checks": {"type": "array", "items": ref("ValidationCheck")},
+    "lines": {"type": "array", "items": string, "description": "the report as `corral validate` prints it: PASS/FAIL, check, evidence"}},
+    ["id", "device_id", "passed", "checks", "lines"]),
+ "ValidationList": obj({"validations": {"type": "array", "items": ref("Validation")}}, ["validations"]),
+ "ValidationRun": obj({"include_factory_reset": {"type": "boolean", "description": "also factory-reset the device and check it onboards again as the same ID, keeping groups, location and description (admin role)"},
+    "set": {"allOf": [ref("ParameterValue")], "description": "the configuration change: a path or profile alias and the value to set, read back and restore (default: the WiFi SSID, set to a random name)"},
+    "timeout": {"type": "integer", "minimum": 1, "maximum": 300, "description": "seconds each step may wait for the device (default 60); reboot and factory reset get 3 times as long"}}),
  "Organisation": obj({"id": id_, "parent_id": id_, "name": string, "path": string, "created_at": time}, ["id", "name", "path"]),
  "OrganisationList": obj({"organisations": {"type": "array", "items": ref("Organisation")}}, ["organisations"]),
  "OrganisationCreate": obj({"name": {"type": "string", "minLength": 1, "maxLength": 100}, "parent_id": id_}, ["name"]),
@@ -369,6 +382,13 @@ op("POST", "/devices/{id}/download", "admin", "Queue a Download (an uploaded fil
 op("POST", "/devices/{id}/resolve-conflict", "admin", "Resolve a credential conflict: forget the pre-re-bootstrap credentials, deliver secrets again", resp("The device", "Device"), [P_ID])
 op("POST", "/devices/{id}/approve-rebootstrap", "admin", "Let a quarantined re-bootstrap through once", resp("The device", "Device"), [P_ID])
 op("POST", "/devices/{id}/summon", "operator", "Send an HTTP connection request now", resp("Sent", "Summon"), [P_ID])
+op("POST", "/devices/{id}/validate", "operator", "Run the launch checklist against the live device (onboarded, inventory, reachable by each "
+   "connection-request method, reads, a configuration change read back and restored, reboot, optionally factory reset) and save the report; "
+   "every wait is bounded, an unreachable device fails at once", resp("The saved report (passed: every check passed)", "Validation"),
+   [P_ID], body("ValidationRun", required=False), status="201")
+op("GET", "/devices/{id}/validations", "viewer", "A device's saved launch checklist reports, newest first", resp("Reports", "ValidationList"),
+   [P_ID, q("limit", {"type": "integer", "minimum": 1, "maximum": 200})])
+op("GET", "/validations/{id}", "viewer", "One saved launch checklist report", resp("The report", "Validation"), [P_ID])
 op("GET", "/tasks/{id}", "viewer", "Task status and result", resp("The task", "Task"), [P_ID])
 op("DELETE", "/tasks/{id}", "operator", "Cancel a pending task", resp("Cancelled", "Task"), [P_ID])
 op("GET", "/faults", "viewer", "CPE faults, newest first", resp("A page", "FaultPage"), [q("device_id", id_), q("code", integer), limit(1000), cursor])

@@ -58,7 +58,7 @@ public struct APIConfig: Sendable {
 public enum PasswordHashDefaults { public static let iterations = PasswordHash.defaultIterations }
 
 /// What the API needs of the store: accounts and organisations, plus campaigns and report queries.
-public typealias APIStore = OperatorStore & AutomationStore & TwoFactorStore & DiagnosticStore & WebhookStore & OnboardingStore
+public typealias APIStore = OperatorStore & AutomationStore & TwoFactorStore & DiagnosticStore & WebhookStore & OnboardingStore & ValidationStore
 
 /// Shared state of the API: store, password worker, login throttle, the Lua worker.
 final class APIServices: Sendable {

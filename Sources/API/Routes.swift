@@ -46,6 +46,10 @@ enum Routes {
         Route(method: "POST", pattern: "/devices/{id}/reset-credentials", permission: .role(.admin), action: "device.reset_credentials", handler: OnboardingHandlers.resetCredentials),
         Route(method: "GET", pattern: "/onboarding-attempts", permission: .role(.viewer), action: "onboarding.attempts", handler: OnboardingHandlers.attempts),
         Route(method: "POST", pattern: "/devices/{id}/summon", permission: .role(.operator), action: "device.summon", handler: TaskHandlers.summon),
+        // A factory reset in the checklist (include_factory_reset) needs the admin role, checked in the handler.
+        Route(method: "POST", pattern: "/devices/{id}/validate", permission: .role(.operator), action: "validation.run", handler: ValidationHandlers.run),
+        Route(method: "GET", pattern: "/devices/{id}/validations", permission: .role(.viewer), action: "validation.list", handler: ValidationHandlers.list),
+        Route(method: "GET", pattern: "/validations/{id}", permission: .role(.viewer), action: "validation.read", handler: ValidationHandlers.show),
 
         Route(method: "GET", pattern: "/tasks/{id}", permission: .role(.viewer), action: "task.read", handler: TaskHandlers.show),
         Route(method: "DELETE", pattern: "/tasks/{id}", permission: .role(.operator), action: "task.cancel", handler: TaskHandlers.cancel),

@@ -31,9 +31,12 @@ public final class CWMPService: Sendable {
     public let transferPrefixes = NIOLockedValueBox<[String]>([])
     /// Refused first contacts, written out by the server's loop (the Onboarding page).
     public let attempts: OnboardingAttemptRecorder
+    /// Sessions, Informs, auth failures, task outcomes (exported at /metrics).
+    public let metrics: CorralMetrics
 
-    public init(store: CorralStore, config: EngineConfig, log: Log = Log(label: "cwmp")) {
+    public init(store: CorralStore, config: EngineConfig, log: Log = Log(label: "cwmp"), metrics: CorralMetrics = CorralMetrics()) {
         self.store = store
+        self.metrics = metrics
         self.config = config
         self.log = log
         admission = AdmissionControl(targetSeconds: config.sessionTargetSeconds, floor: config.minSessionLimit,
@@ -111,6 +114,7 @@ public final class CWMPService: Sendable {
             let (wait, announce) = authThrottle.wait(user: user, address: x.remoteAddress, now: nowS)
             if wait > 0 {
                 if announce { log.info("CPE auth throttled for \(wait) s: \(LogText.safe(user ?? "?")) from \(x.remoteAddress) (repeated failures)") }
+                metrics.authFailed("throttled")
                 return .text(503, "Too many failed authentications, retry later", headers: [("Retry-After", String(wait))])
             }
         }
@@ -127,6 +131,7 @@ public final class CWMPService: Sendable {
                     let kind: OnboardingAttempt.Reason = reason.hasPrefix("Basic refused") ? .basicRefused
                         : reason.hasSuffix("(unknown username)") ? .unknownUsername : .wrongPassword
                     attempts.add(reason: kind, detail: reason, username: user ?? "", address: x.remoteAddress, body: x.body, now: nowS)
+                    metrics.authFailed(kind.rawValue)
                     // One line per device and reason every 10 minutes, with the count: a CPE that tries Basic before
                     // Digest does it every session.
                     let subject = "\(user ?? "?")|\(x.remoteAddress)|\(reason.prefix(16))"
@@ -151,6 +156,7 @@ public final class CWMPService: Sendable {
             return await continueSession(ctx, x)
         }
         func refused(_ reason: OnboardingAttempt.Reason, _ detail: String, _ id: DeviceID? = nil, device: Int64? = nil) {
+            metrics.authFailed(reason.rawValue)
             attempts.add(OnboardingAttempt(at: nowS, address: x.remoteAddress, oui: String((id?.oui ?? "").prefix(64)),
                                            serial: String((id?.serialNumber ?? "").prefix(64)), productClass: String((id?.productClass ?? "").prefix(64)),
                                            username: String((user ?? "").prefix(128)), reason: reason, detail: String(detail.prefix(300)), deviceID: device))
@@ -212,7 +218,7 @@ public final class CWMPService: Sendable {
             }
             switch admission {
             case .refuse(let why):
-                log.info("refused Inform from \(x.remoteAddress) for \(LogText.safe(inform.deviceId.oui))-\(LogText.safe(inform.deviceId.serialNumber)): \(LogText.safe(why))")
+                log.info("refused Inform: \(LogText.safe(why))", ["remote": "\(x.remoteAddress)", "device": "\(LogText.safe(inform.deviceId.oui))-\(LogText.safe(inform.deviceId.serialNumber))"])
                 refused(why.contains("another device") ? .otherDevice : why.contains("client certificate") ? .clientCertificate : .ownCredentialsRequired,
                         why, inform.deviceId, device: existing?.id)
                 return .text(401, "Refused: \(why)", headers: auth.challenge(tls: x.isTLS).map { ("WWW-Authenticate", $0) })
@@ -258,6 +264,7 @@ public final class CWMPService: Sendable {
     }
 
     private func open(_ x: CWMPExchange, envelope: Envelope, inform: Inform, principal: Principal, admission: Admission) async throws -> CWMPReply {
+        metrics.sessionOpened(inform)
         let now = Self.now()
         let nowS = Int64(now)
         let kind = DataModelKind.detect(parameterNames: inform.parameters.map(\.name))
@@ -368,6 +375,8 @@ public final class CWMPService: Sendable {
             if case .digest(let c)? = x.authorization.flatMap(AuthorizationHeader.parse) { ctx.onboardingNonce = c.nonce }
         }
         sessionOpens.record(device.id, at: now)
+        log.debug("session opened: \(inform.events.map(\.code).joined(separator: ", "))",
+                  ["device": "\(device.name)", "device_id": "\(device.id)", "session": "\(ctx.token.prefix(8))", "remote": "\(x.remoteAddress)"])
         provisioning?.begin(ctx, inform: inform, now: nowS)
         if let previous = sessions.insert(ctx) {
             // One session per device: a new Inform means the CPE gave up on the old one.
@@ -466,6 +475,7 @@ public final class CWMPService: Sendable {
             sessions.remove(ctx)
             provisioning?.abandon(ctx)
             admission.completed(duration: Self.now() - ctx.openedAt)
+            metrics.sessionEnded(seconds: Self.now() - ctx.openedAt)
             return CWMPReply(status: 204)
         case .reject(let status, let reason):
             sessions.remove(ctx)
@@ -558,6 +568,7 @@ public final class CWMPService: Sendable {
     }
 
     private func finish(_ ctx: SessionContext, effects: [SessionEffect]) async {
+        metrics.sessionEnded(seconds: Self.now() - ctx.openedAt)
         await applyEffects(effects, ctx: ctx)
         provisioning?.abandon(ctx)
     }
@@ -604,6 +615,7 @@ public final class CWMPService: Sendable {
             writes.append(.fault(FaultRecord(deviceID: task.deviceID, taskID: task.id, source: "task", code: 8002,
                                              message: task.fault!.string, at: now)))
             writes += EngineEvents.task(task, now: now)
+            metrics.taskFinished(task)
         } else {
             task.state = .pending
             task.notBefore = immediately ? now : now + RetryPolicy.backoff(attempt: task.attempts)
@@ -840,6 +852,7 @@ public final class CWMPService: Sendable {
         }
         writes.append(.updateTask(task))
         writes += EngineEvents.task(task, now: now)
+        metrics.taskFinished(task)
     }
 
     static func timestamp(_ unix: Int64) -> String {

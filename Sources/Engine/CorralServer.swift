@@ -113,7 +113,9 @@ public final class CorralServer: @unchecked Sendable {
         cwmp.speedTest.withLockedValue { [speedTest] in $0 = speedTest }
         let xmpp = try config.xmppService()
         self.xmpp = xmpp
-        let waker = Waker(store: store, udp: stun.map { .server($0) }, xmpp: xmpp, watch: cwmp.sessionOpens, profiles: { catalog.registry })
+        var wakerSetUp = Waker(store: store, udp: stun.map { .server($0) }, xmpp: xmpp, watch: cwmp.sessionOpens, profiles: { catalog.registry })
+        wakerSetUp.metrics = cwmp.metrics
+        let waker = wakerSetUp
         self.waker = waker
         campaigns = CampaignRunner(store: store, registry: { catalog.registry }, wake: { _ = await waker.wake($0) })
         campaigns.diagnosticServers.withLockedValue { [speedTest] in $0 = { speedTest.servers(for: $0, organisationURL: $1) } }
@@ -457,16 +459,18 @@ enum OperatorEndpoint {
             return HTTPResponse(status: 200, text: "ok\n")
         case ("GET", "/metrics"):
             if let refusal = metrics.refusal(request) { return refusal }
-            let devices = (try? store.deviceCount()) ?? -1
-            let text = """
-                # HELP corral_active_sessions CWMP sessions in progress.
-                # TYPE corral_active_sessions gauge
-                corral_active_sessions \(cwmp.activeSessions)
-                # HELP corral_devices Devices in the store.
-                # TYPE corral_devices gauge
-                corral_devices \(devices)
-
-                """ + Self.reachabilityMetrics(stun: stun, waker: waker, xmpp: xmpp) + (cwmp.speedTest.withLockedValue { $0 }?.metrics ?? "") + Self.automationMetrics(store: store, automations: automations)
+            // Gauges are read now; counters and histograms were counted as things happened (swift-metrics).
+            let m = cwmp.metrics
+            let now = Int64(Date().timeIntervalSince1970)
+            m.gauge("corral_active_sessions", Double(cwmp.activeSessions), help: "CWMP sessions in progress.")
+            m.gauge("corral_devices", Double((try? store.deviceCount()) ?? -1), help: "Devices in the store.")
+            var online = DeviceQuery()
+            online.status = .online
+            m.gauge("corral_devices_online", Double((try? store.countDevices(online, now: now)) ?? -1), help: "Devices whose last Inform is within 1.5 inform intervals.")
+            for (queue, depth) in (try? store.queueDepths()) ?? [] {
+                m.gauge("corral_queue_depth", Double(depth), labels: [("queue", queue)], help: "Work waiting in the store's queues.")
+            }
+            let text = m.text() + "\n" + Self.reachabilityMetrics(stun: stun, waker: waker, xmpp: xmpp) + (cwmp.speedTest.withLockedValue { $0 }?.metrics ?? "") + Self.automationMetrics(store: store, automations: automations)
             return HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], body: Array(text.utf8))
         default:
             return HTTPResponse(status: 404, text: "Not found. The REST API is under /api/v1 (see /api/v1/openapi.json).\n")

@@ -72,6 +72,12 @@ public enum EngineEvents {
         return .automation(.event(EventRecord(at: now, kind: "campaign.\(kind)", deviceID: nil, data: EventRecord.data(data))))
     }
 
+    /// `validate.done`: a launch checklist run ended and was saved ({validation_id, device_id, passed, failed}: the
+    /// numbers of checks that passed and failed; failed 0 = signed off).
+    public static func validate(_ v: LaunchValidation, now: Int64) -> StoreWrite {
+        event("validate.done", v.deviceID, now, ["validation_id": v.id, "device_id": v.deviceID, "passed": v.passedCount, "failed": v.failedCount])
+    }
+
     static func event(_ kind: String, _ deviceID: Int64, _ now: Int64, _ data: [String: Any] = [:]) -> StoreWrite {
         .automation(.event(EventRecord(at: now, kind: kind, deviceID: deviceID, data: EventRecord.data(data))))
     }

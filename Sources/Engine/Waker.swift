@@ -60,6 +60,8 @@ public struct Waker: Sendable {
     public var udpTimeout: Double = 3
     /// How long a device that accepted an XMPP connection request may take to open its session.
     public var xmppSessionTimeout: Double = 3
+    /// Counts and times each method tried (the server's metrics; nil in the CLI).
+    public var metrics: CorralMetrics?
 
     public init(store: CorralStore, udp: UDPRoute?, xmpp: XMPPService? = nil, watch: SessionWatch,
                 profiles: @escaping @Sendable () -> ProfileRegistry, log: WakeLog = WakeLog()) {
@@ -100,6 +102,7 @@ public struct Waker: Sendable {
             let outcome = await attemptOne(m, device: device, facts: facts, since: t0)
             let ms = Int((Date().timeIntervalSince1970 - t0) * 1000)
             attempt.tried.append(WakeTry(method: m, outcome: outcome, millis: ms))
+            metrics?.connectionRequest(attempt.tried[attempt.tried.count - 1])
             if outcome == "woke" {
                 attempt.woke = m
                 break

@@ -1,9 +1,27 @@
-/// corral.js: the GUI's only script (~150 lines). Forms marked `data-api` are sent to the REST API with the
+/// corral.js: the GUI's only script (~350 lines). Forms marked `data-api` are sent to the REST API with the
 /// session's CSRF token, so every action passes the API's authorisation boundary and audit log; elements marked
-/// `data-poll` refresh themselves from the server; `details[data-tree]` load a parameter subtree when opened.
+/// `data-poll` refresh themselves from the server: those also marked `data-live` when a matching event arrives on
+/// the page's one EventSource (`GET /api/v1/events`, Server-Sent Events), polling only as a slow fallback while
+/// that stream is open; `details[data-tree]` load a parameter subtree when opened.
 public enum Assets {
     /// Bumped when css/js change (part of their URLs; they are served cacheable).
-    public static let version = "8"
+    public static let version = "9"
+
+    /// The event kinds corral.js listens for: EventSource delivers a named event only to a listener for that name,
+    /// so a live part's patterns (`device.*`) are expanded over this list. ACSCore's `WebhookRules.knownEvents`
+    /// (GUI does not depend on ACSCore; PageTests checks that the two lists agree).
+    public static let eventKinds = [
+        "device.onboarded", "device.boot", "device.bootstrap", "device.offline", "device.online",
+        "task.done", "task.fault", "campaign.started", "campaign.finished", "campaign.stopped", "campaign.paused", "campaign.resumed",
+        "campaign.cancelled", "firmware.done", "firmware.fault", "firmware.failed", "rollout.started", "rollout.wave", "rollout.stopped", "rollout.finished",
+        "rollout.paused", "rollout.resumed", "rollout.cancelled", "alert.raised", "alert.cleared", "validate.done", "webhook.test",
+    ]
+
+    /// `eventKinds` as the items of a JavaScript array literal.
+    static let eventKindsJS = eventKinds.map { "'" + $0 + "'" }.joined(separator: ", ")
+
+    /// Seconds between a live part's fallback reads while the event stream is open (`data-live-every` overrides).
+    public static let liveFallbackSeconds = 60
 }
 
 extension Assets {
@@ -225,29 +243,107 @@ document.addEventListener('submit', async function (ev) {
     buttons.forEach(function (b) { b.disabled = false; });
   }
 });
-async function refresh(el) {
+// Parts that refresh themselves: an element with data-poll="URL" re-reads its HTML from URL. Marked
+// data-live="device.*,task.done" it is re-read when such an event arrives on the page's one EventSource (at most once
+// per data-live-min seconds, default 1: a burst is one read); data-live-device="<id>" takes only that device's events.
+// While the stream is open a live part polls only every data-live-every seconds (default \#(Assets.liveFallbackSeconds)) as a fallback; while
+// it is down, and always for parts without data-live, every data-every seconds.
+var FALLBACK = \#(Assets.liveFallbackSeconds), KINDS = [\#(Assets.eventKindsJS)], loaded = Date.now();
+var stream = {es: null, open: false, opened: false, retry: 0};
+async function refresh(part, why) {
   var a = document.activeElement;
-  if (a && el.contains(a) && (a.tagName === 'INPUT' || a.tagName === 'SELECT' || a.tagName === 'TEXTAREA')) return;
+  if (a && part.contains(a) && (a.tagName === 'INPUT' || a.tagName === 'SELECT' || a.tagName === 'TEXTAREA')) return;
+  if (part._busy) { part._stale = part._stale || why || 'action'; return; }
+  part._busy = true; part._at = Date.now(); part._stale = '';
   try {
-    var r = await fetch(el.dataset.poll, {credentials: 'same-origin'});
+    var r = await fetch(part.dataset.poll, {credentials: 'same-origin'});
     if (r.status === 401) { location.href = '/login?next=' + encodeURIComponent(location.pathname + location.search); return; }
     if (!r.ok) return;
     var t = await r.text();
-    if (t === el.dataset.last) return;
-    var keep = Array.prototype.map.call(el.querySelectorAll('input[name="sel"]:checked'), function (c) { return c.value; });
-    el.innerHTML = t;
-    el.dataset.last = t;
-    keep.forEach(function (v) { var c = el.querySelector('input[name="sel"][value="' + v + '"]'); if (c) c.checked = true; });
-    el.dispatchEvent(new CustomEvent('corral:updated', {bubbles: true}));
+    if (t === part.dataset.last) return;
+    var keep = Array.prototype.map.call(part.querySelectorAll('input[name="sel"]:checked'), function (c) { return c.value; });
+    part.innerHTML = t;
+    part.dataset.last = t;
+    part.dataset.updatedBy = why || 'action';
+    keep.forEach(function (v) { var c = part.querySelector('input[name="sel"][value="' + v + '"]'); if (c) c.checked = true; });
+    part.dispatchEvent(new CustomEvent('corral:updated', {bubbles: true}));
   } catch (e) { /* offline for a moment: try again next tick */ }
+  finally { part._busy = false; }
 }
-function refreshAll() { document.querySelectorAll('[data-poll]').forEach(refresh); }
-var tick = 0;
+function refreshAll() { document.querySelectorAll('[data-poll]').forEach(function (p) { refresh(p, 'action'); }); }
 setInterval(function () {
-  tick++;
   if (document.hidden) return;
-  document.querySelectorAll('[data-poll]').forEach(function (el) { if (tick % Number(el.dataset.every || 5) === 0) refresh(el); });
+  var now = Date.now();
+  document.querySelectorAll('[data-poll]').forEach(function (p) {
+    var since = now - (p._at || loaded) + 200, live = stream.open && p.dataset.live !== undefined;
+    var every = live ? Number(p.dataset.liveEvery || FALLBACK) : Number(p.dataset.every || 5);
+    if (p._stale && since >= 1000 * Number(p.dataset.liveMin || 1)) refresh(p, p._stale);
+    else if (since >= 1000 * every) refresh(p, 'poll');
+  });
 }, 1000);
+function words(s) { return (s || '').split(/[\s,]+/).filter(Boolean); }
+function matches(patterns, kind) {
+  return patterns.some(function (p) { return p === '*' || p === kind || (p.slice(-2) === '.*' && kind.indexOf(p.slice(0, -1)) === 0); });
+}
+// Live parts that `test` accepts are read at the next tick (why: what the read is for, data-updated-by).
+function mark(why, test) {
+  document.querySelectorAll('[data-poll][data-live]').forEach(function (p) { if (!test || test(p)) p._stale = p._stale || why; });
+}
+function onEvent(ev) {
+  var msg = {};
+  try { msg = JSON.parse(ev.data); } catch (e) { /* not JSON: the kind alone decides */ }
+  var device = msg && msg.device ? String(msg.device.id) : '';
+  mark('event', function (p) { return matches(words(p.dataset.live), ev.type) && (!p.dataset.liveDevice || p.dataset.liveDevice === device); });
+}
+function show(open) {
+  stream.open = open;
+  var s = document.getElementById('live'), top = document.querySelector('header.top');
+  if (!s && top) {
+    s = document.createElement('span');
+    s.id = 'live';
+    var who = top.querySelector('.who');
+    if (who) who.insertBefore(s, who.firstChild); else top.appendChild(s);
+  }
+  if (!s) return;
+  s.className = open ? 'live on' : 'live';
+  s.textContent = open ? '\u25cf live' : '\u25cb polling';
+  s.title = open ? 'Live: this page updates itself as events happen (a Server-Sent Events stream from /api/v1/events), and re-reads itself every minute or so in case one was missed.'
+    : 'Polling: the live event stream is not connected (it reconnects by itself); meanwhile this page re-reads itself every few seconds.';
+}
+// One stream per page, for the union of its live parts' patterns; the browser reconnects it (sending Last-Event-ID).
+function connect() {
+  if (stream.es || document.hidden || !window.EventSource) return;
+  var want = [];
+  document.querySelectorAll('[data-poll][data-live]').forEach(function (p) {
+    words(p.dataset.live).forEach(function (k) { if (want.indexOf(k) < 0) want.push(k); });
+  });
+  if (!want.length) return;
+  var es = stream.es = new EventSource('/api/v1/events?types=' + encodeURIComponent(want.join(',')));
+  KINDS.forEach(function (k) { if (matches(want, k)) es.addEventListener(k, onEvent); });
+  es.onopen = function () {
+    // Reconnected: what happened meanwhile is not known for sure, so every live part reads itself once.
+    if (stream.opened) mark('stream');
+    stream.opened = true;
+    show(true);
+  };
+  es.onerror = function () {
+    if (stream.open) mark('stream');  // just broke: read now, then poll until it is back
+    show(false);
+    if (es.readyState === 2) {
+      // Refused (signed out, too many streams): the browser gives up on it; try again in a while.
+      es.close();
+      stream.es = null;
+      clearTimeout(stream.retry);
+      stream.retry = setTimeout(connect, 30000);
+    }
+  };
+}
+// A hidden page holds no stream (browsers open only a few connections per server); shown again, it reconnects
+// and its live parts read themselves once.
+document.addEventListener('visibilitychange', function () {
+  if (!document.hidden) return connect();
+  if (stream.es) { stream.es.close(); stream.es = null; }
+});
 async function loadTree(d) {
   d.dataset.loaded = '1';
   var box = d.querySelector(':scope > .children');
@@ -259,6 +355,7 @@ document.addEventListener('toggle', function (ev) {
   if (d.matches && d.matches('details[data-tree]') && d.open && !d.dataset.loaded) loadTree(d);
 }, true);
 document.addEventListener('DOMContentLoaded', function () {
+  if (document.querySelector('[data-poll][data-live]')) { show(false); connect(); }
   document.querySelectorAll('details[data-tree][open]').forEach(function (d) { if (!d.dataset.loaded) loadTree(d); });
   var ta = document.getElementById('c-script'), ids = sessionStorage.getItem('corral.campaign.ids');
   if (ta && ids) {

@@ -19,6 +19,7 @@ header nav a:hover,header nav a[aria-current]{background:#2d3b4d}
 .who{margin-left:auto;display:flex;align-items:center;gap:8px;font-size:.9rem}
 .who .role{color:#a9b6c6}
 .who button.link{color:#e8edf3}
+#live{font-size:.8rem;color:#a9b6c6;white-space:nowrap;cursor:help}#live.on{color:#7ee787}
 main{padding:18px;max-width:1500px;margin:0 auto}
 h1{font-size:1.45rem;margin:.2rem 0 1rem}
 h2{font-size:1.1rem;margin:0 0 .6rem}

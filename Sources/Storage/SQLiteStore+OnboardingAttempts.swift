@@ -8,7 +8,8 @@ public protocol OnboardingStore: CorralStore {
     /// Newest first. `organisationPath`: attempts naming a device of that subtree; attempts of unknown devices only
     /// for the root organisation. `search` matches serial, OUI, username or address (prefix).
     func onboardingAttempts(organisationPath: String, deviceID: Int64?, search: String, limit: Int) throws -> [OnboardingAttempt]
-    /// Removes the device and everything stored about it; returns the IDs of its backups (their files go too).
+    /// Removes the device and everything stored about it (validation reports too); returns the IDs of its backups (their
+    /// files go too).
     func deleteDevice(id: Int64) async throws -> [Int64]
 }
 
@@ -73,7 +74,7 @@ extension SQLiteStore: OnboardingStore {
             var backups: [Int64] = []
             try c.query("SELECT id FROM backups WHERE device_id = ?", [.int(id)]) { backups.append($0.int(0)) }
             // The tables without a foreign key to devices; the others cascade.
-            for table in ["backups", "diagnostic_results", "events", "rollout_devices"] {
+            for table in ["backups", "diagnostic_results", "events", "rollout_devices", "validations"] {
                 try c.run("DELETE FROM \(table) WHERE device_id = ?", [.int(id)])
             }
             try c.run("UPDATE onboarding_attempts SET device_id = NULL WHERE device_id = ?", [.int(id)])

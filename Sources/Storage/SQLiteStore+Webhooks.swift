@@ -191,4 +191,18 @@ extension SQLiteStore: WebhookStore {
             return c.changes
         }
     }
+
+    /// Work waiting in the store's queues (each a partial index: cheap to count): webhook deliveries, events not
+    /// yet seen by automations, tasks waiting for a CPE's later event.
+    public func queueDepths() throws -> [(queue: String, depth: Int)] {
+        try db.read { c in
+            var out: [(String, Int)] = []
+            for (name, sql) in [("webhook_deliveries", "SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'"),
+                                ("automation_events", "SELECT COUNT(*) FROM events WHERE handled_at = 0"),
+                                ("tasks_waiting", "SELECT COUNT(*) FROM tasks WHERE state = 'waiting'")] {
+                try c.query(sql) { out.append((name, Int($0.int(0)))) }
+            }
+            return out
+        }
+    }
 }

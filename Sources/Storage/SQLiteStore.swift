@@ -22,7 +22,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     }
 
     public init(path: String) throws {
-        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults, Schema.firmware, Schema.rollouts, Schema.backups, Schema.deviceClock, Schema.webhooks, Schema.onboardingAttempts])
+        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults, Schema.firmware, Schema.rollouts, Schema.backups, Schema.deviceClock, Schema.webhooks, Schema.onboardingAttempts, Schema.validations])
     }
 
     public func close() { db.close() }

@@ -1,7 +1,29 @@
 import ArgumentParser
+import Engine
+import Foundation
 
 @main
 struct Corral: AsyncParsableCommand {
+    /// The log format is chosen before anything logs: `--log-format` (any command) or CORRAL_LOG_FORMAT.
+    static func main() async {
+        Log.bootstrap(format: logFormat(CommandLine.arguments, ProcessInfo.processInfo.environment))
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    static func logFormat(_ args: [String], _ env: [String: String]) -> Log.Format {
+        var chosen = env["CORRAL_LOG_FORMAT"].flatMap { Log.Format(rawValue: $0.lowercased()) } ?? .text
+        for (i, a) in args.enumerated() {
+            if a == "--log-format", i + 1 < args.count, let f = Log.Format(rawValue: args[i + 1].lowercased()) { chosen = f }
+            if a.hasPrefix("--log-format="), let f = Log.Format(rawValue: String(a.dropFirst(13)).lowercased()) { chosen = f }
+        }
+        return chosen
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "corral",
         abstract: "Corral: a TR-069 (CWMP) Auto Configuration Server.",
@@ -10,7 +32,7 @@ struct Corral: AsyncParsableCommand {
             `corral sim` to start simulated CPEs against it, and `corral devices` / `corral task` to look at \
             and act on the fleet.
             """,
-        subcommands: [Serve.self, Sim.self, Devices.self, TaskCommand.self, DiagnoseCommand.self, UserCommand.self, RunCommand.self, ProfileCommand.self, ScriptCommand.self, FirmwareCommand.self, BackupCommand.self,
+        subcommands: [Serve.self, Sim.self, Devices.self, TaskCommand.self, ValidateCommand.self, DiagnoseCommand.self, UserCommand.self, RunCommand.self, ProfileCommand.self, ScriptCommand.self, FirmwareCommand.self, BackupCommand.self,
                       CampaignCommand.self, CheckCommand.self, DHCPOption43Command.self, LuaDocs.self, LuaBench.self, Bench.self])
 }
 

@@ -2,7 +2,10 @@ import API
 import ArgumentParser
 import Engine
 import Foundation
+import Logging
+import Metrics
 import NetHTTP
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,6 +30,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var xmpp: XMPPOptions
     @OptionGroup var tls: TLSOptions
     @OptionGroup var edge: EdgeOptions
+    @Option(name: .customLong("log-format"), help: "Log lines as text (default) or json (or CORRAL_LOG_FORMAT); levels: CORRAL_LOG=info,cwmp=debug.") var logFormat: Log.Format?
 
     func run() async throws {
         NetRuntime.installNIOExecutor()
@@ -50,6 +54,8 @@ struct Serve: AsyncParsableCommand {
         try tls.apply(to: &config)
         try edge.apply(to: &config)
         let server = try CorralServer(config: config)
+        // Libraries instrumented with swift-metrics report into the same registry /metrics shows.
+        MetricsSystem.bootstrap(server.cwmp.metrics.factory)
         let api = APIHandler.install(on: server)
         let firstAdmin = try await AccountBootstrap.ensureFirstAdmin(store: server.store)
         try await server.start()
@@ -79,11 +85,25 @@ struct Serve: AsyncParsableCommand {
         if let x = server.xmpp {
             FileHandle.standardOutput.write(Data("corral: XMPP connection requests as \(x.account.bareJID) via \(x.host):\(x.port) (logging in in the background)\n".utf8))
         }
-        await waitForTermination()
-        print("corral: shutting down")
-        await server.stop()
+        // SIGTERM/SIGINT: a graceful shutdown (sessions in flight finish, the runners stop, the store's writer drains).
+        let group = ServiceGroup(configuration: .init(services: [.init(service: ServerService(server: server))],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "lifecycle")))
+        try await group.run()
     }
 }
+
+/// The running server as a swift-service-lifecycle service: it runs until the group shuts down gracefully.
+struct ServerService: Service {
+    let server: CorralServer
+    func run() async throws {
+        try? await gracefulShutdown()
+        FileHandle.standardOutput.write(Data("corral: shutting down\n".utf8))
+        await server.stop()
+        FileHandle.standardOutput.write(Data("corral: stopped\n".utf8))
+    }
+}
+
+extension Log.Format: ExpressibleByArgument {}
 
 /// Suspends until SIGINT or SIGTERM.
 func waitForTermination() async {

@@ -44,6 +44,7 @@ import Storage
         "campaign.list": .viewer, "campaign.start": .admin, "campaign.dry_run": .admin, "campaign.read": .viewer, "campaign.devices": .viewer,
         "campaign.pause": .admin, "campaign.resume": .admin, "campaign.cancel": .admin, "campaign.scripts": .viewer,
         "report.list": .viewer, "report.run": .viewer,
+        "validation.run": .operator, "validation.list": .viewer, "validation.read": .viewer,
     ]
 
     struct Sample {
@@ -124,6 +125,13 @@ import Storage
             let r = Rollout(organisationID: org.id, fileID: try await file(org).id, version: "9", target: "", waves: [100], window: nil,
                             timeZone: "UTC", maxFailureRate: 1, concurrency: 1, createdAt: 1, createdBy: "t")
             return try await store.createRollout(r, devices: [RolloutDevice(rolloutID: 0, deviceID: d.id, wave: 0, state: .pending, previousVersion: "1")])
+        }
+
+        /// A saved launch checklist report of one of `org`'s devices.
+        func validation(_ org: Organisation) async throws -> LaunchValidation {
+            let d = try await device(org)
+            return try await store.createValidation(LaunchValidation(deviceID: d.id, organisationID: org.id, startedAt: 1, finishedAt: 2,
+                                                                     checks: [.fail("reachable", "no connection-request method")], createdBy: "t"))
         }
 
         /// A webhook of `org` (to a closed loopback port: its deliveries fail, which these tests do not look at).
@@ -279,6 +287,10 @@ import Storage
             case "campaign.scripts": return Sample(method: "GET", path: "/campaign-scripts")
             case "report.list": return Sample(method: "GET", path: "/reports")
             case "report.run": return Sample(method: "POST", path: "/reports/run", json: ["library": "software-census"])
+            // A device that never connected: the checklist fails at once (no connection-request method), saved all the same.
+            case "validation.run": return Sample(method: "POST", path: "/devices/\(try await device(org).id)/validate", json: ["timeout": 1])
+            case "validation.list": return Sample(method: "GET", path: "/devices/\(try await device(org).id)/validations")
+            case "validation.read": return Sample(method: "GET", path: "/validations/\(try await validation(org).id)")
             default: return nil
             }
         }

@@ -561,4 +561,53 @@ import Storage
         #expect(!(try await admin.send("GET", "//devices")).text.contains("00C0FF-RA2"))
         for x in [admin, viewer] { await x.close() }
     }
+
+    /// Issue 16: live parts say which events refresh them (`data-live`), corral.js opens one EventSource for them, the
+    /// page's Content-Security-Policy lets it reach its own origin, and the stream takes the GUI's session cookie.
+    @Test func livePartsDeclareTheirEventsAndTheScriptFollowsTheStream() async throws {
+        let live = try await LiveServer()
+        let d = try await live.store.createDevice(Device(name: "00C0FF-LV1", oui: "00C0FF", productClass: "", serialNumber: "LV1", createdAt: 1))
+        _ = try await live.user("ada", role: .admin, org: 1)
+        let (c, _) = try await signIn(live, "ada")
+        let expected: [(String, [String])] = [
+            ("//devices", ["id=\"rows\"", "data-live=\"device.*,firmware.*\""]),
+            ("//", ["data-live=\"device.*\" data-live-min=\"30\""]),
+            ("//alerts", ["data-live=\"alert.*\""]),
+            ("//admin/campaigns", ["data-live=\"campaign.*,task.*\" data-live-every=\"10\""]),
+            ("//firmware", ["data-live=\"rollout.*,firmware.*\""]),
+            ("//devices/\(d.id)", ["data-live=\"device.*,task.*,firmware.*\" data-live-device=\"\(d.id)\"",
+                                   "data-live=\"task.*,device.*\" data-live-device=\"\(d.id)\" data-live-every=\"15\""]),
+        ]
+        for (path, attributes) in expected {
+            let page = try await c.send("GET", path)
+            #expect(page.status == 200, "\(path): \(page.status)")
+            for a in attributes { #expect(page.text.contains(a), "\(path): \(a)") }
+            // EventSource is governed by connect-src: default-src 'self' allows the page's own origin unless overridden.
+            let csp = page.headers.first("Content-Security-Policy") ?? ""
+            #expect(csp.contains("default-src 'self'") && !csp.contains("connect-src"), "\(csp)")
+        }
+        // Refused first contacts are not events: that list keeps polling.
+        let onboarding = try await c.send("GET", "//onboarding")
+        #expect(onboarding.text.contains("data-poll=\"/onboarding?part=live\"") && !onboarding.text.contains("data-live="))
+
+        let js = try await c.send("GET", "//static/corral-\(Assets.version).js")
+        #expect(js.status == 200)
+        for wiring in ["new EventSource('/api/v1/events?types=' + encodeURIComponent(want.join(',')))", "es.addEventListener(k, onEvent)",
+                       "p.dataset.liveDevice === device", "Number(p.dataset.liveEvery || FALLBACK)", "var FALLBACK = \(Assets.liveFallbackSeconds),",
+                       "'\\u25cf live'", "'\\u25cb polling'", "part.dataset.updatedBy = why"] {
+            #expect(js.text.contains(wiring), "\(wiring)")
+        }
+        // EventSource hands a named event only to a listener for that name: the script knows every kind there is.
+        #expect(Assets.eventKinds == WebhookRules.knownEvents)
+        for kind in WebhookRules.knownEvents { #expect(js.text.contains("'\(kind)'"), "\(kind)") }
+
+        // What the inventory's EventSource asks for, with the session cookie the browser sends.
+        try await live.store.apply([.automation(.event(EventRecord(at: Int64(Date().timeIntervalSince1970), kind: "device.boot", deviceID: d.id, data: "{}")))])
+        let stream = try await c.send("GET", "/events?types=device.*%2Cfirmware.*&since=0&timeout=1")
+        #expect(stream.status == 200 && stream.headers.first("Content-Type")?.hasPrefix("text/event-stream") == true, "\(stream.status) \(stream.text)")
+        let boot = EventStreamTests.frames(stream.text).first { $0.event == "device.boot" }
+        let device = boot?.data["device"] as? [String: Any]
+        #expect((device?["id"] as? Int) ?? (device?["id"] as? NSNumber)?.intValue == Int(d.id), "\(stream.text)")
+        await c.close()
+    }
 }

@@ -741,6 +741,44 @@ def main():
             assert a and a[0]["actor"] == "noc-2fa" and a[0]["status"] == 204, a
         _()
 
+        @test("live: a new CPE shows in the inventory from the event stream; a device page follows its task")
+        def _():
+            # Still signed in as noc-2fa. The inventory's rows are a live part: one EventSource on /api/v1/events.
+            d.get(c.base + "/devices")
+            indicator = wait_for("the header to say live", lambda: d.find_element(By.ID, "live").text == "\u25cf live" and d.find_element(By.ID, "live"),
+                                 timeout=15)
+            assert "Server-Sent Events" in indicator.get_attribute("title"), indicator.get_attribute("title")
+            body = d.find_element(By.ID, "rows")
+            d.execute_script("arguments[0].dataset.marker = 'not reloaded'", body)
+            loaded = time.time()
+            sim = c.sim(1, "tr181", "LIVE", log_name="live")
+            try:
+                live = wait_for("the LIVE CPE to onboard", lambda: next((x for x in c.api("GET", "/devices?limit=50")[1]["devices"]
+                                                                        if x["serial"] == "LIVE000000"), None), timeout=45)
+                onboarded = time.time()
+                # Its device.bootstrap / device.boot / device.onboarded events re-read the rows within a second or two; the
+                # fallback poll is 60 s after the page loaded (and data-updated-by says which one changed the rows).
+                row = wait_for("the new row without a reload", lambda: [r for r in rows(d) if "LIVE000000" in r.text], timeout=10)[0]
+                took = time.time() - onboarded
+                assert body.get_attribute("data-marker") == "not reloaded", "the page was reloaded"
+                assert body.get_attribute("data-updated-by") == "event", (body.get_attribute("data-updated-by"), time.time() - loaded)
+                assert "online" in row.text, row.text
+                log(f"     the new CPE showed {took:.1f} s after it onboarded ({time.time() - loaded:.0f} s after the page loaded)")
+                shot(d, "25-live-inventory", full=False)
+
+                # The device page: its tasks part re-reads on this device's task.done (the API call returns once it is done).
+                d.get(c.base + f"/devices/{live['id']}")
+                wait_for("the device page to say live", lambda: d.find_element(By.ID, "live").text == "\u25cf live", timeout=15)
+                tasks = d.find_element(By.ID, "tasks")
+                assert tasks.get_attribute("data-live-device") == str(live["id"]), tasks.get_attribute("data-live-device")
+                st, t = c.api("POST", f"/devices/{live['id']}/tasks", {"action": "get", "paths": ["Device.DeviceInfo.SoftwareVersion"], "connection_request": True})
+                assert st == 200 and t["state"] == "done", (st, t)
+                wait_for("the task in the list, done", lambda: "done" in d.find_element(By.CSS_SELECTOR, f"#tasks tr[data-task='{t['id']}']").text, timeout=10)
+                assert tasks.get_attribute("data-updated-by") == "event", tasks.get_attribute("data-updated-by")
+            finally:
+                sim.terminate()
+        _()
+
         @test("tablet width: the inventory stays usable")
         def _():
             d.set_window_size(800, 1100)

@@ -30,7 +30,7 @@ enum AlertsPage {
             <label for="f-severity">Severity<select id="f-severity" name="severity"><option value="">any</option>\(severities)</select></label>
             <label for="f-name">Alert<input id="f-name" name="name" size="16" value="\(ctx.query["name"] ?? "")"></label>
             <button type="submit" class="secondary">Filter</button></form>
-            <div id="alerts" data-poll="/alerts?part=table\(query)" data-every="10">\(table)</div>
+            <div id="alerts" data-poll="/alerts?part=table\(query)" data-every="10" data-live="alert.*">\(table)</div>
             """)
     }
 

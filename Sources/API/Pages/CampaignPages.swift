@@ -18,7 +18,7 @@ enum CampaignPages {
             <h1>Campaigns</h1>
             <div class="tablewrap"><table id="campaigns"><thead><tr><th>#</th><th>Name</th><th>State</th><th>Progress</th>\
             <th>Done</th><th>Failed</th><th>Running</th><th>Pending</th><th>Skipped</th><th>Started by</th><th>Started (UTC)</th><th>Actions</th></tr></thead>\
-            <tbody data-poll="/admin/campaigns?part=rows" data-every="2">\(try rows(ctx))</tbody></table></div>
+            <tbody data-poll="/admin/campaigns?part=rows" data-every="2" data-live="campaign.*,task.*" data-live-every="10">\(try rows(ctx))</tbody></table></div>
             \(form)
             """)
     }
@@ -109,7 +109,7 @@ enum CampaignPages {
         return PageKit.page(ctx, "Campaign \(c.name)", section: "admin", """
             <p><a href="/admin/campaigns">« Campaigns</a></p>
             <h1>Campaign #\(c.id): \(c.name)</h1>
-            <div class="grid"><section class="card"><h2>Status</h2><div id="campaign-summary" data-poll="/admin/campaigns/\(c.id)?part=summary" data-every="2">\(summary)</div></section>
+            <div class="grid"><section class="card"><h2>Status</h2><div id="campaign-summary" data-poll="/admin/campaigns/\(c.id)?part=summary" data-every="2" data-live="campaign.*,task.*" data-live-every="10">\(summary)</div></section>
             <section class="card"><h2>Settings</h2><dl class="kv"><dt>Script</dt><dd>\(c.scriptName)</dd><dt>Started by</dt><dd>\(c.createdBy)</dd>\
             <dt>Started</dt><dd>\(Time.iso(c.createdAt) ?? "")</dd><dt>Rate</dt><dd>\(c.perMinute)/min, \(c.concurrent) at once</dd>\
             <dt>Stop rule</dt><dd>\(c.failureRate >= 1 ? "none" : "more than \(Int((c.failureRate * 100).rounded())) % failed after \(c.minDevices) devices")</dd>\

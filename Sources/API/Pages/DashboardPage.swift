@@ -18,7 +18,7 @@ public enum DashboardPage {
             anyone can onboard or re-bootstrap devices with it. Set their secrets before real devices connect.</p>
             """
         return PageKit.page(ctx, "Dashboard", section: "dashboard", """
-            <h1>Dashboard</h1>\(Markup(raw: warning))<div id="dashboard" data-poll="/?part=charts" data-every="30">\(charts)</div>
+            <h1>Dashboard</h1>\(Markup(raw: warning))<div id="dashboard" data-poll="/?part=charts" data-every="30" data-live="device.*" data-live-min="30">\(charts)</div>
             """)
     }
 

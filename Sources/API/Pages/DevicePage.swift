@@ -8,7 +8,8 @@ import NetHTTP
 import Storage
 
 /// /devices/{id}: summary, WiFi and LTE cards, actions, parameter tree, tasks and faults, metadata.
-/// Parts refresh by polling (`?part=summary|tasks`); the tree loads one level at a time (`/devices/{id}/tree`).
+/// Parts refresh on the device's events (`data-live`, corral.js) and by slow polling (`?part=summary|tasks`); the
+/// tree loads one level at a time (`/devices/{id}/tree`).
 enum DevicePage {
     static func show(_ ctx: RequestContext) async throws -> HTTPResponse {
         let d = try ctx.device(try ctx.pathID())
@@ -19,6 +20,7 @@ enum DevicePage {
         case "alerts": return PageKit.html(try alerts(ctx, d))
         case "performance": return PageKit.html(try performance(ctx, d))
         case "backups": return PageKit.html(try backups(ctx, d))
+        case "validations": return PageKit.html(try validations(ctx, d))
         case "attempts": return PageKit.html(try refusedAttempts(ctx, d))
         default: break
         }
@@ -35,20 +37,22 @@ enum DevicePage {
             <h1>\(d.name)</h1>
             <div class="grid">
             <section class="card" aria-labelledby="h-summary"><h2 id="h-summary">Summary</h2>
-            <div id="summary" data-poll="\(base)?part=summary" data-every="5">\(try summary(ctx, d))</div></section>
+            <div id="summary" data-poll="\(base)?part=summary" data-every="5" data-live="device.*,task.*,firmware.*" data-live-device="\(d.id)">\(try summary(ctx, d))</div></section>
             \(try actions(ctx, d))
             </div>
             \(refusedCard)
-            <div class="grid" id="cards" data-poll="\(base)?part=cards" data-every="10">\(try cards(ctx, d))</div>
+            <div class="grid" id="cards" data-poll="\(base)?part=cards" data-every="10" data-live="task.*,device.*" data-live-device="\(d.id)" data-live-every="30">\(try cards(ctx, d))</div>
             <section class="card" aria-labelledby="h-alerts"><h2 id="h-alerts">Alerts</h2>
-            <div id="device-alerts" data-poll="\(base)?part=alerts" data-every="10">\(try alerts(ctx, d))</div></section>
+            <div id="device-alerts" data-poll="\(base)?part=alerts" data-every="10" data-live="alert.*" data-live-device="\(d.id)">\(try alerts(ctx, d))</div></section>
             <section class="card" aria-labelledby="h-perf"><h2 id="h-perf">Performance test</h2>\(performanceForm(ctx, d))
-            <div id="performance" data-poll="\(base)?part=performance" data-every="5">\(try performance(ctx, d))</div></section>
+            <div id="performance" data-poll="\(base)?part=performance" data-every="5" data-live="task.*" data-live-device="\(d.id)">\(try performance(ctx, d))</div></section>
             <section class="card" aria-labelledby="h-backups"><h2 id="h-backups">Backups</h2>\(backupsForm(ctx, d))
-            <div id="backups" data-poll="\(base)?part=backups" data-every="10">\(try backups(ctx, d))</div></section>
+            <div id="backups" data-poll="\(base)?part=backups" data-every="10" data-live="task.*" data-live-device="\(d.id)">\(try backups(ctx, d))</div></section>
+            <section class="card" aria-labelledby="h-validate"><h2 id="h-validate">Launch checklist</h2>\(validateForm(ctx, d))
+            <div id="validations" data-poll="\(base)?part=validations" data-every="60" data-live="validate.done" data-live-device="\(d.id)">\(try validations(ctx, d))</div></section>
             <div class="grid">
             <section class="card" aria-labelledby="h-tasks"><h2 id="h-tasks">Tasks and faults</h2>
-            <div id="tasks" data-poll="\(base)?part=tasks" data-every="3">\(try tasks(ctx, d))</div></section>
+            <div id="tasks" data-poll="\(base)?part=tasks" data-every="3" data-live="task.*,device.*" data-live-device="\(d.id)" data-live-every="15">\(try tasks(ctx, d))</div></section>
             \(try metadata(ctx, d))
             </div>
             <section class="card tree" aria-labelledby="h-tree"><h2 id="h-tree">Parameters</h2>

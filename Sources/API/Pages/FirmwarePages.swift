@@ -33,7 +33,7 @@ enum FirmwarePages {
             \(uploadForm(ctx))</section>
             <section class="card"><h2>Rollouts</h2><div class="tablewrap"><table id="firmware-rollouts"><thead><tr><th>#</th><th>Version</th>\
             <th>Target</th><th>State</th><th>Progress</th><th>Upgraded / failed / total</th><th>Wave</th><th>Started (UTC)</th></tr></thead>\
-            <tbody data-poll="/firmware?part=rollouts" data-every="5">\(try rolloutRows(ctx))</tbody></table></div></section>
+            <tbody data-poll="/firmware?part=rollouts" data-every="5" data-live="rollout.*,firmware.*" data-live-every="10">\(try rolloutRows(ctx))</tbody></table></div></section>
             \(try startForm(ctx, versions: versions))
             """)
     }
@@ -111,7 +111,7 @@ enum FirmwarePages {
         let body = try summary(ctx, r)
         if PageKit.part(ctx) == "live" { return PageKit.html(body) }
         // Only a running or paused rollout changes by itself (sent devices still resolve while paused).
-        let poll: Markup = r.state == .running || r.state == .paused ? " data-poll=\"/firmware/rollouts/\(r.id)?part=live\" data-every=\"3\"" : .empty
+        let poll: Markup = r.state == .running || r.state == .paused ? " data-poll=\"/firmware/rollouts/\(r.id)?part=live\" data-every=\"3\" data-live=\"rollout.*,firmware.*\" data-live-every=\"10\"" : .empty
         let waves: String = r.waves.map { String($0) + " %" }.joined(separator: ", ")
         let window: String = r.window.map { $0.text + " (" + r.timeZone + ")" } ?? "any time"
         let stop: String = r.maxFailureRate >= 1 ? "none" : "more than \(String(format: "%g", r.maxFailureRate * 100)) % of the attempted devices failed"

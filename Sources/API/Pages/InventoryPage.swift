@@ -65,7 +65,7 @@ enum InventoryPage {
             \(try bulkBar(ctx))
             <div class="tablewrap"><table id="inventory"><caption class="skip">Devices</caption><thead><tr>
             \(Markup.when(selectable(ctx), "<th scope=\"col\"><input type=\"checkbox\" data-select-all aria-label=\"Select all devices on this page\"></th>"))\(headers)</tr></thead>
-            <tbody id="rows" data-poll="\(pollURL)" data-every="5">\(rows)</tbody></table></div>
+            <tbody id="rows" data-poll="\(pollURL)" data-every="5" data-live="device.*,firmware.*">\(rows)</tbody></table></div>
             <div class="pager">\(pager)<span class="muted">\(page.devices.count) shown · page built in \(String(format: "%.1f", ms)) ms</span>
             <a href="\(exportURL)" class="button secondary" id="export" download>Export CSV</a></div>
             """)
