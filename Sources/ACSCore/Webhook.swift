@@ -97,6 +97,32 @@ public enum WebhookRules {
         }
     }
 
+    /// Whether `host` is named in `allowed` itself (exact or by a `*.domain` entry), not merely allowed by an empty list.
+    public static func listed(_ host: String, _ allowed: [String]) -> Bool {
+        let h = host.lowercased()
+        return allowed.contains { a in
+            let p = a.lowercased()
+            return p.hasPrefix("*.") ? h.hasSuffix(String(p.dropFirst(1))) : h == p
+        }
+    }
+
+    /// An address webhooks must not reach unless listed: loopback, private (RFC 1918, RFC 6598 shared, ULA),
+    /// link-local (cloud metadata lives there), unspecified, multicast.
+    public static func isInternal(_ ip: String) -> Bool {
+        let parts = ip.split(separator: ".").compactMap { UInt8($0) }
+        if parts.count == 4 {
+            let (a, b) = (parts[0], parts[1])
+            return a == 0 || a == 10 || a == 127 || (a == 100 && (64...127).contains(b)) || (a == 169 && b == 254)
+                || (a == 172 && (16...31).contains(b)) || (a == 192 && b == 168) || a >= 224
+        }
+        let v6 = ip.lowercased()
+        guard v6.contains(":") else { return false }
+        if v6 == "::1" || v6 == "::" { return true }
+        if let mapped = v6.components(separatedBy: "::ffff:").last, mapped.contains(".") , v6.hasPrefix("::ffff:") { return isInternal(mapped) }
+        return v6.hasPrefix("fc") || v6.hasPrefix("fd") || v6.hasPrefix("fe8") || v6.hasPrefix("fe9") || v6.hasPrefix("fea")
+            || v6.hasPrefix("feb") || v6.hasPrefix("ff")
+    }
+
     public static func isPattern(_ p: String) -> Bool {
         if p == "*" { return true }
         let name = p.hasSuffix(".*") ? String(p.dropLast(2)) : p

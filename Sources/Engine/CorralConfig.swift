@@ -38,8 +38,9 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public var fileDownloadAuth = "device"
     /// Seconds between two passes of the rollout runner (not in corral.json: tests shorten it).
     public var rolloutTick: Double = 5
-    /// Hosts webhook URLs may point at ("hooks.example.net", "*.example.net", "10.0.0.5"); empty = any. Sub-organisation
-    /// admins create webhooks: this keeps them off the ACS's own network.
+    /// Hosts webhook URLs may point at ("hooks.example.net", "*.example.net", "10.0.0.5"); empty = any public host.
+    /// Sub-organisation admins create webhooks: loopback, private and link-local destinations are refused unless
+    /// their host is listed here (also CORRAL_WEBHOOK_HOSTS, comma-separated).
     public var webhookHosts: [String] = []
     /// Seconds between two passes of the webhook dispatcher (not in corral.json).
     public var webhookTick: Double = 1
@@ -187,6 +188,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         if let v = env["CORRAL_CWMP_PLAIN_PORT"] { cwmpPlainPort = try Self.port(v, "CORRAL_CWMP_PLAIN_PORT") }
         if let v = env["CORRAL_CLIENT_CA"] { clientCA = v }
         if let v = env["CORRAL_TRUSTED_PROXIES"] { trustedProxies = v.split(separator: ",").map(String.init) }
+        if let v = env["CORRAL_WEBHOOK_HOSTS"] { webhookHosts = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         if let v = env["CORRAL_METRICS_TOKEN"] { metricsToken = v }
         if let v = env["CORRAL_METRICS_PORT"] { metricsPort = try Self.port(v, "CORRAL_METRICS_PORT") }
         if let v = env["CORRAL_METRICS_HOST"] { metricsHost = v }

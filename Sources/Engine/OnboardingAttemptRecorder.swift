@@ -5,10 +5,13 @@ import NIOConcurrencyHelpers
 import Storage
 
 /// Records refused first contacts off the session path: sessions add to a bounded in-memory buffer (repeats merged,
-/// DeviceIds read at most 50 times a second), and a loop writes it out every 2 s in one transaction.
+/// DeviceIds read at most 50 times a second, from bodies up to 64 KiB), and a loop writes it out every 2 s in one
+/// transaction.
 public final class OnboardingAttemptRecorder: Sendable {
     let buffer = NIOLockedValueBox(OnboardingAttemptBuffer())
     let maxBodyBytes: Int
+    /// Refused bodies are parsed for their DeviceId only up to this size.
+    static let maxParsedBytes = 64 << 10
 
     init(maxBodyBytes: Int) { self.maxBodyBytes = maxBodyBytes }
 
@@ -16,12 +19,11 @@ public final class OnboardingAttemptRecorder: Sendable {
 
     /// An attempt refused before its body was read: the DeviceId comes from the body if the rate allows.
     func add(reason: OnboardingAttempt.Reason, detail: String, username: String, address: String, body: [UInt8], now: Int64) {
-        guard buffer.withLockedValue({ $0.mayRead(now: now) }) else {
-            buffer.withLockedValue { $0.noteDropped() }
-            return
-        }
+        // Over the parse budget, or a body larger than any Inform needs: recorded without its DeviceId (merged per
+        // address, username and reason), never dropped.
         var id = DeviceID(manufacturer: "", oui: "", productClass: "", serialNumber: "")
-        if let env = try? CWMPDecoder.decode(body, from: .cpe, limits: CodecLimits(maxBytes: maxBodyBytes)),
+        if body.count <= Self.maxParsedBytes, buffer.withLockedValue({ $0.mayRead(now: now) }),
+           let env = try? CWMPDecoder.decode(body, from: .cpe, limits: CodecLimits(maxBytes: min(maxBodyBytes, Self.maxParsedBytes))),
            case .cpeRequest(.inform(let inform)) = env.body {
             id = inform.deviceId
         }

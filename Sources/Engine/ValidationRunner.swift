@@ -195,14 +195,14 @@ public struct ValidationRunner: Sendable {
     }
 
     /// Queues the tasks (sent in this order in one session), wakes the device and waits for them, `timeout` in all.
-    /// Tasks still pending then are cancelled: nothing of a validation runs later by surprise.
+    /// Tasks still pending or sent then are cancelled: nothing of a validation runs later by surprise (see `cancelUnfinished`).
     func perform(_ kinds: [TaskKind], on device: Device, timeout: Duration) async -> Performed {
         let service = TaskService(store: store)
         var queued: [DeviceTask] = []
         do {
             for k in kinds { queued.append(try await service.queue(k, on: device)) }
         } catch {
-            await cancelPending(queued)
+            await cancelUnfinished(queued)
             return .error("could not queue the task: \(error)")
         }
         var attempt = await waking.wake(device, order: nil)
@@ -211,7 +211,7 @@ public struct ValidationRunner: Sendable {
             if allPending(queued) { attempt = await waking.wake(device, order: nil) }
         }
         if attempt.woke == nil, allPending(queued) {
-            await cancelPending(queued)
+            await cancelUnfinished(queued)
             return .notWoken(WakeFailure(attempt: attempt, device: device.name).description)
         }
         let deadline = clock.now + timeout
@@ -222,7 +222,7 @@ public struct ValidationRunner: Sendable {
             if left > .zero { latest = try? await service.wait(for: t.id, timeout: left) }
             out.append(latest ?? (try? store.task(id: t.id)) ?? t)
         }
-        await cancelPending(out)
+        await cancelUnfinished(out)
         return .finished(out)
     }
 
@@ -230,10 +230,15 @@ public struct ValidationRunner: Sendable {
         tasks.allSatisfy { t in (try? store.task(id: t.id))?.state == .pending }
     }
 
-    func cancelPending(_ tasks: [DeviceTask]) async {
+    /// Cancels the tasks still pending (not sent) or sent (no answer yet). A sent one would otherwise be sent again at
+    /// the device's next Inform (CWMPService re-queues `.sent` tasks then, and after a session that ended without its
+    /// answer); a cancelled one is neither re-queued nor picked (only `.pending` tasks are sent). If the CPE still
+    /// answers it in the session it went out in, the task records that answer. `.waiting` tasks were taken by the CPE
+    /// and are never sent again: they stay, to record what the device does.
+    func cancelUnfinished(_ tasks: [DeviceTask]) async {
         var writes: [StoreWrite] = []
         for t in tasks {
-            guard var fresh = try? store.task(id: t.id), fresh.state == .pending else { continue }
+            guard var fresh = try? store.task(id: t.id), fresh.state == .pending || fresh.state == .sent else { continue }
             fresh.state = .cancelled
             fresh.updatedAt = Int64(Date().timeIntervalSince1970)
             writes.append(.updateTask(fresh))
@@ -349,21 +354,29 @@ public struct ValidationRunner: Sendable {
         guard case .finished(let s) = set, s.count == 2 else {
             return .fail(name, "setting \(path) = \(new): \(Self.describe(set, timeout))", ms: ms(since: t0))
         }
-        if s[0].state != .done {
+        if s[0].state == .fault {
             // SetParameterValues is all or nothing: a refused one changed nothing, and there is nothing to restore.
             return .fail(name, "the CPE did not take \(path) = \(new): \(Self.problem(s[0], timeout) ?? "")", ms: ms(since: t0))
         }
         var problems: [String] = []
-        let back = s[1].result?.values.first { $0.name == path }?.value
-        if let why = Self.problem(s[1], timeout) {
-            problems.append("set accepted, but reading it back: \(why)")
-        } else if let back, !LaunchChecklist.same(back, wanted, type: type) {
-            problems.append("set accepted, but it reads back \(LaunchChecklist.quoted(path, back))")
+        var status = ""
+        if s[0].state != .done {
+            // Not refused, not confirmed: the CPE may have applied it (sent without an answer yet, or in a session
+            // that ended without one), so the original is restored all the same.
+            problems.append("the set was not confirmed: \(Self.problem(s[0], timeout) ?? s[0].state.rawValue)")
+        } else {
+            let back = s[1].result?.values.first { $0.name == path }?.value
+            if let why = Self.problem(s[1], timeout) {
+                problems.append("set accepted, but reading it back: \(why)")
+            } else if let back, !LaunchChecklist.same(back, wanted, type: type) {
+                problems.append("set accepted, but it reads back \(LaunchChecklist.quoted(path, back))")
+            }
+            status = s[0].result?.status == 1 ? " (status 1: the CPE applies it after a reboot)" : ""
         }
-        let status = s[0].result?.status == 1 ? " (status 1: the CPE applies it after a reboot)" : ""
 
         // 3. Restore the original and read it back.
         var restored = "nothing to restore (it was \(new) already)"
+        var restoreFailed = false
         if !LaunchChecklist.same(original.value, wanted, type: type) {
             let undo = await perform([.setParameterValues([ParameterValue(name: path, value: original.value, type: original.type)]),
                                       .getParameterValues([path])], on: device, timeout: timeout)
@@ -377,13 +390,15 @@ public struct ValidationRunner: Sendable {
                     else if let w = Self.problem(u[1], timeout) { why = "reading it back: " + w }
                     else { why = "it reads back " + LaunchChecklist.quoted(path, u[1].result?.values.first { $0.name == path }?.value ?? "") }
                 }
-                problems.append("restoring \(was) failed: \(why)")
+                restored = "restoring \(was) failed: \(why)"
+                restoreFailed = true
             }
         }
-        if problems.isEmpty {
+        if problems.isEmpty && !restoreFailed {
             return .pass(name, "\(path): \(was) → \(new) set\(status) and read back; \(restored)", ms: ms(since: t0))
         }
-        return .fail(name, "\(path): \(was) → \(new)\(status): " + problems.joined(separator: "; "), ms: ms(since: t0))
+        // What became of the original is said either way: restored, or why not.
+        return .fail(name, "\(path): \(was) → \(new)\(status): " + (problems + [restored]).joined(separator: "; "), ms: ms(since: t0))
     }
 
     // MARK: reboot and factory reset

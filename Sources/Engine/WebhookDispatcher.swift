@@ -36,7 +36,8 @@ public final class WebhookDispatcher: @unchecked Sendable {
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
-                await self.step(now: Int64(Date().timeIntervalSince1970))
+                // Store reads and name lookups off the event loops.
+                await withTaskExecutorPreference(Executors.api) { await self.step(now: Int64(Date().timeIntervalSince1970)) }
                 try? await Task.sleep(for: .milliseconds(Int(self.tick * 1000)))
             }
         }
@@ -55,7 +56,7 @@ public final class WebhookDispatcher: @unchecked Sendable {
             try await send(now: now)
             if now - lastPrune >= 3600 {
                 lastPrune = now
-                _ = try await store.pruneWebhookDeliveries(finishedBefore: now - keepSeconds, batch: 10_000)
+                while try await store.pruneWebhookDeliveries(finishedBefore: now - keepSeconds, batch: 10_000) == 10_000 {}
             }
         } catch {
             log.error("webhook dispatch failed: \(error)")
@@ -115,9 +116,35 @@ public final class WebhookDispatcher: @unchecked Sendable {
             }
         }
         try await store.recordWebhookDeliveries(results)
+        // A receiver that failed holds back its webhook's other deliveries until its own next attempt.
+        var failing: [Int64: Int64] = [:]
+        for r in results where r.state == .pending && r.attempts > 0 && r.lastStatus / 100 != 2 && !r.lastError.isEmpty {
+            failing[r.webhookID] = min(failing[r.webhookID] ?? .max, r.nextAt)
+        }
+        for (id, until) in failing { try await store.postponeWebhookDeliveries(webhookID: id, until: until) }
         for r in results where r.state == .failed {
             log.error("webhook \(r.webhookID): gave up on event \(r.eventID) (\(r.event)) after \(r.attempts) attempts: \(r.lastError)")
         }
+    }
+
+    /// The addresses a host name resolves to (an address literal: itself).
+    static func resolve(_ host: String) -> [String] {
+        let h = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(h, nil, &hints, &list) == 0, let first = list else { return [] }
+        defer { freeaddrinfo(list) }
+        var out: [String] = []
+        var p: UnsafeMutablePointer<addrinfo>? = first
+        while let a = p {
+            var buf = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            if getnameinfo(a.pointee.ai_addr, a.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST) == 0 {
+                out.append(String(cString: buf))
+            }
+            p = a.pointee.ai_next
+        }
+        return out
     }
 
     /// One POST; the delivery as it stands after it.
@@ -137,6 +164,14 @@ public final class WebhookDispatcher: @unchecked Sendable {
             var refused = d
             refused.attempts += 1; refused.state = .failed; refused.finishedAt = now
             refused.lastError = "host not in webhook_hosts"
+            return refused
+        }
+        // Not into the ACS's own network unless the operator listed the host (the address is checked as resolved now).
+        if let host = URL(string: hook.url)?.host, !WebhookRules.listed(host, allowed),
+           let inside = resolve(host).first(where: WebhookRules.isInternal) {
+            var refused = d
+            refused.attempts += 1; refused.state = .failed; refused.finishedAt = now
+            refused.lastError = "\(host) is \(inside), an internal address: list the host in webhook_hosts to allow it"
             return refused
         }
         let body = Array(d.body.utf8)

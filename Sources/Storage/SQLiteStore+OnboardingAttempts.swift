@@ -52,7 +52,9 @@ extension SQLiteStore: OnboardingStore {
             var clauses: [String] = []
             var args: [SQLValue] = []
             if organisationPath != "/\(Organisation.rootID)/" {
-                clauses.append("a.device_id IN (SELECT d.id FROM devices d JOIN organisations o ON o.id = d.organisation_id WHERE o.path LIKE ? ESCAPE '\\')")
+                // Driven by the (bounded) attempt rows, one device lookup each, not by the size of the subtree.
+                clauses.append("EXISTS (SELECT 1 FROM devices d JOIN organisations o ON o.id = d.organisation_id "
+                               + "WHERE d.id = a.device_id AND o.path LIKE ? ESCAPE '\\')")
                 args.append(Self.likePrefix(organisationPath))
             }
             if let deviceID { clauses.append("a.device_id = ?"); args.append(.int(deviceID)) }
@@ -74,9 +76,13 @@ extension SQLiteStore: OnboardingStore {
             var backups: [Int64] = []
             try c.query("SELECT id FROM backups WHERE device_id = ?", [.int(id)]) { backups.append($0.int(0)) }
             // The tables without a foreign key to devices; the others cascade.
-            for table in ["backups", "diagnostic_results", "events", "rollout_devices", "validations"] {
+            for table in ["backups", "diagnostic_results", "rollout_devices", "validations"] {
                 try c.run("DELETE FROM \(table) WHERE device_id = ?", [.int(id)])
             }
+            // Its events go, except the newest of all (ids are rowids: deleting the highest would reuse it, and the
+            // webhook cursor and live streams follow ids); that one stays, naming no device.
+            try c.run("DELETE FROM events WHERE device_id = ? AND id < (SELECT MAX(id) FROM events)", [.int(id)])
+            try c.run("UPDATE events SET device_id = NULL WHERE device_id = ?", [.int(id)])
             try c.run("UPDATE onboarding_attempts SET device_id = NULL WHERE device_id = ?", [.int(id)])
             try c.run("DELETE FROM devices WHERE id = ?", [.int(id)])
             return backups

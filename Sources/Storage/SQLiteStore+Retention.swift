@@ -21,9 +21,12 @@ extension SQLiteStore {
     /// `batch` whatever the table's size, so calls can be spread out between sessions' group commits.
     public func pruneHistory(_ table: HistoryTable, olderThan cutoff: Int64, batch: Int = 1000) async throws -> Int {
         if table == .alerts { return try await pruneClearedAlerts(before: cutoff, batch: batch) }
+        // The newest event always stays: `events` ids are rowids, which SQLite would hand out again once the highest
+        // is gone, and the webhook cursor and live streams follow them by id.
+        let keepNewest = table == .events ? " AND rowid < (SELECT MAX(rowid) FROM events)" : ""
         let sql = """
             DELETE FROM \(table.rawValue) WHERE rowid IN (
-              SELECT rowid FROM (SELECT rowid, at FROM \(table.rawValue) ORDER BY rowid LIMIT ?) WHERE at < ?)
+              SELECT rowid FROM (SELECT rowid, at FROM \(table.rawValue) ORDER BY rowid LIMIT ?) WHERE at < ?\(keepNewest))
             """
         return try await db.write { c in
             try c.run(sql, [.int(Int64(max(1, batch))), .int(cutoff)])

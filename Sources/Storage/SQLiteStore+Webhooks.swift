@@ -22,6 +22,9 @@ public protocol WebhookStore: CorralStore {
     /// mid-attempt leaves them to be taken again then).
     func claimWebhookDeliveries(now: Int64, lease: Int64, limit: Int) async throws -> [WebhookDelivery]
     func recordWebhookDeliveries(_ deliveries: [WebhookDelivery]) async throws
+    /// A webhook whose receiver just failed: its other pending deliveries wait until `until` too (a dead receiver
+    /// does not take every attempt slot, ahead of other webhooks).
+    func postponeWebhookDeliveries(webhookID: Int64, until: Int64) async throws
     func webhookDeliveries(webhookID: Int64, limit: Int) throws -> [WebhookDelivery]
     func webhookDeliveryCounts(webhookID: Int64) throws -> [WebhookDelivery.State: Int]
     /// Removes finished deliveries older than `cutoff`; returns how many.
@@ -160,6 +163,13 @@ extension SQLiteStore: WebhookStore {
                     """, [.text(d.state.rawValue), .int(Int64(d.attempts)), .int(d.nextAt), .int(Int64(d.lastStatus)), .text(d.lastError),
                           .int(d.finishedAt), .int(d.id)])
             }
+        }
+    }
+
+    public func postponeWebhookDeliveries(webhookID: Int64, until: Int64) async throws {
+        try await db.write { c in
+            try c.run("UPDATE webhook_deliveries SET next_at = ? WHERE webhook_id = ? AND state = 'pending' AND next_at < ?",
+                      [.int(until), .int(webhookID), .int(until)])
         }
     }
 

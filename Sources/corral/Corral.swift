@@ -8,11 +8,24 @@ struct Corral: AsyncParsableCommand {
     static func main() async {
         Log.bootstrap(format: logFormat(CommandLine.arguments, ProcessInfo.processInfo.environment))
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(withoutLogFormat(Array(CommandLine.arguments.dropFirst())))
             if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// The arguments without `--log-format X` (read above), so every command accepts it.
+    static func withoutLogFormat(_ args: [String]) -> [String] {
+        var out: [String] = []
+        var skip = false
+        for a in args {
+            if skip { skip = false; continue }
+            if a == "--log-format" { skip = true; continue }
+            if a.hasPrefix("--log-format=") { continue }
+            out.append(a)
+        }
+        return out
     }
 
     static func logFormat(_ args: [String], _ env: [String: String]) -> Log.Format {

@@ -67,8 +67,11 @@ extension Devices {
             let s = try SQLiteStore(directory: config.dataDirectory)
             defer { s.close() }
             let list = try s.onboardingAttempts(organisationPath: "/\(Organisation.rootID)/", deviceID: nil, search: search, limit: limit)
+            // Everything but the time, count and reason comes from the (unauthenticated) CPE: escaped, so that a
+            // serial or username cannot carry terminal control sequences.
             let rows = list.map { a in
-                [DeviceJSON.time(a.lastAt) ?? "", String(a.count), a.address, a.oui, a.serial, a.username, a.reason.rawValue, a.detail]
+                [DeviceJSON.time(a.lastAt) ?? "", String(a.count)]
+                    + [a.address, a.oui, a.serial, a.username].map { LogText.safe($0) } + [a.reason.rawValue, LogText.safe(a.detail)]
             }
             print(Table.render(header: ["LAST", "COUNT", "ADDRESS", "OUI", "SERIAL", "USERNAME", "REASON", "DETAIL"], rows: rows))
             if hints {

@@ -17,7 +17,8 @@ struct Serve: AsyncParsableCommand {
             the passwords are secrets: set corral.json "secrets": {"generic-tr181-onboarding": "..."} or \
             CORRAL_SECRET_GENERIC_TR181_ONBOARDING (usernames: "profiles": {"generic-tr181": {"onboardingUsername": ...}} \
             or CORRAL_ONBOARDING_GENERIC_TR181_USERNAME). More profiles: "profiles_dir" or CORRAL_PROFILES (see \
-            docs/profiles.md). The server also runs the campaigns started with `corral campaign start`.
+            docs/profiles.md). The server also runs the campaigns started with `corral campaign start`. \
+            Logs: --log-format text|json (any command; or CORRAL_LOG_FORMAT), levels CORRAL_LOG=info,cwmp=debug.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -30,7 +31,6 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var xmpp: XMPPOptions
     @OptionGroup var tls: TLSOptions
     @OptionGroup var edge: EdgeOptions
-    @Option(name: .customLong("log-format"), help: "Log lines as text (default) or json (or CORRAL_LOG_FORMAT); levels: CORRAL_LOG=info,cwmp=debug.") var logFormat: Log.Format?
 
     func run() async throws {
         NetRuntime.installNIOExecutor()
@@ -102,8 +102,6 @@ struct ServerService: Service {
         FileHandle.standardOutput.write(Data("corral: stopped\n".utf8))
     }
 }
-
-extension Log.Format: ExpressibleByArgument {}
 
 /// Suspends until SIGINT or SIGTERM.
 func waitForTermination() async {

@@ -38,9 +38,11 @@ import Storage
 
         #expect(try await admin.get("/events?types=device%20boot!").status == 400)
 
-        async let all = admin.get("/events?types=device.*,campaign.*&timeout=3")
-        async let mine = subAdmin.get("/events?timeout=3")
-        try await Task.sleep(for: .milliseconds(800))
+        // From the newest event now: the streams see what follows even if they start after it was written.
+        let since = try store.latestEventID()
+        async let all = admin.get("/events?types=device.*,campaign.*&timeout=3&since=\(since)")
+        async let mine = subAdmin.get("/events?timeout=3&since=\(since)")
+        try await Task.sleep(for: .milliseconds(300))
         func event(_ kind: String, _ device: Int64?, _ data: [String: Any] = [:]) async throws {
             try await store.apply([.automation(.event(EventRecord(at: Time.now, kind: kind, deviceID: device, data: EventRecord.data(data))))])
         }
@@ -65,5 +67,11 @@ import Storage
         let resumed = try await admin.send("GET", "/events?timeout=1", extra: [("Last-Event-ID", String(first))])
         #expect(Self.frames(resumed.text).map(\.event) == ["task.done", "device.boot", "campaign.started"], "\(resumed.text)")
         #expect(Self.frames(try await admin.get("/events?since=\(first)&types=task.*&timeout=1").text).map(\.event) == ["task.done"])
+        // HEAD takes no stream slot (it never runs the stream): many of them leave the limit untouched.
+        let token = try #require(admin.token)
+        for _ in 0..<(EventStreamHandlers.maxStreams + 5) {
+            #expect(try rawStatus(port: live.server.httpPort, "HEAD /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n") == 200)
+        }
+        #expect(try await admin.get("/events?timeout=1").status == 200)
     }
 }

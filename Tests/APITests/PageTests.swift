@@ -369,7 +369,7 @@ import Storage
         let receiver = try await WebhookTests.Receiver.start()
         let closed = try await WebhookTests.Receiver.start()
         try await closed.server.shutdown()
-        let live = try await LiveServer { $0.webhookTick = 0.2 }
+        let live = try await LiveServer { $0.webhookTick = 0.2; $0.webhookHosts = ["127.0.0.1"] }
         let north = try await live.store.createOrganisation(name: "North", parentID: 1, now: 1)
         let south = try await live.store.createOrganisation(name: "South", parentID: 1, now: 1)
         _ = try await live.user("ada", role: .admin, org: north.id)

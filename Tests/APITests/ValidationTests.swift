@@ -7,8 +7,8 @@ import Simulator
 import Storage
 
 /// The launch checklist (issue 16): `POST /devices/{id}/validate` against simulated TR-181 and TR-098 devices that
-/// pass, a device that cannot be reached (every check that needs it fails at once), and one whose CPE refuses the
-/// configuration change.
+/// pass, a device that cannot be reached (every check that needs it fails at once), one whose CPE refuses the
+/// configuration change, and one that lacks a path its profile names and the parameter to change.
 @Suite(.serialized, .stopsLiveServers) struct ValidationTests {
     static func int(_ v: Any?) -> Int { (v as? Int) ?? (v as? NSNumber)?.intValue ?? -1 }
 
@@ -102,6 +102,34 @@ import Storage
         let after = try #require(try live.store.device(id: d.id))
         #expect(after.credentialsConfirmed && after.groups == ["launch", "lab"] && after.location == "rack 4" && after.description == d.description)
         await admin.close()
+        await sim.stop()
+    }
+
+    @Test func aMissingAliasFailsTheReadsAndAMissingParameterTheChange() async throws {
+        let live = try await LiveServer()
+        let sim = try live.simulator(count: 1, model: "tr181", prefix: "VD-")
+        let d = try await Self.onboarded(live, sim, prefix: "VD-")
+        let cpe = try #require(sim.device(serial: d.serialNumber))
+        // The second SSID goes: alias wifi5.ssid of generic-tr181 (Device.WiFi.SSID.2.SSID) no longer reads.
+        let deleted = cpe.withModel { $0.deleteObject("Device.WiFi.SSID.2.") == nil }
+        #expect(deleted)
+        let op = APIClient(port: live.server.httpPort, token: try await live.token(role: .operator, org: 1))
+
+        let r = try await op.send("POST", "/devices/\(d.id)/validate",
+                                  json: ["timeout": 20, "set": ["path": "Device.DeviceInfo.NoSuchParameter", "value": "x"]])
+        #expect(r.status == 201 && r.json["passed"] as? Bool == false, "\(r.text)")
+        #expect(Self.int(r.json["failed_checks"]) == 2, "\(r.json["lines"] ?? r.text)")
+        let checks = Self.checks(r)
+        // The reads fail, naming the one alias the CPE lacks (each path read alone).
+        let reads = Self.evidence(r, "reads")
+        #expect(checks["reads"]?["passed"] as? Bool == false && reads.contains("alias wifi5.ssid (Device.WiFi.SSID.2.SSID): fault 9005"), "\(reads)")
+        #expect(!reads.contains("alias wifi.ssid "), "\(reads)")
+        // The change fails at its first read: nothing was set, nothing to restore.
+        let change = Self.evidence(r, "change")
+        #expect(checks["change"]?["passed"] as? Bool == false && change.hasPrefix("reading Device.DeviceInfo.NoSuchParameter: fault 9005"), "\(change)")
+        #expect(checks["reachable"]?["passed"] as? Bool == true && checks["reboot"]?["passed"] as? Bool == true, "\(r.json["lines"] ?? "")")
+        #expect(try live.store.tasks(deviceID: d.id, states: [.pending, .sent]).isEmpty, "no task of the validation is left behind")
+        await op.close()
         await sim.stop()
     }
 

@@ -77,6 +77,7 @@ import Storage
         try await event(store, "rollout.started", device: nil, at: 104, data: ["rollout_id": 3, "organisation_id": a.id])
 
         let d = WebhookDispatcher(store: store)
+        d.allowedHosts = ["127.0.0.1"]
         await d.step(now: 200)
         let got = receiver.requests
         // Root sees all four; A sees its device's boot and its rollout, not the fault (pattern) nor B's boot (subtree).
@@ -109,6 +110,7 @@ import Storage
         let hook = try await store.createWebhook(Webhook(organisationID: 1, url: receiver.url, events: ["*"], secret: "0123456789abcdef", createdAt: 1))
         try await event(store, "device.offline", device: nil, at: 10)
         let d = WebhookDispatcher(store: store)
+        d.allowedHosts = ["127.0.0.1"]
         await d.step(now: 100)
         var log = try store.webhookDeliveries(webhookID: hook.id, limit: 10)
         #expect(log.first?.state == .pending && log.first?.lastStatus == 500 && log.first?.nextAt == 110)
@@ -151,6 +153,7 @@ import Storage
         let hClosed = try await store.createWebhook(Webhook(organisationID: 1, url: closed.url, events: ["*"], secret: "0123456789abcdef", createdAt: 1))
         try await event(store, "device.offline", device: nil, at: 10)
         let d = WebhookDispatcher(store: store)
+        d.allowedHosts = ["127.0.0.1"]
         d.attemptTimeout = 1
         let started = ContinuousClock.now
         await d.step(now: 100)
@@ -164,7 +167,7 @@ import Storage
 
     @Test func apiManagesWebhooksAndDeliversTheFleetsEvents() async throws {
         let receiver = try await Receiver.start()
-        let live = try await LiveServer { $0.webhookTick = 0.2 }
+        let live = try await LiveServer { $0.webhookTick = 0.2; $0.webhookHosts = ["127.0.0.1"] }
         let admin = APIClient(port: live.server.httpPort, token: try await live.token(role: .admin, org: 1))
         // Bad input: a clear 422, nothing stored.
         for bad: [String: Any] in [["url": "ftp://x/", "events": ["*"]], ["url": receiver.url, "events": []],
@@ -198,6 +201,46 @@ import Storage
         #expect(try await admin.send("DELETE", "/webhooks/\(id)").status == 204)
         #expect(try await admin.get("/webhooks/\(id)").status == 404)
         await sim.stop()
+    }
+
+    @Test func deletingADeviceNeverMakesEventIdsComeBack() async throws {
+        let (store, dir) = try store("wh-ids")
+        defer { store.close(); try? FileManager.default.removeItem(atPath: dir) }
+        let receiver = try await Receiver.start()
+        _ = try await store.createWebhook(Webhook(organisationID: 1, url: receiver.url, events: ["*"], secret: "0123456789abcdef", createdAt: 1))
+        let dev = try await store.createDevice(Device(name: "00D09E-GONE", oui: "00D09E", productClass: "P", serialNumber: "GONE", createdAt: 1))
+        try await event(store, "device.boot", device: dev.id, at: 10)
+        let d = WebhookDispatcher(store: store)
+        d.allowedHosts = ["127.0.0.1"]
+        await d.step(now: 100)
+        let newest = try store.latestEventID()
+        // The device's events were the newest; deleting it must not free their ids for the next events.
+        _ = try await store.deleteDevice(id: dev.id)
+        try await event(store, "validate.done", device: nil, at: 11)
+        #expect(try store.latestEventID() > newest)
+        await d.step(now: 101)
+        #expect(receiver.events("validate.done").count == 1, "the event after the deletion is delivered")
+        // History retention keeps the newest event for the same reason.
+        _ = try await store.pruneHistory(.events, olderThan: 1_000_000)
+        #expect(try store.latestEventID() > newest)
+    }
+
+    @Test func internalAddressesAreRefusedUnlessListed() async throws {
+        let (store, dir) = try store("wh-internal")
+        defer { store.close(); try? FileManager.default.removeItem(atPath: dir) }
+        let receiver = try await Receiver.start()
+        let hook = try await store.createWebhook(Webhook(organisationID: 1, url: receiver.url, events: ["*"], secret: "0123456789abcdef", createdAt: 1))
+        try await event(store, "device.offline", device: nil, at: 10)
+        let d = WebhookDispatcher(store: store)   // no webhook_hosts: any public host, nothing internal
+        await d.step(now: 100)
+        let log = try #require(try store.webhookDeliveries(webhookID: hook.id, limit: 1).first)
+        #expect(log.state == .failed && log.lastError.contains("internal address") && log.lastError.contains("webhook_hosts"), "\(log)")
+        #expect(receiver.requests.isEmpty)
+        for ip in ["127.0.0.1", "10.1.2.3", "172.20.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1"] {
+            #expect(WebhookRules.isInternal(ip), "\(ip)")
+        }
+        for ip in ["8.8.8.8", "172.32.0.1", "100.128.0.1", "2001:db8::1", "193.0.14.129"] { #expect(!WebhookRules.isInternal(ip), "\(ip)") }
+        #expect(WebhookRules.listed("a.oss.example.net", ["*.oss.example.net"]) && !WebhookRules.listed("oss.example.net", ["*.oss.example.net"]))
     }
 
     @Test func webhookHostsLimitWhereWebhooksMayPoint() async throws {

@@ -56,7 +56,7 @@ class Corral:
         profiles = os.path.join(self.data, "profiles")
         shutil.copytree(os.path.join(REPO, "profiles"), profiles)
         env = dict(os.environ, CORRAL_LOG="error", CORRAL_PROFILES=profiles, CORRAL_SECRET_ACME_R1_ONBOARDING=ACME_SECRET,
-                   CORRAL_AUTOMATIONS=automations)
+                   CORRAL_AUTOMATIONS=automations, CORRAL_WEBHOOK_HOSTS="127.0.0.1")
         self.out = open(os.path.join(self.data, "serve.log"), "w+")
         self.procs.append(subprocess.Popen([BIN, "serve", "--data", self.data, "--host", "127.0.0.1", "--cwmp-port", "0", "--http-port", "0"],
                                            stdout=self.out, stderr=subprocess.STDOUT, env=env))
