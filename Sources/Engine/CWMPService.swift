@@ -53,6 +53,12 @@ public final class CWMPService: Sendable {
         }
     }
 
+    /// A CPE whose TLS handshake failed on the CWMP port (recorded as an onboarding attempt).
+    public func tlsHandshakeFailed(address: String, error: String) {
+        metrics.authFailed(OnboardingAttempt.Reason.tlsFailure.rawValue)
+        attempts.add(OnboardingAttempt(at: Int64(Self.now()), address: address, reason: .tlsFailure, detail: String(error.prefix(300))))
+    }
+
     public var activeSessions: Int { sessions.count }
 
     public static func now() -> Double { Date().timeIntervalSince1970 }

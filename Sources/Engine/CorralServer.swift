@@ -149,6 +149,7 @@ public final class CorralServer: @unchecked Sendable {
         // 4 MiB partial bodies took 800 MiB), and no more connections than sessions can use.
         limits.maxBufferedBodyBytes = max(256 << 20, 4 * config.maxBodyBytes)
         limits.maxConnections = config.maxSessions + 4096
+        limits.tlsFailure = { [cwmp] address, error in cwmp.tlsHandshakeFailed(address: address, error: error) }
         let proxies = self.proxies
         let cwmpServer = HTTPServer(host: config.host, port: config.cwmpPort, limits: limits, tls: tls) { request in
             await withTaskExecutorPreference(Executors.cwmp) { await CWMPEndpoint.handle(Self.forwarded(request, proxies), service: cwmp) }

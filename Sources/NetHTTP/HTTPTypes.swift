@@ -168,6 +168,9 @@ public struct ServerLimits: Sendable {
     public var refusal: (@Sendable (_ status: Int) -> HTTPResponse)?
     /// On `shutdown()`, in-flight requests get this long before connections are force-closed.
     public var shutdownGrace: Duration
+    /// Told of each failed TLS handshake (the client's address and the TLS error): a CPE with the wrong CA, clock or
+    /// scheme never gets as far as a request.
+    public var tlsFailure: (@Sendable (_ address: String, _ error: String) -> Void)?
     /// A streamed body's client that takes no bytes for this long is dropped.
     public var streamStallTimeout: Duration = .seconds(30)
 

@@ -512,6 +512,7 @@ final class HTTPServerConnectionHandler: ChannelDuplexHandler {
             }
             fail(status: 400, context: context)
         } else {
+            if case NIOSSLError.handshakeFailed = error, let report = limits.tlsFailure { report(remoteAddress ?? "", "\(error)") }
             context.close(promise: nil)
         }
     }

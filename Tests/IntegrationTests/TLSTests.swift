@@ -84,6 +84,13 @@ struct TLSTests {
         await untrusting.stop()
         #expect(untrusting.stats.errors.last?.contains("TLS") == true, "\(untrusting.stats.errors)")
         #expect(try Self.onboarded(server, prefix: "TLSU-") == 0)
+        // Both show as refused first contacts with the TLS hint (the recorder writes every 2 s).
+        try await waitUntil("TLS failures recorded", seconds: 10) {
+            try server.store.onboardingAttempts(organisationPath: "/1/", deviceID: nil, search: "", limit: 20).contains {
+                $0.reason == .tlsFailure && $0.address == "127.0.0.1" && !$0.detail.isEmpty
+            }
+        }
+        #expect(server.cwmp.metrics.text().contains("corral_cwmp_auth_failures_total{reason=\"tls_failure\"}"))
         await server.stop()
     }
 
