@@ -76,6 +76,9 @@ public struct CWMPSession: Sendable {
 
     public mutating func enqueue(_ items: [WorkItem]) { queue.append(contentsOf: items) }
 
+    /// Drops queued work before it is sent (an operator task cancelled while it waited in this session's queue).
+    public mutating func drop(where shouldDrop: (WorkItem) -> Bool) { queue.removeAll(where: shouldDrop) }
+
     /// A CPE message; nil is an empty POST.
     /// `holdRequests`: when answering the Inform, ask the CPE to hold its own requests until the ACS work queued
     /// by then is done (used while swapping credentials at onboarding).

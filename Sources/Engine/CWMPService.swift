@@ -466,6 +466,11 @@ public final class CWMPService: Sendable {
             // Order: onboarding/diagnostics (queued at open), then profile provisioning, then operator tasks.
             if ctx.machine.queue.isEmpty, let item = await provisioning?.next(ctx) { ctx.machine.enqueue([item]) }
             if ctx.machine.queue.isEmpty { enqueueDueTasks(ctx) }
+            // An operator task cancelled (or finished elsewhere) since it was queued here is not sent.
+            while let next = ctx.machine.queue.first, case .task(let id) = next.origin, let t = try? store.task(id: id), t.state != .pending {
+                ctx.machine.drop { if case .task(let other) = $0.origin { other == id } else { false } }
+                if ctx.machine.queue.isEmpty { enqueueDueTasks(ctx) }
+            }
             step = ctx.machine.nextRequest()
             if case .envelope(let env) = step.output, case .acsRequest = env.body,
                case .awaitingResponse(let item) = ctx.machine.phase, case .task(let id) = item.origin {
@@ -527,7 +532,7 @@ public final class CWMPService: Sendable {
     }
 
     private func markSent(taskID: Int64) async {
-        guard var task = try? store.task(id: taskID) else { return }
+        guard var task = try? store.task(id: taskID), task.state == .pending else { return }
         task.state = .sent
         task.updatedAt = Int64(Self.now())
         try? await store.apply([.updateTask(task)])
