@@ -18,7 +18,8 @@ public enum Admission: Sendable, Equatable {
     case known(Device)
     /// First contact, an unfinished onboarding or a BOOTSTRAP: (re-)onboard; `existing` keeps ID, groups, location.
     case onboard(existing: Device?)
-    case refuse(String)
+    /// Refused, with why and the kind of refusal the Onboarding page shows.
+    case refuse(String, OnboardingAttempt.Reason)
     /// Someone used the device's pre-re-bootstrap credentials: flag the conflict and refuse.
     case conflict(Device)
     /// A re-bootstrap waits for an operator's approval (quarantine): mark it and refuse for now.
@@ -48,15 +49,15 @@ public enum Onboarding {
         }
         switch principal {
         case .device(let id):
-            guard let existing = sameDevice(id) else { return .refuse("credentials belong to another device") }
+            guard let existing = sameDevice(id) else { return .refuse("credentials belong to another device", .otherDevice) }
             // Its own unique credentials prove it is the device: a BOOTSTRAP then needs no policy.
             return bootstrap ? .onboard(existing: existing) : .known(existing)
         case .devicePreviousCredentials(let id):
-            guard let existing = sameDevice(id) else { return .refuse("credentials belong to another device") }
+            guard let existing = sameDevice(id) else { return .refuse("credentials belong to another device", .otherDevice) }
             // The credential swap did not reach the CPE: run it again.
             return .onboard(existing: existing)
         case .supersededCredentials(let id):
-            guard let existing = sameDevice(id) else { return .refuse("credentials belong to another device") }
+            guard let existing = sameDevice(id) else { return .refuse("credentials belong to another device", .otherDevice) }
             return .conflict(existing)
         case .onboarding:
             guard let existing else { return .onboard(existing: nil) }
@@ -64,7 +65,7 @@ public enum Onboarding {
             // Some CPEs answer a factory reset with "1 BOOT" on their onboarding credentials instead of "0 BOOTSTRAP":
             // when Corral is waiting for that reset, it is the reset.
             guard bootstrap || (awaitingReset && inform.hasEvent(EventCode.boot)) else {
-                return .refuse("device \(existing.name) is onboarded and must use its own credentials")
+                return .refuse("device \(existing.name) is onboarded and must use its own credentials", .ownCredentialsRequired)
             }
             return rebootstrap(existing, policy: policy, deviceId: inform.deviceId, certificateNames: certificateNames)
         }
@@ -81,7 +82,7 @@ public enum Onboarding {
             var required = DeviceProfile(name: "rebootstrap")
             required.requireClientCertificate = true
             if let why = certificateProblem(profile: required, deviceId: deviceId, certificateNames: certificateNames) {
-                return .refuse("re-bootstrap of \(existing.name) needs a client certificate naming it: \(why)")
+                return .refuse("re-bootstrap of \(existing.name) needs a client certificate naming it: \(why)", .clientCertificate)
             }
             return .onboard(existing: existing)
         }

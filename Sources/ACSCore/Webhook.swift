@@ -1,3 +1,4 @@
+import CWMP
 import Foundation
 import HTTPAuth
 
@@ -177,7 +178,7 @@ public enum WebhookRules {
     /// sorted keys. `data` is the event's stored JSON object text.
     public static func body(eventID: Int64, kind: String, at: Int64, organisationPath: String, device: Device?, data: String) -> String {
         var object: [String: Any] = [
-            "id": String(eventID), "event": kind, "time": iso(at), "organisation": organisationPath,
+            "id": String(eventID), "event": kind, "time": CWMPDateTime.format(unixSeconds: at), "organisation": organisationPath,
             "data": (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] ?? [:],
         ]
         if let d = device {
@@ -189,9 +190,4 @@ public enum WebhookRules {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func iso(_ t: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
-    }
 }

@@ -14,8 +14,9 @@ struct CPEAuthenticator: Sendable {
 
     enum Result {
         case ok(Principal)
-        /// 401 with these WWW-Authenticate values.
-        case challenge([String], reason: String)
+        /// 401 with these WWW-Authenticate values; `failure` when credentials were tried and refused (not for a first
+        /// request without them, nor an expired nonce).
+        case challenge([String], reason: String, failure: OnboardingAttempt.Reason? = nil)
     }
 
     /// Digest always (first: CPEs take the first scheme they support); Basic too over TLS, or over plain HTTP when a
@@ -35,10 +36,11 @@ struct CPEAuthenticator: Sendable {
             let ha1 = Digest.ha1(username: user, realm: Onboarding.realm, password: password)
             let known = try candidates(user, store: store)
             guard let principal = known.first(where: { constantTimeEquals(ha1, $0.ha1) })?.principal else {
-                return .challenge(challenge(tls: tls), reason: "wrong credentials for \(user)\(known.isEmpty ? " (unknown username)" : "")")
+                return .challenge(challenge(tls: tls), reason: "wrong credentials for \(user)\(known.isEmpty ? " (unknown username)" : "")",
+                                  failure: known.isEmpty ? .unknownUsername : .wrongPassword)
             }
             guard try tls || profile(of: principal, store: store)?.basicOverHTTP == true else {
-                return .challenge(challenge(tls: false), reason: "Basic refused without TLS (profile without auth.basic_over_http)")
+                return .challenge(challenge(tls: false), reason: "Basic refused without TLS (profile without auth.basic_over_http)", failure: .basicRefused)
             }
             return .ok(principal)
         case .digest(let creds):
@@ -51,7 +53,8 @@ struct CPEAuthenticator: Sendable {
             let known = try candidates(creds.username, store: store)
             guard creds.realm == Onboarding.realm,
                   let principal = known.first(where: { Digest.verify(credentials: creds, ha1: $0.ha1, method: "POST") })?.principal else {
-                return .challenge(challenge(tls: tls), reason: "wrong credentials for \(creds.username)\(known.isEmpty ? " (unknown username)" : "")")
+                return .challenge(challenge(tls: tls), reason: "wrong credentials for \(creds.username)\(known.isEmpty ? " (unknown username)" : "")",
+                                  failure: known.isEmpty ? .unknownUsername : .wrongPassword)
             }
             // A captured Authorization header must not open a second session.
             guard replays.firstUse(creds.nonce + "|" + (creds.nc ?? "") + "|" + (creds.cnonce ?? ""), lifetime: nonces.lifetime) else {

@@ -129,13 +129,11 @@ public final class CWMPService: Sendable {
             case .ok(let p):
                 principal = p
                 if let user { authThrottle.succeeded(user: user) }
-            case .challenge(let values, let reason):
-                if x.authorization != nil && (reason.hasPrefix("wrong credentials") || reason.hasPrefix("Basic refused")) {
+            case .challenge(let values, let reason, let failure):
+                if x.authorization != nil, let kind = failure {
                     // Basic is refused after the password checked out: no guess to slow down (a fleet of Basic-first
                     // CPEs behind one NAT address would otherwise throttle that address).
-                    if reason.hasPrefix("wrong credentials") { authThrottle.failed(user: user, address: x.remoteAddress, now: nowS) }
-                    let kind: OnboardingAttempt.Reason = reason.hasPrefix("Basic refused") ? .basicRefused
-                        : reason.hasSuffix("(unknown username)") ? .unknownUsername : .wrongPassword
+                    if kind != .basicRefused { authThrottle.failed(user: user, address: x.remoteAddress, now: nowS) }
                     attempts.add(reason: kind, detail: reason, username: user ?? "", address: x.remoteAddress, body: x.body, now: nowS)
                     metrics.authFailed(kind.rawValue)
                     // One line per device and reason every 10 minutes, with the count: a CPE that tries Basic before
@@ -223,10 +221,9 @@ public final class CWMPService: Sendable {
                 admission = Onboarding.admit(principal, inform: inform, existing: existing, policy: policy, certificateNames: x.clientCertificateNames)
             }
             switch admission {
-            case .refuse(let why):
+            case .refuse(let why, let kind):
                 log.info("refused Inform: \(LogText.safe(why))", ["remote": "\(x.remoteAddress)", "device": "\(LogText.safe(inform.deviceId.oui))-\(LogText.safe(inform.deviceId.serialNumber))"])
-                refused(why.contains("another device") ? .otherDevice : why.contains("client certificate") ? .clientCertificate : .ownCredentialsRequired,
-                        why, inform.deviceId, device: existing?.id)
+                refused(kind, why, inform.deviceId, device: existing?.id)
                 return .text(401, "Refused: \(why)", headers: auth.challenge(tls: x.isTLS).map { ("WWW-Authenticate", $0) })
             case .conflict(var device):
                 // Two parties hold credentials of this device: flag it (secrets are withheld from every session until an

@@ -11,29 +11,31 @@ import Prometheus
 public final class CorralMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     public let factory: CorralMetricsFactory
-    private let counters = NIOLockedValueBox<[String: CoreMetrics.Counter]>([:])
-    private let timers = NIOLockedValueBox<[String: CoreMetrics.Timer]>([:])
+    /// The swift-metrics handles made so far, by label and dimensions (made once, then only incremented).
+    private let made = NIOLockedValueBox<[String: any AnyObject & Sendable]>([:])
+    private let sessions: CoreMetrics.Counter
 
-    public init() { factory = CorralMetricsFactory(registry: registry) }
+    public init() {
+        factory = CorralMetricsFactory(registry: registry)
+        sessions = CoreMetrics.Counter(label: "corral_cwmp_sessions_total", factory: factory)
+    }
 
-    func counter(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
+    private func handle<M: AnyObject & Sendable>(_ label: String, _ dimensions: [(String, String)], _ make: () -> M) -> M {
         let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-        return counters.withLockedValue { c in
-            if let found = c[key] { return found }
-            let made = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
-            c[key] = made
-            return made
+        return made.withLockedValue { m in
+            if let found = m[key] as? M { return found }
+            let new = make()
+            m[key] = new
+            return new
         }
     }
 
+    func counter(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
+        handle(label, dimensions) { CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory) }
+    }
+
     func timer(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Timer {
-        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-        return timers.withLockedValue { t in
-            if let found = t[key] { return found }
-            let made = CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory)
-            t[key] = made
-            return made
-        }
+        handle(label, dimensions) { CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory) }
     }
 
     /// The event codes counted by name; anything else (vendor "X …" codes) is "other", so labels stay bounded.
@@ -46,7 +48,7 @@ public final class CorralMetrics: Sendable {
 
     /// A session opened on this Inform.
     func sessionOpened(_ inform: Inform) {
-        counter("corral_cwmp_sessions_total").increment()
+        sessions.increment()
         for e in inform.events {
             counter("corral_informs_total", [("event", Self.knownEvents.contains(e.code) ? e.code : "other")]).increment()
         }

@@ -54,14 +54,15 @@ public struct Log: Sendable {
         }
     }
 
-    public func debug(_ m: @autoclosure () -> String, _ metadata: Logger.Metadata? = nil) { write(.debug, m, metadata) }
-    public func info(_ m: @autoclosure () -> String, _ metadata: Logger.Metadata? = nil) { write(.info, m, metadata) }
-    public func error(_ m: @autoclosure () -> String, _ metadata: Logger.Metadata? = nil) { write(.error, m, metadata) }
+    // Message and metadata are built only when the level lets the line through (debug lines sit on the session path).
+    public func debug(_ m: @autoclosure () -> String, _ metadata: @autoclosure () -> Logger.Metadata? = nil) { write(.debug, m, metadata) }
+    public func info(_ m: @autoclosure () -> String, _ metadata: @autoclosure () -> Logger.Metadata? = nil) { write(.info, m, metadata) }
+    public func error(_ m: @autoclosure () -> String, _ metadata: @autoclosure () -> Logger.Metadata? = nil) { write(.error, m, metadata) }
 
-    private func write(_ l: Level, _ m: () -> String, _ metadata: Logger.Metadata?) {
+    private func write(_ l: Level, _ m: () -> String, _ metadata: () -> Logger.Metadata?) {
         guard l.rawValue >= level.rawValue, level != .off else { return }
         let swiftLevel: Logger.Level = l == .error ? .error : l == .info ? .info : .debug
-        logger.log(level: swiftLevel, "\(m())", metadata: metadata)
+        logger.log(level: swiftLevel, "\(m())", metadata: metadata())
     }
 
     public enum Format: String, Sendable, CaseIterable { case text, json }

@@ -30,7 +30,7 @@ struct LogTextTests {
         let onboarding = Principal.onboarding(profile: "p")
         #expect(Onboarding.admit(onboarding, inform: boot, existing: d, policy: .allow) == .onboard(existing: d))
         if case .hold = Onboarding.admit(onboarding, inform: boot, existing: d, policy: .quarantine) {} else { Issue.record("quarantine did not hold") }
-        if case .refuse(let why) = Onboarding.admit(onboarding, inform: boot, existing: d, policy: .certificate) {
+        if case .refuse(let why, _) = Onboarding.admit(onboarding, inform: boot, existing: d, policy: .certificate) {
             #expect(why.contains("client certificate"))
         } else { Issue.record("certificate policy let a re-bootstrap without a certificate through") }
         #expect(Onboarding.admit(onboarding, inform: boot, existing: d, policy: .certificate, certificateNames: ["00C0FF-SN9"]) == .onboard(existing: d))
