@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries (Debian -dev packages). The shims wrap macros and globals Swift cannot import.
@@ -59,10 +60,15 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
         ]),
         .target(name: "Storage", dependencies: ["CSQLite", "ACSCore", "HTTPAuth"]),
+        // The same store on a shared PostgreSQL database (several nodes): a postgres-nio connection behind Storage's
+        // SQL connection, the SQL dialect and schema for PostgreSQL, leases and leader election.
+        .target(name: "PostgresStore", dependencies: ["Storage", .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log")]),
         // The Lua sandbox in C: limits (instructions, memory, wall clock), bridge trampoline, sandboxed libraries.
         .target(name: "LuaSandbox", dependencies: ["CLua"]),
         .target(name: "Scripting", dependencies: ["CLua", "LuaSandbox", "ACSCore", "CWMP", "DataModel", "Storage"]),
-        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "SpeedTest", "Scripting", "NetHTTP", "STUN", "XMPP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), "CWMP", "DataModel", "HTTPAuth",
+        .target(name: "Engine", dependencies: ["ACSCore", "Storage", "PostgresStore", "SpeedTest", "Scripting", "NetHTTP", "STUN", "XMPP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), "CWMP", "DataModel", "HTTPAuth",
             .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .target(name: "Simulator", dependencies: ["CWMP", "DataModel", "NetHTTP", "HTTPAuth", "STUN", "XMPP", "SpeedTest",
@@ -72,7 +78,7 @@ let package = Package(
         .target(name: "API", dependencies: ["ACSCore", "Storage", "NetHTTP", "HTTPAuth", "Engine", "CWMP", "DataModel", "GUI", "Scripting", "SpeedTest"],
                 resources: [.embedInCode("openapi.json")]),
         .executableTarget(name: "corral", dependencies: [
-            "API", "Engine", "Simulator", "Storage", "ACSCore", "NetHTTP", "HTTPAuth", "Scripting", "SpeedTest", "DataModel",
+            "API", "Engine", "PostgresStore", "Simulator", "Storage", "ACSCore", "NetHTTP", "HTTPAuth", "Scripting", "SpeedTest", "DataModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -86,10 +92,12 @@ let package = Package(
         .testTarget(name: "SpeedTestTests", dependencies: ["SpeedTest", "ACSCore", "CWMP"], path: "Tests/SpeedTestTests"),
         .testTarget(name: "XMPPTests", dependencies: ["XMPP"], path: "Tests/XMPPTests"),
         .testTarget(name: "ACSCoreTests", dependencies: ["ACSCore"], path: "Tests/ACSCoreTests"),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"], path: "Tests/StorageTests"),
+        // Shared by the test targets: a real PostgreSQL server (initdb/pg_ctl on a free loopback port).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "PostgresStore", "TestSupport"], path: "Tests/StorageTests"),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "ACSCore", "Storage"], path: "Tests/ScriptingTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["Engine", "Simulator", "Storage", "NetHTTP", "Scripting", "STUN", "XMPP", "SpeedTest"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Engine", "Simulator", "Storage", "NetHTTP", "Scripting", "STUN", "XMPP", "SpeedTest"], path: "Tests/IntegrationTests"),
         .testTarget(name: "GUITests", dependencies: ["GUI"], path: "Tests/GUITests"),
-        .testTarget(name: "APITests", dependencies: ["API", "GUI", "Engine", "Simulator", "Storage", "NetHTTP", "HTTPAuth", "ACSCore"], path: "Tests/APITests"),
+        .testTarget(name: "APITests", dependencies: ["TestSupport", "API", "GUI", "Engine", "Simulator", "Storage", "NetHTTP", "HTTPAuth", "ACSCore"], path: "Tests/APITests"),
     ]
 )

@@ -145,11 +145,16 @@ public final class APIHandler: Sendable {
         case let e as APIError: return e
         case let e as StoreConflict: return .conflict(e.description)
         case let e as QueryError: return .badRequest(e.description)
-        case let e as SQLiteError where e.isTimeLimit:
+        case let e as any DatabaseFault where e.isUnavailable:
+            log.error("API request failed, database unavailable: \(e)")
+            return APIError(503, "database-unavailable", "Database unavailable",
+                            "the database cannot be reached right now (restarting or failing over); nothing was changed: retry shortly",
+                            headers: [("Retry-After", "5")])
+        case let e as any DatabaseFault where e.isTimeLimit:
             return APIError(503, "query-time-limit", "Query took too long",
                             "the query ran longer than this server allows (\(Int(APIHandler.readSeconds)) s; exports \(Int(APIHandler.exportReadSeconds)) s): narrow the filter",
                             headers: [("Retry-After", "5")])
-        case let e as SQLiteError where e.isConstraintViolation:
+        case let e as any DatabaseFault where e.isConstraintViolation:
             log.info("API write refused by a constraint: \(e)")
             return .conflict("a record this change refers to was changed or removed meanwhile; reload and try again")
         default:

@@ -182,11 +182,12 @@ public final class AutomationRunner: @unchecked Sendable {
     }
 
     /// The loop always runs: it also records `device.offline` events, which the device pages show.
-    public func start() {
+    /// Steps only while `leader` says this node leads (one node of a cluster handles the events).
+    public func start(leader: Leadership = .always) {
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
-                await withTaskExecutorPreference(Executors.scripts) { await self.step(now: Int64(Date().timeIntervalSince1970)) }
+                if leader.isLeader { await withTaskExecutorPreference(Executors.scripts) { await self.step(now: Int64(Date().timeIntervalSince1970)) } }
                 try? await Task.sleep(for: .milliseconds(Int(self.tick * 1000)))
             }
         }

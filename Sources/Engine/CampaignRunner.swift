@@ -34,11 +34,12 @@ public final class CampaignRunner: @unchecked Sendable {
         self.init(store: store, registry: { registry }, log: log, tick: tick, wake: wake)
     }
 
-    public func start() {
+    /// Steps only while `leader` says this node leads (one node of a cluster runs campaigns).
+    public func start(leader: Leadership = .always) {
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
-                await withTaskExecutorPreference(Executors.scripts) { await self.step(now: Date().timeIntervalSince1970) }
+                if leader.isLeader { await withTaskExecutorPreference(Executors.scripts) { await self.step(now: Date().timeIntervalSince1970) } }
                 try? await Task.sleep(for: .milliseconds(Int(self.tick * 1000)))
             }
         }

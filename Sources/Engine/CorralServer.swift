@@ -9,7 +9,7 @@ import XMPP
 /// `corral serve`: the store, the CWMP endpoint and the operator HTTP port in one process.
 public final class CorralServer: @unchecked Sendable {
     public let config: CorralConfig
-    public let store: SQLiteStore
+    public let store: SQLStore
     public let cwmp: CWMPService
     public let campaigns: CampaignRunner
     /// Firmware rollouts (the API gives it the download URL of a stored file).
@@ -18,6 +18,8 @@ public final class CorralServer: @unchecked Sendable {
     public let automations: AutomationRunner
     /// Sends events to the operators' webhooks.
     public let webhooks: WebhookDispatcher
+    /// Whether this node runs the cluster-wide periodic work (always, on SQLite).
+    public private(set) var leadership = Leadership.always
     /// Corral's STUN server (nil with stun_port 0); UDP connection requests leave from its socket.
     public let stun: STUNServer?
     /// Wakes devices by XMPP/UDP/HTTP in their profile's order; used by the API, the GUI and campaigns.
@@ -74,7 +76,7 @@ public final class CorralServer: @unchecked Sendable {
         do { proxies = try TrustedProxies(config.trustedProxies) } catch { throw ConfigError(error.description) }
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         lock = try DataDirectoryLock(directory: config.dataDirectory)
-        do { store = try SQLiteStore(directory: config.dataDirectory) } catch let e as SQLiteError where e.isCorruption {
+        do { store = try StoreOpener.open(config) } catch let e as SQLiteError where e.isCorruption {
             throw ConfigError("the database \(config.dataDirectory)/corral.db is corrupt (\(e.message)): run `corral check` and restore a backup")
         }
         if config.startupCheck {
@@ -265,11 +267,16 @@ public final class CorralServer: @unchecked Sendable {
                 }
             }
         }
-        retention = HistoryRetention(store: store, policy: .init(informDays: config.informRetentionDays, kpiDays: config.kpiRetentionDays)).start()
-        campaigns.start()
-        rollouts.start()
-        automations.start()
-        webhooks.start()
+        // Several nodes on one PostgreSQL database: the periodic work runs on the elected leader only.
+        if case .postgres(let url) = try StoreOpener.kind(config.databaseURL, dataDirectory: config.dataDirectory) {
+            let log = self.log
+            leadership = try Leadership.postgres(url: url, onChange: { log.info($0 ? "this node now leads (campaigns, rollouts, automations, webhooks, retention)" : "this node no longer leads") })
+        }
+        retention = HistoryRetention(store: store, policy: .init(informDays: config.informRetentionDays, kpiDays: config.kpiRetentionDays)).start(leader: leadership)
+        campaigns.start(leader: leadership)
+        rollouts.start(leader: leadership)
+        automations.start(leader: leadership)
+        webhooks.start(leader: leadership)
         await reloader.recordVersions(by: "start")
         if config.watchScripts { watcher = reloader.watch(every: .seconds(5)) }
         let scheme = tls == nil ? "" : "https "
@@ -314,6 +321,7 @@ public final class CorralServer: @unchecked Sendable {
         await rollouts.stop()
         await automations.stop()
         await webhooks.stop()
+        leadership.stop()
         try? await cwmpServer?.shutdown()
         try? await cwmpPlainServer?.shutdown()
         try? await httpServer?.shutdown()
@@ -344,7 +352,7 @@ extension OperatorEndpoint {
         return HTTPResponse(status: status, headers: headers, body: Array(json.utf8))
     }
 
-    static func automationMetrics(store: SQLiteStore, automations: AutomationRunner) -> String {
+    static func automationMetrics(store: SQLStore, automations: AutomationRunner) -> String {
         let active = (try? store.activeAlertCounts()) ?? [:]
         var out = """
             # HELP corral_alerts_active Active alerts, by severity.
@@ -453,7 +461,7 @@ enum OperatorEndpoint {
         }
     }
 
-    static func handle(_ request: HTTPRequest, store: SQLiteStore, cwmp: CWMPService, stun: STUNServer?, waker: Waker, xmpp: XMPPService?,
+    static func handle(_ request: HTTPRequest, store: SQLStore, cwmp: CWMPService, stun: STUNServer?, waker: Waker, xmpp: XMPPService?,
                        automations: AutomationRunner, metrics: Metrics) -> HTTPResponse {
         switch (request.method, request.path) {
         case ("GET", "/healthz"):

@@ -45,13 +45,15 @@ public final class HistoryRetention: Sendable {
     }
 
     /// Runs `prune` every `interval` seconds (the first pass after `firstDelay`) until the task is cancelled.
-    public func start(interval: Duration = .seconds(60), firstDelay: Duration = .seconds(10)) -> Task<Void, Never> {
+    /// Prunes only while `leader` says this node leads (one node of a cluster prunes).
+    public func start(interval: Duration = .seconds(60), firstDelay: Duration = .seconds(10), leader: Leadership = .always) -> Task<Void, Never> {
         Task {
             var delay = firstDelay
             while !Task.isCancelled {
                 try? await Task.sleep(for: delay)
                 delay = interval
                 guard !Task.isCancelled else { return }
+                guard leader.isLeader else { continue }
                 do {
                     let n = try await prune(now: Int64(Date().timeIntervalSince1970))
                     let total = n.values.reduce(0, +)

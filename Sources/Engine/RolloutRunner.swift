@@ -27,11 +27,12 @@ public final class RolloutRunner: @unchecked Sendable {
         self.store = store; self.log = log; self.tick = tick; self.profiles = profiles; self.wake = wake
     }
 
-    public func start() {
+    /// Steps only while `leader` says this node leads (one node of a cluster runs rollouts).
+    public func start(leader: Leadership = .always) {
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
-                await self.step(now: Int64(Date().timeIntervalSince1970))
+                if leader.isLeader { await self.step(now: Int64(Date().timeIntervalSince1970)) }
                 try? await Task.sleep(for: .milliseconds(Int(self.tick * 1000)))
             }
         }

@@ -21,7 +21,7 @@ public final class ScriptReloader: @unchecked Sendable {
     let config: CorralConfig
     let catalog: ProfileCatalog
     let automations: AutomationRunner
-    let store: SQLiteStore
+    let store: SQLStore
     let log: Log
     let shards: Int
     private let lock = NSLock()
@@ -30,7 +30,7 @@ public final class ScriptReloader: @unchecked Sendable {
     /// The reload before this one: reloads run one after another, each with the versions it recorded.
     private var previous: Task<Outcome, Never>?
 
-    init(config: CorralConfig, catalog: ProfileCatalog, automations: AutomationRunner, store: SQLiteStore, shards: Int, log: Log = Log(label: "reload")) {
+    init(config: CorralConfig, catalog: ProfileCatalog, automations: AutomationRunner, store: SQLStore, shards: Int, log: Log = Log(label: "reload")) {
         self.config = config; self.catalog = catalog; self.automations = automations; self.store = store; self.shards = shards; self.log = log
         lastFingerprint = fingerprint()
     }

@@ -35,7 +35,7 @@ public struct ScriptTestRunner {
     public func cases(source: String, name: String, kind: Kind) throws -> [(String, LuaTable)] {
         let dir = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try SQLiteStore(directory: dir)
+        let store = try SQLStore(directory: dir)
         defer { store.close() }
         let context: ScriptContext = switch kind { case .automation: .automation; case .campaign: .campaign; case .report: .report }
         return try ScriptTestCases.collect(source: source, name: name, context: context, store: store, registry: registry)
@@ -67,7 +67,7 @@ public struct ScriptTestRunner {
         if let k = spec.fields.keys.sorted().first(where: { !known.contains($0) }) { return ["unknown field '\(k)' (known: \(known.sorted().joined(separator: ", ")))"] }
         let dir = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try SQLiteStore(directory: dir)
+        let store = try SQLStore(directory: dir)
         defer { store.close() }
         let now = Int64(Date().timeIntervalSince1970)
         var devices: [String: Device] = [:]
@@ -136,7 +136,7 @@ public struct ScriptTestRunner {
         return failures
     }
 
-    func actual(_ field: String, _ d: Device, _ store: SQLiteStore) throws -> [String] {
+    func actual(_ field: String, _ d: Device, _ store: SQLStore) throws -> [String] {
         switch field {
         case "tasks": return try store.tasks(deviceID: d.id, states: []).flatMap { Self.describe($0.kind) }
         case "tags": return try store.device(id: d.id)?.tags ?? []
@@ -164,7 +164,7 @@ public struct ScriptTestRunner {
         }
     }
 
-    func automation(_ spec: LuaTable, source: String, name: String, store: SQLiteStore, devices: [String: Device], now: Int64, dir: String) async throws {
+    func automation(_ spec: LuaTable, source: String, name: String, store: SQLStore, devices: [String: Device], now: Int64, dir: String) async throws {
         let files = (dir as NSString).appendingPathComponent("automations")
         try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
         try source.write(toFile: (files as NSString).appendingPathComponent(name), atomically: true, encoding: .utf8)
@@ -201,7 +201,7 @@ public struct ScriptTestRunner {
         if let last = runner.lastError { throw ScriptError(.runtime, last) }
     }
 
-    func campaign(source: String, name: String, store: SQLiteStore, now: Int64) throws -> [(Int64, [TaskKind])] {
+    func campaign(source: String, name: String, store: SQLStore, now: Int64) throws -> [(Int64, [TaskKind])] {
         var out: [(Int64, [TaskKind])] = []
         var failure: ScriptError?
         try CampaignService(store: store, registry: registry).dryRun(source: source, name: name, now: now) { d, result in
@@ -214,7 +214,7 @@ public struct ScriptTestRunner {
         return out
     }
 
-    func report(source: String, name: String, store: SQLiteStore, args: LuaTable?, now: Int64) throws -> [[String]] {
+    func report(source: String, name: String, store: SQLStore, args: LuaTable?, now: Int64) throws -> [[String]] {
         var lines: [String] = []
         let output = ReportWriter(format: .csv) { lines.append($0) }
         var a: [String: String] = [:]
@@ -226,7 +226,7 @@ public struct ScriptTestRunner {
 
     /// A fixture device: `{serial, profile, params = {alias or path = value}, oui, product_class, manufacturer, model,
     /// software_version, tags, groups, location, inform_interval, last_inform (seconds relative to now, e.g. -7200)}`.
-    func fixture(_ d: LuaTable, store: SQLiteStore, now: Int64) async throws -> Device {
+    func fixture(_ d: LuaTable, store: SQLStore, now: Int64) async throws -> Device {
         guard let serial = d["serial"].string, !serial.isEmpty else { throw ScriptError(.invalid, "every fixture device needs a serial") }
         let profileName = d["profile"].string ?? "generic-tr181"
         guard let profile = registry.profile(named: profileName) else { throw ScriptError(.invalid, "device \(serial): no profile \(profileName)") }

@@ -32,12 +32,13 @@ public final class WebhookDispatcher: @unchecked Sendable {
         self.store = store; self.log = log; self.tick = tick
     }
 
-    public func start() {
+    /// Steps only while `leader` says this node leads (one node of a cluster delivers webhooks).
+    public func start(leader: Leadership = .always) {
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
                 // Store reads and name lookups off the event loops.
-                await withTaskExecutorPreference(Executors.api) { await self.step(now: Int64(Date().timeIntervalSince1970)) }
+                if leader.isLeader { await withTaskExecutorPreference(Executors.api) { await self.step(now: Int64(Date().timeIntervalSince1970)) } }
                 try? await Task.sleep(for: .milliseconds(Int(self.tick * 1000)))
             }
         }

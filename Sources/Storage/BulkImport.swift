@@ -2,7 +2,7 @@ import ACSCore
 import CWMP
 import Foundation
 
-extension SQLiteStore {
+extension SQLStore {
     /// Inserts devices with their stored parameters in one transaction (population generators, imports from other
     /// ACSes). IDs are assigned by the store; returns the devices as stored.
     public func importDevices(_ items: [(device: Device, parameters: [ParameterValue])], at: Int64) async throws -> [Device] {

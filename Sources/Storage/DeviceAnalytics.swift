@@ -28,7 +28,7 @@ public struct GroupStatistics: Sendable, Equatable, Codable {
     public var mean: Double
 }
 
-extension SQLiteStore {
+extension SQLStore {
     /// Devices per value of `grouping`, largest groups first.
     public func deviceCounts(by grouping: DeviceGrouping, where query: DeviceQuery = DeviceQuery(), now: Int64) throws -> [GroupCount] {
         var q = query

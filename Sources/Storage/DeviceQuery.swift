@@ -68,8 +68,17 @@ enum DeviceQuerySQL {
     static func column(_ s: DeviceQuery.Sort) -> String { s.rawValue }
 
     /// `textIndex`: narrow a free-text search with the trigram index (the store turns it off for a substring so
-    /// common that a scan finds a page sooner, see `SQLiteStore.buildQuery`).
-    static func build(_ q: DeviceQuery, now: Int64, textIndex: Bool = true) throws -> Built {
+    /// common that a scan finds a page sooner, see `SQLStore.buildQuery`).
+    /// A subquery listing the elements of one bound JSON array (one cached statement whatever the list's length).
+    static func jsonList(_ dialect: SQLDialect, integers: Bool) -> String {
+        switch dialect {
+        case .sqlite: "SELECT value FROM json_each(?)"
+        case .postgres: integers ? "SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)"
+                                 : "SELECT jsonb_array_elements_text(CAST(? AS jsonb))"
+        }
+    }
+
+    static func build(_ q: DeviceQuery, now: Int64, textIndex: Bool = true, dialect: SQLDialect = .sqlite) throws -> Built {
         var clauses: [String] = []
         var args: [SQLValue] = []
         switch q.status {
@@ -108,12 +117,15 @@ enum DeviceQuerySQL {
         if let ids = q.ids {
             guard ids.count <= DeviceQuery.maxIDs else { throw QueryError("at most \(DeviceQuery.maxIDs) device ids") }
             // One bound JSON array: one cached statement whatever the number of IDs.
-            clauses.append("id IN (SELECT value FROM json_each(?))")
+            clauses.append("id IN (\(jsonList(dialect, integers: true)))")
             args.append(.text("[" + ids.map(String.init).joined(separator: ",") + "]"))
         }
         if let t = q.createdFrom { clauses.append("created_at >= ?"); args.append(.int(t)) }
         if let t = q.createdBefore { clauses.append("created_at < ?"); args.append(.int(t)) }
-        if let t = q.text, !t.isEmpty {
+        if let t = q.text, t.contains("\u{0}"), dialect == .postgres {
+            // PostgreSQL text cannot hold a NUL, so no device's can match one.
+            clauses.append("FALSE")
+        } else if let t = q.text, !t.isEmpty {
             // Three characters or more: the trigram index (devices_text, migration 6) finds the candidates (a superset:
             // it folds case at least as widely as LIKE), plus the devices changed since it was last brought up to date;
             // the LIKE below keeps the documented semantics exactly.
@@ -164,7 +176,7 @@ enum DeviceQuerySQL {
         }
         let dir = q.descending ? "DESC" : "ASC"
         let order = q.sort == .id ? "id \(dir)" : "\(col) \(dir), id \(dir)"
-        return Built(whereSQL: clauses.isEmpty ? "1" : clauses.joined(separator: " AND "), args: args, orderSQL: order)
+        return Built(whereSQL: clauses.isEmpty ? "TRUE" : clauses.joined(separator: " AND "), args: args, orderSQL: order)
     }
 
     /// The time a device turns offline: online while `now <= offlineAt` (1.5 x its inform interval + 60 s after its

@@ -122,7 +122,7 @@ public enum DeviceCountColumn: String, Sendable, CaseIterable {
     case manufacturerModel = "manufacturer || char(9) || model_name"
 }
 
-/// TR-143 results (SQLiteStore+Diagnostics.swift).
+/// TR-143 results (SQLStore+Diagnostics.swift).
 public protocol DiagnosticStore: CorralStore {
     func diagnosticResults(_ q: DiagnosticQuery) throws -> [DiagnosticRecord]
     func diagnosticResult(id: Int64) throws -> DiagnosticRecord?

@@ -1,7 +1,7 @@
 import CSQLite
 import Foundation
 
-public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+public struct SQLiteError: DatabaseFault, CustomStringConvertible, Sendable {
     public let code: Int32
     public let message: String
     public var description: String { "SQLite error \(code): \(message)" }
@@ -12,6 +12,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public var isTimeLimit: Bool { code == SQLITE_INTERRUPT }
     /// The file is damaged (or not a database at all).
     public var isCorruption: Bool { code & 0xff == SQLITE_CORRUPT || code & 0xff == SQLITE_NOTADB }
+    /// A local file is never "unreachable"; a busy one waits (busy_timeout) instead.
+    public var isUnavailable: Bool { false }
 }
 
 /// The time a read may take, for the task that runs it: `ReadDeadline.$seconds.withValue(10) { … }` around an API
@@ -30,28 +32,11 @@ final class DeadlineBox {
     }
 }
 
-/// Values bound to statements and read from rows.
-public enum SQLValue: Sendable, Equatable {
-    case null
-    case int(Int64)
-    case double(Double)
-    case text(String)
-
-    public var int: Int64 { if case .int(let v) = self { v } else if case .text(let s) = self { Int64(s) ?? 0 } else { 0 } }
-    public var text: String {
-        switch self {
-        case .text(let s): s
-        case .int(let v): String(v)
-        case .double(let v): String(v)
-        case .null: ""
-        }
-    }
-    public var isNull: Bool { self == .null }
-}
-
 /// A thin wrapper over one sqlite3 connection with a prepared-statement cache. Not thread-safe: the owner
 /// (writer thread or a pooled reader) serialises access.
-public final class SQLiteConnection {
+public final class SQLiteConnection: SQLConnection {
+    public typealias Row = SQLRow
+    public var dialect: SQLDialect { .sqlite }
     let handle: OpaquePointer
     private var cache: [String: OpaquePointer] = [:]
     private var deadline: DeadlineBox?
@@ -68,7 +53,7 @@ public final class SQLiteConnection {
     }
 
     /// Runs `work` with statements interrupted (SQLITE_INTERRUPT) after `seconds`; nil = no limit.
-    func run<T>(within seconds: Double?, _ work: (SQLiteConnection) throws -> T) throws -> T {
+    public func run<T>(within seconds: Double?, _ work: (any SQLConnection) throws -> T) throws -> T {
         guard let seconds, let deadline else { return try work(self) }
         deadline.until = DeadlineBox.now() + seconds
         defer { deadline.until = 0 }
@@ -103,6 +88,8 @@ public final class SQLiteConnection {
             throw SQLiteError(code: rc, message: msg)
         }
     }
+
+    public func executeSchema(_ sql: String) throws { try execute(sql) }
 
     private func prepared(_ sql: String) throws -> OpaquePointer {
         if let stmt = cache[sql] { return stmt }
@@ -145,7 +132,7 @@ public final class SQLiteConnection {
     }
 
     /// Runs a statement that returns no rows.
-    public func run(_ sql: String, _ args: [SQLValue] = []) throws {
+    public func run(_ sql: String, _ args: [SQLValue]) throws {
         let stmt = try prepared(sql)
         try bind(stmt, args)
         defer { sqlite3_reset(stmt) }
@@ -154,7 +141,7 @@ public final class SQLiteConnection {
     }
 
     /// Calls `row` for each result row; the closure reads columns through the cursor.
-    public func query(_ sql: String, _ args: [SQLValue] = [], row: (Row) throws -> Void) throws {
+    public func query(_ sql: String, _ args: [SQLValue], row: (SQLRow) throws -> Void) throws {
         let stmt = try prepared(sql)
         try bind(stmt, args)
         defer { sqlite3_reset(stmt) }
@@ -162,14 +149,8 @@ public final class SQLiteConnection {
             let rc = sqlite3_step(stmt)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { throw SQLiteError(code: rc, message: lastMessage) }
-            try row(Row(stmt: stmt))
+            try row(SQLRow(statement: stmt))
         }
-    }
-
-    public func scalar(_ sql: String, _ args: [SQLValue] = []) throws -> SQLValue {
-        var value = SQLValue.null
-        try query(sql, args) { value = $0[0] }
-        return value
     }
 
     /// False inside a transaction; true again if SQLite rolled it back by itself (FULL, IOERR, NOMEM...).
@@ -178,23 +159,18 @@ public final class SQLiteConnection {
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
-    public struct Row {
-        let stmt: OpaquePointer
-        public subscript(_ i: Int32) -> SQLValue {
-            switch sqlite3_column_type(stmt, i) {
-            case SQLITE_INTEGER: return .int(sqlite3_column_int64(stmt, i))
-            case SQLITE_FLOAT: return .double(sqlite3_column_double(stmt, i))
-            case SQLITE_NULL: return .null
-            default:
-                guard let p = sqlite3_column_text(stmt, i) else { return .null }
-                return .text(String(cString: p))
-            }
+    static func value(_ stmt: OpaquePointer, _ i: Int32) -> SQLValue {
+        switch sqlite3_column_type(stmt, i) {
+        case SQLITE_INTEGER: return .int(sqlite3_column_int64(stmt, i))
+        case SQLITE_FLOAT: return .double(sqlite3_column_double(stmt, i))
+        case SQLITE_NULL: return .null
+        default: return .text(text(stmt, i))
         }
-        public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
-        public func text(_ i: Int32) -> String {
-            guard let p = sqlite3_column_text(stmt, i) else { return "" }
-            // With its byte length, like the binding: a stored NUL comes back.
-            return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i))), as: UTF8.self)
-        }
+    }
+    static func int(_ stmt: OpaquePointer, _ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
+    static func text(_ stmt: OpaquePointer, _ i: Int32) -> String {
+        guard let p = sqlite3_column_text(stmt, i) else { return "" }
+        // With its byte length, like the binding: a stored NUL comes back.
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i))), as: UTF8.self)
     }
 }

@@ -5,7 +5,7 @@ extension Schema {
     ///   and by version, and for filters on either;
     /// - (model_name, last_inform): a model's devices by last contact (the default inventory view of a model);
     /// - (last_inform, inform_interval) replaces (last_inform): covering for online/offline/never counts.
-    /// Every session rewrites its device row; SQLiteStore only sets the indexed identity columns when they changed,
+    /// Every session rewrites its device row; SQLStore only sets the indexed identity columns when they changed,
     /// so only the two last_inform indexes are rewritten per session.
     static let queryIndexes = Migration(4, """
         CREATE INDEX devices_serial ON devices(serial);

@@ -11,9 +11,9 @@ struct BackupCommand: AsyncParsableCommand {
         discussion: "Take one with `corral task <device> upload [config|log] --now`; restore one with POST /api/v1/backups/{id}/restore.",
         subcommands: [List.self, Show.self, Diff.self])
 
-    static func open(_ store: StoreOptions) throws -> (SQLiteStore, String) {
+    static func open(_ store: StoreOptions) throws -> (SQLStore, String) {
         let config = try ConfigLoading.load(store)
-        return (try SQLiteStore(directory: config.dataDirectory), (config.dataDirectory as NSString).appendingPathComponent("backups"))
+        return (try StoreOpener.open(config), (config.dataDirectory as NSString).appendingPathComponent("backups"))
     }
 
     struct List: AsyncParsableCommand {

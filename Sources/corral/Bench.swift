@@ -45,7 +45,7 @@ struct BenchPush: AsyncParsableCommand {
 
     func run() async throws {
         let config = try ConfigLoading.load(store)
-        let s = try SQLiteStore(directory: config.dataDirectory)
+        let s = try StoreOpener.open(config)
         defer { s.close() }
         let service = TaskService(store: s)
         let now = Int64(Date().timeIntervalSince1970)
@@ -91,7 +91,7 @@ struct BenchCount: ParsableCommand {
 
     func run() throws {
         let config = try ConfigLoading.load(store)
-        let s = try SQLiteStore(directory: config.dataDirectory)
+        let s = try StoreOpener.open(config)
         defer { s.close() }
         try BenchStats.printJSON(["devices": try s.deviceCount(), "onboarded": try s.onboardedDeviceCount()])
     }

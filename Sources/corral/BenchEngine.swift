@@ -7,18 +7,19 @@ import HTTPAuth
 import Storage
 
 /// The CWMP engine without the network: periodic sessions (challenge, Inform with Digest, empty POST) straight into
-/// `CWMPService.handle`, against a real SQLite store, plus the codec and auth pieces on their own. Splits a
+/// `CWMPService.handle`, against a real SQLite store (or PostgreSQL: --database), plus the codec and auth pieces on their own. Splits a
 /// session's CPU between the engine and the HTTP/TCP layer (compare with `scripts/bench` sessions).
 struct BenchEngine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "engine", abstract: "Per-session engine cost without the network.")
     @Option(help: "Sessions to run.") var sessions = 20_000
     @Option(help: "Devices (sessions rotate over them).") var devices = 256
     @Option(help: "Concurrent sessions.") var concurrency = 64
+    @Option(help: "An empty PostgreSQL database to run against (postgresql://…) instead of a temporary SQLite file.") var database: String?
 
     func run() async throws {
         let dir = NSTemporaryDirectory() + "corral-bench-engine-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try SQLiteStore(directory: dir)
+        let store = try StoreOpener.open(url: database, dataDirectory: dir)
         defer { store.close() }
         var config = EngineConfig()
         config.nonceSecret = Array(repeating: 7, count: 32)

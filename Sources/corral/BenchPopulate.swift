@@ -1,3 +1,4 @@
+import Engine
 import ACSCore
 import ArgumentParser
 import CWMP
@@ -41,7 +42,7 @@ struct BenchPopulate: AsyncParsableCommand {
 
     func run() async throws {
         let config = try ConfigLoading.load(store)
-        let s = try SQLiteStore(directory: config.dataDirectory)
+        let s = try StoreOpener.open(config)
         defer { s.close() }
         var rng = SplitMix(seed: seed)
         let now = Int64(Date().timeIntervalSince1970)

@@ -1,3 +1,4 @@
+import Engine
 import ACSCore
 import API
 import ArgumentParser
@@ -14,7 +15,7 @@ struct BenchQuery: ParsableCommand {
 
     func run() throws {
         let config = try ConfigLoading.load(store)
-        let s = try SQLiteStore(directory: config.dataDirectory)
+        let s = try StoreOpener.open(config)
         defer { s.close() }
         let now = Int64(Date().timeIntervalSince1970)
         var timings: [String: Double] = [:]

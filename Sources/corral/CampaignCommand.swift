@@ -11,10 +11,10 @@ struct CampaignCommand: AsyncParsableCommand {
         discussion: "A started campaign is saved in the store (with its script) and run by `corral serve`, also across restarts.",
         subcommands: [Start.self, Status.self, Pause.self, Resume.self, Cancel.self])
 
-    static func open(_ options: StoreOptions) throws -> (SQLiteStore, CampaignService) {
+    static func open(_ options: StoreOptions) throws -> (SQLStore, CampaignService) {
         let config = try ConfigLoading.load(options)
         let (library, _) = config.profileLibrary()
-        let store = try SQLiteStore(directory: config.dataDirectory)
+        let store = try StoreOpener.open(config)
         return (store, CampaignService(store: store, registry: library.registry))
     }
 

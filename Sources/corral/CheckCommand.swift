@@ -1,3 +1,4 @@
+import Engine
 import ArgumentParser
 import Foundation
 import Storage
@@ -13,7 +14,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try ConfigLoading.load(store)
-        let s = try SQLiteStore(directory: config.dataDirectory)
+        let s = try StoreOpener.open(config)
         defer { s.close() }
         let started = Date()
         let problems: [String]

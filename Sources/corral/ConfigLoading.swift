@@ -14,6 +14,7 @@ enum ConfigLoading {
         }
         try config.merge(environment: env)
         if let data = options.data { config.dataDirectory = data }
+        if let url = options.database { config.databaseURL = url }
         return config
     }
 }

@@ -46,13 +46,16 @@ struct Corral: AsyncParsableCommand {
             and act on the fleet.
             """,
         subcommands: [Serve.self, Sim.self, Devices.self, TaskCommand.self, ValidateCommand.self, DiagnoseCommand.self, UserCommand.self, RunCommand.self, ProfileCommand.self, ScriptCommand.self, FirmwareCommand.self, BackupCommand.self,
-                      CampaignCommand.self, CheckCommand.self, DHCPOption43Command.self, LuaDocs.self, LuaBench.self, Bench.self])
+                      CampaignCommand.self, CheckCommand.self, MigrateCommand.self, DHCPOption43Command.self, LuaDocs.self, LuaBench.self, Bench.self])
 }
 
-/// --data and --config, shared by the commands that open the store.
+/// --data, --database and --config, shared by the commands that open the store.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "Data directory (SQLite database, secrets). Default: ./data, or CORRAL_DATA.")
     var data: String?
+
+    @Option(name: .long, help: "The store: postgresql://user:password@host:port/database (shared by several nodes), or sqlite:<data directory>. Default: SQLite in --data, or CORRAL_DATABASE_URL.")
+    var database: String?
 
     @Option(name: .long, help: "JSON config file. Default: <data>/corral.json if it exists.")
     var config: String?

@@ -7,7 +7,7 @@ import Storage
 /// `corral devices reset-credentials | delete | attempts`: onboarding troubleshooting from the shell (issue 16).
 /// Changes are written to the audit log as the API's are, with the local user as actor.
 extension Devices {
-    static func audit(_ s: SQLiteStore, action: String, device: Device, before: String?, after: String?) async throws {
+    static func audit(_ s: SQLStore, action: String, device: Device, before: String?, after: String?) async throws {
         let who = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "?"
         try await s.appendAudit(AuditEntry(at: Int64(Date().timeIntervalSince1970), actor: "cli (\(who))", userID: nil, tokenID: nil, remote: "local",
                                            organisationID: device.organisationID, action: action, objectType: "device",
@@ -22,7 +22,7 @@ extension Devices {
 
         func run() async throws {
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             guard let d = try TaskService(store: s).findDevice(device) else { throw ValidationError("no device \(device)") }
             try await s.apply([.resetCredentials(deviceID: d.id)])
@@ -40,7 +40,7 @@ extension Devices {
 
         func run() async throws {
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             guard let d = try TaskService(store: s).findDevice(device) else { throw ValidationError("no device \(device)") }
             if !yes {
@@ -64,7 +64,7 @@ extension Devices {
 
         func run() throws {
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             let list = try s.onboardingAttempts(organisationPath: "/\(Organisation.rootID)/", deviceID: nil, search: search, limit: limit)
             // Everything but the time, count and reason comes from the (unauthenticated) CPE: escaped, so that a

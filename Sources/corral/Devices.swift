@@ -23,7 +23,7 @@ struct Devices: ParsableCommand {
 
         func run() throws {
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             let now = Int64(Date().timeIntervalSince1970)
             var q = DeviceQuery()
@@ -52,7 +52,7 @@ struct Devices: ParsableCommand {
 
         func run() throws {
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             guard let d = try TaskService(store: s).findDevice(device) else { throw ValidationError("no device \(device)") }
             let now = Int64(Date().timeIntervalSince1970)

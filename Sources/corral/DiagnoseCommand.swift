@@ -37,7 +37,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
         guard let kind = DiagnosticTest(rawValue: test.lowercased()) else {
             throw ValidationError("unknown test \(test): one of \(DiagnosticTest.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let s = try SQLiteStore(directory: config.dataDirectory)
+        let s = try StoreOpener.open(config)
         defer { s.close() }
         let service = TaskService(store: s)
         guard let dev = try service.findDevice(device) else { throw ValidationError("no device \(device) (give an ID, OUI-Serial name or a unique serial)") }

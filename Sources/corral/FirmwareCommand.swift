@@ -43,7 +43,7 @@ struct FirmwareCommand: AsyncParsableCommand {
                                                    profileExists: { registry.profile(named: $0) != nil }) {
                 throw ValidationError(problem)
             }
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             guard try s.organisation(id: organisationID) != nil else { throw ValidationError("no organisation \(organisationID)") }
             let files = FileStore(directory: (config.dataDirectory as NSString).appendingPathComponent("files"))
@@ -73,7 +73,7 @@ struct FirmwareCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             let images = try s.files(under: "/").filter(\.isFirmware).reversed()
             if images.isEmpty && !json { print("no firmware images (add one with corral firmware add <file> --version <v>)") }
@@ -107,7 +107,7 @@ struct FirmwareCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             guard let org = try s.organisation(id: organisationID) else { throw ValidationError("no organisation \(organisationID)") }
             var req = RolloutService.Request(version: version, organisationID: org.id, organisationPath: org.path, actor: "cli")
@@ -137,7 +137,7 @@ struct FirmwareCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             while true {
                 guard let r = try s.rollout(id: id) else { throw ValidationError("no rollout \(id)") }
@@ -182,7 +182,7 @@ struct FirmwareCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             for r in try s.rollouts(under: "/", limit: 200) {
                 let line = RolloutLine(r, try s.rolloutCounts(rolloutID: r.id))
@@ -202,7 +202,7 @@ struct FirmwareCommand: AsyncParsableCommand {
 
         static func perform(_ action: String, _ id: Int64, _ store: StoreOptions) async throws {
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             do {
                 let r = try await RolloutService(store: s, profiles: ProfileRegistry()).control(id, action)
@@ -241,7 +241,7 @@ struct FirmwareCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             guard let r = try s.rollout(id: id), let org = try s.organisation(id: r.organisationID) else { throw ValidationError("no rollout \(id)") }
             do {

@@ -48,7 +48,7 @@ struct LuaBench: AsyncParsableCommand {
               dev:tag("booted")
             end)
             """.write(toFile: dir + "/automations/boot.lua", atomically: true, encoding: .utf8)
-        let store = try SQLiteStore(directory: dir)
+        let store = try SQLStore(directory: dir)
         defer { store.close() }
         let now = Int64(Date().timeIntervalSince1970)
         var ids: [Int64] = []
@@ -137,7 +137,7 @@ struct LuaBench: AsyncParsableCommand {
     func reports() async throws {
         let dir = NSTemporaryDirectory() + "corral-lua-bench-" + UUID().uuidString.prefix(8)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try SQLiteStore(directory: dir)
+        let store = try SQLStore(directory: dir)
         defer { store.close() }
         let n = devices
         let now: Int64 = 1_750_000_000

@@ -31,7 +31,7 @@ struct RunCommand: ParsableCommand {
             values[String(a[..<eq])] = String(a[a.index(after: eq)...])
         }
         let (library, _) = config.profileLibrary()
-        let s = try SQLiteStore(directory: config.dataDirectory)
+        let s = try StoreOpener.open(config)
         defer { s.close() }
         let out = FileHandle.standardOutput
         do {

@@ -41,7 +41,7 @@ struct TaskCommand: AsyncParsableCommand {
     func run() async throws {
         var config = try ConfigLoading.load(store)
         try xmpp.apply(to: &config)
-        let s = try SQLiteStore(directory: config.dataDirectory)
+        let s = try StoreOpener.open(config)
         defer { s.close() }
         let service = TaskService(store: s)
         guard let dev = try service.findDevice(device) else { throw ValidationError("no device \(device) (give an ID, OUI-Serial name or a unique serial)") }

@@ -1,3 +1,4 @@
+import Engine
 import ACSCore
 import API
 import ArgumentParser
@@ -21,7 +22,7 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("role must be viewer, operator, admin or superadmin") }
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             var password = Secrets.generatedPassword()
             if passwordStdin {
@@ -47,7 +48,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             guard let user = try s.user(username: username) else { throw ValidationError("no user \(username)") }
             try await s.removeTwoFactor(userID: user.id)
@@ -70,7 +71,7 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("role must be viewer, operator, admin or superadmin") }
             let config = try ConfigLoading.load(store)
-            let s = try SQLiteStore(directory: config.dataDirectory)
+            let s = try StoreOpener.open(config)
             defer { s.close() }
             do {
                 print(try await AccountBootstrap.addToken(store: s, username: username, name: name, role: role, days: days))

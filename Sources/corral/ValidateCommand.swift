@@ -40,7 +40,7 @@ struct ValidateCommand: AsyncParsableCommand {
         var config = try ConfigLoading.load(store)
         try xmpp.apply(to: &config)
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be 1-3600 seconds") }
-        let s = try SQLiteStore(directory: config.dataDirectory)
+        let s = try StoreOpener.open(config)
         defer { s.close() }
         guard let dev = try TaskService(store: s).findDevice(device) else {
             throw ValidationError("no device \(device) (give an ID, OUI-Serial name or a unique serial)")

@@ -61,7 +61,7 @@ import Storage
         var a: Organisation!, a1: Organisation!, b: Organisation!
         var n = 0
         init(_ live: LiveServer) { self.live = live }
-        var store: SQLiteStore { live.store }
+        var store: SQLStore { live.store }
 
         func setUp() async throws {
             a = try await store.createOrganisation(name: "A", parentID: 1, now: 1)

@@ -97,7 +97,7 @@ import Storage
 
         // The table keeps at most maxRows rows (the least recent go), and repeats add to their row's count.
         let dir = temporaryDirectory("attempts")
-        let store = try SQLiteStore(path: dir + "/corral.db")
+        let store = try SQLStore(path: dir + "/corral.db")
         defer { store.close(); try? FileManager.default.removeItem(atPath: dir) }
         let now: Int64 = 1_000_000
         let flood = (0..<(OnboardingAttempt.maxRows + 500)).map {

@@ -29,7 +29,7 @@ import Engine
     @Test func constraintRacesAnswerConflict() async throws {
         let dir = temporaryDirectory("constraint")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try SQLiteStore(path: dir + "/corral.db")
+        let store = try SQLStore(path: dir + "/corral.db")
         let org = try await store.createOrganisation(name: "gone", parentID: Organisation.rootID, now: 1)
         var u = try await store.createUser(UserAccount(username: "mover", passwordHash: "x", organisationID: Organisation.rootID,
                                                         role: .viewer, createdAt: 1))

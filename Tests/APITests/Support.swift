@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import ACSCore
 @testable import API
@@ -76,7 +77,7 @@ final class LiveServer: @unchecked Sendable {
     let server: CorralServer
     let api: APIHandler
     let data: String
-    var store: SQLiteStore { server.store }
+    var store: SQLStore { server.store }
     var base: String { "http://127.0.0.1:\(server.httpPort)" }
 
     init(informInterval: Int = 2, configure: (inout CorralConfig) -> Void = { _ in }) async throws {
@@ -95,6 +96,7 @@ final class LiveServer: @unchecked Sendable {
         for name in ["generic-tr181", "generic-tr098"] {
             c.profiles[name] = CorralConfig.ProfileOverride(onboardingUsername: nil, onboardingPassword: nil, informInterval: informInterval)
         }
+        c.databaseURL = try TestDatabase.url(for: data)
         configure(&c)
         server = try CorralServer(config: c)
         api = APIHandler.install(on: server, passwordIterations: testIterations)

@@ -45,12 +45,12 @@ import Storage
         }
     }
 
-    func store(_ tag: String) throws -> (SQLiteStore, String) {
+    func store(_ tag: String) throws -> (SQLStore, String) {
         let dir = temporaryDirectory(tag)
-        return (try SQLiteStore(path: dir + "/corral.db"), dir)
+        return (try SQLStore(path: dir + "/corral.db"), dir)
     }
 
-    func event(_ store: SQLiteStore, _ kind: String, device: Int64?, at: Int64, data: [String: Any] = [:]) async throws {
+    func event(_ store: SQLStore, _ kind: String, device: Int64?, at: Int64, data: [String: Any] = [:]) async throws {
         try await store.apply([.automation(.event(EventRecord(at: at, kind: kind, deviceID: device, data: EventRecord.data(data))))])
     }
 

@@ -12,14 +12,14 @@ import Storage
     struct Fixture {
         let data: String
         let dir: String
-        let store: SQLiteStore
+        let store: SQLStore
         let registry: ProfileRegistry
 
         init(_ tag: String, files: [String: String]) throws {
             data = temporaryDirectory(tag)
             dir = temporaryDirectory(tag + "-scripts")
             for (name, text) in files { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
-            store = try SQLiteStore(directory: data)
+            store = try SQLStore(directory: data)
             registry = ProfileLibrary.load(sources: BuiltinProfiles.sources).0.registry
         }
 
@@ -226,7 +226,7 @@ import Storage
     @Test func theExampleAutomationsLoad() async throws {
         let data = temporaryDirectory("auto-examples")
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let store = try SQLiteStore(directory: data)
+        let store = try SQLStore(directory: data)
         defer { store.close() }
         let (library, problems) = ProfileLibrary.load(directory: Paths.packageRoot + "/profiles")
         #expect(problems.filter { $0.kind != .warning }.isEmpty, "\(problems)")

@@ -57,7 +57,7 @@ import Storage
         try "on('device.boot', function(dev) dev:reboot() end)".write(toFile: dir + "/reboot.lua", atomically: true, encoding: .utf8)
         let now = Int64(Date().timeIntervalSince1970)
         do {
-            let store = try SQLiteStore(directory: data)
+            let store = try SQLStore(directory: data)
             let d = try await store.createDevice(Device(name: "00C0FF-EV", oui: "00C0FF", productClass: "P", serialNumber: "EV", createdAt: 1))
             try await store.apply([.automation(.event(EventRecord(at: now - 7200, kind: "device.boot", deviceID: d.id))),
                                    .automation(.event(EventRecord(at: now - 10, kind: "device.boot", deviceID: d.id))),
@@ -83,7 +83,7 @@ import Storage
     @Test func anEventsTasksAreQueuedOnceAcrossRestarts() async throws {
         let data = temporaryDirectory("auto-once")
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let store = try SQLiteStore(directory: data)
+        let store = try SQLStore(directory: data)
         let d = try await store.createDevice(Device(name: "00C0FF-ONCE", oui: "00C0FF", productClass: "P", serialNumber: "ONCE", createdAt: 1))
         try await store.apply([.automation(.event(EventRecord(at: 10, kind: "device.boot", deviceID: d.id)))])
         let event = try #require(try store.pendingEvents(limit: 10).first)

@@ -25,7 +25,7 @@ import Storage
     @Test func aCampaignWhoseScriptCannotStartIsStoppedOnceWithItsReason() async throws {
         let data = temporaryDirectory("camp-broken")
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let store = try SQLiteStore(directory: data)
+        let store = try SQLStore(directory: data)
         defer { store.close() }
         let d = try await store.createDevice(Device(name: "00C0FF-B1", oui: "00C0FF", productClass: "P", serialNumber: "B1", createdAt: 1))
         // Saved as running (as after an upgrade or a hand edit), but its top level fails every time it is loaded.
@@ -105,7 +105,7 @@ import Storage
         let c = try await CampaignService(store: server.store, registry: Self.registry).start(source: source, name: "rename.lua", now: Self.now)
         try await waitUntil("two devices done", seconds: 30) { try server.store.campaignProgress(campaignID: c.id).count(.done) >= 2 }
         await server.stop()
-        let paused = try SQLiteStore(directory: data)
+        let paused = try SQLStore(directory: data)
         #expect(try paused.campaign(id: c.id)?.state == .running)
         let doneAtStop = try paused.campaignProgress(campaignID: c.id).count(.done)
         #expect(doneAtStop < 6)

@@ -55,7 +55,7 @@ import Simulator
         let sim = try simulator(port: port, count: 20, model: "tr181", prefix: "K9-")
         try await sim.start()
 
-        let reader = try SQLiteStore(directory: data)
+        let reader = try SQLStore(directory: data)
         try await waitUntil("20 devices onboarded by the child process", seconds: 60) {
             try reader.devices(limit: 100, offset: 0).filter(\.credentialsConfirmed).count == 20
         }

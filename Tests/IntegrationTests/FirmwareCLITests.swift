@@ -8,7 +8,7 @@ import Storage
     @Test func imagesAndRolloutsFromTheCommandLine() async throws {
         let data = temporaryDirectory("fw-cli")
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let store = try SQLiteStore(directory: data)
+        let store = try SQLStore(directory: data)
         var d = Device(name: "00C0FF-CLI1", oui: "00C0FF", productClass: "P", serialNumber: "CLI1", createdAt: 1)
         d.profile = "generic-tr181"; d.softwareVersion = "1.0"; d.modelName = "R1"
         _ = try await store.createDevice(d)

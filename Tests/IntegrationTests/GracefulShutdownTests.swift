@@ -38,7 +38,7 @@ import Simulator
         }
         let sim = try simulator(port: port, count: 30, model: "tr181", prefix: "TERM-")
         try await sim.start()
-        let reader = try SQLiteStore(directory: data)
+        let reader = try SQLStore(directory: data)
         defer { reader.close() }
         try await waitUntil("30 devices onboarded", seconds: 60) {
             try reader.devices(limit: 100, offset: 0).filter(\.credentialsConfirmed).count == 30

@@ -27,7 +27,7 @@ import Testing
     @Test func aCorruptDatabaseIsRefusedAtStartUnlessTheCheckIsOff() async throws {
         let data = temporaryDirectory("corrupt")
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let store = try SQLiteStore(directory: data)
+        let store = try SQLStore(directory: data)
         for i in 0..<400 {
             _ = try await store.createDevice(Device(name: "00D09E-K\(i)", oui: "00D09E", productClass: String(repeating: "k", count: 200),
                                                     serialNumber: "K\(i)", createdAt: 1))

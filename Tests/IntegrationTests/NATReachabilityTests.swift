@@ -34,7 +34,7 @@ struct NATReachabilityTests {
                                              "--stun-keepalive", "1-2", "--datamodels", Paths.datamodels], env: [:], log: data + "/sim.out")
         defer { sim.terminate(); sim.waitUntilExit() }
 
-        let store = try SQLiteStore(directory: data)
+        let store = try SQLStore(directory: data)
         defer { store.close() }
         func udpAddress(_ name: String) throws -> String {
             guard let d = try store.device(name: name) else { return "" }
@@ -113,7 +113,7 @@ extension NATReachabilityTests {
                                              "--xmpp-domain", XMPPLab.domain, "--xmpp-keepalive", "2", "--datamodels", Paths.datamodels],
                                 env: [:], log: data + "/sim.out")
         defer { sim.terminate(); sim.waitUntilExit() }
-        let store = try SQLiteStore(directory: data)
+        let store = try SQLStore(directory: data)
         defer { store.close() }
         func jid(_ name: String) throws -> String {
             guard let d = try store.device(name: name) else { return "" }

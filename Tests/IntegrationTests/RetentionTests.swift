@@ -8,7 +8,7 @@ import Storage
 /// and keeps the recent ones; the defaults and the config keys.
 @Suite struct RetentionTests {
     @Test func aPassDeletesOldHistoryAndKeepsRecentRows() async throws {
-        let store = try SQLiteStore(directory: temporaryDirectory("retention"))
+        let store = try SQLStore(directory: temporaryDirectory("retention"))
         defer { store.close() }
         let d = try await store.createDevice(Device(name: "OUI-R1", oui: "OUI", productClass: "P", serialNumber: "R1", createdAt: 1))
         let day: Int64 = 86_400

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import ACSCore
 import CWMP
@@ -40,6 +41,7 @@ func waitUntil(_ what: String, seconds: Double, every: Duration = .milliseconds(
 func serverConfig(data: String, cwmpPort: Int = 0, informInterval: Int = 2) -> CorralConfig {
     var c = CorralConfig()
     c.dataDirectory = data
+    c.databaseURL = try! TestDatabase.url(for: data)
     c.host = "127.0.0.1"
     c.cwmpPort = cwmpPort
     c.httpPort = 0

@@ -47,7 +47,7 @@ import Testing
     static var seed: UInt64 { UInt64(ProcessInfo.processInfo.environment["CORRAL_LUA_FUZZ_SEED"] ?? "") ?? 1 }
 
     /// A small fleet (reports and campaigns read it through the real store), made once.
-    static func fleet() async throws -> (SQLiteStore, ProfileRegistry) { try await FleetCache.shared.get() }
+    static func fleet() async throws -> (SQLStore, ProfileRegistry) { try await FleetCache.shared.get() }
 
     /// Only ScriptErrors (runtime, limits) may come out of a run; the generator writes valid Lua, so never a syntax error.
     static func expectScriptError(_ error: Error, _ source: String) {
@@ -175,12 +175,12 @@ import Testing
 /// Made on first use without blocking a thread (a semaphore wait inside a test can starve the cooperative pool).
 actor FleetCache {
     static let shared = FleetCache()
-    private var fleet: (SQLiteStore, ProfileRegistry)?
+    private var fleet: (SQLStore, ProfileRegistry)?
 
-    func get() async throws -> (SQLiteStore, ProfileRegistry) {
+    func get() async throws -> (SQLStore, ProfileRegistry) {
         if let fleet { return fleet }
         let dir = NSTemporaryDirectory() + "corral-bridge-fuzz-" + UUID().uuidString.prefix(8)
-        let store = try SQLiteStore(directory: dir)
+        let store = try SQLStore(directory: dir)
         for i in 0..<20 {
             let d = try await store.createDevice(Device(name: "00C0FF-F\(i)", oui: "00C0FF", productClass: "GW", serialNumber: "F\(i)",
                                                         profile: "generic-tr181", dataModel: .tr181, createdAt: BridgeFuzzTests.now - 86_400,

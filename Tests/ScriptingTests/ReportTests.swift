@@ -9,9 +9,9 @@ import Testing
 /// Reports over 10,000 devices written straight into a real SQLite store.
 @Suite(.serialized) struct ReportTests {
     static let now: Int64 = 1_750_000_000
-    static let fleet: (SQLiteStore, ProfileRegistry) = {
+    static let fleet: (SQLStore, ProfileRegistry) = {
         let dir = NSTemporaryDirectory() + "corral-reports-" + UUID().uuidString.prefix(8)
-        let store = try! SQLiteStore(directory: dir)
+        let store = try! SQLStore(directory: dir)
         let (lib, _) = ProfileLibrary.load(directory: Repo.profiles, secrets: SecretResolver(values: ["acme-r1-onboarding": "x", "acme-ont-onboarding": "y"]))
         let done = DispatchSemaphore(value: 0)
         Task {
@@ -24,7 +24,7 @@ import Testing
 
     /// Device i: TR-181 if even (RSSI -120 + i % 61 on the standard path; every 10th an ACME router on its own
     /// profile), TR-098 if odd; software 1.0/1.1/2.0 by i % 3; last Inform i minutes ago (i % 7 == 0: 30 days ago).
-    static func seed(_ store: SQLiteStore) async throws {
+    static func seed(_ store: SQLStore) async throws {
         let count = 10_000
         try await withThrowingTaskGroup(of: Void.self) { group in
             for chunk in stride(from: 0, to: count, by: 500) {

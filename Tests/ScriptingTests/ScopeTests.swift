@@ -15,8 +15,8 @@ import Testing
         func end() {}
     }
 
-    func fleet() async throws -> (SQLiteStore, Organisation, [Device], [Device]) {
-        let store = try SQLiteStore(directory: NSTemporaryDirectory() + "corral-scope-" + UUID().uuidString.prefix(8))
+    func fleet() async throws -> (SQLStore, Organisation, [Device], [Device]) {
+        let store = try SQLStore(directory: NSTemporaryDirectory() + "corral-scope-" + UUID().uuidString.prefix(8))
         let a = try await store.createOrganisation(name: "A", parentID: 1, now: 1)
         let a1 = try await store.createOrganisation(name: "A1", parentID: a.id, now: 1)
         let b = try await store.createOrganisation(name: "B", parentID: 1, now: 1)

@@ -6,8 +6,8 @@ import CWMP
 
 @Suite struct DeviceQueryTests {
     /// 30 devices: 3 models, 2 software versions, some in group "pilot", informing at various times.
-    func populated() async throws -> SQLiteStore {
-        let store = try SQLiteStore(directory: temporaryDirectory())
+    func populated(_ engine: StoreEngine) async throws -> SQLStore {
+        let store = try engine.makeStore()
         for i in 0..<30 {
             var d = try await store.createDevice(Device(name: "OUI-\(String(format: "%03d", i))", oui: "OUI", productClass: "P",
                                                         serialNumber: String(format: "S%03d", i), modelName: ["A", "B", "C"][i % 3],
@@ -20,8 +20,8 @@ import CWMP
         return store
     }
 
-    @Test func filtersCombineAndArePushedDown() async throws {
-        let store = try await populated()
+    @Test(arguments: StoreEngine.allCases) func filtersCombineAndArePushedDown(engine: StoreEngine) async throws {
+        let store = try await populated(engine)
         defer { store.close() }
         var q = DeviceQuery()
         q.model = "A"
@@ -44,8 +44,8 @@ import CWMP
         #expect(try store.countDevices(t, now: 10_000) == 0)
     }
 
-    @Test func statusFollowsTheInformInterval() async throws {
-        let store = try await populated()
+    @Test(arguments: StoreEngine.allCases) func statusFollowsTheInformInterval(engine: StoreEngine) async throws {
+        let store = try await populated(engine)
         defer { store.close() }
         var q = DeviceQuery()
         q.status = .online
@@ -56,8 +56,8 @@ import CWMP
         #expect(try store.countDevices(q, now: 10_000) == 5)
     }
 
-    @Test func parameterConditionsCompareNumbers() async throws {
-        let store = try await populated()
+    @Test(arguments: StoreEngine.allCases) func parameterConditionsCompareNumbers(engine: StoreEngine) async throws {
+        let store = try await populated(engine)
         defer { store.close() }
         var q = DeviceQuery()
         q.parameters = [.init(paths: ["Device.Cellular.Interface.1.RSSI", "InternetGatewayDevice.X_RSSI"], op: .lt, value: "-85")]
@@ -67,8 +67,8 @@ import CWMP
         #expect(throws: QueryError.self) { _ = try store.devices(q, now: 0) }
     }
 
-    @Test func cursorPagesCoverEverythingOnceInOrder() async throws {
-        let store = try await populated()
+    @Test(arguments: StoreEngine.allCases) func cursorPagesCoverEverythingOnceInOrder(engine: StoreEngine) async throws {
+        let store = try await populated(engine)
         defer { store.close() }
         for sort in [DeviceQuery.Sort.id, .lastInform, .model, .name] {
             for descending in [false, true] {

@@ -4,8 +4,8 @@ import ACSCore
 @testable import Storage
 
 @Suite struct OperatorStoreTests {
-    @Test func organisationTreeMoveRenameDelete() async throws {
-        let store = try SQLiteStore(directory: temporaryDirectory())
+    @Test(arguments: StoreEngine.allCases) func organisationTreeMoveRenameDelete(engine: StoreEngine) async throws {
+        let store = try engine.makeStore()
         defer { store.close() }
         let a = try await store.createOrganisation(name: "A", parentID: 1, now: 1)
         let a1 = try await store.createOrganisation(name: "A1", parentID: a.id, now: 1)
@@ -35,8 +35,8 @@ import ACSCore
         #expect(try store.organisation(id: a.id) == nil)
     }
 
-    @Test func preprovisionIsConsumedByTheDeviceItCreates() async throws {
-        let store = try SQLiteStore(directory: temporaryDirectory())
+    @Test(arguments: StoreEngine.allCases) func preprovisionIsConsumedByTheDeviceItCreates(engine: StoreEngine) async throws {
+        let store = try engine.makeStore()
         defer { store.close() }
         let org = try await store.createOrganisation(name: "Shop", parentID: 1, now: 1)
         try await store.savePreprovisions([Preprovision(serial: "SN9", organisationID: org.id, groups: ["g"]),
@@ -53,8 +53,8 @@ import ACSCore
         #expect(try store.preprovisions(under: "/1/").map(\.oui) == ["00D09E"])   // the other OUI's row stays
     }
 
-    @Test func auditIsFilteredBySubtreeAndPagedNewestFirst() async throws {
-        let store = try SQLiteStore(directory: temporaryDirectory())
+    @Test(arguments: StoreEngine.allCases) func auditIsFilteredBySubtreeAndPagedNewestFirst(engine: StoreEngine) async throws {
+        let store = try engine.makeStore()
         defer { store.close() }
         let a = try await store.createOrganisation(name: "A", parentID: 1, now: 1)
         for i in 0..<5 {
@@ -76,8 +76,8 @@ import ACSCore
 
 /// Migration 5: campaigns belong to an organisation; lists by subtree, newest first; old rows are root's.
 @Suite struct CampaignScopeStorageTests {
-    @Test func campaignsListBySubtree() async throws {
-        let store = try SQLiteStore(directory: NSTemporaryDirectory() + "corral-campscope-" + UUID().uuidString.prefix(8))
+    @Test(arguments: StoreEngine.allCases) func campaignsListBySubtree(engine: StoreEngine) async throws {
+        let store = try engine.makeStore()
         let a = try await store.createOrganisation(name: "A", parentID: 1, now: 1)
         let a1 = try await store.createOrganisation(name: "A1", parentID: a.id, now: 1)
         let b = try await store.createOrganisation(name: "B", parentID: 1, now: 1)

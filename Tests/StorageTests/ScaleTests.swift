@@ -15,8 +15,8 @@ import CWMP
         return d
     }
 
-    @Test func textSearchKeepsSubstringSemantics() async throws {
-        let store = try SQLiteStore(directory: temporaryDirectory())
+    @Test(arguments: StoreEngine.allCases) func textSearchKeepsSubstringSemantics(engine: StoreEngine) async throws {
+        let store = try engine.makeStore()
         defer { store.close() }
         let descriptions = ["Core switch room", "core SWITCH", "Caf\u{E9} corner", "CAF\u{C9} CORNER", "100% _uplink_", "quote \"here\"", ""]
         for (i, text) in descriptions.enumerated() {
@@ -70,8 +70,8 @@ import CWMP
         #expect(try store.countDevices(counted, now: 0) == 2)
     }
 
-    @Test func statusCountsAndGroupByStatusAgree() async throws {
-        let store = try SQLiteStore(directory: temporaryDirectory())
+    @Test(arguments: StoreEngine.allCases) func statusCountsAndGroupByStatusAgree(engine: StoreEngine) async throws {
+        let store = try engine.makeStore()
         defer { store.close() }
         // interval 300: online while now <= last_inform + 510.
         for (i, last) in [Int64(10_000), 9_490, 9_489, 5_000, 0, 0].enumerated() {
@@ -102,8 +102,8 @@ import CWMP
         #expect(try store.devices(offlineByDate, now: now).devices.map(\.lastInform) == [9_489, 5_000])
     }
 
-    @Test func talliesFollowInsertsMovesAndUpgrades() async throws {
-        let store = try SQLiteStore(directory: temporaryDirectory())
+    @Test(arguments: StoreEngine.allCases) func talliesFollowInsertsMovesAndUpgrades(engine: StoreEngine) async throws {
+        let store = try engine.makeStore()
         defer { store.close() }
         let child = try await store.createOrganisation(name: "child", parentID: Organisation.rootID, now: 0)
         for i in 0..<10 {
@@ -118,7 +118,7 @@ import CWMP
                     SELECT \(column.rawValue), count(*) FROM devices
                     WHERE organisation_id IN (SELECT id FROM organisations WHERE path LIKE ? ESCAPE '\\')
                     GROUP BY \(column.rawValue) ORDER BY count(*) DESC, \(column.rawValue)
-                    """, [SQLiteStore.likePrefix(path)]) { out.append((key: $0[0].text, count: Int($0.int(1)))) }
+                    """, [SQLStore.likePrefix(path)]) { out.append((key: $0[0].text, count: Int($0.int(1)))) }
                 return out
             }
         }
@@ -150,13 +150,13 @@ import CWMP
 
     @Test func jsonArrayOfPathsDecodesBack() throws {
         let strings = ["Device.WiFi.SSID.1.SSID", "quote \" and \\ back", "tab\tnew\nline\u{01}", "é ✓ 𝄞", ""]
-        let decoded = try JSONDecoder().decode([String].self, from: Data(SQLiteStore.jsonArray(strings).utf8))
+        let decoded = try JSONDecoder().decode([String].self, from: Data(SQLStore.jsonArray(strings).utf8))
         #expect(decoded == strings)
-        #expect(SQLiteStore.jsonArray([]) == "[]")
+        #expect(SQLStore.jsonArray([]) == "[]")
     }
 
-    @Test func retentionDeletesOldRowsAndKeepsRecentOnes() async throws {
-        let store = try SQLiteStore(directory: temporaryDirectory())
+    @Test(arguments: StoreEngine.allCases) func retentionDeletesOldRowsAndKeepsRecentOnes(engine: StoreEngine) async throws {
+        let store = try engine.makeStore()
         defer { store.close() }
         let d = try await store.createDevice(device(0, model: "A", version: "1"))
         let day: Int64 = 86_400

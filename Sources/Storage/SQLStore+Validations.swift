@@ -9,10 +9,10 @@ public protocol ValidationStore: CorralStore {
     func validations(deviceID: Int64, limit: Int) throws -> [LaunchValidation]
 }
 
-extension SQLiteStore: ValidationStore {
+extension SQLStore: ValidationStore {
     static let validationColumns = "id, device_id, organisation_id, started_at, finished_at, passed, report, created_by"
 
-    static func validation(_ r: SQLiteConnection.Row) -> LaunchValidation {
+    static func validation(_ r: SQLRow) -> LaunchValidation {
         LaunchValidation(id: r.int(0), deviceID: r.int(1), organisationID: r.int(2), startedAt: r.int(3), finishedAt: r.int(4),
                          checks: LaunchValidation.decode(r.text(6)), createdBy: r.text(7))
     }

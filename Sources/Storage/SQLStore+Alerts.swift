@@ -1,13 +1,13 @@
 import ACSCore
 import Foundation
 
-extension SQLiteStore {
+extension SQLStore {
     static let alertColumns = """
         a.id, a.name, a.device_id, a.severity, a.state, a.since, a.raised_at, a.cleared_at, a.message, a.value, a.source,
         a.acknowledged_by, a.acknowledged_at, d.name
         """
 
-    static func alertRow(_ r: SQLiteConnection.Row) -> AlertRow {
+    static func alertRow(_ r: SQLRow) -> AlertRow {
         AlertRow(alert: AlertRecord(id: r.int(0), name: r.text(1), deviceID: r.int(2), severity: AlertSeverity(rawValue: r.text(3)) ?? .warning,
                                     state: AlertState(rawValue: r.text(4)) ?? .cleared, since: r.int(5), raisedAt: r.int(6),
                                     clearedAt: r.int(7), message: r.text(8), value: r.text(9), source: r.text(10),
@@ -76,7 +76,7 @@ extension SQLiteStore {
             var out: [AlertRow] = []
             try c.query("""
                 SELECT \(Self.alertColumns) FROM alerts a JOIN devices d ON d.id = a.device_id
-                WHERE \(clauses.isEmpty ? "1" : clauses.joined(separator: " AND ")) ORDER BY a.id DESC LIMIT ?
+                WHERE \(clauses.isEmpty ? "TRUE" : clauses.joined(separator: " AND ")) ORDER BY a.id DESC LIMIT ?
                 """, args) { out.append(Self.alertRow($0)) }
             return out
         }
@@ -111,7 +111,7 @@ extension SQLiteStore {
 
     // MARK: writes
 
-    static func applyEffect(_ e: AutomationEffect, on c: SQLiteConnection) throws {
+    static func applyEffect(_ e: AutomationEffect, on c: any SQLConnection) throws {
         switch e {
         case .tag(let id, let tag, let add):
             try editList("tags", id, tag, add, on: c)
@@ -144,7 +144,7 @@ extension SQLiteStore {
 
     /// Inserts an open alert unless the rule already has one on the device; a pending one turns active when raised.
     /// Nothing happens for a device deleted meanwhile.
-    static func insertAlert(_ a: AlertRecord, state: AlertState, on c: SQLiteConnection) throws {
+    static func insertAlert(_ a: AlertRecord, state: AlertState, on c: any SQLConnection) throws {
         let upsert = state == .active
             ? "DO UPDATE SET state = 'active', raised_at = excluded.raised_at, severity = excluded.severity, message = excluded.message, value = excluded.value WHERE alerts.state = 'pending'"
             : "DO NOTHING"
@@ -156,7 +156,7 @@ extension SQLiteStore {
                   .int(state == .active ? a.raisedAt : 0), .text(a.message), .text(a.value), .text(a.source), .int(a.deviceID)])
     }
 
-    static func insertEvent(_ e: EventRecord, on c: SQLiteConnection) throws {
+    static func insertEvent(_ e: EventRecord, on c: any SQLConnection) throws {
         try c.run("INSERT INTO events(at, kind, device_id, data) VALUES (?,?,?,?)",
                   [.int(e.at), .text(e.kind), e.deviceID.map { .int($0) } ?? .null, .text(e.data)])
     }
@@ -166,7 +166,7 @@ extension SQLiteStore {
     }
 
     /// Adds or removes one element of a comma-joined list column (tags, groups), keeping the others' order.
-    static func editList(_ column: String, _ id: Int64, _ item: String, _ add: Bool, on c: SQLiteConnection) throws {
+    static func editList(_ column: String, _ id: Int64, _ item: String, _ add: Bool, on c: any SQLConnection) throws {
         var current = ""
         try c.query("SELECT \(column) FROM devices WHERE id = ?", [.int(id)]) { current = $0.text(0) }
         var items = current.split(separator: ",").map(String.init)

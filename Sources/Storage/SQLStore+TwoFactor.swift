@@ -30,7 +30,7 @@ public protocol TwoFactorStore: Sendable {
     func organisationsRequiringAdminTwoFactor() throws -> Set<Int64>
 }
 
-extension SQLiteStore: TwoFactorStore {
+extension SQLStore: TwoFactorStore {
     public func twoFactor(userID: Int64) throws -> TwoFactorRecord? {
         try db.read { c in
             var r: TwoFactorRecord?

@@ -1,10 +1,10 @@
 import ACSCore
 import Foundation
 
-extension SQLiteStore: OperatorStore {
+extension SQLStore: OperatorStore {
     // MARK: organisations
 
-    static func organisation(_ r: SQLiteConnection.Row) -> Organisation {
+    static func organisation(_ r: SQLRow) -> Organisation {
         let p = r[1]
         return Organisation(id: r.int(0), parentID: p.isNull ? nil : p.int, name: r.text(2), path: r.text(3), createdAt: r.int(4))
     }
@@ -28,7 +28,7 @@ extension SQLiteStore: OperatorStore {
         }
     }
 
-    private static func siblingExists(_ c: SQLiteConnection, parentID: Int64, name: String, except: Int64) throws -> Bool {
+    private static func siblingExists(_ c: any SQLConnection, parentID: Int64, name: String, except: Int64) throws -> Bool {
         try c.scalar("SELECT count(*) FROM organisations WHERE parent_id = ? AND name = ? AND id <> ?",
                      [.int(parentID), .text(name), .int(except)]).int > 0
     }
@@ -99,7 +99,7 @@ extension SQLiteStore: OperatorStore {
     // MARK: users
 
     static let userColumns = "u.id, u.username, u.password_hash, u.organisation_id, u.role, u.disabled, u.created_at"
-    static func user(_ r: SQLiteConnection.Row) -> UserAccount {
+    static func user(_ r: SQLRow) -> UserAccount {
         UserAccount(id: r.int(0), username: r.text(1), passwordHash: r.text(2), organisationID: r.int(3),
                     role: Role(rawValue: r.text(4)) ?? .viewer, disabled: r.int(5) != 0, createdAt: r.int(6))
     }
@@ -157,7 +157,7 @@ extension SQLiteStore: OperatorStore {
     // MARK: tokens
 
     static let tokenColumns = "t.id, t.user_id, t.name, t.token_hash, t.prefix, t.organisation_id, t.role, t.created_at, t.expires_at, t.revoked_at, t.last_used_at"
-    static func token(_ r: SQLiteConnection.Row) -> APIToken {
+    static func token(_ r: SQLRow) -> APIToken {
         APIToken(id: r.int(0), userID: r.int(1), name: r.text(2), tokenHash: r.text(3), prefix: r.text(4), organisationID: r.int(5),
                  role: Role(rawValue: r.text(6)) ?? .viewer, createdAt: r.int(7), expiresAt: r.int(8), revokedAt: r.int(9), lastUsedAt: r.int(10))
     }
@@ -240,7 +240,7 @@ extension SQLiteStore: OperatorStore {
         try await db.write { c in try Self.insertAudit(e, on: c) }
     }
 
-    static func insertAudit(_ e: AuditEntry, on c: SQLiteConnection) throws {
+    static func insertAudit(_ e: AuditEntry, on c: any SQLConnection) throws {
         try c.run("""
             INSERT INTO audit_log(at, actor, user_id, token_id, remote, organisation_id, action, object_type, object_id, before, after, status)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
@@ -281,7 +281,7 @@ extension SQLiteStore: OperatorStore {
         f.id, f.name, f.file_type, f.organisation_id, f.size, f.sha256, f.download_key, f.created_at, f.uploaded_by,
         f.version, f.target_profile, f.target_model, f.notes
         """
-    static func file(_ r: SQLiteConnection.Row) -> StoredFile {
+    static func file(_ r: SQLRow) -> StoredFile {
         var f = StoredFile(id: r.int(0), name: r.text(1), fileType: r.text(2), organisationID: r.int(3), size: r.int(4), sha256: r.text(5),
                            downloadKey: r.text(6), createdAt: r.int(7), uploadedBy: r.text(8))
         f.version = r.text(9); f.targetProfile = r.text(10); f.targetModel = r.text(11); f.notes = r.text(12)
@@ -359,7 +359,7 @@ extension SQLiteStore: OperatorStore {
         }
     }
 
-    static func preprovision(_ r: SQLiteConnection.Row) -> Preprovision {
+    static func preprovision(_ r: SQLRow) -> Preprovision {
         func list(_ s: String) -> [String] { s.split(separator: ",").map(String.init) }
         return Preprovision(oui: r.text(0), serial: r.text(1), organisationID: r.int(2), groups: list(r.text(3)), tags: list(r.text(4)),
                             location: r.text(5), description: r.text(6), profile: r.text(7), createdAt: r.int(8))
@@ -408,7 +408,7 @@ extension SQLiteStore: OperatorStore {
     }
 
     static let faultColumns = "f.id, f.device_id, f.task_id, f.source, f.code, f.message, f.detail, f.at"
-    static func fault(_ r: SQLiteConnection.Row) -> FaultRecord {
+    static func fault(_ r: SQLRow) -> FaultRecord {
         let t = r[2]
         return FaultRecord(id: r.int(0), deviceID: r.int(1), taskID: t.isNull ? nil : t.int, source: r.text(3), code: Int(r.int(4)),
                            message: r.text(5), detail: r.text(6), at: r.int(7))
@@ -451,7 +451,7 @@ extension SQLiteStore: OperatorStore {
             try c.query("""
                 SELECT \(column.rawValue) AS k, sum(n) AS total FROM device_tallies
                 WHERE organisation_id IN (SELECT id FROM organisations WHERE path LIKE ? ESCAPE '\\')
-                GROUP BY k HAVING total > 0 ORDER BY total DESC, k LIMIT 1000
+                GROUP BY k HAVING sum(n) > 0 ORDER BY total DESC, k LIMIT 1000
                 """, [Self.likePrefix(path)]) { out.append((key: $0[0].text, count: Int($0.int(1)))) }
             return out
         }

@@ -2,13 +2,13 @@ import ACSCore
 import Foundation
 
 /// Firmware rollouts (migration 15).
-extension SQLiteStore {
+extension SQLStore {
     static let rolloutColumns = """
         id, organisation_id, file_id, version, target, waves, window, timezone, max_failure_rate, concurrency, state, wave, reason,
         rollback_of, created_at, updated_at, created_by, failed_base, attempted_base
         """
 
-    static func rollout(_ r: SQLiteConnection.Row) -> Rollout {
+    static func rollout(_ r: SQLRow) -> Rollout {
         var o = Rollout(organisationID: r.int(1), fileID: r.int(2), version: r.text(3), target: r.text(4),
                         waves: r.text(5).split(separator: ",").compactMap { Int($0) }, window: DailyWindow.parse(r.text(6)),
                         timeZone: r.text(7), maxFailureRate: r[8].double, concurrency: Int(r.int(9)), createdAt: r.int(14), createdBy: r.text(16))
@@ -23,7 +23,7 @@ extension SQLiteStore {
 
     static let rolloutDeviceColumns = "rollout_id, device_id, wave, state, previous_version, task_id, attempts, next_at, sent_at, reason"
 
-    static func rolloutDevice(_ r: SQLiteConnection.Row) -> RolloutDevice {
+    static func rolloutDevice(_ r: SQLRow) -> RolloutDevice {
         var d = RolloutDevice(rolloutID: r.int(0), deviceID: r.int(1), wave: Int(r.int(2)), state: RolloutDevice.State(rawValue: r.text(3)) ?? .pending,
                               previousVersion: r.text(4))
         if case .int(let t) = r[5] { d.taskID = t }

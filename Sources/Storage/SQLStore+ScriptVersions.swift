@@ -19,8 +19,8 @@ public struct ScriptVersion: Sendable, Equatable {
     }
 }
 
-extension SQLiteStore {
-    static func scriptVersion(_ r: SQLiteConnection.Row) -> ScriptVersion {
+extension SQLStore {
+    static func scriptVersion(_ r: SQLRow) -> ScriptVersion {
         ScriptVersion(id: r.int(0), kind: ScriptVersion.Kind(rawValue: r.text(1)) ?? .profile, name: r.text(2), text: r.text(3),
                       sha256: r.text(4), createdAt: r.int(5), createdBy: r.text(6))
     }
@@ -49,7 +49,7 @@ extension SQLiteStore {
             var out: [ScriptVersion] = []
             try c.query("""
                 SELECT id, kind, name, text, sha256, created_at, created_by FROM script_versions
-                WHERE \(clauses.isEmpty ? "1" : clauses.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?
+                WHERE \(clauses.isEmpty ? "TRUE" : clauses.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?
                 """, args) { out.append(Self.scriptVersion($0)) }
             return out
         }

@@ -1,9 +1,9 @@
 import ACSCore
 
-extension SQLiteStore {
+extension SQLStore {
     static let diagnosticColumns = "r.id, r.device_id, r.task_id, r.test, r.state, r.ok, r.at, r.throughput_bps, r.avg_rtt_us, r.jitter_us, r.loss, r.result"
 
-    static func insertDiagnosticResult(_ r: DiagnosticRecord, on c: SQLiteConnection) throws {
+    static func insertDiagnosticResult(_ r: DiagnosticRecord, on c: any SQLConnection) throws {
         try c.run("""
             INSERT INTO diagnostic_results(device_id, task_id, test, state, ok, at, throughput_bps, avg_rtt_us, jitter_us, loss, result)
             VALUES (?,?,?,?,?,?,?,?,?,?,?)
@@ -88,8 +88,8 @@ extension SQLiteStore {
             var groups: [DiagnosticGroup] = []
             try c.query("""
                 SELECT \(key) AS k, count(*), count(DISTINCT r.device_id), sum(1 - r.ok),
-                       avg(CASE WHEN r.ok THEN r.throughput_bps END), min(CASE WHEN r.ok THEN r.throughput_bps END),
-                       avg(CASE WHEN r.ok THEN r.avg_rtt_us END), avg(CASE WHEN r.ok THEN r.jitter_us END), avg(CASE WHEN r.ok THEN r.loss END)
+                       avg(CASE WHEN r.ok <> 0 THEN r.throughput_bps END), min(CASE WHEN r.ok <> 0 THEN r.throughput_bps END),
+                       avg(CASE WHEN r.ok <> 0 THEN r.avg_rtt_us END), avg(CASE WHEN r.ok <> 0 THEN r.jitter_us END), avg(CASE WHEN r.ok <> 0 THEN r.loss END)
                 FROM diagnostic_results r JOIN devices d ON d.id = r.device_id
                 WHERE \(clauses) GROUP BY k ORDER BY count(*) DESC LIMIT ?
                 """, args + [.int(Int64(maxGroups))]) { r in
@@ -100,7 +100,7 @@ extension SQLiteStore {
             }
             for i in groups.indices where groups[i].avgThroughputBps != nil {
                 // The middle value by rank: a count, then one row at its offset (not a bounded list of the slowest).
-                let filter = "\(clauses) AND r.ok AND r.throughput_bps IS NOT NULL AND \(key) = ?"
+                let filter = "\(clauses) AND r.ok <> 0 AND r.throughput_bps IS NOT NULL AND \(key) = ?"
                 let from = "FROM diagnostic_results r JOIN devices d ON d.id = r.device_id WHERE \(filter)"
                 let n = try c.scalar("SELECT count(*) \(from)", args + [.text(groups[i].key)]).int
                 guard n > 0 else { continue }
@@ -112,7 +112,7 @@ extension SQLiteStore {
     }
 
     static func diagnosticFilter(_ q: DiagnosticQuery) -> (String, [SQLValue]) {
-        var clauses = ["1"]
+        var clauses = ["TRUE"]
         var args: [SQLValue] = []
         if let v = q.deviceID { clauses.append("r.device_id = ?"); args.append(.int(v)) }
         if let v = q.test { clauses.append("r.test = ?"); args.append(.text(v)) }
@@ -127,7 +127,7 @@ extension SQLiteStore {
 
     static func optDouble(_ v: SQLValue) -> Double? { v.doubleValue }
 
-    static func diagnosticRecord(_ r: SQLiteConnection.Row) -> DiagnosticRecord {
+    static func diagnosticRecord(_ r: SQLRow) -> DiagnosticRecord {
         DiagnosticRecord(id: r.int(0), deviceID: r.int(1), taskID: r[2] == .null ? nil : r.int(2), test: r.text(3), state: r.text(4),
                          ok: r.int(5) != 0, at: r.int(6), throughputBps: r[7].doubleValue, avgRttUs: r[8] == .null ? nil : r.int(8),
                          jitterUs: r[9].doubleValue, loss: r[10].doubleValue, result: r.text(11))
@@ -143,4 +143,4 @@ extension SQLValue {
         }
     }
 }
-extension SQLiteStore: DiagnosticStore {}
+extension SQLStore: DiagnosticStore {}

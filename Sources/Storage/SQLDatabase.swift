@@ -1,29 +1,33 @@
 import Foundation
 import CSQLite
 
-/// One SQLite file in WAL mode: a single writer thread that commits queued writes in groups (one transaction for
-/// everything that arrived while the previous commit ran), and a pool of reader connections.
-public final class SQLiteDatabase: @unchecked Sendable {
+/// One database: a single writer thread that commits queued writes in groups (one transaction for everything that
+/// arrived while the previous commit ran), and a pool of reader connections. The engine behind the connections is
+/// SQLite (one file in WAL mode, `SQLDatabase.sqlite`) or PostgreSQL (the PostgresStore target).
+public final class SQLDatabase: @unchecked Sendable {
+    /// The SQLite file, or the PostgreSQL URL without its password.
     public let path: String
-    private let writer: SQLiteConnection
+    public let dialect: SQLDialect
+    private let writer: any SQLConnection
     private let writeLock = NSCondition()
     private var pending: [WriteJob] = []
     private var stopping = false
     private var thread: Thread?
     private let readers: [PooledReader]
     private let readerCursor = Counter()
+    private let closeConnections: () -> Void
 
     struct WriteJob {
-        let work: (SQLiteConnection) throws -> Void
+        let work: (any SQLConnection) throws -> Void
         let done: (Error?) -> Void
         /// Runs alone, outside a transaction (checkpoints).
-        var direct: ((SQLiteConnection) -> Void)? = nil
+        var direct: ((any SQLConnection) -> Void)? = nil
     }
 
     final class PooledReader: @unchecked Sendable {
         let lock = NSLock()
-        let connection: SQLiteConnection
-        init(_ c: SQLiteConnection) { connection = c }
+        let connection: any SQLConnection
+        init(_ c: any SQLConnection) { connection = c }
     }
 
     final class Counter: @unchecked Sendable {
@@ -32,9 +36,24 @@ public final class SQLiteDatabase: @unchecked Sendable {
         func next() -> Int { lock.lock(); defer { lock.unlock() }; value &+= 1; return value }
     }
 
-    public init(path: String, readers readerCount: Int = 4, migrations: [Migration]) throws {
+    /// A database over connections already opened and migrated; `close` is called once the writer has stopped.
+    public init(path: String, writer: any SQLConnection, readers: [any SQLConnection], close: @escaping () -> Void = {}) {
         self.path = path
-        writer = try SQLiteConnection(path: path)
+        dialect = writer.dialect
+        self.writer = writer
+        self.readers = readers.map(PooledReader.init)
+        closeConnections = close
+        // unowned(unsafe): deinit calls close(), which waits for this thread to finish, so the object outlives every
+        // access; a checked `unowned` traps when the last release happens with the thread still running.
+        let t = Thread { [unowned(unsafe) self] in self.writerLoop() }
+        t.name = "corral-db-writer"
+        thread = t
+        t.start()
+    }
+
+    /// One SQLite file in WAL mode, created and migrated if needed.
+    public static func sqlite(path: String, readers readerCount: Int = 4, migrations: [Migration]) throws -> SQLDatabase {
+        let writer = try SQLiteConnection(path: path)
         try writer.execute("PRAGMA journal_mode=WAL")
         // NORMAL in WAL mode survives process crashes (kill -9); only an OS crash can lose the last commits.
         try writer.execute("PRAGMA synchronous=NORMAL")
@@ -44,21 +63,15 @@ public final class SQLiteDatabase: @unchecked Sendable {
         // spilled mid-transaction and read back from the WAL (bench populate: 0.5 ms per device at 20k, growing).
         try writer.execute("PRAGMA cache_size=-65536")
         try Migrator.migrate(writer, migrations)
-        var rs: [PooledReader] = []
+        var rs: [any SQLConnection] = []
         for _ in 0..<max(1, readerCount) {
             let c = try SQLiteConnection(path: path)
             try c.execute("PRAGMA query_only=1")
             try c.execute("PRAGMA cache_size=-16384")
             c.enableDeadlines()
-            rs.append(PooledReader(c))
+            rs.append(c)
         }
-        readers = rs
-        // unowned(unsafe): deinit calls close(), which waits for this thread to finish, so the object outlives every
-        // access; a checked `unowned` traps when the last release happens with the thread still running.
-        let t = Thread { [unowned(unsafe) self] in self.writerLoop() }
-        t.name = "corral-sqlite-writer"
-        thread = t
-        t.start()
+        return SQLDatabase(path: path, writer: writer, readers: rs)
     }
 
     deinit { close() }
@@ -69,11 +82,11 @@ public final class SQLiteDatabase: @unchecked Sendable {
         writeLock.signal()
         writeLock.unlock()
         while thread?.isFinished == false { usleep(1000) }
-        thread = nil
+        if thread != nil { thread = nil; closeConnections() }
     }
 
     /// Runs `work` inside the next group commit and returns once that transaction is durable.
-    public func write<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ work: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, Error>) in
             var result: T?
             let job = WriteJob(work: { result = try work($0) }, done: { error in
@@ -91,8 +104,10 @@ public final class SQLiteDatabase: @unchecked Sendable {
         }
     }
 
-    /// PRAGMA wal_checkpoint(TRUNCATE) on the writer thread, outside any transaction.
+    /// PRAGMA wal_checkpoint(TRUNCATE) on the writer thread, outside any transaction (SQLite only: PostgreSQL
+    /// checkpoints by itself).
     public func checkpoint() async throws {
+        guard dialect == .sqlite else { return }
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, Error>) in
             writeLock.lock()
             pending.append(WriteJob(work: { _ in }, done: { _ in }, direct: { c in
@@ -104,7 +119,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
     }
 
     /// Synchronous read on a pooled reader connection (sees every committed write).
-    public func read<T>(_ work: (SQLiteConnection) throws -> T) throws -> T {
+    public func read<T>(_ work: (any SQLConnection) throws -> T) throws -> T {
         let reader = readers[readerCursor.next() % readers.count]
         reader.lock.lock()
         defer { reader.lock.unlock() }

@@ -13,10 +13,10 @@ public protocol OnboardingStore: CorralStore {
     func deleteDevice(id: Int64) async throws -> [Int64]
 }
 
-extension SQLiteStore: OnboardingStore {
+extension SQLStore: OnboardingStore {
     static let attemptColumns = "id, first_at, last_at, count, address, oui, serial, product_class, username, reason, detail, device_id"
 
-    static func attempt(_ r: SQLiteConnection.Row) -> OnboardingAttempt {
+    static func attempt(_ r: SQLRow) -> OnboardingAttempt {
         var a = OnboardingAttempt(at: r.int(1), address: r.text(4), oui: r.text(5), serial: r.text(6), productClass: r.text(7),
                                   username: r.text(8), reason: OnboardingAttempt.Reason(rawValue: r.text(9)) ?? .malformedInform,
                                   detail: r.text(10), deviceID: r[11].isNull ? nil : r.int(11), count: Int(r.int(3)))
@@ -32,8 +32,9 @@ extension SQLiteStore: OnboardingStore {
                     INSERT INTO onboarding_attempts(first_at, last_at, count, address, oui, serial, product_class, username, reason, detail, device_id)
                     VALUES (?,?,?,?,?,?,?,?,?,?,?)
                     ON CONFLICT (reason, oui, serial, address, username) DO UPDATE SET
-                        count = count + excluded.count, last_at = MAX(last_at, excluded.last_at), detail = excluded.detail,
-                        product_class = excluded.product_class, device_id = COALESCE(excluded.device_id, device_id)
+                        count = onboarding_attempts.count + excluded.count, last_at = MAX(onboarding_attempts.last_at, excluded.last_at),
+                        detail = excluded.detail, product_class = excluded.product_class,
+                        device_id = COALESCE(excluded.device_id, onboarding_attempts.device_id)
                     """, [.int(a.firstAt), .int(a.lastAt), .int(Int64(a.count)), .text(a.address), .text(a.oui), .text(a.serial),
                           .text(a.productClass), .text(a.username), .text(a.reason.rawValue), .text(a.detail), a.deviceID.map { .int($0) } ?? .null])
             }

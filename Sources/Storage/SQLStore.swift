@@ -3,9 +3,10 @@ import CWMP
 import DataModel
 import Foundation
 
-/// The embedded default store: one SQLite file.
-public final class SQLiteStore: CorralStore, @unchecked Sendable {
-    public let db: SQLiteDatabase
+/// The store: the embedded default is one SQLite file; `init(database:)` takes any `SQLDatabase`, such as a shared
+/// PostgreSQL database (PostgresStore target).
+public final class SQLStore: CorralStore, @unchecked Sendable {
+    public let db: SQLDatabase
 
     /// Opens (creating and migrating) `<directory>/corral.db`.
     /// The directory is made (or set) 0700 and the database files 0600: they hold credentials and hashes. (The file is
@@ -22,14 +23,22 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     }
 
     public init(path: String) throws {
-        db = try SQLiteDatabase(path: path, migrations: Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults, Schema.firmware, Schema.rollouts, Schema.backups, Schema.deviceClock, Schema.webhooks, Schema.onboardingAttempts, Schema.validations])
+        db = try SQLDatabase.sqlite(path: path, migrations: Self.migrations)
     }
+
+    /// A store over a database opened and migrated (with `SQLStore.migrations`) elsewhere.
+    public init(database: SQLDatabase) { db = database }
+
+    /// Every schema migration, for either engine.
+    public static let migrations: [Migration] = Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults, Schema.firmware, Schema.rollouts, Schema.backups, Schema.deviceClock, Schema.webhooks, Schema.onboardingAttempts, Schema.validations, Schema.lenientNumbers]
 
     public func close() { db.close() }
 
     /// SQLite's own consistency check: [] when the file is sound, else what it found (at most `limit` lines).
     /// `quick` skips the index-content comparison (linear in the file size rather than n log n; `serve` runs it at start).
     public func integrityProblems(quick: Bool, limit: Int = 20) throws -> [String] {
+        // PostgreSQL checks its pages itself (checksums) and has no such walk: nothing to report here.
+        guard db.dialect == .sqlite else { return [] }
         do {
             return try db.read { c in
                 var lines: [String] = []
@@ -50,7 +59,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
         organisation_id, tags, superseded_ha1, credential_conflict, rebootstrap_hold, utc_offset
         """
 
-    static func device(_ r: SQLiteConnection.Row) -> Device {
+    static func device(_ r: SQLRow) -> Device {
         var d = Device(id: r.int(0), name: r.text(1), oui: r.text(2), productClass: r.text(3), serialNumber: r.text(4),
                manufacturer: r.text(5), modelName: r.text(6), softwareVersion: r.text(7), hardwareVersion: r.text(8),
                profile: r.text(9), dataModel: DataModelKind(rawValue: r.text(10)),
@@ -183,7 +192,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
         }
     }
 
-    static func apply(_ write: StoreWrite, on c: SQLiteConnection) throws {
+    static func apply(_ write: StoreWrite, on c: any SQLConnection) throws {
         switch write {
         case .updateDevice(let d):
             // Everything the CWMP session maintains; operator metadata (groups, location, description) is left alone
@@ -283,7 +292,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
 
     static let taskColumns = "id, device_id, payload, state, created_at, updated_at, attempts, not_before, command_key, result, fault"
 
-    static func task(_ r: SQLiteConnection.Row) -> DeviceTask? {
+    static func task(_ r: SQLRow) -> DeviceTask? {
         guard let kind: TaskKind = JSONText.decode(r.text(2)) else { return nil }
         return DeviceTask(id: r.int(0), deviceID: r.int(1), kind: kind, state: TaskState(rawValue: r.text(3)) ?? .pending,
                           createdAt: r.int(4), updatedAt: r.int(5), attempts: Int(r.int(6)), notBefore: r.int(7),
@@ -316,7 +325,7 @@ public final class SQLiteStore: CorralStore, @unchecked Sendable {
     }
 
     /// Inserts a task inside a write (campaign and automation writes queue tasks with their own records).
-    static func insertTask(_ t: DeviceTask, on c: SQLiteConnection) throws -> DeviceTask {
+    static func insertTask(_ t: DeviceTask, on c: any SQLConnection) throws -> DeviceTask {
         try c.run("""
             INSERT INTO tasks(device_id, kind, payload, state, created_at, updated_at, attempts, not_before, command_key)
             VALUES (?,?,?,?,?,?,?,?,?)

@@ -31,18 +31,18 @@ public protocol WebhookStore: CorralStore {
     func pruneWebhookDeliveries(finishedBefore cutoff: Int64, batch: Int) async throws -> Int
 }
 
-extension SQLiteStore: WebhookStore {
+extension SQLStore: WebhookStore {
     static let webhookColumns = "id, organisation_id, url, events, secret, enabled, description, after_event_id, created_at, created_by"
     static let deliveryColumns = "id, webhook_id, event_id, event, body, state, attempts, next_at, last_status, last_error, created_at, finished_at"
 
-    static func webhook(_ r: SQLiteConnection.Row) -> Webhook {
+    static func webhook(_ r: SQLRow) -> Webhook {
         let events = (try? JSONSerialization.jsonObject(with: Data(r.text(3).utf8))) as? [String] ?? []
         var h = Webhook(organisationID: r.int(1), url: r.text(2), events: events, secret: r.text(4), createdAt: r.int(8))
         h.id = r.int(0); h.enabled = r.int(5) != 0; h.description = r.text(6); h.afterEventID = r.int(7); h.createdBy = r.text(9)
         return h
     }
 
-    static func delivery(_ r: SQLiteConnection.Row) -> WebhookDelivery {
+    static func delivery(_ r: SQLRow) -> WebhookDelivery {
         var d = WebhookDelivery(webhookID: r.int(1), eventID: r.int(2), event: r.text(3), body: r.text(4), nextAt: r.int(7), createdAt: r.int(10))
         d.id = r.int(0); d.state = WebhookDelivery.State(rawValue: r.text(5)) ?? .pending; d.attempts = Int(r.int(6))
         d.lastStatus = Int(r.int(8)); d.lastError = r.text(9); d.finishedAt = r.int(11)

@@ -1,10 +1,10 @@
 import ACSCore
 
 /// Uploaded configuration and log files (migration 16).
-extension SQLiteStore {
+extension SQLStore {
     static let backupColumns = "id, device_id, task_id, file_type, size, sha256, created_at"
 
-    static func backup(_ r: SQLiteConnection.Row) -> Backup {
+    static func backup(_ r: SQLRow) -> Backup {
         var b = Backup(deviceID: r.int(1), taskID: r.int(2), fileType: r.text(3), size: r.int(4), sha256: r.text(5), createdAt: r.int(6))
         b.id = r.int(0)
         return b

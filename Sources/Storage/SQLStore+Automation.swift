@@ -2,7 +2,7 @@ import ACSCore
 import CWMP
 import Foundation
 
-extension SQLiteStore: AutomationStore {
+extension SQLStore: AutomationStore {
     public func parameterValues(deviceIDs: [Int64], paths: [String]) throws -> [Int64: [String: StoredParameter]] {
         guard !deviceIDs.isEmpty, !paths.isEmpty else { return [:] }
         // json_each keeps one cached statement whatever the list sizes.
@@ -12,7 +12,8 @@ extension SQLiteStore: AutomationStore {
         try db.read { c in
             try c.query("""
                 SELECT device_id, path, value, type, writable, updated_at FROM parameters
-                WHERE device_id IN (SELECT value FROM json_each(?)) AND path IN (SELECT value FROM json_each(?))
+                WHERE device_id IN (\(DeviceQuerySQL.jsonList(c.dialect, integers: true)))
+                  AND path IN (\(DeviceQuerySQL.jsonList(c.dialect, integers: false)))
                 """, [.text(ids), .text(ps)]) { r in
                 let w = r[4]
                 out[r.int(0), default: [:]][r.text(1)] = StoredParameter(path: r.text(1), value: r.text(2), type: XSDType(rawValue: r.text(3)) ?? .string,
@@ -103,7 +104,7 @@ extension SQLiteStore: AutomationStore {
         stop_reason, created_at, updated_at, organisation_id, created_by
         """
 
-    static func campaign(_ r: SQLiteConnection.Row) -> CampaignRecord {
+    static func campaign(_ r: SQLRow) -> CampaignRecord {
         var c = CampaignRecord(name: r.text(1), scriptName: r.text(2), script: r.text(3), perMinute: Int(r.int(5)), concurrent: Int(r.int(6)),
                                failureRate: { if case .double(let d) = r[7] { return d }; return Double(r.int(7)) }(),
                                minDevices: Int(r.int(8)), connectionRequest: r.int(9) != 0, createdAt: r.int(11))
@@ -147,7 +148,7 @@ extension SQLiteStore: AutomationStore {
     public func campaigns(states: [CampaignState]) throws -> [CampaignRecord] {
         try db.read { c in
             var out: [CampaignRecord] = []
-            let marks = states.isEmpty ? "1" : "state IN (" + states.map { _ in "?" }.joined(separator: ",") + ")"
+            let marks = states.isEmpty ? "TRUE" : "state IN (" + states.map { _ in "?" }.joined(separator: ",") + ")"
             try c.query("SELECT \(Self.campaignColumns) FROM campaigns WHERE \(marks) ORDER BY id", states.map { .text($0.rawValue) }) {
                 out.append(Self.campaign($0))
             }
@@ -209,7 +210,7 @@ extension SQLiteStore: AutomationStore {
         }
     }
 
-    static func applyAutomation(_ w: AutomationWrite, on c: SQLiteConnection) throws {
+    static func applyAutomation(_ w: AutomationWrite, on c: any SQLConnection) throws {
         switch w {
         case .kpiSamples(let samples):
             for s in samples {
@@ -266,8 +267,8 @@ extension SQLiteStore: AutomationStore {
     }
 }
 
-extension SQLiteStore {
-    static func event(_ r: SQLiteConnection.Row) -> EventRecord {
+extension SQLStore {
+    static func event(_ r: SQLRow) -> EventRecord {
         EventRecord(id: r.int(0), at: r.int(1), kind: r.text(2), deviceID: r[3].isNull ? nil : r.int(3), data: r.text(4), handledAt: r.int(5))
     }
 

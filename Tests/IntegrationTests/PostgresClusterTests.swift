@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import ACSCore
+import CWMP
+@testable import Engine
+import Simulator
+import Storage
+import TestSupport
+
+/// Corral nodes sharing one real PostgreSQL database (started by the tests): any node sees what another wrote, a
+/// task queued on one node is sent by the node the device's session lands on, one node leads the periodic work and
+/// a stopped leader's duties move.
+@Suite(.serialized) struct PostgresClusterTests {
+    func node(_ url: String, _ tag: String) throws -> CorralServer {
+        var config = serverConfig(data: temporaryDirectory(tag))
+        config.databaseURL = url
+        return try CorralServer(config: config)
+    }
+
+    @Test func twoNodesShareTheFleetTasksAndLeadership() async throws {
+        let url = try PostgresServer.get().newDatabase("cluster")
+        let a = try node(url, "pg-a"), b = try node(url, "pg-b")
+        try await a.start()
+        try await b.start()
+        defer { try? FileManager.default.removeItem(atPath: a.config.dataDirectory); try? FileManager.default.removeItem(atPath: b.config.dataDirectory) }
+
+        // 1. CPEs onboard through node A; node B sees them, unique credentials and all.
+        let sim = try simulator(port: a.cwmpPort, count: 20, model: "tr181", prefix: "PG-")
+        try await sim.start()
+        try await waitUntil("20 devices onboarded, seen from node B", seconds: 60) {
+            let all = try b.store.devices(limit: 100, offset: 0)
+            return all.count == 20 && all.allSatisfy { $0.credentialsConfirmed && !$0.modelName.isEmpty }
+        }
+        #expect(Set(try b.store.devices(limit: 100, offset: 0).map(\.passwordHA1)).count == 20)
+
+        // 2. A task queued through node B, for a device whose sessions land on node A: A sends it.
+        let device = try #require(try b.store.device(name: "00C0FF-PG-000003"))
+        let spv = try await runNow(.setParameterValues([ParameterValue(name: "Device.WiFi.SSID.1.SSID", value: "Cluster")]), on: device, store: b.store, seconds: 40)
+        #expect(spv.state == .done)
+        #expect(try #require(sim.device(serial: "PG-000003")).value("Device.WiFi.SSID.1.SSID") == "Cluster")
+        #expect(try a.store.parameters(deviceID: device.id, prefix: "Device.WiFi.SSID.1.SSID").first?.value == "Cluster")
+
+        // 3. Exactly one node leads; when it stops, the other takes over.
+        try await waitUntil("one leader", seconds: 15) { a.leadership.isLeader != b.leadership.isLeader }
+        let (leader, follower) = a.leadership.isLeader ? (a, b) : (b, a)
+        await leader.stop()
+        try await waitUntil("the other node leads", seconds: 15) { follower.leadership.isLeader }
+
+        await sim.stop()
+        await follower.stop()
+    }
+}
+
+/// `corral migrate`: a SQLite installation moves to PostgreSQL with nothing lost, and its devices carry on there
+/// with the credentials they were given.
+@Suite(.serialized) struct StoreMigrationTests {
+    @Test func aSQLiteInstallationMovesToPostgreSQLAndItsDevicesCarryOn() async throws {
+        let data = temporaryDirectory("migrate")
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var server: CorralServer? = try CorralServer(config: serverConfig(data: data))
+        try await server!.start()
+        let sim = try simulator(port: server!.cwmpPort, count: 10, model: "tr181", prefix: "MG-")
+        try await sim.start()
+        try await waitUntil("10 devices onboarded on SQLite", seconds: 60) {
+            let all = try server!.store.devices(limit: 100, offset: 0)
+            return all.count == 10 && all.allSatisfy { $0.credentialsConfirmed && !$0.modelName.isEmpty }
+        }
+        let d = try #require(try server!.store.device(name: "00C0FF-MG-000002"))
+        #expect(try await runNow(.setParameterValues([ParameterValue(name: "Device.WiFi.SSID.1.SSID", value: "Before")]), on: d, store: server!.store).state == .done)
+        let before = try server!.store.devices(limit: 100, offset: 0)
+        let informsBefore = try server!.store.informs(deviceID: d.id, limit: 1000).count
+        let paramsBefore = try server!.store.parameters(deviceID: d.id, prefix: "Device.").count
+        let cwmpPort = server!.cwmpPort
+        await server!.stop()
+        server = nil
+
+        let url = try PostgresServer.get().newDatabase("migrate")
+        let first = try runCommand([Paths.corralBinary, "migrate", "--from", "sqlite:" + data, "--to", url])
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("row counts match"), "\(first.output)")
+        // Twice: refused, nothing changed.
+        let second = try runCommand([Paths.corralBinary, "migrate", "--from", "sqlite:" + data, "--to", url])
+        #expect(second.status == 1 && second.output.contains("already holds 10 devices"), "\(second.output)")
+        // The store commands take --database.
+        let listed = try runCommand([Paths.corralBinary, "devices", "--database", url, "--json"])
+        #expect(listed.status == 0 && listed.output.contains("00C0FF-MG-000009"), "\(listed.output)")
+
+        var config = serverConfig(data: data, cwmpPort: cwmpPort)
+        config.databaseURL = url
+        let pg = try CorralServer(config: config)
+        try await pg.start()
+        let after = try pg.store.devices(limit: 100, offset: 0)
+        #expect(after.map(\.name) == before.map(\.name))
+        #expect(after.map(\.passwordHA1) == before.map(\.passwordHA1))
+        #expect(try pg.store.parameters(deviceID: d.id, prefix: "Device.").count == paramsBefore)
+        #expect(try pg.store.parameters(deviceID: d.id, prefix: "Device.WiFi.SSID.1.SSID").first?.value == "Before")
+        // The devices go on informing, now into PostgreSQL, with the credentials SQLite gave them.
+        try await waitUntil("the device informs into PostgreSQL", seconds: 30) {
+            try pg.store.informs(deviceID: d.id, limit: 1000).count > informsBefore
+        }
+        let newDevice = try await pg.store.createDevice(Device(name: "X-NEW", oui: "X", productClass: "", serialNumber: "NEW", createdAt: 1))
+        #expect(newDevice.id > before.map(\.id).max()!, "identity sequences continue after the copied ids")
+        await sim.stop()
+        await pg.stop()
+    }
+}
