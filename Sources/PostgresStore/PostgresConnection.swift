@@ -101,7 +101,7 @@ public final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
         _ = try open()
     }
 
-    deinit { _ = connection?.close() }   // no waiting: a deinit may run on any thread
+    deinit { let _: EventLoopFuture<Void>? = connection?.close() }   // no waiting: a deinit may run on any thread
 
     public func close() {
         try? connection?.close().blockingWait()
