@@ -9,7 +9,7 @@ import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the ACS: CWMP endpoint, operator HTTP port, embedded SQLite store.",
+        abstract: "Run the ACS: CWMP endpoint, operator HTTP port, embedded SQLite store (or a shared PostgreSQL database: --database).",
         discussion: """
             CPEs POST to http://<host>:<cwmp-port>/ (any path). A CPE informing with a profile's onboarding \
             credentials is registered and given its own credentials. Built-in profiles: generic-tr181 \
