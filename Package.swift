@@ -96,7 +96,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "PostgresStore", "TestSupport"], path: "Tests/StorageTests"),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "ACSCore", "Storage"], path: "Tests/ScriptingTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Engine", "Simulator", "Storage", "NetHTTP", "Scripting", "STUN", "XMPP", "SpeedTest"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "PostgresStore", "Engine", "Simulator", "Storage", "NetHTTP", "Scripting", "STUN", "XMPP", "SpeedTest"], path: "Tests/IntegrationTests"),
         .testTarget(name: "GUITests", dependencies: ["GUI"], path: "Tests/GUITests"),
         .testTarget(name: "APITests", dependencies: ["TestSupport", "API", "GUI", "Engine", "Simulator", "Storage", "NetHTTP", "HTTPAuth", "ACSCore"], path: "Tests/APITests"),
     ]
