@@ -33,6 +33,12 @@ public final class CWMPService: Sendable {
     public let attempts: OnboardingAttemptRecorder
     /// Sessions, Informs, auth failures, task outcomes (exported at /metrics).
     public let metrics: CorralMetrics
+    /// This node's name when several nodes share the database (set by `serve` on PostgreSQL): each session then
+    /// holds a lease on its device in the database, so no two nodes run sessions of one device at once.
+    public let leaseNode = NIOLockedValueBox<String?>(nil)
+    /// How long a lease lasts past a session's last message: twice the idle timeout, renewed when half is left,
+    /// so it outlives the session on a live node and frees the device soon after its node died.
+    var leaseSeconds: Int64 { Int64(max(2, config.sessionIdleTimeout * 2)) }
 
     public init(store: CorralStore, config: EngineConfig, log: Log = Log(label: "cwmp"), metrics: CorralMetrics = CorralMetrics()) {
         self.store = store
@@ -334,6 +340,12 @@ public final class CWMPService: Sendable {
         }
 
         let before = device.id == 0 || device.lastInform == 0 ? nil : device
+        let token = SessionContext.newToken()
+        let node = leaseNode.withLockedValue { $0 }
+        if let node {
+            // First, so a refused lease writes nothing of this Inform: the CPE comes back after Retry-After.
+            writes.insert(.takeLease(SessionLease(deviceID: device.id, node: node, token: token, expiresAt: nowS + leaseSeconds), now: nowS), at: 0)
+        }
         applyInform(inform, to: &device, kind: kind, remote: x.remoteAddress, now: nowS)
         writes.append(.updateDevice(device))
         writes.append(.parameters(deviceID: device.id, values: inform.parameters, at: nowS))
@@ -360,7 +372,14 @@ public final class CWMPService: Sendable {
                 writes += Self.timeoutResult(task, now: nowS, state: inform.hasEvent(EventCode.bootstrap) ? "Aborted" : "Timeout")
             }
         }
-        try await store.apply(writes)
+        do {
+            try await store.apply(writes)
+        } catch let held as LeaseHeld {
+            let wait = min(max(held.expiresAt - nowS, 1), leaseSeconds)
+            log.info("Inform of \(device.name) from \(x.remoteAddress) refused for \(wait) s: \(held)")
+            metrics.leaseRefused()
+            return .text(503, "This device is in a session on another node, retry later", headers: [("Retry-After", String(wait))])
+        }
 
         var machine = CWMPSession()
         // While swapping credentials, hold the CPE's own requests so the swap cannot be delayed behind them.
@@ -370,8 +389,9 @@ public final class CWMPService: Sendable {
             if case .reject(let status, let reason) = step.output { return .text(status, reason) }
             return .text(500, "unexpected session state")
         }
-        let ctx = SessionContext(token: SessionContext.newToken(), connectionID: x.connectionID, remoteAddress: x.remoteAddress,
+        let ctx = SessionContext(token: token, connectionID: x.connectionID, remoteAddress: x.remoteAddress,
                                  quirks: quirks, machine: machine, device: device, now: now)
+        if node != nil { ctx.leaseExpiresAt = nowS + leaseSeconds }
         ctx.withholdSecrets = withholdSecrets || device.credentialConflict
         if case .onboarding(let name) = principal {
             ctx.onboardingUsername = config.profiles.profile(named: name)?.onboardingUsername ?? ""
@@ -431,6 +451,7 @@ public final class CWMPService: Sendable {
             return .text(409, "This session is busy with another message or has ended")
         }
         let reply = await process(ctx, x)
+        await renewLease(ctx)
         if sessions.markIdle(ctx, now: Self.now()) {
             // Superseded while this message was processed: what it left in flight goes back to the queue.
             await finish(ctx, effects: ctx.machine.abandon())
@@ -481,6 +502,7 @@ public final class CWMPService: Sendable {
             return envelopeReply(env)
         case .end:
             sessions.remove(ctx)
+            await releaseLease(ctx)
             provisioning?.abandon(ctx)
             admission.completed(duration: Self.now() - ctx.openedAt)
             metrics.sessionEnded(seconds: Self.now() - ctx.openedAt)
@@ -578,7 +600,30 @@ public final class CWMPService: Sendable {
     private func finish(_ ctx: SessionContext, effects: [SessionEffect]) async {
         metrics.sessionEnded(seconds: Self.now() - ctx.openedAt)
         await applyEffects(effects, ctx: ctx)
+        await releaseLease(ctx)
         provisioning?.abandon(ctx)
+    }
+
+    // MARK: - session leases (several nodes)
+
+    /// Keeps the lease ahead of the idle timeout; a write only when less than half of it is left.
+    private func renewLease(_ ctx: SessionContext) async {
+        guard let expires = ctx.leaseExpiresAt, !ctx.removed else { return }
+        let now = Int64(Self.now())
+        guard expires - now < leaseSeconds / 2 else { return }
+        ctx.leaseExpiresAt = now + leaseSeconds
+        do { try await store.apply([.renewLease(deviceID: ctx.device.id, token: ctx.token, expiresAt: now + leaseSeconds)]) } catch {
+            log.error("renewing the session lease of \(ctx.device.name): \(error)")
+        }
+    }
+
+    /// Frees the device for a session on any node (a lost write only delays that until the lease expires).
+    private func releaseLease(_ ctx: SessionContext) async {
+        guard ctx.leaseExpiresAt != nil else { return }
+        ctx.leaseExpiresAt = nil
+        do { try await store.apply([.releaseLease(deviceID: ctx.device.id, token: ctx.token)]) } catch {
+            log.error("releasing the session lease of \(ctx.device.name): \(error)")
+        }
     }
 
     // MARK: - effects

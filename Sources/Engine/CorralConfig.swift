@@ -9,6 +9,9 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     /// The store: nil (or `sqlite:<dir>`) = SQLite in the data directory; `postgresql://user:password@host:port/db` =
     /// a PostgreSQL database shared by several nodes (config `database_url`, env CORRAL_DATABASE_URL, `--database`).
     public var databaseURL: String?
+    /// This node's name among several on one database (config `node_name`, env CORRAL_NODE_NAME): it signs the
+    /// device session leases it holds. Default: host name and CWMP port, so a restarted node takes its own back.
+    public var nodeName: String?
     public var host: String = "0.0.0.0"
     public var cwmpPort: Int = 7547
     public var httpPort: Int = 8080
@@ -98,7 +101,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case dataDirectory = "data", databaseURL = "database_url", host, cwmpPort = "cwmp_port", httpPort = "http_port", stunPort = "stun_port"
+        case dataDirectory = "data", databaseURL = "database_url", nodeName = "node_name", host, cwmpPort = "cwmp_port", httpPort = "http_port", stunPort = "stun_port"
         case sessionIdleTimeout = "session_idle_timeout", maxSessions = "max_sessions", maxBodyBytes = "max_body_bytes", profiles
         case fileBaseURL = "file_base_url", maxUploadBytes = "max_upload_bytes", fileDownloadAuth = "file_download_auth", webhookHosts = "webhook_hosts"
         case profilesDirectory = "profiles_dir", secrets, scriptsDirectory = "scripts_dir"
@@ -115,6 +118,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         let d = CorralConfig()
         dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory) ?? d.dataDirectory
         databaseURL = try c.decodeIfPresent(String.self, forKey: .databaseURL)
+        nodeName = try c.decodeIfPresent(String.self, forKey: .nodeName)
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
         cwmpPort = try c.decodeIfPresent(Int.self, forKey: .cwmpPort) ?? d.cwmpPort
         httpPort = try c.decodeIfPresent(Int.self, forKey: .httpPort) ?? d.httpPort
@@ -171,7 +175,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
         }
     }
 
-    /// CORRAL_DATA, CORRAL_DATABASE_URL, CORRAL_HOST, CORRAL_CWMP_PORT, CORRAL_HTTP_PORT, CORRAL_STUN_PORT, CORRAL_SPEEDTEST_PORT,
+    /// CORRAL_DATA, CORRAL_DATABASE_URL, CORRAL_NODE_NAME, CORRAL_HOST, CORRAL_CWMP_PORT, CORRAL_HTTP_PORT, CORRAL_STUN_PORT, CORRAL_SPEEDTEST_PORT,
     /// CORRAL_UDP_ECHO_PORT, CORRAL_SPEEDTEST_BASE_URL, CORRAL_PROFILES (profile directory), CORRAL_SCRIPTS,
     /// CORRAL_TLS_CERT, CORRAL_TLS_KEY, CORRAL_CWMP_PLAIN_PORT, CORRAL_CLIENT_CA, CORRAL_TRUSTED_PROXIES (comma-separated),
     /// CORRAL_METRICS_TOKEN, CORRAL_METRICS_PORT, CORRAL_METRICS_HOST,
@@ -180,6 +184,7 @@ public struct CorralConfig: Sendable, Codable, Equatable {
     public mutating func merge(environment env: [String: String]) throws {
         if let v = env["CORRAL_DATA"] { dataDirectory = v }
         if let v = env["CORRAL_DATABASE_URL"], !v.isEmpty { databaseURL = v }
+        if let v = env["CORRAL_NODE_NAME"], !v.isEmpty { nodeName = v }
         if let v = env["CORRAL_HOST"] { host = v }
         if let v = env["CORRAL_CWMP_PORT"] { cwmpPort = try Self.port(v, "CORRAL_CWMP_PORT") }
         if let v = env["CORRAL_HTTP_PORT"] { httpPort = try Self.port(v, "CORRAL_HTTP_PORT") }

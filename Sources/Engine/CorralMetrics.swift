@@ -58,6 +58,9 @@ public final class CorralMetrics: Sendable {
         timer("corral_cwmp_session_duration_seconds").recordNanoseconds(Int64(max(0, seconds) * 1e9))
     }
 
+    /// An Inform refused because another node holds the device's session.
+    func leaseRefused() { counter("corral_session_lease_refusals_total", []).increment() }
+
     /// `reason`: an OnboardingAttempt reason's code, or "throttled".
     func authFailed(_ reason: String) { counter("corral_cwmp_auth_failures_total", [("reason", reason)]).increment() }
 

@@ -156,8 +156,16 @@ public final class CorralServer: @unchecked Sendable {
         let cwmpServer = HTTPServer(host: config.host, port: config.cwmpPort, limits: limits, tls: tls) { request in
             await withTaskExecutorPreference(Executors.cwmp) { await CWMPEndpoint.handle(Self.forwarded(request, proxies), service: cwmp) }
         }
+        let storeKind = try StoreOpener.kind(config.databaseURL, dataDirectory: config.dataDirectory)
         cwmpPort = try await cwmpServer.start()
         self.cwmpServer = cwmpServer
+        if case .postgres = storeKind {
+            // Several nodes on one database: each CWMP session holds a lease on its device, signed with this node's
+            // name (set as soon as the port is known).
+            let node = config.nodeName ?? "\(ProcessInfo.processInfo.hostName):\(cwmpPort)"
+            cwmp.leaseNode.withLockedValue { $0 = node }
+            log.info("node \(node): device sessions are leased in the database")
+        }
         if tls != nil, let plain = config.cwmpPlainPort {
             let server = HTTPServer(host: config.host, port: plain, limits: limits) { request in
                 await withTaskExecutorPreference(Executors.cwmp) { await CWMPEndpoint.handle(Self.forwarded(request, proxies), service: cwmp) }
@@ -268,7 +276,7 @@ public final class CorralServer: @unchecked Sendable {
             }
         }
         // Several nodes on one PostgreSQL database: the periodic work runs on the elected leader only.
-        if case .postgres(let url) = try StoreOpener.kind(config.databaseURL, dataDirectory: config.dataDirectory) {
+        if case .postgres(let url) = storeKind {
             let log = self.log
             leadership = try Leadership.postgres(url: url, onChange: { log.info($0 ? "this node now leads (campaigns, rollouts, automations, webhooks, retention)" : "this node no longer leads") })
         }
@@ -316,7 +324,7 @@ public final class CorralServer: @unchecked Sendable {
         textIndexer?.cancel()
         attemptWriter?.cancel()
         _ = await attemptWriter?.value
-        try? await cwmp.attempts.flush(to: store, now: Int64(Date().timeIntervalSince1970))
+        _ = try? await cwmp.attempts.flush(to: store, now: Int64(Date().timeIntervalSince1970))
         await campaigns.stop()
         await rollouts.stop()
         await automations.stop()

@@ -32,6 +32,8 @@ final class SessionContext: @unchecked Sendable {
     /// The device's provision retry state when the session opened.
     var provisionStates: [ProvisionState] = []
     var busy = false
+    /// When its device's session lease expires (nil: no lease, one node, or released).
+    var leaseExpiresAt: Int64?
     /// Out of the table (ended, expired, superseded): no further message may touch it.
     var removed = false
 

@@ -66,6 +66,13 @@ public enum StoreWrite: Sendable {
     /// After a factory reset every stored value may be wrong until read again: their time goes to 0 ("stale"), which
     /// also makes provisioning re-read what it depends on.
     case markParametersStale(deviceID: Int64)
+    /// Claims the device's session for a node: taken when free, expired, or held by the same node (a CPE that
+    /// opens a new session has given up its old one); else the whole write fails with `LeaseHeld`.
+    case takeLease(SessionLease, now: Int64)
+    /// Pushes the expiry of the session's own lease further (nothing when another session holds it now).
+    case renewLease(deviceID: Int64, token: String, expiresAt: Int64)
+    /// The session ended: its lease goes (nothing when another session holds it now).
+    case releaseLease(deviceID: Int64, token: String)
 }
 
 /// Storage used by the engine and the CLI. Reads are synchronous (pooled readers); writes are group-committed.

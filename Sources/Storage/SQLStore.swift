@@ -30,7 +30,7 @@ public final class SQLStore: CorralStore, @unchecked Sendable {
     public init(database: SQLDatabase) { db = database }
 
     /// Every schema migration, for either engine.
-    public static let migrations: [Migration] = Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults, Schema.firmware, Schema.rollouts, Schema.backups, Schema.deviceClock, Schema.webhooks, Schema.onboardingAttempts, Schema.validations, Schema.lenientNumbers]
+    public static let migrations: [Migration] = Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults, Schema.firmware, Schema.rollouts, Schema.backups, Schema.deviceClock, Schema.webhooks, Schema.onboardingAttempts, Schema.validations, Schema.lenientNumbers, Schema.sessionLeases]
 
     public func close() { db.close() }
 
@@ -263,6 +263,12 @@ public final class SQLStore: CorralStore, @unchecked Sendable {
             for p in gone { try c.run("DELETE FROM parameters WHERE device_id = ? AND path = ?", [.int(id), .text(p)]) }
         case .automation(let w):
             try applyAutomation(w, on: c)
+        case .takeLease(let l, let now):
+            try takeLease(l, now: now, on: c)
+        case .renewLease(let id, let token, let expiresAt):
+            try c.run("UPDATE session_leases SET expires_at = ? WHERE device_id = ? AND token = ?", [.int(expiresAt), .int(id), .text(token)])
+        case .releaseLease(let id, let token):
+            try c.run("DELETE FROM session_leases WHERE device_id = ? AND token = ?", [.int(id), .text(token)])
         case .fault(let f):
             try c.run("INSERT INTO faults(device_id, task_id, source, code, message, detail, at) VALUES (?,?,?,?,?,?,?)",
                       [.int(f.deviceID), f.taskID.map { .int($0) } ?? .null, .text(f.source), .int(Int64(f.code)),

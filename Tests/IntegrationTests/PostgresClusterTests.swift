@@ -49,6 +49,54 @@ import TestSupport
         await sim.stop()
         await follower.stop()
     }
+
+    /// A device has at most one live session across nodes: while its session runs on node A, its Inform on node B is
+    /// answered 503 with Retry-After (nothing of it stored); once A's session ends, B takes the next one.
+    @Test func aDeviceHasOneLiveSessionAcrossNodes() async throws {
+        let url = try PostgresServer.get().newDatabase("leases")
+        let a = try node(url, "lease-a"), b = try node(url, "lease-b")
+        try await a.start()
+        try await b.start()
+        defer { try? FileManager.default.removeItem(atPath: a.config.dataDirectory); try? FileManager.default.removeItem(atPath: b.config.dataDirectory) }
+        let (user, password) = try await SessionRecoveryTests().onboard(a.cwmpPort, serial: "LEASE1")
+        let device = try #require(try b.store.device(name: "00C0FF-LEASE1"))
+        #expect(try b.store.sessionLease(deviceID: device.id) == nil, "a finished session leaves no lease")
+
+        var onA = try await RawCPE.connect(a.cwmpPort)
+        #expect(try await onA.postAuthenticated(RawCPE.inform(serial: "LEASE1", events: ["2 PERIODIC"]), user: user, password: password).status == 200)
+        let lease = try #require(try b.store.sessionLease(deviceID: device.id))
+        #expect(lease.node == "\(ProcessInfo.processInfo.hostName):\(a.cwmpPort)")
+        let informs = try b.store.informs(deviceID: device.id, limit: 100).count
+
+        var onB = try await RawCPE.connect(b.cwmpPort)
+        let refused = try await onB.postAuthenticated(RawCPE.inform(serial: "LEASE1", events: ["6 CONNECTION REQUEST"]), user: user, password: password)
+        #expect(refused.status == 503)
+        let wait = Int(refused.headers.first("Retry-After") ?? "") ?? 0
+        #expect(wait >= 1 && wait <= 20, "Retry-After \(wait): at most the lease (twice the 10 s idle timeout)")
+        #expect(try b.store.informs(deviceID: device.id, limit: 100).count == informs, "the refused Inform is not stored")
+
+        // A's session ends: the lease goes, and B runs the device's next session (and then releases it too).
+        _ = try await SessionRecoveryTests.answerUntilEnd(&onA, first: try await onA.post([]))
+        #expect(try b.store.sessionLease(deviceID: device.id) == nil)
+        var again = try await RawCPE.connect(b.cwmpPort)
+        #expect(try await again.postAuthenticated(RawCPE.inform(serial: "LEASE1", events: ["6 CONNECTION REQUEST"]), user: user, password: password).status == 200)
+        #expect(try a.store.sessionLease(deviceID: device.id)?.node == "\(ProcessInfo.processInfo.hostName):\(b.cwmpPort)")
+        _ = try await SessionRecoveryTests.answerUntilEnd(&again, first: try await again.post([]))
+        #expect(try a.store.sessionLease(deviceID: device.id) == nil)
+
+        // A session left behind on a node (its CPE went silent) keeps the device until that node's idle timeout.
+        var silent = try await RawCPE.connect(a.cwmpPort)
+        #expect(try await silent.postAuthenticated(RawCPE.inform(serial: "LEASE1", events: ["2 PERIODIC"]), user: user, password: password).status == 200)
+        await silent.connection.close()
+        var retry = try await RawCPE.connect(b.cwmpPort)
+        #expect(try await retry.postAuthenticated(RawCPE.inform(serial: "LEASE1", events: ["2 PERIODIC"]), user: user, password: password).status == 503)
+        _ = await a.cwmp.sweep(now: CWMPService.now() + 11)
+        var later = try await RawCPE.connect(b.cwmpPort)
+        #expect(try await later.postAuthenticated(RawCPE.inform(serial: "LEASE1", events: ["2 PERIODIC"]), user: user, password: password).status == 200)
+        _ = try await SessionRecoveryTests.answerUntilEnd(&later, first: try await later.post([]))
+        await a.stop()
+        await b.stop()
+    }
 }
 
 /// `corral migrate`: a SQLite installation moves to PostgreSQL with nothing lost, and its devices carry on there

@@ -129,6 +129,48 @@ func temporaryDirectory() -> String {
         #expect((refused as? any DatabaseFault)?.isConstraintViolation == true, "\(String(describing: refused))")
         #expect(try store.deviceCount() == 1)
     }
+
+    /// Several nodes on one database: a node takes a device's session lease only when it is free, expired or its own;
+    /// a refused take writes nothing of its batch; only the holding session renews or releases it.
+    @Test(arguments: StoreEngine.allCases) func sessionLeasesAdmitOneNodePerDevice(engine: StoreEngine) async throws {
+        let store = try engine.makeStore()
+        defer { store.close() }
+        let d = try await store.createDevice(Device(name: "L-1", oui: "L", productClass: "", serialNumber: "1", createdAt: 1))
+        let inform = StoreWrite.inform(deviceID: d.id, InformRecord(at: 100, events: ["2 PERIODIC"], retryCount: 0, remote: ""))
+        try await store.apply([.takeLease(SessionLease(deviceID: d.id, node: "a:7547", token: "t1", expiresAt: 160), now: 100), inform])
+        #expect(try store.sessionLease(deviceID: d.id) == SessionLease(deviceID: d.id, node: "a:7547", token: "t1", expiresAt: 160))
+
+        // Node B while A's lease is live: refused, with A's name and expiry, and the Inform in the same batch is not stored.
+        let refused = await #expect(throws: LeaseHeld.self) {
+            try await store.apply([.takeLease(SessionLease(deviceID: d.id, node: "b:7547", token: "t2", expiresAt: 170), now: 110), inform])
+        }
+        #expect(refused == LeaseHeld(node: "a:7547", expiresAt: 160))
+        #expect(try store.informs(deviceID: d.id, limit: 10).count == 1)
+        #expect(try store.liveSessionLeases(now: 110) == ["a:7547": 1])
+
+        // A renews its own lease; B's token renews nothing; then B is still refused past the first expiry.
+        try await store.apply([.renewLease(deviceID: d.id, token: "t1", expiresAt: 200), .renewLease(deviceID: d.id, token: "t2", expiresAt: 999)])
+        #expect(try store.sessionLease(deviceID: d.id)?.expiresAt == 200)
+        await #expect(throws: LeaseHeld.self) {
+            try await store.apply([.takeLease(SessionLease(deviceID: d.id, node: "b:7547", token: "t2", expiresAt: 230), now: 170)])
+        }
+        // A new session on the same node replaces the old one's lease (the CPE gave that one up).
+        try await store.apply([.takeLease(SessionLease(deviceID: d.id, node: "a:7547", token: "t3", expiresAt: 240), now: 180)])
+        // The old session's release does not free the new one's lease; the new one's does.
+        try await store.apply([.releaseLease(deviceID: d.id, token: "t1")])
+        #expect(try store.sessionLease(deviceID: d.id)?.token == "t3")
+        try await store.apply([.releaseLease(deviceID: d.id, token: "t3")])
+        #expect(try store.sessionLease(deviceID: d.id) == nil)
+        try await store.apply([.takeLease(SessionLease(deviceID: d.id, node: "b:7547", token: "t4", expiresAt: 250), now: 190)])
+
+        // A node that died leaves its lease behind: another node takes it once it expired.
+        await #expect(throws: LeaseHeld.self) {
+            try await store.apply([.takeLease(SessionLease(deviceID: d.id, node: "c:7547", token: "t5", expiresAt: 300), now: 249)])
+        }
+        try await store.apply([.takeLease(SessionLease(deviceID: d.id, node: "c:7547", token: "t5", expiresAt: 310), now: 250)])
+        #expect(try store.sessionLease(deviceID: d.id)?.node == "c:7547")
+        #expect(try store.liveSessionLeases(now: 250) == ["c:7547": 1])
+    }
 }
 
 @Suite struct StoreSafetyTests {
