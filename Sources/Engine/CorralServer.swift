@@ -3,6 +3,7 @@ import Foundation
 import HTTPAuth
 import Scripting
 import NetHTTP
+import PostgresStore
 import Storage
 import XMPP
 
@@ -49,6 +50,8 @@ public final class CorralServer: @unchecked Sendable {
     /// Reloads profiles and automations while serving (file change, SIGHUP, API).
     public let reloader: ScriptReloader
     private var watcher: Task<Void, Never>?
+    /// Several nodes: new script versions accepted by another node (LISTEN on `SQLStore.scriptsChannel`).
+    private var scriptListener: PostgresListener?
     public private(set) var cwmpPort = 0
     /// The extra plain-HTTP CWMP port next to a TLS one (cwmp_plain_port); 0 = none.
     public private(set) var cwmpPlainPort = 0
@@ -285,6 +288,17 @@ public final class CorralServer: @unchecked Sendable {
         rollouts.start(leader: leadership)
         automations.start(leader: leadership)
         webhooks.start(leader: leadership)
+        if case .postgres(let url) = storeKind, let node = cwmp.leaseNode.withLockedValue({ $0 }) {
+            // The cluster's newest profiles and automations win over this node's files at start; from then on, what
+            // any node accepts reaches the others (NOTIFY), and each (re)started LISTEN resyncs what it may have missed.
+            reloader.clusterNode = node
+            await reloader.followCluster(by: "start (cluster)")
+            let reloader = self.reloader
+            scriptListener = try PostgresListener(url: url, channel: SQLStore.scriptsChannel, onNotification: { from in
+                guard from != node else { return }
+                Task { await reloader.followCluster(by: "cluster (\(from))") }
+            }, onListening: { Task { await reloader.followCluster(by: "cluster (listening)") } })
+        }
         await reloader.recordVersions(by: "start")
         if config.watchScripts { watcher = reloader.watch(every: .seconds(5)) }
         let scheme = tls == nil ? "" : "https "
@@ -319,6 +333,7 @@ public final class CorralServer: @unchecked Sendable {
 
     public func stop() async {
         watcher?.cancel()
+        await scriptListener?.stop()
         sweeper?.cancel()
         retention?.cancel()
         textIndexer?.cancel()

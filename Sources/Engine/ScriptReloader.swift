@@ -29,6 +29,7 @@ public final class ScriptReloader: @unchecked Sendable {
     private var last: (at: Int64, by: String, outcome: Outcome)?
     /// The reload before this one: reloads run one after another, each with the versions it recorded.
     private var previous: Task<Outcome, Never>?
+    private var node: String?
 
     init(config: CorralConfig, catalog: ProfileCatalog, automations: AutomationRunner, store: SQLStore, shards: Int, log: Log = Log(label: "reload")) {
         self.config = config; self.catalog = catalog; self.automations = automations; self.store = store; self.shards = shards; self.log = log
@@ -43,13 +44,47 @@ public final class ScriptReloader: @unchecked Sendable {
     /// Loads both directories again and installs what validates; records the accepted versions. Reloads queue:
     /// two at once (an upload and a SIGHUP) never record the same version twice or under the other's name.
     public func reload(by actor: String) async -> Outcome {
+        await queued { await self.reloadNow(by: actor) }
+    }
+
+    private func queued(_ work: @escaping @Sendable () async -> Outcome) async -> Outcome {
         let task = lock.withLock { () -> Task<Outcome, Never> in
             let before = previous
-            let t = Task { _ = await before?.value; return await self.reloadNow(by: actor) }
+            let t = Task { _ = await before?.value; return await work() }
             previous = t
             return t
         }
         return await task.value
+    }
+
+    /// This node's name when several nodes share the database: the versions it records are announced to the others,
+    /// which then follow them (`followCluster`).
+    public var clusterNode: String? {
+        get { lock.withLock { node } }
+        set { lock.withLock { node = newValue } }
+    }
+
+    /// Writes the newest stored version of every profile and automation file into this node's directories, and
+    /// reloads when a file changed (in the reload queue, so an upload on this node is not interleaved).
+    @discardableResult
+    public func followCluster(by actor: String) async -> Outcome {
+        await queued {
+            var changed: [String] = [], problems: [String] = []
+            for (kind, dir, label) in [(ScriptVersion.Kind.profile, self.profilesDirectory, "profiles/"), (.automation, self.automationsDirectory, "automations/")] {
+                guard let dir else { continue }
+                do {
+                    let r = ScriptSync.apply(try self.store.latestScriptVersions(kind: kind), to: dir)
+                    changed += r.changed.map { label + $0 }
+                    problems += r.problems
+                } catch {
+                    problems.append("reading the stored \(kind.rawValue) versions: \(error)")
+                }
+            }
+            for p in problems { self.log.error("following the cluster's scripts: \(p)") }
+            guard !changed.isEmpty else { return Outcome(accepted: true, changed: [], problems: problems) }
+            self.log.info("\(actor): wrote \(changed.joined(separator: ", "))")
+            return await self.reloadNow(by: actor)
+        }
     }
 
     private func reloadNow(by actor: String) async -> Outcome {
@@ -101,7 +136,7 @@ public final class ScriptReloader: @unchecked Sendable {
                                         before: before, after: text, status: 200))
             }
         }
-        do { try await store.recordScriptVersions(versions, audit: audit) } catch { log.error("recording script versions: \(error)") }
+        do { try await store.recordScriptVersions(versions, audit: audit, announceAs: clusterNode) } catch { log.error("recording script versions: \(error)") }
     }
 
     /// Names, sizes and modification times of the `.lua` files of both directories.

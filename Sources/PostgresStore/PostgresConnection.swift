@@ -67,6 +67,15 @@ public struct PostgresTarget: Sendable, Equatable {
     public var description: String { "postgresql://\(username)@\(host):\(port)/\(database)" }
 }
 
+extension PostgresTarget {
+    /// postgres-nio's settings for this target (no TLS: the database is reached on a private network or loopback).
+    var configuration: PostgresConnection.Configuration {
+        var config = PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        config.options.connectTimeout = .seconds(5)
+        return config
+    }
+}
+
 /// One PostgreSQL connection behind the store's `SQLConnection`: statements rewritten by `PostgresDialect`, values
 /// bound as untyped text (the server infers each parameter's type from where it stands, as SQLite accepts any value
 /// anywhere), rows decoded into `SQLValue`s. Calls block the calling thread until the server answers; they must not
@@ -115,11 +124,8 @@ public final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
             inTransaction = false
             throw PostgresFault(message: "connection lost inside a transaction", unavailable: true)
         }
-        var config = PostgresConnection.Configuration(host: target.host, port: target.port, username: target.username,
-                                                      password: target.password, database: target.database, tls: .disable)
-        config.options.connectTimeout = .seconds(5)
         do {
-            let c = try PostgresConnection.connect(on: eventLoop, configuration: config, id: Self.ids.next(), logger: logger).blockingWait()
+            let c = try PostgresConnection.connect(on: eventLoop, configuration: target.configuration, id: Self.ids.next(), logger: logger).blockingWait()
             connection = c
             return c
         } catch {

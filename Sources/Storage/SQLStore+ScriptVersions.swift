@@ -76,14 +76,21 @@ extension SQLStore {
     }
 
     /// Records versions and their audit entries in one transaction.
-    public func recordScriptVersions(_ versions: [ScriptVersion], audit: [AuditEntry]) async throws {
+    /// The channel on which nodes sharing a PostgreSQL database announce new script versions (LISTEN/NOTIFY).
+    public static let scriptsChannel = "corral_scripts"
+
+    /// Stores the versions; on PostgreSQL with `announceAs` (this node's name) the other nodes are notified on
+    /// `scriptsChannel` when the versions commit (NOTIFY is transactional).
+    public func recordScriptVersions(_ versions: [ScriptVersion], audit: [AuditEntry], announceAs node: String? = nil) async throws {
         guard !versions.isEmpty else { return }
+        let notify = db.dialect == .postgres ? node : nil
         try await db.write { c in
             for v in versions {
                 try c.run("INSERT INTO script_versions(kind, name, text, sha256, created_at, created_by) VALUES (?,?,?,?,?,?)",
                           [.text(v.kind.rawValue), .text(v.name), .text(v.text), .text(v.sha256), .int(v.createdAt), .text(v.createdBy)])
             }
             for e in audit { try Self.insertAudit(e, on: c) }
+            if let notify { try c.run("SELECT pg_notify(?, ?)", [.text(Self.scriptsChannel), .text(notify)]) }
         }
     }
 }

@@ -97,6 +97,58 @@ import TestSupport
         await a.stop()
         await b.stop()
     }
+
+    /// Profiles and automations follow the cluster: a version accepted on one node (here a file changed and reloaded
+    /// on A) is written into the other nodes' directories and runs there (NOTIFY); a removal goes the same way; a node
+    /// that starts with a stale file takes the cluster's newest version.
+    @Test func scriptVersionsAcceptedOnOneNodeRunOnTheOthers() async throws {
+        let url = try PostgresServer.get().newDatabase("scripts")
+        var dirs: [String] = []
+        defer { for d in dirs { try? FileManager.default.removeItem(atPath: d) } }
+        func scriptNode(_ tag: String, stale: String? = nil) throws -> (CorralServer, profiles: String, automations: String) {
+            var config = serverConfig(data: temporaryDirectory("scripts-\(tag)"))
+            config.databaseURL = url
+            config.profilesDirectory = temporaryDirectory("scripts-\(tag)-profiles")
+            config.automationsDirectory = temporaryDirectory("scripts-\(tag)-automations")
+            config.watchScripts = false
+            dirs += [config.dataDirectory, config.profilesDirectory!, config.automationsDirectory!]
+            if let stale { try stale.write(toFile: config.profilesDirectory! + "/reload.lua", atomically: true, encoding: .utf8) }
+            return (try CorralServer(config: config), config.profilesDirectory!, config.automationsDirectory!)
+        }
+        let (a, aProfiles, aAutomations) = try scriptNode("a")
+        let (b, bProfiles, bAutomations) = try scriptNode("b")
+        try await a.start()
+        try await b.start()
+
+        try ReloadTests.profile("v1").write(toFile: aProfiles + "/reload.lua", atomically: true, encoding: .utf8)
+        try "every('1h', function() end)".write(toFile: aAutomations + "/tick.lua", atomically: true, encoding: .utf8)
+        let outcome = await a.reloader.reload(by: "test")
+        #expect(outcome.changed.sorted() == ["automations/tick.lua", "profiles/reload.lua"], "\(outcome)")
+        try await waitUntil("node B runs A's new profile and automation", seconds: 20) {
+            (try? String(contentsOfFile: bProfiles + "/reload.lua", encoding: .utf8)) == ReloadTests.profile("v1")
+                && b.catalog.registry.profile(named: "reload-tr181")?.description == "v1"
+                && b.automations.loadedTexts["tick.lua"] == "every('1h', function() end)"
+        }
+        // B records nothing of its own: the version came from A.
+        #expect(try b.store.scriptVersions(kind: .profile, name: "reload.lua", beforeID: nil, limit: 10).map(\.createdBy) == ["test"])
+
+        // A node that starts with an older file takes the cluster's version.
+        let (c, cProfiles, _) = try scriptNode("c", stale: ReloadTests.profile("stale"))
+        try await c.start()
+        #expect(try String(contentsOfFile: cProfiles + "/reload.lua", encoding: .utf8) == ReloadTests.profile("v1"))
+        #expect(c.catalog.registry.profile(named: "reload-tr181")?.description == "v1")
+
+        // A removal on B reaches A and C.
+        try FileManager.default.removeItem(atPath: bAutomations + "/tick.lua")
+        #expect(await b.reloader.reload(by: "test-b").changed == ["automations/tick.lua"])
+        try await waitUntil("A and C drop the removed automation", seconds: 20) {
+            !FileManager.default.fileExists(atPath: aAutomations + "/tick.lua") && a.automations.loadedTexts["tick.lua"] == nil
+                && c.automations.loadedTexts["tick.lua"] == nil
+        }
+        await c.stop()
+        await b.stop()
+        await a.stop()
+    }
 }
 
 /// `corral migrate`: a SQLite installation moves to PostgreSQL with nothing lost, and its devices carry on there
