@@ -118,7 +118,9 @@ public final class CorralServer: @unchecked Sendable {
         cwmp.speedTest.withLockedValue { [speedTest] in $0 = speedTest }
         let xmpp = try config.xmppService()
         self.xmpp = xmpp
-        var wakerSetUp = Waker(store: store, udp: stun.map { .server($0) }, xmpp: xmpp, watch: cwmp.sessionOpens, profiles: { catalog.registry })
+        // Several nodes: a woken device's session may open on another node (seen through the store).
+        let watch: any SessionWatch = store.db.dialect == .postgres ? ClusterSessionWatch(local: cwmp.sessionOpens, store: store) : cwmp.sessionOpens
+        var wakerSetUp = Waker(store: store, udp: stun.map { .server($0) }, xmpp: xmpp, watch: watch, profiles: { catalog.registry })
         wakerSetUp.metrics = cwmp.metrics
         let waker = wakerSetUp
         self.waker = waker

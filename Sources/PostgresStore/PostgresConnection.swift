@@ -94,11 +94,16 @@ public final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
     public private(set) var lastInsertRowID: Int64 = 0
     public private(set) var changes = 0
     private static let ids = IDs()
+    private static let trips = IDs()
+    /// Statements sent to a server by this process so far: one round trip each (`corral bench engine` divides them
+    /// by sessions).
+    public static var roundTrips: Int { trips.value }
 
     final class IDs: @unchecked Sendable {
         private let lock = NSLock()
         private var n = 0
         func next() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
+        var value: Int { lock.lock(); defer { lock.unlock() }; return n }
     }
 
     public init(target: PostgresTarget, eventLoop: any EventLoop, logger: Logger = Logger(label: "corral.postgres")) throws {
@@ -159,6 +164,7 @@ public final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
     private func simple(_ sql: String) throws {
         let c = try open()
         for statement in PostgresDialect.split(sql) {
+            _ = Self.trips.next()
             do { _ = try c.query(PostgresQuery(unsafeSQL: statement), logger: logger).blockingWait() } catch { throw failed(error) }
         }
     }
@@ -185,6 +191,7 @@ public final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
         }
         let c = try open()
         let result: PostgresQueryResult
+        _ = Self.trips.next()
         do {
             result = try c.query(PostgresQuery(unsafeSQL: rewritten.sql, binds: binds), logger: logger).blockingWait()
         } catch {

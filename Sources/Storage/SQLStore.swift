@@ -194,6 +194,8 @@ public final class SQLStore: CorralStore, @unchecked Sendable {
 
     static func apply(_ write: StoreWrite, on c: any SQLConnection) throws {
         switch write {
+        case .updateDevice(let d) where c.dialect == .postgres:
+            try updateDeviceInOneStatement(d, on: c)
         case .updateDevice(let d):
             // Everything the CWMP session maintains; operator metadata (groups, location, description) is left alone
             // so that an edit made while the device is in session is not overwritten.
@@ -225,6 +227,10 @@ public final class SQLStore: CorralStore, @unchecked Sendable {
             try c.run("UPDATE devices SET groups=?, location=?, description=? WHERE id=?",
                       [.text(groups.joined(separator: ",")), .text(location), .text(description), .int(id)])
         case .parameters(let id, let values, let at):
+            if c.dialect == .postgres, values.count > 1 {
+                try upsertParameters(deviceID: id, values, at: at, on: c)
+                break
+            }
             for p in values {
                 if p.value.isEmpty && ManagementPaths.isSecret(p.name) {
                     // Secrets read back empty: keep the ACS copy, only make sure the row exists.

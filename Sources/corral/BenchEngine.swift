@@ -3,6 +3,7 @@ import ArgumentParser
 import CWMP
 import Engine
 import Foundation
+import PostgresStore
 import HTTPAuth
 import Storage
 
@@ -24,6 +25,8 @@ struct BenchEngine: AsyncParsableCommand {
         var config = EngineConfig()
         config.nonceSecret = Array(repeating: 7, count: 32)
         let service = CWMPService(store: store, config: config)
+        // On PostgreSQL sessions hold device leases, as they do when `serve` shares the database with other nodes.
+        if case .postgres = try StoreOpener.kind(database, dataDirectory: dir) { service.leaseNode.withLockedValue { $0 = "bench" } }
         let now = Int64(Date().timeIntervalSince1970)
         var devs: [(Device, String)] = []
         for i in 0..<devices {
@@ -69,6 +72,7 @@ struct BenchEngine: AsyncParsableCommand {
         let sessions = self.sessions, concurrency = self.concurrency
         let devList = devs, informList = informs
         let cpu0 = Self.cpuSeconds()
+        let trips0 = PostgresSQLConnection.roundTrips
         let t0 = clock.now
         await withTaskGroup(of: Void.self) { group in
             for w in 0..<concurrency {
@@ -86,6 +90,7 @@ struct BenchEngine: AsyncParsableCommand {
         let cpu = Self.cpuSeconds() - cpu0
         timings["engine_session_cpu_us"] = cpu / Double(sessions) * 1e6
         timings["engine_sessions_per_second"] = Double(sessions) / wall
+        if database != nil { timings["engine_db_round_trips_per_session"] = Double(PostgresSQLConnection.roundTrips - trips0) / Double(sessions) }
         try BenchStats.printJSON(timings.mapValues { ($0 * 100).rounded() / 100 })
     }
 

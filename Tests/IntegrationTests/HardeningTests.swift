@@ -36,8 +36,9 @@ import Testing
         let path = data + "/corral.db"
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let h = try #require(FileHandle(forWritingAtPath: path))
-        for k in 1...4 {
-            try h.seek(toOffset: UInt64(size * k / 5 / 4096 * 4096))
+        // Pages near the end hold the devices just written (the schema's come first: the file must still open).
+        for k in 2...5 {
+            try h.seek(toOffset: UInt64(size / 4096 * 4096 - k * 4 * 4096))
             h.write(Data(repeating: 0xA5, count: 12))
         }
         try h.close()

@@ -4,6 +4,7 @@ import ACSCore
 import CWMP
 @testable import Engine
 import Simulator
+import PostgresStore
 import Storage
 import TestSupport
 
@@ -148,6 +149,28 @@ import TestSupport
         await c.stop()
         await b.stop()
         await a.stop()
+    }
+
+    /// A wake-up sent by one node counts once the device's session opens on any node: the watch sees this node's
+    /// sessions in memory and the others' through the stored Inform (6 CONNECTION REQUEST), read at a bounded rate.
+    @Test func aWakeOnOneNodeSeesTheSessionThatOpensOnAnother() async throws {
+        let store = SQLStore(database: try PostgresDatabase.open(url: try PostgresServer.get().newDatabase("watch"), readers: 1))
+        defer { store.close() }
+        let d = try await store.createDevice(Device(name: "00C0FF-W1", oui: "00C0FF", productClass: "", serialNumber: "W1", createdAt: 1))
+        let since = Date().timeIntervalSince1970
+        let local = SessionOpenLog()
+        let watch = ClusterSessionWatch(local: local, store: store, storeInterval: 0)
+        #expect(!watch.sessionOpened(deviceID: d.id, since: since))
+        try await store.apply([.inform(deviceID: d.id, InformRecord(at: Int64(since), events: ["2 PERIODIC"], retryCount: 0, remote: ""))])
+        #expect(!watch.sessionOpened(deviceID: d.id, since: since), "a periodic Inform is not the wake-up's session")
+        try await store.apply([.inform(deviceID: d.id, InformRecord(at: Int64(since) + 1, events: ["6 CONNECTION REQUEST"], retryCount: 0, remote: ""))])
+        #expect(watch.sessionOpened(deviceID: d.id, since: since), "opened on another node")
+        // Reads are rate-limited per device: within the interval only memory is asked.
+        let slow = ClusterSessionWatch(local: local, store: store, storeInterval: 60)
+        #expect(slow.sessionOpened(deviceID: d.id, since: since))
+        #expect(!slow.sessionOpened(deviceID: d.id, since: since), "no second store read within 60 s")
+        local.record(d.id, at: since + 2)
+        #expect(slow.sessionOpened(deviceID: d.id, since: since), "this node's own session, from memory")
     }
 }
 

@@ -206,13 +206,14 @@ func temporaryDirectory() -> String {
         #expect(try store!.integrityProblems(quick: false) == [])
         store!.close()
         store = nil
-        // Scribble over the headers of a few b-tree pages (not page 1: the file must still open).
+        // Scribble over the headers of a few b-tree pages near the end of the file, where the devices just written
+        // are (the schema's pages come first: the file must still open and migrate).
         let path = dir + "/corral.db"
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         #expect(size > 64 * 1024)
         let h = try #require(FileHandle(forWritingAtPath: path))
-        for k in 1...4 {
-            try h.seek(toOffset: UInt64(size * k / 5 / 4096 * 4096))
+        for k in 2...5 {
+            try h.seek(toOffset: UInt64(size / 4096 * 4096 - k * 4 * 4096))
             h.write(Data(repeating: 0xA5, count: 12))
         }
         try h.close()
