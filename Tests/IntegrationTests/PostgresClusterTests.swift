@@ -223,6 +223,11 @@ import TestSupport
         }
         let newDevice = try await pg.store.createDevice(Device(name: "X-NEW", oui: "X", productClass: "", serialNumber: "NEW", createdAt: 1))
         #expect(newDevice.id > before.map(\.id).max()!, "identity sequences continue after the copied ids")
+        // The per-model tallies were counted after the copy, and their triggers run again (the new device counts).
+        let tallies = try pg.store.db.read { c in
+            (try c.scalar("SELECT sum(n) FROM device_tallies").int, try c.scalar("SELECT count(*) FROM devices").int)
+        }
+        #expect(tallies.0 == 11 && tallies.1 == 11, "\(tallies)")
         await sim.stop()
         await pg.stop()
     }
