@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import ACSCore
 import CWMP
@@ -179,7 +180,7 @@ struct NATLab {
         p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         p.arguments = ["netns", "exec", "\(prefix)-\(ns)"] + args
         p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         p.standardOutput = out
         p.standardError = out

@@ -6,6 +6,7 @@ import CWMP
 import NetHTTP
 import Simulator
 import Storage
+import TestSupport
 import XMPP
 
 /// Annex K connection requests through a real XMPP server (Debian's prosody, started by scripts/xmpp-lab): simulated
@@ -208,16 +209,4 @@ struct XMPPLab {
 }
 
 /// A free TCP port on loopback (bound, read, released).
-func freeTCPPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    guard r == 0 else { throw Timeout(description: "bind failed") }
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
+func freeTCPPort() throws -> Int { try Ports.free() }

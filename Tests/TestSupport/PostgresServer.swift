@@ -33,7 +33,7 @@ public final class PostgresServer: @unchecked Sendable {
         if getuid() == 0 { _ = try Self.run("/bin/chown", ["-R", "postgres:postgres", dir]) }
         try Self.runAsOwner(bin + "/initdb", ["-D", dir + "/data", "-U", Self.user, "--pwfile=" + pwfile, "--auth=scram-sha-256",
                                               "--locale=C", "--encoding=UTF8", "--no-sync"])
-        port = try Self.freePort()
+        port = try Ports.free()
         try start()
         let stop = bin + "/pg_ctl"
         let data = dir + "/data"
@@ -91,44 +91,11 @@ public final class PostgresServer: @unchecked Sendable {
 
     @discardableResult
     static func run(_ tool: String, _ args: [String]) throws -> String {
-        // posix_spawn and waitpid, output to a file: with Foundation's Process and a pipe, the server that pg_ctl
-        // leaves running kept the wait from ever returning.
-        let outPath = NSTemporaryDirectory() + "corral-pg-out-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: outPath) }
-        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([tool] + args).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, tool, &actions, nil, argv, environ)
-        guard rc == 0 else { throw PostgresServerError(message: "cannot run \(tool): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        guard exitCode == 0 else {
-            throw PostgresServerError(message: "\((tool as NSString).lastPathComponent) \(args.joined(separator: " ")) failed (\(exitCode)): \(text)")
+        let (status, text) = try runCommand([tool] + args)
+        guard status == 0 else {
+            throw PostgresServerError(message: "\((tool as NSString).lastPathComponent) \(args.joined(separator: " ")) failed (\(status)): \(text)")
         }
         return text
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard ok else { throw PostgresServerError(message: "no free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
 
