@@ -13,7 +13,8 @@ struct CPEAuthenticator: Sendable {
     let replays = ReplayCache()
 
     enum Result {
-        case ok(Principal)
+        /// `device`: the device record read for the username, when it is a device's (the session reuses it).
+        case ok(Principal, device: Device?)
         /// 401 with these WWW-Authenticate values; `failure` when credentials were tried and refused (not for a first
         /// request without them, nor an expired nonce).
         case challenge([String], reason: String, failure: OnboardingAttempt.Reason? = nil)
@@ -34,7 +35,7 @@ struct CPEAuthenticator: Sendable {
             // Basic over TLS; over plain HTTP it hands the password to anyone on the path, so only for the devices of
             // profiles that opt in.
             let ha1 = Digest.ha1(username: user, realm: Onboarding.realm, password: password)
-            let known = try candidates(user, store: store)
+            let (known, device) = try candidates(user, store: store)
             guard let principal = known.first(where: { constantTimeEquals(ha1, $0.ha1) })?.principal else {
                 return .challenge(challenge(tls: tls), reason: "wrong credentials for \(user)\(known.isEmpty ? " (unknown username)" : "")",
                                   failure: known.isEmpty ? .unknownUsername : .wrongPassword)
@@ -42,7 +43,7 @@ struct CPEAuthenticator: Sendable {
             guard try tls || profile(of: principal, store: store)?.basicOverHTTP == true else {
                 return .challenge(challenge(tls: false), reason: "Basic refused without TLS (profile without auth.basic_over_http)", failure: .basicRefused)
             }
-            return .ok(principal)
+            return .ok(principal, device: device)
         case .digest(let creds):
             switch nonces.check(creds.nonce) {
             case .valid: break
@@ -50,7 +51,7 @@ struct CPEAuthenticator: Sendable {
             case .invalid: return .challenge(challenge(tls: tls), reason: "unknown nonce")
             }
             guard Self.sameURI(creds.uri, uri) else { return .challenge(challenge(tls: tls), reason: "Digest answer for another URI") }
-            let known = try candidates(creds.username, store: store)
+            let (known, device) = try candidates(creds.username, store: store)
             guard creds.realm == Onboarding.realm,
                   let principal = known.first(where: { Digest.verify(credentials: creds, ha1: $0.ha1, method: "POST") })?.principal else {
                 return .challenge(challenge(tls: tls), reason: "wrong credentials for \(creds.username)\(known.isEmpty ? " (unknown username)" : "")",
@@ -60,7 +61,7 @@ struct CPEAuthenticator: Sendable {
             guard replays.firstUse(creds.nonce + "|" + (creds.nc ?? "") + "|" + (creds.cnonce ?? ""), lifetime: nonces.lifetime) else {
                 return .challenge(challenge(tls: tls), reason: "replayed Digest answer from \(creds.username)")
             }
-            return .ok(principal)
+            return .ok(principal, device: device)
         }
     }
 
@@ -84,9 +85,10 @@ struct CPEAuthenticator: Sendable {
 
     /// Who a username can be, with the HA1 to check: the device's current credentials, its previous ones while
     /// new ones are unconfirmed, then a profile's onboarding credentials.
-    private func candidates(_ username: String, store: CorralStore) throws -> [(principal: Principal, ha1: String)] {
+    private func candidates(_ username: String, store: CorralStore) throws -> ([(principal: Principal, ha1: String)], Device?) {
         var out: [(Principal, String)] = []
-        if let device = try store.device(username: username) {
+        let device = try store.device(username: username)
+        if let device {
             if !device.passwordHA1.isEmpty { out.append((.device(device.id), device.passwordHA1)) }
             if !device.credentialsConfirmed && !device.previousPasswordHA1.isEmpty {
                 out.append((.devicePreviousCredentials(device.id), device.previousPasswordHA1))
@@ -98,7 +100,7 @@ struct CPEAuthenticator: Sendable {
             out.append((.onboarding(profile: profile.name),
                         Digest.ha1(username: username, realm: Onboarding.realm, password: profile.onboardingPassword)))
         }
-        return out
+        return (out, device)
     }
 }
 

@@ -119,6 +119,7 @@ public final class CWMPService: Sendable {
             return .text(503, "Too many sessions, retry later", headers: [("Retry-After", String(retryAfter))])
         }
         let principal: Principal
+        var authenticatedDevice: Device?
         let parsed = x.authorization.flatMap(AuthorizationHeader.parse)
         let user = parsed?.username
         let nowS = Int64(Self.now())
@@ -132,8 +133,9 @@ public final class CWMPService: Sendable {
         }
         do {
             switch try auth.authenticate(parsed, uri: x.uri, tls: x.isTLS, store: store) {
-            case .ok(let p):
+            case .ok(let p, let device):
                 principal = p
+                authenticatedDevice = device
                 if let user { authThrottle.succeeded(user: user) }
             case .challenge(let values, let reason, let failure):
                 if x.authorization != nil, let kind = failure {
@@ -193,7 +195,9 @@ public final class CWMPService: Sendable {
         envelope.body = .cpeRequest(.inform(inform))
 
         do {
-            let existing = try store.device(oui: inform.deviceId.oui, serial: inform.deviceId.serialNumber)
+            // The record authentication just read, when the Inform is that device's (one read less per session).
+            let existing = try authenticatedDevice.flatMap { $0.oui == inform.deviceId.oui && $0.serialNumber == inform.deviceId.serialNumber ? $0 : nil }
+                ?? store.device(oui: inform.deviceId.oui, serial: inform.deviceId.serialNumber)
             // Mutual TLS (only when some profile asks for it: this is the hot path of every periodic session).
             if config.profiles.anyRequiresClientCertificate,
                let why = Onboarding.certificateProblem(

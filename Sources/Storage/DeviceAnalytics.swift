@@ -79,7 +79,7 @@ extension SQLStore {
             SELECT \(expr) AS k, count(*), min(v), max(v), avg(v) FROM (
               SELECT p.device_id AS did, CAST(p.value AS REAL) AS v FROM parameters p
               WHERE p.path IN (\(marks)) AND p.value <> ''
-            ) JOIN devices ON devices.id = did
+            ) AS s JOIN devices ON devices.id = did
             WHERE \(b.whereSQL) GROUP BY k ORDER BY k
             """
         return try db.read { c in

@@ -67,6 +67,23 @@ import CWMP
         #expect(throws: QueryError.self) { _ = try store.devices(q, now: 0) }
     }
 
+    /// A KPI's count, min, max and mean per model; values that are not numbers read as 0 (SQLite's CAST), on both engines.
+    @Test(arguments: StoreEngine.allCases) func parameterStatisticsPerGroup(engine: StoreEngine) async throws {
+        let store = try await populated(engine)
+        defer { store.close() }
+        let stats = try store.parameterStatistics(paths: ["Device.Cellular.Interface.1.RSSI"], by: .model, now: 10_000)
+        // Model A: i = 0, 3, …, 27 -> RSSI -60 … -87.
+        #expect(stats.map(\.key) == ["A", "B", "C"])
+        #expect(stats[0] == GroupStatistics(key: "A", count: 10, min: -87, max: -60, mean: -73.5))
+        var q = DeviceQuery()
+        q.softwareVersion = "1.0"
+        let d = try #require(try store.device(name: "OUI-001"))
+        try await store.apply([.parameters(deviceID: d.id, values: [ParameterValue(name: "Device.Cellular.Interface.1.RSSI", value: "N/A")], at: 2)])
+        let b = try #require(try store.parameterStatistics(paths: ["Device.Cellular.Interface.1.RSSI"], by: .model, where: q, now: 10_000).first { $0.key == "B" })
+        // Model B with version 1.0: i = 1, 4, 7 -> "N/A" (0), -64, -67.
+        #expect(b == GroupStatistics(key: "B", count: 3, min: -67, max: 0, mean: -131.0 / 3))
+    }
+
     @Test(arguments: StoreEngine.allCases) func cursorPagesCoverEverythingOnceInOrder(engine: StoreEngine) async throws {
         let store = try await populated(engine)
         defer { store.close() }
