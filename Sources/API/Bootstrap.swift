@@ -61,8 +61,14 @@ public enum AccountBootstrap {
     public static func ensureFirstAdmin(store: OperatorStore, iterations: Int = PasswordHash.defaultIterations) async throws -> String? {
         guard try store.userCount() == 0 else { return nil }
         let password = Secrets.generatedPassword()
-        _ = try await store.createUser(UserAccount(username: "admin", passwordHash: PasswordHash.make(password: password, iterations: iterations),
-                                                   organisationID: Organisation.rootID, role: .superadmin, createdAt: Time.now))
+        do {
+            _ = try await store.createUser(UserAccount(username: "admin", passwordHash: PasswordHash.make(password: password, iterations: iterations),
+                                                       organisationID: Organisation.rootID, role: .superadmin, createdAt: Time.now))
+        } catch is StoreConflict {
+            return nil   // several nodes started on a new database at once: another one created it (its log has the password)
+        } catch let e as any DatabaseFault where e.isConstraintViolation {
+            return nil
+        }
         return password
     }
 

@@ -19,6 +19,9 @@ public protocol SQLConnection: AnyObject {
     func run(_ sql: String, _ args: [SQLValue]) throws
     /// Calls `row` for each result row.
     func query(_ sql: String, _ args: [SQLValue], row: (SQLRow) throws -> Void) throws
+    /// Calls `row` for each result row of a query that may return very many, holding at most `batch` rows at once;
+    /// `row` returns false to stop early.
+    func stream(_ sql: String, _ args: [SQLValue], batch: Int, row: (SQLRow) throws -> Bool) throws
     /// Runs `work` with every statement stopped after `seconds` (nil: no limit); stopped statements throw an error
     /// whose `isTimeLimit` is true.
     func run<T>(within seconds: Double?, _ work: (any SQLConnection) throws -> T) throws -> T
@@ -31,6 +34,11 @@ public protocol SQLConnection: AnyObject {
 }
 
 extension SQLConnection {
+    /// SQLite steps through its rows one at a time already.
+    public func stream(_ sql: String, _ args: [SQLValue], batch: Int, row: (SQLRow) throws -> Bool) throws {
+        var going = true
+        try query(sql, args) { r in if going { going = try row(r) } }
+    }
     public func run(_ sql: String) throws { try run(sql, []) }
     public func query(_ sql: String, row: (SQLRow) throws -> Void) throws { try query(sql, [], row: row) }
     public func scalar(_ sql: String, _ args: [SQLValue] = []) throws -> SQLValue {

@@ -30,7 +30,7 @@ public final class SQLStore: CorralStore, @unchecked Sendable {
     public init(database: SQLDatabase) { db = database }
 
     /// Every schema migration, for either engine.
-    public static let migrations: [Migration] = Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults, Schema.firmware, Schema.rollouts, Schema.backups, Schema.deviceClock, Schema.webhooks, Schema.onboardingAttempts, Schema.validations, Schema.lenientNumbers, Schema.sessionLeases]
+    public static let migrations: [Migration] = Schema.migrations + [Schema.automation, Schema.campaignScope, Schema.deviceSecurity, Schema.twoFactor, Schema.events, Schema.alerts, Schema.absentPaths, Schema.scriptVersions, Schema.diagnosticResults, Schema.firmware, Schema.rollouts, Schema.backups, Schema.deviceClock, Schema.webhooks, Schema.onboardingAttempts, Schema.validations, Schema.lenientNumbers, Schema.sessionLeases, Schema.groupElements]
 
     public func close() { db.close() }
 
@@ -147,9 +147,8 @@ public final class SQLStore: CorralStore, @unchecked Sendable {
         q.cursor = nil
         let b = try buildQuery(q, now: now)
         try db.read { c in
-            var stop = false
-            try c.query("SELECT \(Self.deviceColumns) FROM devices WHERE \(b.whereSQL) ORDER BY \(b.orderSQL)", b.args) { row in
-                if !stop { stop = !(try body(Self.device(row))) }
+            try c.stream("SELECT \(Self.deviceColumns) FROM devices WHERE \(b.whereSQL) ORDER BY \(b.orderSQL)", b.args, batch: 2000) { row in
+                try body(Self.device(row))
             }
         }
     }

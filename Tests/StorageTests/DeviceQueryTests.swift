@@ -36,6 +36,8 @@ import CWMP
         #expect(try store.countDevices(g, now: 10_000) == 15)
         g.group = "pil"
         #expect(try store.countDevices(g, now: 10_000) == 0)
+        g.group = "PILOT"
+        #expect(try store.countDevices(g, now: 10_000) == 15, "groups match ignoring case")
 
         var t = DeviceQuery()
         t.text = "switch"
@@ -65,6 +67,23 @@ import CWMP
         #expect(try store.devices(q, now: 0).devices.map(\.serialNumber) == ["S026", "S027", "S028", "S029"])
         q.parameters = [.init(paths: ["Device.Cellular.Interface.1.RSSI"], op: .lt, value: "strong")]
         #expect(throws: QueryError.self) { _ = try store.devices(q, now: 0) }
+    }
+
+    /// A long result streamed a batch at a time (PostgreSQL: a server-side cursor), in order, with parameters, stopping
+    /// early when asked; the connection is usable afterwards.
+    @Test(arguments: StoreEngine.allCases) func streamsInBatchesAndStopsEarly(engine: StoreEngine) async throws {
+        let store = try await populated(engine)
+        defer { store.close() }
+        let expected = try store.devices(limit: 100, offset: 0).map(\.id).filter { $0 > 3 }
+        try store.db.read { c in
+            var ids: [Int64] = []
+            try c.stream("SELECT id FROM devices WHERE id > ? ORDER BY id", [.int(3)], batch: 7) { ids.append($0.int(0)); return true }
+            #expect(ids == expected)
+            var first: [Int64] = []
+            try c.stream("SELECT id FROM devices WHERE id > ? ORDER BY id", [.int(3)], batch: 7) { first.append($0.int(0)); return first.count < 10 }
+            #expect(first == Array(expected.prefix(10)))
+            #expect(try c.scalar("SELECT count(*) FROM devices").int == 30)
+        }
     }
 
     /// A KPI's count, min, max and mean per model; values that are not numbers read as 0 (SQLite's CAST), on both engines.
