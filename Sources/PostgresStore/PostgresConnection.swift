@@ -88,6 +88,9 @@ public final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
     let logger: Logger
     private var connection: PostgresConnection?
     private var cache: [String: PostgresDialect.Rewritten] = [:]
+    /// Reads run often enough to keep their plans on this connection (PREPARE once, then EXECUTE): planning was
+    /// most of the server's time for the session's small reads.
+    private var prepared = PreparedReads()
     /// Tables whose `id` is an identity column: an INSERT into one reports the new id (`lastInsertRowID`).
     var identityTables: Set<String> = []
     private var inTransaction = false
@@ -131,6 +134,8 @@ public final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
         }
         do {
             let c = try PostgresConnection.connect(on: eventLoop, configuration: target.configuration, id: Self.ids.next(), logger: logger).blockingWait()
+            // Literal strings as the standard has them (EXECUTE of prepared reads writes values as literals).
+            _ = try c.query(PostgresQuery(unsafeSQL: "SET standard_conforming_strings = on"), logger: logger).blockingWait()
             connection = c
             return c
         } catch {
@@ -190,10 +195,24 @@ public final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
             }
         }
         let c = try open()
+        var sql = rewritten.sql
+        if !inTransaction, let execute = prepared.execute(for: sql, connection: c, prepare: { name in
+            _ = Self.trips.next()
+            _ = try c.query(PostgresQuery(unsafeSQL: "PREPARE \(name) AS \(sql)"), logger: logger).blockingWait()
+            // EXECUTE's arguments are expressions the server types by the statement's parameters.
+            _ = Self.trips.next()
+            return try c.query(PostgresQuery(unsafeSQL: "SELECT t::text FROM pg_prepared_statements, unnest(parameter_types) t WHERE name = '\(name)'"),
+                               logger: logger).blockingWait().rows.map { try $0.first!.decode(String.self) }
+        }), let text = PreparedReads.executeText(name: execute.name, types: execute.types, args: args) {
+            // EXECUTE is a utility statement: it cannot take bound parameters, so the values go in as literals
+            // (standard_conforming_strings is on for this connection: a quote doubled is the only escape).
+            sql = text
+            binds = PostgresBindings()
+        }
         let result: PostgresQueryResult
         _ = Self.trips.next()
         do {
-            result = try c.query(PostgresQuery(unsafeSQL: rewritten.sql, binds: binds), logger: logger).blockingWait()
+            result = try c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).blockingWait()
         } catch {
             let fault = failed(error)
             // Class 42 (syntax, unknown column): a statement this dialect does not rewrite right; name it.
@@ -304,4 +323,51 @@ extension EventLoopFuture {
 
 private final class ResultBox<Value>: @unchecked Sendable {
     var result: Result<Value, Error>?
+}
+
+
+/// Which reads a connection has prepared. A read is prepared the third time it runs (one-off dynamic filters are
+/// not), at most 256 per connection; a failed PREPARE (a parameter whose type cannot be inferred) is not tried again.
+/// A new connection starts afresh: prepared statements live in the server session.
+struct PreparedReads {
+    /// Statement text → its name and parameter types.
+    private var statements: [String: (name: String, types: [String])] = [:]
+    private var seen: [String: Int] = [:]
+    private var connection: ObjectIdentifier?
+
+    /// The prepared statement to EXECUTE instead of sending `sql`, or nil to send `sql` itself. `prepare(name)`
+    /// prepares it and returns its parameter types.
+    mutating func execute(for sql: String, connection c: AnyObject, prepare: (String) throws -> [String]) -> (name: String, types: [String])? {
+        if connection != ObjectIdentifier(c) { statements.removeAll(); seen.removeAll(); connection = ObjectIdentifier(c) }
+        if let s = statements[sql] { return s }
+        guard sql.count <= 4000, sql.hasPrefix("SELECT") || sql.hasPrefix("WITH"), statements.count < 256 else { return nil }
+        if seen.count >= 4096 { seen.removeAll() }
+        let count = (seen[sql] ?? 0) + 1
+        seen[sql] = count
+        guard count >= 3 else { return nil }
+        let name = "corral_read_\(statements.count + 1)"
+        do { statements[sql] = (name, try prepare(name)) } catch { seen[sql] = Int.min; return nil }
+        return statements[sql]
+    }
+
+    /// `EXECUTE name('text'::type, 42::type, NULL::type)`: nil when a value cannot be written as a literal (a NUL
+    /// character, which PostgreSQL text cannot hold anyway) or the counts differ.
+    static func executeText(name: String, types: [String], args: [SQLValue]) -> String? {
+        guard types.count == args.count else { return nil }
+        if args.isEmpty { return "EXECUTE \(name)" }
+        var parts: [String] = []
+        for (a, type) in zip(args, types) {
+            let literal: String
+            switch a {
+            case .null: literal = "NULL"
+            case .int(let v): literal = "'\(v)'"
+            case .double(let v): literal = "'\(v)'"
+            case .text(let t):
+                guard !t.contains("\u{0}") else { return nil }
+                literal = "'" + t.replacingOccurrences(of: "'", with: "''") + "'"
+            }
+            parts.append(literal + "::" + type)
+        }
+        return "EXECUTE \(name)(" + parts.joined(separator: ",") + ")"
+    }
 }

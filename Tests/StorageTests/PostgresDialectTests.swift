@@ -1,9 +1,21 @@
+import Storage
 import Testing
 @testable import PostgresStore
 
 /// The SQLite → PostgreSQL statement rewrite, on its own (the conformance tests run the results on a server).
 @Suite struct PostgresDialectTests {
     func sql(_ s: String, _ identity: Set<String> = []) -> String { PostgresDialect.statement(s, identityTables: identity).sql }
+
+    /// Prepared reads are EXECUTEd with their values as literals: quotes doubled, backslashes as they are (standard
+    /// strings), each value cast to its parameter's type; a NUL or a count mismatch falls back to the plain form.
+    @Test func executeTextQuotesValues() {
+        #expect(PreparedReads.executeText(name: "r1", types: ["text", "bigint", "double precision", "bigint"],
+                                          args: [.text("O'Brien \\ 'x'"), .int(-42), .double(1.5), .null])
+                == "EXECUTE r1('O''Brien \\ ''x'''::text,'-42'::bigint,'1.5'::double precision,NULL::bigint)")
+        #expect(PreparedReads.executeText(name: "r1", types: [], args: []) == "EXECUTE r1")
+        #expect(PreparedReads.executeText(name: "r1", types: ["text"], args: [.text("a\u{0}b")]) == nil)
+        #expect(PreparedReads.executeText(name: "r1", types: ["text"], args: []) == nil)
+    }
 
     @Test func parametersAreNumberedAndNamedOnesKeepTheirNumber() {
         #expect(sql("SELECT * FROM t WHERE a = ? AND b = ?") == "SELECT * FROM t WHERE a = $1 AND b = $2")

@@ -130,6 +130,23 @@ func temporaryDirectory() -> String {
         #expect(try store.deviceCount() == 1)
     }
 
+    /// A read run again and again (PostgreSQL prepares it and sends its values as literals) finds text with quotes,
+    /// backslashes and any Unicode, and the same rows each time.
+    @Test(arguments: StoreEngine.allCases) func repeatedReadsFindAnyText(engine: StoreEngine) async throws {
+        let store = try engine.makeStore()
+        defer { store.close() }
+        let names = ["O'Brien", "back\\slash \\' quote", "ünï 中文 🐄", "x' OR '1'='1", "$1"]
+        for (i, n) in names.enumerated() {
+            _ = try await store.createDevice(Device(name: n, oui: "Q", productClass: "", serialNumber: "Q\(i)", createdAt: 1))
+        }
+        for _ in 0..<4 {
+            for (i, n) in names.enumerated() {
+                #expect(try store.device(name: n)?.serialNumber == "Q\(i)", "\(n)")
+            }
+            #expect(try store.device(name: "nobody") == nil)
+        }
+    }
+
     /// Several nodes on one database: a node takes a device's session lease only when it is free, expired or its own;
     /// a refused take writes nothing of its batch; only the holding session renews or releases it.
     @Test(arguments: StoreEngine.allCases) func sessionLeasesAdmitOneNodePerDevice(engine: StoreEngine) async throws {
