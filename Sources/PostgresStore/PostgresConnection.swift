@@ -136,6 +136,7 @@ public final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
             let c = try PostgresConnection.connect(on: eventLoop, configuration: target.configuration, id: Self.ids.next(), logger: logger).blockingWait()
             // Literal strings as the standard has them (EXECUTE of prepared reads writes values as literals).
             _ = try c.query(PostgresQuery(unsafeSQL: "SET standard_conforming_strings = on"), logger: logger).blockingWait()
+            prepared = PreparedReads()   // prepared statements live in the server session: none on a new one
             connection = c
             return c
         } catch {
@@ -196,13 +197,19 @@ public final class PostgresSQLConnection: SQLConnection, @unchecked Sendable {
         }
         let c = try open()
         var sql = rewritten.sql
-        if !inTransaction, let execute = prepared.execute(for: sql, connection: c, prepare: { name in
-            _ = Self.trips.next()
-            _ = try c.query(PostgresQuery(unsafeSQL: "PREPARE \(name) AS \(sql)"), logger: logger).blockingWait()
-            // EXECUTE's arguments are expressions the server types by the statement's parameters.
-            _ = Self.trips.next()
-            return try c.query(PostgresQuery(unsafeSQL: "SELECT t::text FROM pg_prepared_statements, unnest(parameter_types) t WHERE name = '\(name)'"),
-                               logger: logger).blockingWait().rows.map { try $0.first!.decode(String.self) }
+        if !inTransaction, let execute = try prepared.execute(for: sql, prepare: { name in
+            do {
+                _ = Self.trips.next()
+                _ = try c.query(PostgresQuery(unsafeSQL: "PREPARE \(name) AS \(sql)"), logger: logger).blockingWait()
+                // EXECUTE's arguments are expressions the server types by the statement's parameters.
+                _ = Self.trips.next()
+                return try c.query(PostgresQuery(unsafeSQL: "SELECT t::text FROM pg_prepared_statements, unnest(parameter_types) t WHERE name = '\(name)'"),
+                                   logger: logger).blockingWait().rows.map { try $0.first!.decode(String.self) }
+            } catch {
+                // A lost connection is dropped here as on any statement: a query written to a closed channel is
+                // never answered (postgres-nio completes nothing), so the read must not go on with `c`.
+                throw failed(error)
+            }
         }), let text = PreparedReads.executeText(name: execute.name, types: execute.types, args: args) {
             // EXECUTE is a utility statement: it cannot take bound parameters, so the values go in as literals
             // (standard_conforming_strings is on for this connection: a quote doubled is the only escape).
@@ -328,17 +335,16 @@ private final class ResultBox<Value>: @unchecked Sendable {
 
 /// Which reads a connection has prepared. A read is prepared the third time it runs (one-off dynamic filters are
 /// not), at most 256 per connection; a failed PREPARE (a parameter whose type cannot be inferred) is not tried again.
-/// A new connection starts afresh: prepared statements live in the server session.
+/// The connection starts a new one with each server session it opens.
 struct PreparedReads {
     /// Statement text → its name and parameter types.
     private var statements: [String: (name: String, types: [String])] = [:]
     private var seen: [String: Int] = [:]
-    private var connection: ObjectIdentifier?
 
     /// The prepared statement to EXECUTE instead of sending `sql`, or nil to send `sql` itself. `prepare(name)`
     /// prepares it and returns its parameter types.
-    mutating func execute(for sql: String, connection c: AnyObject, prepare: (String) throws -> [String]) -> (name: String, types: [String])? {
-        if connection != ObjectIdentifier(c) { statements.removeAll(); seen.removeAll(); connection = ObjectIdentifier(c) }
+    /// A lost connection (`isUnavailable`) is thrown; any other failure to prepare leaves the statement unprepared.
+    mutating func execute(for sql: String, prepare: (String) throws -> [String]) throws -> (name: String, types: [String])? {
         if let s = statements[sql] { return s }
         guard sql.count <= 4000, sql.hasPrefix("SELECT") || sql.hasPrefix("WITH"), statements.count < 256 else { return nil }
         if seen.count >= 4096 { seen.removeAll() }
@@ -346,7 +352,14 @@ struct PreparedReads {
         seen[sql] = count
         guard count >= 3 else { return nil }
         let name = "corral_read_\(statements.count + 1)"
-        do { statements[sql] = (name, try prepare(name)) } catch { seen[sql] = Int.min; return nil }
+        do {
+            statements[sql] = (name, try prepare(name))
+        } catch let fault as PostgresFault where fault.isUnavailable {
+            throw fault
+        } catch {
+            seen[sql] = Int.min
+            return nil
+        }
         return statements[sql]
     }
 
