@@ -30,7 +30,7 @@ public enum PostgresDatabase {
         var connections: [PostgresSQLConnection] = []
         func shutdown() {
             for c in connections { c.close() }
-            try? group.syncShutdownGracefully()
+            group.shutdownGracefully { _ in }   // not the sync form: stop may run on an event loop (NIO is the global executor)
         }
         do {
             let writer = try PostgresSQLConnection(target: target, eventLoop: group.next())
@@ -55,7 +55,7 @@ public enum PostgresDatabase {
             let all = connections
             return SQLDatabase(path: target.description, writer: writer, readers: rs, close: {
                 for c in all { c.close() }
-                try? group.syncShutdownGracefully()
+                group.shutdownGracefully { _ in }   // not the sync form: stop may run on an event loop (NIO is the global executor)
             })
         } catch {
             shutdown()

@@ -37,7 +37,7 @@ public final class PostgresLeaderLock: @unchecked Sendable {
         lock.withLock { stopping = true }
         while thread?.isFinished == false { usleep(10_000) }
         thread = nil
-        try? group.syncShutdownGracefully()
+        group.shutdownGracefully { _ in }   // not the sync form: stop may run on an event loop (NIO is the global executor)
     }
 
     private func set(_ value: Bool) {

@@ -143,7 +143,6 @@ public final class SQLDatabase: @unchecked Sendable {
 
     /// One transaction per batch; each job in its own savepoint so a failing job does not undo the others.
     private func commit(_ batch: [WriteJob]) {
-        if dialect == .postgres, commitWithoutSavepoints(batch) { return }
         var outcomes: [Error?] = Array(repeating: nil, count: batch.count)
         do {
             try writer.execute("BEGIN IMMEDIATE")
@@ -170,22 +169,5 @@ public final class SQLDatabase: @unchecked Sendable {
             for i in outcomes.indices where outcomes[i] == nil { outcomes[i] = error }
         }
         for (job, outcome) in zip(batch, outcomes) { job.done(outcome) }
-    }
-
-    /// PostgreSQL: each statement is a round trip, and savepoints cost two per job. The group runs without them
-    /// first; when a job fails, the whole transaction is rolled back and `commit` runs the group again with them
-    /// (jobs are database work only, so running one twice is safe). Failures are rare: constraint violations,
-    /// a session lease held by another node.
-    private func commitWithoutSavepoints(_ batch: [WriteJob]) -> Bool {
-        do {
-            try writer.execute("BEGIN IMMEDIATE")
-            for job in batch { try job.work(writer) }
-            try writer.execute("COMMIT")
-        } catch {
-            try? writer.execute("ROLLBACK")
-            return false
-        }
-        for job in batch { job.done(nil) }
-        return true
     }
 }
